@@ -19,9 +19,12 @@ def encode_operator(operator: Operator) -> list[dict[str, str | float]]:
     Pauli labels are spelled as ``str(PauliLabel)`` (``"I"`` for the identity).
 
     Raises:
-        ValueError: If a coefficient has an imaginary part beyond 1e-9.
+        ValueError: If the operator has no term, or a coefficient has an imaginary part
+            beyond 1e-9 or is not finite; the message names the term and coefficient.
 
     """
+    if len(operator) == 0:
+        raise ValueError("operator has no term: an empty operator cannot be estimated")
     terms: list[dict[str, str | float]] = []
     for pauli, coeff in operator.items():
         if isinstance(coeff, complex):
@@ -30,7 +33,10 @@ def encode_operator(operator: Operator) -> list[dict[str, str | float]]:
                     f"Complex numbers are not supported in coefficient: {coeff} (term {pauli})"
                 )
             coeff = coeff.real
-        terms.append({"pauli": str(pauli), "coeff": float(coeff)})
+        real = float(coeff)
+        if not math.isfinite(real):
+            raise ValueError(f"coefficient of term {pauli} is not finite: {coeff}")
+        terms.append({"pauli": str(pauli), "coeff": real})
     return terms
 
 
