@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 
 from quri_parts.circuit import ImmutableQuantumCircuit
-from quri_parts.openqasm.circuit import convert_to_qasm_str as _reference_qasm
+
+from quri_parts_oqtopus import _core
 
 __all__ = ["convert_to_qasm_str", "convert_to_qasm_strs"]
 
@@ -13,28 +14,27 @@ __all__ = ["convert_to_qasm_str", "convert_to_qasm_strs"]
 def convert_to_qasm_str(circuit: ImmutableQuantumCircuit) -> str:
     """OpenQASM 3 text of ``circuit``, byte for byte as ``quri-parts-openqasm`` writes it.
 
-    A text without any measurement gets ``bit[n] c;`` after the qubit declaration and
-    ``c = measure q;`` at the end, as the reference backend does.
+    The text always ends with ``c = measure q;`` after ``bit[n] c;`` is declared, so the
+    reference backend's rule (add both when there is no ``measure``) holds by construction.
+    Parameters print as Python's ``repr(float)``; qubit indices and non-finite angles are
+    printed as given, as the reference does.
 
     Raises:
-        ValueError: For parametric or multi-qubit Pauli gates the writer refuses.
-        NotImplementedError: For gates OpenQASM's stdgates cannot express.
+        ValueError: For unknown gate names, parametric or multi-qubit Pauli gates, and
+            two- or three-qubit gates on the wrong number of qubits.
+        NotImplementedError: For SqrtXdag, SqrtY and SqrtYdag, which stdgates lack.
+        AssertionError: For known gates the reference writer has no branch for
+            (multi-controlled gates, Measurement, UnitaryMatrix), as it raises.
+        IndexError: For a gate without the target or parameter the writer reads.
 
     """
-    return _with_measurement(_reference_qasm(circuit), circuit.qubit_count)
+    return _core.circuit_to_qasm(circuit)
 
 
-def convert_to_qasm_strs(circuits: Sequence[ImmutableQuantumCircuit]) -> list[str]:
-    """OpenQASM 3 texts of ``circuits``, in order (see :func:`convert_to_qasm_str`)."""
-    return [convert_to_qasm_str(c) for c in circuits]
+def convert_to_qasm_strs(circuits: Iterable[ImmutableQuantumCircuit]) -> list[str]:
+    """OpenQASM 3 texts of ``circuits``, in order (see :func:`convert_to_qasm_str`).
 
-
-def _with_measurement(qasm: str, qubit_count: int) -> str:
-    if "measure" in qasm:
-        return qasm
-    declaration_end = qasm.find(";", qasm.find("qubit"))
-    if qasm.find("qubit") != -1 and declaration_end != -1:
-        qasm = (
-            f"{qasm[: declaration_end + 1]}\nbit[{qubit_count}] c;{qasm[declaration_end + 1 :]}"
-        )
-    return qasm + "\nc = measure q;"
+    Circuits are read one after the other while the ones already read are printed on all
+    cores without the GIL. The first refused gate raises, as a loop over the circuits would.
+    """
+    return _core.circuits_to_qasm(circuits)
