@@ -2,42 +2,25 @@
 
 from __future__ import annotations
 
-import math
-import re
-
 from quri_parts.core.operator import Operator
 
-__all__ = ["encode_operator", "parse_pauli"]
+from quri_parts_oqtopus import _core
 
-_IMAG_TOLERANCE = 1e-9
-_TOKEN = re.compile(r"([IXYZ])\s*(\d+)")
+__all__ = ["encode_operator", "parse_pauli"]
 
 
 def encode_operator(operator: Operator) -> list[dict[str, str | float]]:
     """The ``[{"pauli": "X0 X1", "coeff": 1.5}, ...]`` list OQTOPUS expects for ``operator``.
 
-    Pauli labels are spelled as ``str(PauliLabel)`` (``"I"`` for the identity).
+    Pauli labels are spelled as ``str(PauliLabel)`` (``"I"`` for the identity); terms keep
+    the operator's order.
 
     Raises:
         ValueError: If the operator has no term, or a coefficient has an imaginary part
             beyond 1e-9 or is not finite; the message names the term and coefficient.
 
     """
-    if len(operator) == 0:
-        raise ValueError("operator has no term: an empty operator cannot be estimated")
-    terms: list[dict[str, str | float]] = []
-    for pauli, coeff in operator.items():
-        if isinstance(coeff, complex):
-            if not math.isclose(coeff.imag, 0.0, abs_tol=_IMAG_TOLERANCE):
-                raise ValueError(
-                    f"Complex numbers are not supported in coefficient: {coeff} (term {pauli})"
-                )
-            coeff = coeff.real
-        real = float(coeff)
-        if not math.isfinite(real):
-            raise ValueError(f"coefficient of term {pauli} is not finite: {coeff}")
-        terms.append({"pauli": str(pauli), "coeff": real})
-    return terms
+    return _core.encode_operator(operator)
 
 
 def parse_pauli(text: str) -> tuple[tuple[int, str], ...]:
@@ -50,20 +33,4 @@ def parse_pauli(text: str) -> tuple[tuple[int, str], ...]:
         ValueError: If the text is not a Pauli string or names a qubit twice.
 
     """
-    stripped = text.strip()
-    if stripped in ("", "I"):
-        return ()
-    pos = 0
-    factors: dict[int, str] = {}
-    for match in _TOKEN.finditer(stripped):
-        if stripped[pos : match.start()].strip():
-            break
-        qubit, letter = int(match.group(2)), match.group(1)
-        if qubit in factors:
-            raise ValueError(f"Pauli string {text!r} names qubit {qubit} twice")
-        if letter != "I":
-            factors[qubit] = letter
-        pos = match.end()
-    if stripped[pos:].strip() or pos == 0:
-        raise ValueError(f"Not a Pauli string: {text!r}")
-    return tuple(sorted(factors.items()))
+    return tuple(_core.parse_pauli(text))

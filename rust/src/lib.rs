@@ -5,9 +5,13 @@ mod counts;
 mod error;
 pub mod floatfmt;
 pub mod ir;
+mod operator;
+pub mod pauli;
 pub mod qasm;
 
+use pyo3::intern;
 use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList, PyString};
 use std::collections::BTreeMap;
 
 /// Splits combined counts `{key: count}` into one `{key: count}` per program (program 0
@@ -47,6 +51,39 @@ fn circuits_to_qasm(circuits: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
     batch::map_circuits(circuits, |c| qasm::print_circuit(&c))
 }
 
+/// The estimation payload's operator list: `[{"pauli": "X0 X1", "coeff": 1.5}, ...]`.
+#[pyfunction]
+fn encode_operator<'py>(operator: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+    let py = operator.py();
+    let terms = operator::read_operator(operator)?;
+    let list = PyList::empty(py);
+    for term in terms {
+        let entry = PyDict::new(py);
+        entry.set_item(intern!(py, "pauli"), term.pauli)?;
+        entry.set_item(intern!(py, "coeff"), term.coeff)?;
+        list.append(entry)?;
+    }
+    Ok(list)
+}
+
+/// `(qubit, letter)` pairs of a Pauli string in either spelling, sorted by qubit.
+#[pyfunction]
+fn parse_pauli(text: &Bound<'_, PyString>) -> PyResult<Vec<(u64, char)>> {
+    pauli::parse_pauli(text.to_str()?).map_err(|err| {
+        let shown = text.repr().map(|r| r.to_string()).unwrap_or_default();
+        let msg = match err {
+            pauli::PauliSyntaxError::NotPauli => format!("Not a Pauli string: {shown}"),
+            pauli::PauliSyntaxError::RepeatedQubit(q) => {
+                format!("Pauli string {shown} names qubit {q} twice")
+            }
+            pauli::PauliSyntaxError::QubitTooLarge => {
+                format!("Pauli string {shown} names a qubit beyond 2**64 - 1")
+            }
+        };
+        error::CoreError::InvalidPauli(msg).into()
+    })
+}
+
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(split_counts, m)?)?;
@@ -54,5 +91,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(float_repr, m)?)?;
     m.add_function(wrap_pyfunction!(circuit_to_qasm, m)?)?;
     m.add_function(wrap_pyfunction!(circuits_to_qasm, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_operator, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_pauli, m)?)?;
     Ok(())
 }

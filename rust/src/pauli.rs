@@ -1,0 +1,143 @@
+//! Pauli strings: the `str(PauliLabel)` spelling the estimation payload carries, and the
+//! parser the server uses for both spellings (`"X0 X1"` and `"X 0 X 1"`). Pure Rust.
+
+use crate::qasm::write_int;
+
+/// Letter of a QURI Parts `SinglePauli` id (X = 1, Y = 2, Z = 3).
+pub fn pauli_letter(id: i64) -> Option<char> {
+    match id {
+        1 => Some('X'),
+        2 => Some('Y'),
+        3 => Some('Z'),
+        _ => None,
+    }
+}
+
+/// Appends `str(PauliLabel)` for `factors` (qubit, letter) given in the label's iteration
+/// order: tokens sorted by qubit (stably, as Python's `sorted`), joined by one space;
+/// `"I"` for the identity.
+pub fn write_pauli_label(out: &mut String, factors: &mut [(i64, char)]) {
+    if factors.is_empty() {
+        out.push('I');
+        return;
+    }
+    factors.sort_by_key(|&(qubit, _)| qubit);
+    for (i, &(qubit, letter)) in factors.iter().enumerate() {
+        if i > 0 {
+            out.push(' ');
+        }
+        out.push(letter);
+        write_int(out, qubit);
+    }
+}
+
+/// Why a text is not a Pauli string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PauliSyntaxError {
+    NotPauli,
+    RepeatedQubit(u64),
+    QubitTooLarge,
+}
+
+/// `(qubit, letter)` pairs of a Pauli string, sorted by qubit, `I` factors dropped.
+/// Grammar: tokens `[IXYZ] ws* digits`, separated by optional whitespace; an empty text
+/// or `"I"` is the identity; a qubit may carry one X, Y or Z.
+pub fn parse_pauli(text: &str) -> Result<Vec<(u64, char)>, PauliSyntaxError> {
+    let stripped = text.trim_matches(is_python_space);
+    if stripped.is_empty() || stripped == "I" {
+        return Ok(Vec::new());
+    }
+    let bytes = stripped.as_bytes();
+    let mut factors = Vec::new();
+    let mut pos = 0;
+    while pos < bytes.len() {
+        let letter = match bytes[pos] {
+            b @ (b'I' | b'X' | b'Y' | b'Z') => b as char,
+            _ => return Err(PauliSyntaxError::NotPauli),
+        };
+        pos = skip_space(stripped, pos + 1);
+        let digits_start = pos;
+        while pos < bytes.len() && bytes[pos].is_ascii_digit() {
+            pos += 1;
+        }
+        if pos == digits_start {
+            return Err(PauliSyntaxError::NotPauli);
+        }
+        let qubit: u64 = stripped[digits_start..pos]
+            .parse()
+            .map_err(|_| PauliSyntaxError::QubitTooLarge)?;
+        // As the Python seam: `I` factors are dropped before the repeat check.
+        if factors.iter().any(|&(q, _)| q == qubit) {
+            return Err(PauliSyntaxError::RepeatedQubit(qubit));
+        }
+        if letter != 'I' {
+            factors.push((qubit, letter));
+        }
+        pos = skip_space(stripped, pos);
+    }
+    factors.sort_unstable();
+    Ok(factors)
+}
+
+/// Python's `str.isspace` for the characters a Pauli string may hold.
+fn is_python_space(c: char) -> bool {
+    c.is_whitespace() || ('\x1c'..='\x1f').contains(&c)
+}
+
+fn skip_space(text: &str, mut pos: usize) -> usize {
+    while let Some(c) = text[pos..].chars().next() {
+        if !is_python_space(c) {
+            break;
+        }
+        pos += c.len_utf8();
+    }
+    pos
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn label(factors: &[(i64, char)]) -> String {
+        let mut out = String::new();
+        write_pauli_label(&mut out, &mut factors.to_vec());
+        out
+    }
+
+    #[test]
+    fn labels_are_sorted_by_qubit_and_identity_is_i() {
+        assert_eq!(label(&[(2, 'Y'), (0, 'Z')]), "Z0 Y2");
+        assert_eq!(label(&[(10, 'X'), (1, 'X')]), "X1 X10");
+        assert_eq!(label(&[]), "I");
+    }
+
+    #[test]
+    fn both_spellings_parse() {
+        let expected = vec![(0, 'X'), (1, 'X')];
+        assert_eq!(parse_pauli("X0 X1").unwrap(), expected);
+        assert_eq!(parse_pauli("X 0 X 1").unwrap(), expected);
+        assert_eq!(parse_pauli(" X1X0 ").unwrap(), expected);
+        assert_eq!(parse_pauli("Z3 I1 Y2").unwrap(), vec![(2, 'Y'), (3, 'Z')]);
+        assert_eq!(parse_pauli("I").unwrap(), vec![]);
+        assert_eq!(parse_pauli("").unwrap(), vec![]);
+    }
+
+    #[test]
+    fn malformed_strings_are_refused() {
+        for text in ["X", "0", "X0 Q1", "x0", "X0 1", "X-1", "X0,X1", "II"] {
+            assert_eq!(
+                parse_pauli(text),
+                Err(PauliSyntaxError::NotPauli),
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            parse_pauli("X0 Y0"),
+            Err(PauliSyntaxError::RepeatedQubit(0))
+        );
+        assert_eq!(
+            parse_pauli("X99999999999999999999"),
+            Err(PauliSyntaxError::QubitTooLarge)
+        );
+    }
+}
