@@ -79,7 +79,8 @@ fn read_coeff(coeff: &Bound<'_, PyAny>, pauli: &str) -> PyResult<f64> {
     let mut shown_as_real = false;
     let value = if let Ok(complex) = coeff.cast::<PyComplex>() {
         let imag = complex.imag();
-        if !(imag.abs() <= IMAG_TOLERANCE) {
+        // NaN is never close to zero, as in `math.isclose`.
+        if imag.is_nan() || imag.abs() > IMAG_TOLERANCE {
             return Err(CoreError::InvalidOperator(format!(
                 "Complex numbers are not supported in coefficient: {} (term {pauli})",
                 coeff.str()?
