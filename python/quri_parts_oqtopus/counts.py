@@ -2,36 +2,28 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-import orjson
 from quri_parts.backend import SamplingCounts
 
 from quri_parts_oqtopus import _core
 
-__all__ = ["decode_counts", "decode_divided_counts", "split_counts"]
+__all__ = ["decode_counts", "decode_divided_counts", "decode_sampling_archive", "split_counts"]
 
 
 def decode_counts(raw: Mapping[Any, Any] | str | bytes) -> SamplingCounts:
-    """``SamplingCounts`` with int keys from server counts.
+    """``SamplingCounts`` (a ``Counter``) with int keys from server counts.
 
-    ``raw`` maps bit strings (last character = classical bit 0) or ints to counts,
-    either as a mapping or as its JSON text.
+    ``raw`` maps bit strings (last character = classical bit 0, all of one width) or ints to
+    counts, either as a mapping or as its JSON text; JSON is parsed without the GIL.
 
     Raises:
-        ValueError: For a key that is not a binary string, or a count that is not a
-            non-negative integer; the message names the key.
+        ValueError: For invalid JSON, a key that is not a binary string, keys of mixed
+            widths, or a count that is not a non-negative integer; the message names the key.
 
     """
-    mapping = _as_mapping(raw, "counts")
-    decoded: Counter[int] = Counter()
-    for key, count in mapping.items():
-        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-            raise ValueError(f"count of {key!r} is not a non-negative integer: {count!r}")
-        decoded[_decode_key(key)] += count
-    return decoded
+    return _core.decode_counts(raw)
 
 
 def decode_divided_counts(
@@ -39,27 +31,34 @@ def decode_divided_counts(
 ) -> dict[int, SamplingCounts] | None:
     """``{program index: SamplingCounts}`` from a server's ``divided_counts``, or None.
 
+    None, an empty mapping and an empty string all mean "no divided counts".
+
     Raises:
         ValueError: For an index that is not an integer, or bad counts inside.
 
     """
     if raw is None:
         return None
-    mapping = _as_mapping(raw, "divided_counts")
-    if not mapping:
-        return None
-    divided: dict[int, SamplingCounts] = {}
-    for index, counts in mapping.items():
-        try:
-            program = int(index)
-        except (TypeError, ValueError):
-            raise ValueError(f"divided_counts key is not a program index: {index!r}") from None
-        divided[program] = decode_counts(counts)
-    return divided
+    return _core.decode_divided_counts(raw)
+
+
+def decode_sampling_archive(
+    data: bytes,
+) -> tuple[SamplingCounts, dict[int, SamplingCounts] | None]:
+    """``(counts, divided_counts)`` of a sampling result archive, as downloaded.
+
+    The archive is a ZIP holding ``{"sampling": {"counts": ..., "divided_counts": ...}}``;
+    it is inflated and parsed in Rust without the GIL.
+
+    Raises:
+        ValueError: For a bad archive, invalid JSON, or bad counts (see :func:`decode_counts`).
+
+    """
+    return _core.read_sampling_archive(data)
 
 
 def split_counts(
-    counts: Mapping[int, int], bit_widths: Sequence[int]
+    counts: Mapping[int, int] | Iterable[tuple[int, int]], bit_widths: Sequence[int]
 ) -> dict[int, SamplingCounts]:
     """Split counts of a combined register into ``{program index: SamplingCounts}``.
 
@@ -69,31 +68,4 @@ def split_counts(
         ValueError: If a key does not fit in the programs' bits.
 
     """
-    parts = _core.split_counts(list(counts.items()), list(bit_widths))
-    return {index: Counter(part) for index, part in enumerate(parts)}
-
-
-def _as_mapping(raw: Mapping[Any, Any] | str | bytes, what: str) -> Mapping[Any, Any]:
-    if isinstance(raw, (str, bytes)):
-        try:
-            raw = orjson.loads(raw)
-        except orjson.JSONDecodeError as e:
-            raise ValueError(f"{what} is not valid JSON: {e}") from e
-    if not isinstance(raw, Mapping):
-        raise ValueError(f"{what} is not an object: {raw!r:.200}")
-    return raw
-
-
-def _decode_key(key: object) -> int:
-    if isinstance(key, bool):
-        raise ValueError(f"counts key is not a bit string: {key!r}")
-    if isinstance(key, int):
-        if key < 0:
-            raise ValueError(f"counts key is negative: {key!r}")
-        return key
-    if isinstance(key, str):
-        try:
-            return _core.parse_bits(key)
-        except ValueError:
-            pass
-    raise ValueError(f"counts key is not a bit string: {key!r}")
+    return dict(enumerate(_core.split_counts(counts, list(bit_widths))))

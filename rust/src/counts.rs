@@ -2,7 +2,180 @@
 //! Pure Rust: nothing here knows about Python.
 
 use crate::error::CoreError;
+use crate::json::Cursor;
 use std::collections::BTreeMap;
+
+/// Decoded counts: `(key, count)` in document order (a repeated key: the last one wins,
+/// as when the JSON is loaded into a dict).
+pub type Counts = Vec<(u64, u64)>;
+
+/// `divided_counts`: `(program index, counts)` in document order.
+pub type DividedCounts = Vec<(i64, Counts)>;
+
+/// Python-style quoting of a key for messages.
+pub fn quoted(key: &str) -> String {
+    if key.contains(['\'', '\\']) || key.chars().any(char::is_control) {
+        format!("{key:?}")
+    } else {
+        format!("'{key}'")
+    }
+}
+
+/// Decodes bit-string keys of one counts object, insisting that they all have the width
+/// of the first one.
+#[derive(Default)]
+pub struct KeyDecoder {
+    width: Option<usize>,
+}
+
+impl KeyDecoder {
+    pub fn decode(&mut self, key: &str) -> Result<u64, CoreError> {
+        let value = parse_bits(key).map_err(|_| {
+            CoreError::InvalidCounts(format!("counts key is not a bit string: {}", quoted(key)))
+        })?;
+        match self.width {
+            None => self.width = Some(key.len()),
+            Some(width) if width != key.len() => {
+                return Err(CoreError::InvalidCounts(format!(
+                    "counts key {} has {} bits where the first key has {width}",
+                    quoted(key),
+                    key.len()
+                )))
+            }
+            Some(_) => {}
+        }
+        Ok(value)
+    }
+}
+
+/// A count given as JSON number text: a non-negative integer (`-0` included, as JSON does).
+pub fn parse_count(raw: &str, key: &str) -> Result<u64, CoreError> {
+    let plain_integer = |digits: &str| {
+        !digits.is_empty()
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && (digits == "0" || !digits.starts_with('0'))
+    };
+    let count = match raw.strip_prefix('-') {
+        Some("0") => Some(0),
+        Some(_) => None,
+        None if plain_integer(raw) => raw.parse::<u64>().ok(),
+        None => None,
+    };
+    count.ok_or_else(|| {
+        CoreError::InvalidCounts(format!(
+            "count of {} is not a non-negative integer: {raw}",
+            quoted(key)
+        ))
+    })
+}
+
+/// Counts from a JSON value at `cursor`: an object `{"0101": 12, ...}`, or a string
+/// holding that object's JSON text.
+pub fn read_counts(cursor: &mut Cursor<'_>) -> Result<Counts, CoreError> {
+    if cursor.peek() == Some(b'"') {
+        let inner = cursor.string()?;
+        return decode_counts_json(&inner);
+    }
+    let mut keys = KeyDecoder::default();
+    let mut counts = Vec::new();
+    cursor.object(|c, key| {
+        let bits = keys.decode(&key)?;
+        let raw = c.number().map_err(|_| {
+            CoreError::InvalidCounts(format!(
+                "count of {} is not a non-negative integer",
+                quoted(&key)
+            ))
+        })?;
+        counts.push((bits, parse_count(raw, &key)?));
+        Ok(())
+    })?;
+    Ok(counts)
+}
+
+/// Counts from a whole JSON document.
+pub fn decode_counts_json(text: &str) -> Result<Counts, CoreError> {
+    let mut cursor = Cursor::new(text);
+    if cursor.peek() != Some(b'{') && cursor.peek() != Some(b'"') {
+        return Err(CoreError::InvalidCounts("counts is not an object".into()));
+    }
+    let counts = read_counts(&mut cursor)?;
+    cursor.finish()?;
+    Ok(counts)
+}
+
+/// A program index key of `divided_counts`, as `int(index)` reads it.
+pub fn parse_program_index(key: &str) -> Result<i64, CoreError> {
+    key.trim().parse::<i64>().map_err(|_| {
+        CoreError::InvalidCounts(format!(
+            "divided_counts key is not a program index: {}",
+            quoted(key)
+        ))
+    })
+}
+
+/// `divided_counts` from a JSON value at `cursor`; None for null, `{}` and `""`.
+pub fn read_divided_counts(cursor: &mut Cursor<'_>) -> Result<Option<DividedCounts>, CoreError> {
+    match cursor.peek() {
+        Some(b'n') => {
+            cursor.skip_value()?;
+            return Ok(None);
+        }
+        Some(b'"') => {
+            let inner = cursor.string()?;
+            if inner.is_empty() {
+                return Ok(None);
+            }
+            return decode_divided_counts_json(&inner);
+        }
+        _ => {}
+    }
+    let mut divided = Vec::new();
+    cursor.object(|c, key| {
+        let index = parse_program_index(&key)?;
+        divided.push((index, read_counts(c)?));
+        Ok(())
+    })?;
+    Ok(if divided.is_empty() {
+        None
+    } else {
+        Some(divided)
+    })
+}
+
+/// `divided_counts` from a whole JSON document.
+pub fn decode_divided_counts_json(text: &str) -> Result<Option<DividedCounts>, CoreError> {
+    let mut cursor = Cursor::new(text);
+    let divided = read_divided_counts(&mut cursor)?;
+    cursor.finish()?;
+    Ok(divided)
+}
+
+/// `counts` and `divided_counts` of a sampling result document: `{"sampling": {...}}` as
+/// the result archive holds it, or the inner `{"counts": ..., "divided_counts": ...}`.
+pub fn decode_sampling_result(text: &str) -> Result<(Counts, Option<DividedCounts>), CoreError> {
+    let mut cursor = Cursor::new(text);
+    let mut counts = None;
+    let mut divided = None;
+    let mut sampling = None;
+    cursor.object(|c, key| {
+        match key.as_ref() {
+            "sampling" => sampling = Some(c.skip_value()?),
+            "counts" => counts = Some(read_counts(c)?),
+            "divided_counts" => divided = read_divided_counts(c)?,
+            _ => {
+                c.skip_value()?;
+            }
+        }
+        Ok(())
+    })?;
+    cursor.finish()?;
+    if let Some(inner) = sampling {
+        return decode_sampling_result(inner);
+    }
+    let counts = counts
+        .ok_or_else(|| CoreError::InvalidCounts("'counts' does not exist in result".into()))?;
+    Ok((counts, divided))
+}
 
 /// Parses a measured bit string (most significant bit first, so the last character is
 /// classical bit 0) into its integer value.
@@ -92,6 +265,38 @@ mod tests {
         let p1: Vec<_> = split[1].iter().map(|(k, v)| (*k, *v)).collect();
         assert_eq!(p0, vec![(0, 490), (1, 10), (2, 20), (3, 480)]);
         assert_eq!(p1, vec![(0, 500), (1, 20), (3, 480)]);
+    }
+
+    #[test]
+    fn json_counts_decode_and_refuse_bad_entries() {
+        let counts = decode_counts_json(r#"{"00": 490, "01": 10, "11": 0}"#).unwrap();
+        assert_eq!(counts, vec![(0, 490), (1, 10), (3, 0)]);
+        let nested = decode_counts_json(r#""{\"1\": 3}""#).unwrap();
+        assert_eq!(nested, vec![(1, 3)]);
+        for bad in [
+            r#"{"0a": 1}"#,
+            r#"{"01": -1}"#,
+            r#"{"01": 1.5}"#,
+            r#"{"01": 1, "1": 2}"#,
+            "[1]",
+        ] {
+            assert!(decode_counts_json(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn sampling_results_decode_counts_and_divided_counts() {
+        let text = r#"{"sampling": {"counts": {"0001": 10, "1111": 5},
+                       "divided_counts": {"0": {"01": 10, "11": 5}, "1": "{\"00\": 10, \"11\": 5}"}}}"#;
+        let (counts, divided) = decode_sampling_result(text).unwrap();
+        assert_eq!(counts, vec![(1, 10), (15, 5)]);
+        assert_eq!(
+            divided.unwrap(),
+            vec![(0, vec![(1, 10), (3, 5)]), (1, vec![(0, 10), (3, 5)])]
+        );
+        let (_, none) =
+            decode_sampling_result(r#"{"counts": {"1": 1}, "divided_counts": null}"#).unwrap();
+        assert!(none.is_none());
     }
 
     #[test]
