@@ -144,6 +144,10 @@ pub fn read_divided_counts(cursor: &mut Cursor<'_>) -> Result<Option<DividedCoun
 
 /// `divided_counts` from a whole JSON document.
 pub fn decode_divided_counts_json(text: &str) -> Result<Option<DividedCounts>, CoreError> {
+    // An empty string is falsy: the reference skips it like null.
+    if text.is_empty() {
+        return Ok(None);
+    }
     let mut cursor = Cursor::new(text);
     let divided = read_divided_counts(&mut cursor)?;
     cursor.finish()?;
