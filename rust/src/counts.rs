@@ -158,27 +158,43 @@ pub fn decode_divided_counts_json(text: &str) -> Result<Option<DividedCounts>, C
 /// the result archive holds it, or the inner `{"counts": ..., "divided_counts": ...}`.
 pub fn decode_sampling_result(text: &str) -> Result<(Counts, Option<DividedCounts>), CoreError> {
     let mut cursor = Cursor::new(text);
-    let mut counts = None;
-    let mut divided = None;
-    let mut sampling = None;
+    let mut outer = SamplingFields::default();
+    let mut inner = None;
     cursor.object(|c, key| {
-        match key.as_ref() {
-            "sampling" => sampling = Some(c.skip_value()?),
-            "counts" => counts = Some(read_counts(c)?),
-            "divided_counts" => divided = read_divided_counts(c)?,
+        if key == "sampling" {
+            let mut fields = SamplingFields::default();
+            c.object(|c, key| fields.read(c, &key))?;
+            inner = Some(fields);
+            Ok(())
+        } else {
+            outer.read(c, &key)
+        }
+    })?;
+    cursor.finish()?;
+    let fields = inner.unwrap_or(outer);
+    let counts = fields
+        .counts
+        .ok_or_else(|| CoreError::InvalidCounts("'counts' does not exist in result".into()))?;
+    Ok((counts, fields.divided))
+}
+
+#[derive(Default)]
+struct SamplingFields {
+    counts: Option<Counts>,
+    divided: Option<DividedCounts>,
+}
+
+impl SamplingFields {
+    fn read(&mut self, cursor: &mut Cursor<'_>, key: &str) -> Result<(), CoreError> {
+        match key {
+            "counts" => self.counts = Some(read_counts(cursor)?),
+            "divided_counts" => self.divided = read_divided_counts(cursor)?,
             _ => {
-                c.skip_value()?;
+                cursor.skip_value()?;
             }
         }
         Ok(())
-    })?;
-    cursor.finish()?;
-    if let Some(inner) = sampling {
-        return decode_sampling_result(inner);
     }
-    let counts = counts
-        .ok_or_else(|| CoreError::InvalidCounts("'counts' does not exist in result".into()))?;
-    Ok((counts, divided))
 }
 
 /// Parses a measured bit string (most significant bit first, so the last character is
@@ -189,58 +205,84 @@ pub fn parse_bits(bits: &str) -> Result<u64, CoreError> {
             "counts key must be a binary string of 1 to 64 bits: {bits:?}"
         )));
     }
+    // Branch-free: any byte other than '0'/'1' sets a bit above bit 0 of `stray`.
     let mut value: u64 = 0;
-    for c in bits.bytes() {
-        let bit = match c {
-            b'0' => 0,
-            b'1' => 1,
-            _ => {
-                return Err(CoreError::InvalidCounts(format!(
-                    "counts key must be a binary string: {bits:?}"
-                )))
-            }
-        };
-        value = (value << 1) | bit;
+    let mut stray: u8 = 0;
+    for &c in bits.as_bytes() {
+        let digit = c.wrapping_sub(b'0');
+        stray |= digit & !1;
+        value = (value << 1) | u64::from(digit & 1);
+    }
+    if stray != 0 {
+        return Err(CoreError::InvalidCounts(format!(
+            "counts key must be a binary string: {bits:?}"
+        )));
     }
     Ok(value)
 }
 
-/// Splits counts of a combined register into one counts map per program; program 0 owns
-/// the lowest `bit_widths[0]` bits, program 1 the next ones, and so on.
-pub fn split_counts(
-    counts: &[(u64, u64)],
-    bit_widths: &[u32],
-) -> Result<Vec<BTreeMap<u64, u64>>, CoreError> {
+/// Splits counts of a combined register into one counts list per program, each sorted by
+/// key; program 0 owns the lowest `bit_widths[0]` bits, program 1 the next ones, and so on.
+/// A key seen with count 0 is kept with count 0, as `Counter` updates keep it.
+pub fn split_counts(counts: &[(u64, u64)], bit_widths: &[u32]) -> Result<Vec<Counts>, CoreError> {
     let total: u32 = bit_widths.iter().sum();
     if total > 64 {
         return Err(CoreError::InvalidCounts(format!(
             "bit widths add up to {total} bits, more than the 64 a key can hold"
         )));
     }
-    let mut split = vec![BTreeMap::new(); bit_widths.len()];
-    for &(key, count) in counts {
-        if total < 64 && key >> total != 0 {
-            return Err(CoreError::InvalidCounts(format!(
-                "counts key {key} does not fit in the {total} bits of the programs"
-            )));
-        }
-        let mut offset = 0u32;
-        for (program, &width) in bit_widths.iter().enumerate() {
-            let mask = if width == 64 {
-                u64::MAX
-            } else {
-                (1u64 << width) - 1
-            };
-            let part = if offset == 64 {
+    if let Some(&(key, _)) = counts
+        .iter()
+        .find(|&&(key, _)| total < 64 && key >> total != 0)
+    {
+        return Err(CoreError::InvalidCounts(format!(
+            "counts key {key} does not fit in the {total} bits of the programs"
+        )));
+    }
+    let mut offset = 0u32;
+    let mut split = Vec::with_capacity(bit_widths.len());
+    for &width in bit_widths {
+        let mask = if width == 64 {
+            u64::MAX
+        } else {
+            (1u64 << width) - 1
+        };
+        let part = |key: u64| {
+            if offset == 64 {
                 0
             } else {
                 (key >> offset) & mask
-            };
-            *split[program].entry(part).or_insert(0) += count;
-            offset += width;
-        }
+            }
+        };
+        split.push(if width <= DENSE_WIDTH {
+            split_dense(counts, width, part)
+        } else {
+            let mut sums: BTreeMap<u64, u64> = BTreeMap::new();
+            for &(key, count) in counts {
+                *sums.entry(part(key)).or_insert(0) += count;
+            }
+            sums.into_iter().collect()
+        });
+        offset += width;
     }
     Ok(split)
+}
+
+/// Programs this narrow are summed in a table indexed by key instead of a map.
+const DENSE_WIDTH: u32 = 16;
+
+fn split_dense(counts: &[(u64, u64)], width: u32, part: impl Fn(u64) -> u64) -> Counts {
+    let mut sums = vec![0u64; 1 << width];
+    let mut seen = vec![false; 1 << width];
+    for &(key, count) in counts {
+        let index = part(key) as usize;
+        sums[index] += count;
+        seen[index] = true;
+    }
+    (0..sums.len())
+        .filter(|&i| seen[i])
+        .map(|i| (i as u64, sums[i]))
+        .collect()
 }
 
 #[cfg(test)]
@@ -265,10 +307,10 @@ mod tests {
         // contract: {"0000":490,"0001":10,"0110":20,"1111":480} with two 2-bit programs
         let counts = [(0b0000, 490), (0b0001, 10), (0b0110, 20), (0b1111, 480)];
         let split = split_counts(&counts, &[2, 2]).unwrap();
-        let p0: Vec<_> = split[0].iter().map(|(k, v)| (*k, *v)).collect();
-        let p1: Vec<_> = split[1].iter().map(|(k, v)| (*k, *v)).collect();
-        assert_eq!(p0, vec![(0, 490), (1, 10), (2, 20), (3, 480)]);
-        assert_eq!(p1, vec![(0, 500), (1, 20), (3, 480)]);
+        assert_eq!(split[0], vec![(0, 490), (1, 10), (2, 20), (3, 480)]);
+        assert_eq!(split[1], vec![(0, 500), (1, 20), (3, 480)]);
+        let wide = split_counts(&counts, &[1, 20]).unwrap();
+        assert_eq!(wide[1], vec![(0, 500), (3, 20), (7, 480)]);
     }
 
     #[test]

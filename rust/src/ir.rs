@@ -190,11 +190,8 @@ impl<'py> CircuitReader<'py> {
                 let controls = gate.getattr(intern!(py, "control_indices"))?;
                 let targets = gate.getattr(intern!(py, "target_indices"))?;
                 let mut count = 0usize;
-                for index in controls.try_iter()?.chain(targets.try_iter()?) {
-                    if count < arity {
-                        qubits[count] = index?.extract()?;
-                    }
-                    count += 1;
+                for sequence in [&controls, &targets] {
+                    read_indices(sequence, &mut qubits[..arity], &mut count)?;
                 }
                 if count != arity {
                     return Err(CoreError::UnsupportedGate(format!(
@@ -238,6 +235,32 @@ impl<'py> CircuitReader<'py> {
     }
 }
 
+/// Appends the indices of `sequence` to `qubits` from `count` on (tuples without an
+/// iterator object); `count` ends as the number of indices seen, even past the slots.
+fn read_indices(
+    sequence: &Bound<'_, PyAny>,
+    qubits: &mut [i64],
+    count: &mut usize,
+) -> PyResult<()> {
+    let mut store = |index: Borrowed<'_, '_, PyAny>| -> PyResult<()> {
+        if let Some(slot) = qubits.get_mut(*count) {
+            *slot = index.extract()?;
+        }
+        *count += 1;
+        Ok(())
+    };
+    if let Ok(tuple) = sequence.cast::<PyTuple>() {
+        for i in 0..tuple.len() {
+            store(tuple.get_borrowed_item(i)?)?;
+        }
+    } else {
+        for index in sequence.try_iter()? {
+            store(index?.as_borrowed())?;
+        }
+    }
+    Ok(())
+}
+
 /// `sequence[0]`, raising IndexError naming the gate when it is empty (as the reference does).
 fn first_item<'py>(
     sequence: &Bound<'py, PyAny>,
@@ -250,7 +273,7 @@ fn first_item<'py>(
                 CoreError::MissingOperand(format!("{} gate has no {what}", name.str()?)).into(),
             );
         }
-        return tuple.get_item(0);
+        return Ok(tuple.get_borrowed_item(0)?.to_owned());
     }
     sequence.get_item(0)
 }

@@ -38,9 +38,7 @@ fn split_counts<'py>(
     let parts = py.detach(|| counts::split_counts(&pairs, &bit_widths))?;
     parts
         .iter()
-        .map(|part| {
-            convert::counter_from(py, &part.iter().map(|(k, v)| (*k, *v)).collect::<Vec<_>>())
-        })
+        .map(|part| convert::counter_from(py, part))
         .collect()
 }
 

@@ -55,19 +55,19 @@ pub fn read_operator(operator: &Bound<'_, PyAny>) -> PyResult<Vec<Term>> {
 
 /// `str(label)` for a `PauliLabel` (a frozenset of `(qubit, SinglePauli)` pairs); other
 /// keys are asked for their own `str`.
-fn label_text(label: &Bound<'_, PyAny>, factors: &mut Vec<(i64, char)>) -> PyResult<String> {
+fn label_text(label: &Bound<'_, PyAny>, factors: &mut Vec<(i64, u32, char)>) -> PyResult<String> {
     let Ok(set) = label.cast::<PyFrozenSet>() else {
         return Ok(label.str()?.to_str()?.to_owned());
     };
     factors.clear();
     for pair in set.iter() {
         let pair = pair.cast_into::<PyTuple>()?;
-        let qubit: i64 = pair.get_item(0)?.extract()?;
-        let id: i64 = pair.get_item(1)?.extract()?;
+        let qubit: i64 = pair.get_borrowed_item(0)?.extract()?;
+        let id: i64 = pair.get_borrowed_item(1)?.extract()?;
         let letter = pauli_letter(id).ok_or_else(|| {
             CoreError::InvalidOperator(format!("{id} is not a valid SinglePauli"))
         })?;
-        factors.push((qubit, letter));
+        factors.push((qubit, factors.len() as u32, letter));
     }
     let mut text = String::with_capacity(factors.len() * 4);
     write_pauli_label(&mut text, factors);

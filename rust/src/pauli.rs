@@ -13,16 +13,17 @@ pub fn pauli_letter(id: i64) -> Option<char> {
     }
 }
 
-/// Appends `str(PauliLabel)` for `factors` (qubit, letter) given in the label's iteration
-/// order: tokens sorted by qubit (stably, as Python's `sorted`), joined by one space;
+/// Appends `str(PauliLabel)` for `factors` (qubit, position in the label's iteration
+/// order, letter): tokens sorted by qubit (stably, as Python's `sorted`), joined by one space;
 /// `"I"` for the identity.
-pub fn write_pauli_label(out: &mut String, factors: &mut [(i64, char)]) {
+pub fn write_pauli_label(out: &mut String, factors: &mut [(i64, u32, char)]) {
     if factors.is_empty() {
         out.push('I');
         return;
     }
-    factors.sort_by_key(|&(qubit, _)| qubit);
-    for (i, &(qubit, letter)) in factors.iter().enumerate() {
+    // (qubit, position) keys are unique, so an unstable sort gives the stable order.
+    factors.sort_unstable_by_key(|&(qubit, position, _)| (qubit, position));
+    for (i, &(qubit, _, letter)) in factors.iter().enumerate() {
         if i > 0 {
             out.push(' ');
         }
@@ -100,7 +101,12 @@ mod tests {
 
     fn label(factors: &[(i64, char)]) -> String {
         let mut out = String::new();
-        write_pauli_label(&mut out, &mut factors.to_vec());
+        let mut numbered: Vec<_> = factors
+            .iter()
+            .enumerate()
+            .map(|(i, &(q, p))| (q, i as u32, p))
+            .collect();
+        write_pauli_label(&mut out, &mut numbered);
         out
     }
 
@@ -109,6 +115,8 @@ mod tests {
         assert_eq!(label(&[(2, 'Y'), (0, 'Z')]), "Z0 Y2");
         assert_eq!(label(&[(10, 'X'), (1, 'X')]), "X1 X10");
         assert_eq!(label(&[]), "I");
+        // a malformed label naming a qubit twice keeps iteration order, as `sorted` does
+        assert_eq!(label(&[(1, 'Z'), (0, 'Y'), (1, 'X')]), "Y0 Z1 X1");
     }
 
     #[test]

@@ -97,7 +97,9 @@ pub fn write_int(out: &mut String, value: i64) {
     if value < 0 {
         out.push('-');
     }
-    out.push_str(std::str::from_utf8(&buf[pos..]).expect("digits are ASCII"));
+    for &digit in &buf[pos..] {
+        out.push(char::from(digit));
+    }
 }
 
 #[cfg(test)]

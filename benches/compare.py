@@ -1,0 +1,295 @@
+"""Side-by-side timings: quri-parts-oqtopus 1.1.5 from PyPI (the reference) against ours.
+
+The reference runs in a subprocess of its own virtualenv (the import names clash):
+``--reference-python`` picks its interpreter, else ``.bench-venv/`` is created with
+``quri-parts-oqtopus==1.1.5``. Both sides build the same seeded inputs, time each case as
+the best of ``--repeat`` runs, and fingerprint their outputs so the table also says
+whether the results mean the same. ``--quick`` uses smaller sizes for CI.
+
+    python benches/compare.py [--quick] [--reference-python PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import venv
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+SIZES: dict[str, dict[str, int]] = {
+    "full": {"circuits": 1000, "qubits": 64, "gates": 2000, "terms": 10_000, "outcomes": 200_000},
+    "quick": {"circuits": 60, "qubits": 64, "gates": 500, "terms": 2000, "outcomes": 50_000},
+}
+PROGRAM_BITS = [5, 5, 5, 5]
+TARGETS = {"a": 10.0, "b": 15.0, "d": 20.0, "e": 5.0, "f": 20.0}
+CASES = {
+    "a": "(a) circuits -> QASM",
+    "b": "(b) QASM -> upload ZIP",
+    "ab": "(a+b) circuits -> upload ZIP (fused)",
+    "d": "(d) operator -> payload terms",
+    "e": "(e) result ZIP -> counts + divided",
+    "f": "(f) split_counts vs plain Python",
+}
+REPO = Path(__file__).resolve().parent.parent
+
+
+def make_circuits(size: dict[str, int]) -> list[Any]:
+    from quri_parts.circuit import QuantumCircuit
+
+    rng = random.Random(1)
+    circuits = []
+    qubits = size["qubits"]
+    for _ in range(size["circuits"]):
+        circuit = QuantumCircuit(qubits)
+        for _ in range(size["gates"]):
+            kind = rng.randrange(4)
+            if kind == 0:
+                circuit.add_H_gate(rng.randrange(qubits))
+            elif kind == 1:
+                circuit.add_X_gate(rng.randrange(qubits))
+            elif kind == 2:
+                circuit.add_RZ_gate(rng.randrange(qubits), rng.uniform(-3.2, 3.2))
+            else:
+                control, target = rng.sample(range(qubits), 2)
+                circuit.add_CNOT_gate(control, target)
+        circuits.append(circuit)
+    return circuits
+
+
+def make_operator(size: dict[str, int]) -> Any:
+    from quri_parts.core.operator import Operator, pauli_label
+
+    rng = random.Random(2)
+    terms: dict[Any, float] = {}
+    while len(terms) < size["terms"]:
+        qubits = rng.sample(range(size["qubits"]), rng.randint(1, size["qubits"]))
+        label = pauli_label({(q, rng.randint(1, 3)) for q in qubits})
+        terms[label] = rng.uniform(-1.0, 1.0)
+    return Operator(terms)
+
+
+def make_result_archive(size: dict[str, int], path: Path) -> None:
+    """A result ZIP as the server writes it: json.dumps + ZIP_DEFLATED."""
+    import io
+    import zipfile
+
+    rng = random.Random(3)
+    width = sum(PROGRAM_BITS)
+    keys = rng.sample(range(2**width), size["outcomes"])
+    counts = {format(k, f"0{width}b"): rng.randint(1, 50) for k in keys}
+    divided: dict[str, dict[str, int]] = {}
+    shift = 0
+    for index, bits in enumerate(PROGRAM_BITS):
+        part: dict[str, int] = {}
+        for key, count in counts.items():
+            sub = format((int(key, 2) >> shift) & ((1 << bits) - 1), f"0{bits}b")
+            part[sub] = part.get(sub, 0) + count
+        divided[str(index)] = part
+        shift += bits
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        document = {"sampling": {"counts": counts, "divided_counts": divided}}
+        archive.writestr("result.json", json.dumps(document))
+    path.write_bytes(buffer.getvalue())
+
+
+def best_of(repeat: int, function: Callable[[], Any]) -> tuple[float, Any]:
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def fingerprint(value: Any) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def zip_meaning(data: bytes) -> Any:
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        (info,) = archive.infolist()
+        return [info.filename, json.loads(archive.read(info))]
+
+
+def counts_meaning(counts: Any, divided: Any) -> Any:
+    return [sorted(counts.items()), sorted((k, sorted(v.items())) for k, v in divided.items())]
+
+
+def run_reference(size: dict[str, int], repeat: int, result_zip: Path) -> dict[str, Any]:
+    from oqtopus_client.services.storage import OqtopusStorage
+    from quri_parts_oqtopus.backend.jobs.estimation import OqtopusEstimationBackend
+    from quri_parts_oqtopus.backend.jobs.sampling import _convert_to_qasm_str_with_measure
+    from quri_parts_oqtopus.models.jobs.sampling import OqtopusSamplingJob
+
+    out: dict[str, Any] = {}
+    circuits = make_circuits(size)
+    out["a"], qasm = best_of(repeat, lambda: [_convert_to_qasm_str_with_measure(c) for c in circuits])
+    out["a_fp"] = fingerprint(qasm)
+    build = OqtopusStorage._build_zip_payload  # noqa: SLF001 - the reference's ZIP step
+    out["b"], archive = best_of(repeat, lambda: build({"program": qasm}, "job.zip"))
+    out["b_fp"] = fingerprint(zip_meaning(archive))
+    out["ab"] = out["a"] + out["b"]
+
+    operator = make_operator(size)
+    captured: dict[str, Any] = {}
+
+    class Captured(Exception):
+        pass
+
+    def capture(spec: Any) -> Any:
+        captured["operator"] = spec.operator
+        raise Captured
+
+    # estimate_qasm encodes the operator, builds the job spec, then would submit it.
+    backend = OqtopusEstimationBackend.__new__(OqtopusEstimationBackend)
+    backend._run_job_spec = capture  # noqa: SLF001
+
+    def estimate() -> Any:
+        try:
+            backend.estimate_qasm("OPENQASM 3;", operator, device_id="d", shots=1)
+        except Exception as e:  # BackendError wrapping Captured
+            if not isinstance(e.__cause__, Captured):
+                raise
+        return captured["operator"]
+
+    out["d"], terms = best_of(repeat, estimate)
+    out["d_fp"] = fingerprint(terms)
+
+    data = result_zip.read_bytes()
+
+    def decode() -> Any:
+        document = OqtopusStorage._extract_zip_object(data)  # noqa: SLF001
+        job = SimpleNamespace(status="succeeded", job_info={"result": document})
+        result = OqtopusSamplingJob(job, object()).result()  # type: ignore[arg-type]
+        return result.counts, result.divided_counts
+
+    out["e"], (counts, divided) = best_of(repeat, decode)
+    out["e_fp"] = fingerprint(counts_meaning(counts, divided))
+    return out
+
+
+def plain_python_split(counts: dict[int, int], widths: list[int]) -> dict[int, dict[int, int]]:
+    parts: dict[int, dict[int, int]] = {i: {} for i in range(len(widths))}
+    for key, count in counts.items():
+        shift = 0
+        for index, width in enumerate(widths):
+            part = parts[index]
+            sub = (key >> shift) & ((1 << width) - 1)
+            part[sub] = part.get(sub, 0) + count
+            shift += width
+    return parts
+
+
+def run_ours(size: dict[str, int], repeat: int, result_zip: Path) -> dict[str, Any]:
+    from quri_parts_oqtopus.counts import decode_sampling_archive, split_counts
+    from quri_parts_oqtopus.operator import encode_operator
+    from quri_parts_oqtopus.qasm import convert_to_qasm_strs
+    from quri_parts_oqtopus.upload import build_circuits_archive, build_programs_archive
+
+    out: dict[str, Any] = {}
+    circuits = make_circuits(size)
+    out["a"], qasm = best_of(repeat, lambda: convert_to_qasm_strs(circuits))
+    out["a_fp"] = fingerprint(qasm)
+    out["b"], archive = best_of(repeat, lambda: build_programs_archive("job.zip", qasm))
+    out["b_fp"] = fingerprint(zip_meaning(archive))
+    out["ab"], fused = best_of(repeat, lambda: build_circuits_archive("job.zip", circuits))
+    out["ab_fp"] = fingerprint(zip_meaning(fused))
+    out["sizes"] = {"b_zip_bytes": len(archive), "json_bytes": len(json.dumps({"program": qasm}))}
+
+    operator = make_operator(size)
+    out["d"], terms = best_of(repeat, lambda: encode_operator(operator))
+    out["d_fp"] = fingerprint(terms)
+
+    data = result_zip.read_bytes()
+    out["e"], (counts, divided) = best_of(repeat, lambda: decode_sampling_archive(data))
+    out["e_fp"] = fingerprint(counts_meaning(counts, divided or {}))
+
+    combined = dict(counts)
+    out["f_ref"], expected = best_of(repeat, lambda: plain_python_split(combined, PROGRAM_BITS))
+    out["f"], split = best_of(repeat, lambda: split_counts(combined, PROGRAM_BITS))
+    out["f_fp"] = fingerprint(counts_meaning(split, {}))
+    out["f_ref_fp"] = fingerprint(counts_meaning(expected, {}))
+    return out
+
+
+def reference_python(given: str | None) -> str:
+    if given:
+        return given
+    bench_venv = REPO / ".bench-venv"
+    python = bench_venv / "bin" / "python"
+    if not python.exists():
+        print(f"creating {bench_venv} with quri-parts-oqtopus==1.1.5 ...", file=sys.stderr)
+        venv.create(bench_venv, with_pip=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "quri-parts-oqtopus==1.1.5"], check=True
+        )
+    return str(python)
+
+
+def print_table(ours: dict[str, Any], reference: dict[str, Any], mode: str) -> None:
+    cpus = os.cpu_count()
+    print(f"mode: {mode}, sizes: {json.dumps(SIZES[mode])}, cpus: {cpus}, python {sys.version.split()[0]}")
+    print(f"{'case':40} {'reference s':>12} {'ours s':>10} {'ratio':>8} {'target':>7}  same result")
+    ratios = []
+    for case, title in CASES.items():
+        ref_time = ours["f_ref"] if case == "f" else reference[case]
+        ratio = ref_time / ours[case]
+        same = (
+            ours["f_fp"] == ours["f_ref_fp"]
+            if case == "f"
+            else ours.get(f"{case}_fp", ours.get("b_fp")) == reference.get(f"{case}_fp", reference["b_fp"])
+        )
+        target = TARGETS.get(case)
+        if target is not None:
+            ratios.append(ratio)
+        target_text = f"{target:.0f}x" if target else "-"
+        print(f"{title:40} {ref_time:12.4f} {ours[case]:10.4f} {ratio:7.1f}x {target_text:>7}  {same}")
+    print(f"upload ZIP: {ours['sizes']['b_zip_bytes']} bytes for {ours['sizes']['json_bytes']} bytes of JSON")
+    print(f"min ratio vs reference: {min(ratios):.1f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
+    parser.add_argument("--repeat", type=int, default=None, help="best of N runs (3; quick 2)")
+    parser.add_argument("--reference-python", default=os.environ.get("REFERENCE_PYTHON"))
+    parser.add_argument("--side", choices=["reference"], help=argparse.SUPPRESS)
+    parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    mode = "quick" if args.quick else "full"
+    repeat = args.repeat or (2 if args.quick else 3)
+    size = SIZES[mode]
+    if args.side == "reference":
+        json.dump(run_reference(size, repeat, args.input), sys.stdout)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        result_zip = Path(tmp) / "result.zip"
+        make_result_archive(size, result_zip)
+        command = [reference_python(args.reference_python), str(Path(__file__).resolve())]
+        command += ["--side", "reference", "--input", str(result_zip), "--repeat", str(repeat)]
+        command += ["--quick"] if args.quick else []
+        # Run from the temp dir so nothing of this checkout shadows the reference package.
+        child = subprocess.run(command, cwd=tmp, capture_output=True, text=True, check=False)
+        if child.returncode != 0:
+            sys.exit(f"reference run failed:\n{child.stderr}")
+        reference = json.loads(child.stdout)
+        ours = run_ours(size, repeat, result_zip)
+    print_table(ours, reference, mode)
+
+
+if __name__ == "__main__":
+    main()
