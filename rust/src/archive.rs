@@ -39,8 +39,9 @@ fn too_large(len: usize) -> CoreError {
     ))
 }
 
-/// The raw deflate stream and CRC-32 of `data`, chunks compressed in parallel.
-pub fn deflate(data: &[u8], level: u32) -> (Vec<u8>, u32) {
+/// The raw deflate stream of `data` as consecutive parts (chunks compressed in parallel)
+/// and the CRC-32 of `data`.
+pub fn deflate(data: &[u8], level: u32) -> (Vec<Vec<u8>>, u32) {
     let chunks: Vec<&[u8]> = if data.is_empty() {
         vec![data]
     } else {
@@ -57,12 +58,10 @@ pub fn deflate(data: &[u8], level: u32) -> (Vec<u8>, u32) {
         })
         .collect();
     let mut crc = Crc::new();
-    let mut out = Vec::with_capacity(parts.iter().map(|(p, _)| p.len()).sum());
-    for (part, part_crc) in &parts {
-        out.extend_from_slice(part);
+    for (_, part_crc) in &parts {
         crc.combine(part_crc);
     }
-    (out, crc.sum())
+    (parts.into_iter().map(|(part, _)| part).collect(), crc.sum())
 }
 
 fn deflate_chunk(chunk: &[u8], level: u32, last: bool) -> Vec<u8> {
@@ -140,13 +139,14 @@ pub fn write_zip(entry_name: &str, data: &[u8]) -> Result<Vec<u8>, CoreError> {
         return Err(too_large(data.len()));
     }
     let (deflated, crc) = deflate(data, LEVEL);
-    if deflated.len() as u64 > MAX_ENTRY {
-        return Err(too_large(deflated.len()));
+    let deflated_len: usize = deflated.iter().map(Vec::len).sum();
+    if deflated_len as u64 > MAX_ENTRY {
+        return Err(too_large(deflated_len));
     }
     let name = entry_name.as_bytes();
     // Bit 11: the name is UTF-8 (only needed, and only set, when it is not ASCII).
     let flags: u16 = if entry_name.is_ascii() { 0 } else { 1 << 11 };
-    let mut out = Vec::with_capacity(deflated.len() + 2 * name.len() + 128);
+    let mut out = Vec::with_capacity(deflated_len + 2 * name.len() + 128);
     let common = |out: &mut Vec<u8>| {
         put16(out, 20); // version needed: deflate
         put16(out, flags);
@@ -154,7 +154,7 @@ pub fn write_zip(entry_name: &str, data: &[u8]) -> Result<Vec<u8>, CoreError> {
         put16(out, DOS_TIME);
         put16(out, DOS_DATE);
         put32(out, crc);
-        put32(out, deflated.len() as u32);
+        put32(out, deflated_len as u32);
         put32(out, data.len() as u32);
         put16(out, name.len() as u16);
         put16(out, 0); // extra field length
@@ -162,7 +162,9 @@ pub fn write_zip(entry_name: &str, data: &[u8]) -> Result<Vec<u8>, CoreError> {
     put32(&mut out, LOCAL_HEADER);
     common(&mut out);
     out.extend_from_slice(name);
-    out.extend_from_slice(&deflated);
+    for part in &deflated {
+        out.extend_from_slice(part);
+    }
     let directory_offset = out.len();
     put32(&mut out, CENTRAL_HEADER);
     put16(&mut out, 0x0314); // made by: Unix, spec 2.0
