@@ -248,7 +248,10 @@ pub fn write_string(out: &mut Vec<u8>, text: &str) {
     out.push(b'"');
     let bytes = text.as_bytes();
     let mut run = 0;
-    while let Some(offset) = bytes[run..].iter().position(|&b| NEEDS_ESCAPE[usize::from(b)]) {
+    while let Some(offset) = bytes[run..]
+        .iter()
+        .position(|&b| NEEDS_ESCAPE[usize::from(b)])
+    {
         let at = run + offset;
         out.extend_from_slice(&bytes[run..at]);
         match bytes[at] {
