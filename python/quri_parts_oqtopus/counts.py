@@ -58,9 +58,7 @@ def decode_divided_counts(
     return divided
 
 
-def split_counts(
-    counts: Mapping[int, int], bit_widths: Sequence[int]
-) -> dict[int, SamplingCounts]:
+def split_counts(counts: Mapping[int, int], bit_widths: Sequence[int]) -> dict[int, SamplingCounts]:
     """Split counts of a combined register into ``{program index: SamplingCounts}``.
 
     Program 0 owns the lowest ``bit_widths[0]`` bits, program 1 the next ones, and so on.
@@ -80,14 +78,12 @@ def _as_mapping(raw: Mapping[Any, Any] | str | bytes, what: str) -> Mapping[Any,
         except orjson.JSONDecodeError as e:
             raise ValueError(f"{what} is not valid JSON: {e}") from e
     if not isinstance(raw, Mapping):
-        raise ValueError(f"{what} is not an object: {raw!r:.200}")
+        raise ValueError(f"{what} is not an object: {raw!r:.200}")  # noqa: TRY004 - bad data, not a bad call
     return raw
 
 
 def _decode_key(key: object) -> int:
-    if isinstance(key, bool):
-        raise ValueError(f"counts key is not a bit string: {key!r}")
-    if isinstance(key, int):
+    if isinstance(key, int) and not isinstance(key, bool):
         if key < 0:
             raise ValueError(f"counts key is negative: {key!r}")
         return key

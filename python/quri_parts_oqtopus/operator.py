@@ -32,8 +32,9 @@ def encode_operator(operator: Operator) -> list[dict[str, str | float]]:
                 raise ValueError(
                     f"Complex numbers are not supported in coefficient: {coeff} (term {pauli})"
                 )
-            coeff = coeff.real
-        real = float(coeff)
+            real = coeff.real
+        else:
+            real = float(coeff)
         if not math.isfinite(real):
             raise ValueError(f"coefficient of term {pauli} is not finite: {coeff}")
         terms.append({"pauli": str(pauli), "coeff": real})

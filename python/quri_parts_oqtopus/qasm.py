@@ -34,7 +34,5 @@ def _with_measurement(qasm: str, qubit_count: int) -> str:
         return qasm
     declaration_end = qasm.find(";", qasm.find("qubit"))
     if qasm.find("qubit") != -1 and declaration_end != -1:
-        qasm = (
-            f"{qasm[: declaration_end + 1]}\nbit[{qubit_count}] c;{qasm[declaration_end + 1 :]}"
-        )
+        qasm = f"{qasm[: declaration_end + 1]}\nbit[{qubit_count}] c;{qasm[declaration_end + 1 :]}"
     return qasm + "\nc = measure q;"

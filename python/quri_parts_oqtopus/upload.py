@@ -25,7 +25,7 @@ def build_job_archive(archive_name: str, job_input: Mapping[str, Any]) -> bytes:
     return buffer.getvalue()
 
 
-def read_job_archive(data: bytes) -> Any:  # noqa: ANN401 - any JSON document
+def read_job_archive(data: bytes) -> Any:
     """The one JSON document inside a job archive.
 
     Raises:

@@ -1,0 +1,287 @@
+"""The one HTTP client of the OQTOPUS user API: session, auth, timeouts, retries, errors."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+from collections.abc import Mapping
+from pathlib import PurePosixPath
+from typing import Any, TypeGuard
+from urllib.parse import unquote, urlparse
+from urllib.request import url2pathname
+
+import orjson
+import requests
+from quri_parts.backend import BackendError
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
+
+from quri_parts_oqtopus import __version__
+from quri_parts_oqtopus.backend.config import OqtopusConfig
+
+__all__ = ["DEFAULT_TIMEOUT", "OqtopusHttpClient"]
+
+logger = logging.getLogger("quri_parts_oqtopus")
+
+#: (connect, read) seconds for every API call; uploads and downloads read for longer.
+DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
+_TRANSFER_TIMEOUT: tuple[float, float] = (10.0, 300.0)
+_TOKEN_HEADER = "q-api-token"  # noqa: S105 - a header name, not a secret
+_IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
+_URL_SCHEMES = ("http://", "https://", "file://")
+
+
+def default_retry() -> Retry:
+    """Retries for idempotent calls: connection errors, 429 and 502/503/504, with backoff."""
+    return Retry(
+        total=5,
+        connect=5,
+        read=2,
+        status=5,
+        backoff_factor=0.5,
+        backoff_max=30.0,
+        backoff_jitter=0.25,
+        status_forcelist=(429, 502, 503, 504),
+        allowed_methods=_IDEMPOTENT,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+def is_url(value: object) -> TypeGuard[str]:
+    """Whether a ``job_info`` entry is a URL to an archive rather than an inline value."""
+    return isinstance(value, str) and value.startswith(_URL_SCHEMES)
+
+
+class OqtopusHttpClient:
+    """Calls of the OQTOPUS user API on one pooled ``requests.Session``.
+
+    Every failure is a :class:`BackendError` whose message names the operation, the job
+    id where there is one, the HTTP status and the server's ``message``. The API token is
+    sent only to the API's own URL, never to storage URLs, and never appears in messages.
+    """
+
+    def __init__(
+        self,
+        config: OqtopusConfig,
+        *,
+        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
+        retry: Retry | None = None,
+    ) -> None:
+        self._base_url = config.url.rstrip("/")
+        self._timeout = timeout
+        session = requests.Session()
+        adapter = HTTPAdapter(
+            pool_connections=4,
+            pool_maxsize=16,
+            max_retries=retry if retry is not None else default_retry(),
+        )
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
+        session.headers["User-Agent"] = f"quri-parts-oqtopus/{__version__}"
+        if config.proxy:
+            session.proxies.update({"http": config.proxy, "https": config.proxy})
+        self._session = session
+        self._token = config.api_token
+
+    @property
+    def base_url(self) -> str:
+        """The API's base URL, without a trailing slash."""
+        return self._base_url
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._session.close()
+
+    def __repr__(self) -> str:
+        return f"OqtopusHttpClient(base_url={self._base_url!r})"
+
+    # -- devices -------------------------------------------------------------------------
+    def list_devices(self) -> list[dict[str, Any]]:
+        """All devices, as the server's JSON objects."""
+        devices = self._call("GET", "/devices", operation="list devices")
+        if not isinstance(devices, list):
+            raise BackendError(f"list devices: expected a JSON array, got {_preview(devices)}")
+        return devices
+
+    def get_device(self, device_id: str) -> dict[str, Any]:
+        """One device, as the server's JSON object."""
+        return self._object("GET", f"/devices/{device_id}", operation=f"get device {device_id!r}")
+
+    # -- jobs ----------------------------------------------------------------------------
+    def register_job(self) -> tuple[str, dict[str, Any]]:
+        """Step 1 of a submission: a new job id and its presigned upload target."""
+        body = self._object("POST", "/jobs", operation="register job")
+        job_id, presigned = body.get("job_id"), body.get("presigned_url")
+        if not isinstance(job_id, str) or not isinstance(presigned, Mapping):
+            raise BackendError(f"register job: unexpected answer {_preview(body)}")
+        fields = presigned.get("fields")
+        if (
+            not isinstance(presigned.get("url"), str)
+            or not isinstance(fields, Mapping)
+            or not isinstance(fields.get("key"), str)
+        ):
+            raise BackendError(
+                f"register job {job_id}: presigned_url lacks url or fields.key: "
+                f"{_preview(presigned)}"
+            )
+        return job_id, dict(presigned)
+
+    def upload_job_input(self, job_id: str, presigned: Mapping[str, Any], archive: bytes) -> None:
+        """Step 2: the multipart form POST of the input archive to the presigned URL."""
+        fields = {str(k): str(v) for k, v in presigned["fields"].items()}
+        file_name = PurePosixPath(fields["key"]).name
+        operation = f"upload input of job {job_id}"
+        try:
+            response = self._session.post(
+                presigned["url"],
+                data=fields,
+                files={"file": (file_name, archive, "application/zip")},
+                headers={_TOKEN_HEADER: None},  # None drops the session's header
+                timeout=_TRANSFER_TIMEOUT,
+            )
+        except requests.RequestException as e:
+            raise BackendError(f"{operation} failed: {_describe(e)}") from e
+        if not 200 <= response.status_code < 300:
+            raise BackendError(_status_message(operation, response))
+
+    def submit_job(self, job_id: str, body: Mapping[str, Any]) -> None:
+        """Step 3: submit the registered, uploaded job with its settings."""
+        self._call("POST", f"/jobs/{job_id}/submit", json=body, operation=f"submit job {job_id}")
+
+    def get_job(self, job_id: str) -> dict[str, Any]:
+        """The job object; ``job_info`` entries are left as the server sent them."""
+        return self._object("GET", f"/jobs/{job_id}", operation=f"get job {job_id}")
+
+    def get_job_status(self, job_id: str) -> str:
+        """The job's status from the cheap status endpoint."""
+        operation = f"get status of job {job_id}"
+        body = self._object("GET", f"/jobs/{job_id}/status", operation=operation)
+        status = body.get("status")
+        if not isinstance(status, str):
+            raise BackendError(f"get status of job {job_id}: no status in {_preview(body)}")
+        return status
+
+    def list_jobs(self, **query: str | int) -> list[dict[str, Any]]:
+        """Jobs matching ``query`` (``fields``, ``status``, ``q``, ``page``, ``size``, ...)."""
+        jobs = self._call("GET", "/jobs", params=query, operation="list jobs")
+        if not isinstance(jobs, list):
+            raise BackendError(f"list jobs: expected a JSON array, got {_preview(jobs)}")
+        return jobs
+
+    def cancel_job(self, job_id: str) -> None:
+        """Ask the server to cancel the job."""
+        self._call("POST", f"/jobs/{job_id}/cancel", operation=f"cancel job {job_id}")
+
+    def delete_job(self, job_id: str) -> None:
+        """Delete a job that has ended."""
+        self._call("DELETE", f"/jobs/{job_id}", operation=f"delete job {job_id}")
+
+    def get_legacy_sselog(self, job_id: str) -> tuple[bytes, str]:
+        """An SSE log from the older ``/sselog`` route: its bytes and file name."""
+        operation = f"download SSE log of job {job_id}"
+        body = self._object("GET", f"/jobs/{job_id}/sselog", operation=operation)
+        encoded, file_name = body.get("file"), body.get("file_name")
+        if not isinstance(encoded, str) or not isinstance(file_name, str) or not file_name:
+            raise BackendError(f"{operation}: the answer holds no file: {_preview(body)}")
+        try:
+            return base64.b64decode(encoded, validate=True), file_name
+        except (binascii.Error, ValueError) as e:
+            raise BackendError(f"{operation}: file is not valid base64: {e}") from e
+
+    # -- storage -------------------------------------------------------------------------
+    def download(self, url: str, *, operation: str) -> bytes:
+        """The bytes behind a storage URL (``http(s)://`` or ``file://``), without the token."""
+        parsed = urlparse(url)
+        if parsed.scheme == "file":
+            path = url2pathname(unquote(parsed.path))
+            try:
+                with open(path, "rb") as f:
+                    return f.read()
+            except OSError as e:
+                raise BackendError(f"{operation}: cannot read {path!r}: {e}") from e
+        try:
+            # The token is for the API only: storage URLs never see it.
+            response = self._session.get(
+                url, headers={_TOKEN_HEADER: None}, timeout=_TRANSFER_TIMEOUT
+            )
+        except requests.RequestException as e:
+            raise BackendError(f"{operation} failed: {_describe(e)}") from e
+        if response.status_code != 200:
+            raise BackendError(_status_message(operation, response))
+        return response.content
+
+    # -- plumbing ------------------------------------------------------------------------
+    def _object(self, method: str, path: str, *, operation: str) -> dict[str, Any]:
+        body = self._call(method, path, operation=operation)
+        if not isinstance(body, dict):
+            raise BackendError(f"{operation}: expected a JSON object, got {_preview(body)}")
+        return body
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        operation: str,
+        json: Any = None,
+        params: Mapping[str, str | int] | None = None,
+    ) -> Any:
+        headers = {_TOKEN_HEADER: self._token}
+        data: bytes | None = None
+        if json is not None:
+            data = orjson.dumps(json)
+            headers["Content-Type"] = "application/json"
+        logger.debug("%s %s (%s)", method, path, operation)
+        try:
+            response = self._session.request(
+                method,
+                self._base_url + path,
+                params=params,
+                data=data,
+                headers=headers,
+                timeout=self._timeout,
+            )
+        except requests.RequestException as e:
+            raise BackendError(f"{operation} failed: {_describe(e)}") from e
+        if response.status_code != 200:
+            raise BackendError(_status_message(operation, response))
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError as e:
+            raise BackendError(
+                f"{operation}: the server answered HTTP 200 with malformed JSON "
+                f"({e}): {_preview(response.content)}"
+            ) from e
+
+
+def _status_message(operation: str, response: requests.Response) -> str:
+    reason = _server_message(response)
+    return f"{operation} failed: HTTP {response.status_code}" + (f": {reason}" if reason else "")
+
+
+def _server_message(response: requests.Response) -> str:
+    """The ``message`` of an error body, or a short preview of whatever was sent."""
+    try:
+        body = orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        return _preview(response.content) if response.content else response.reason or ""
+    if isinstance(body, dict):
+        for key in ("message", "detail", "error"):
+            value = body.get(key)
+            if isinstance(value, str) and value.strip():
+                return value
+            if isinstance(value, dict) and isinstance(value.get("message"), str):
+                return str(value["message"])
+    return _preview(body)
+
+
+def _describe(error: requests.RequestException) -> str:
+    kind = type(error).__name__
+    return f"{kind}: {error}"
+
+
+def _preview(value: object, limit: int = 200) -> str:
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
