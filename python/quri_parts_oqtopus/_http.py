@@ -57,9 +57,14 @@ def is_url(value: object) -> TypeGuard[str]:
 class OqtopusHttpClient:
     """Calls of the OQTOPUS user API on one pooled ``requests.Session``.
 
-    Every failure is a :class:`BackendError` whose message names the operation, the job
-    id where there is one, the HTTP status and the server's ``message``. The API token is
-    sent only to the API's own URL, never to storage URLs, and never appears in messages.
+    Every failure of a call is a :class:`BackendError` whose message names the operation,
+    the job id where there is one, the HTTP status and the server's ``message``. The API
+    token is sent only to the API's own URL, never to storage URLs, and never appears in
+    messages.
+
+    Raises:
+        ValueError: If the URL is not ``http(s)://`` or the proxy has no scheme.
+
     """
 
     def __init__(
@@ -69,6 +74,10 @@ class OqtopusHttpClient:
         timeout: tuple[float, float] = DEFAULT_TIMEOUT,
         retry: Retry | None = None,
     ) -> None:
+        if not config.url.startswith(("http://", "https://")):
+            raise ValueError(f"OQTOPUS url should start with http:// or https://: {config.url!r}")
+        if config.proxy and "://" not in config.proxy:
+            raise ValueError(f"OQTOPUS proxy should be a URL with a scheme: {config.proxy!r}")
         self._base_url = config.url.rstrip("/")
         self._timeout = timeout
         session = requests.Session()

@@ -393,13 +393,14 @@ def job_settings(
 
     Raises:
         ValueError: If ``shots`` is not an int in 1..10,000,000, ``device_id`` is not a
-            non-empty string, or an info is not a dict.
+            string, or an info is not a dict.
 
     """
     if isinstance(shots, bool) or not isinstance(shots, int) or not 1 <= shots <= MAX_SHOTS:
         raise ValueError(f"shots should be a positive integer up to {MAX_SHOTS}.: {shots!r}")
-    if not isinstance(device_id, str) or not device_id:
-        raise ValueError(f"device_id should be a non-empty string: {device_id!r}")
+    if not isinstance(device_id, str):
+        # "" is allowed: inside SSE the server picks the device whatever is passed.
+        raise ValueError(f"device_id should be a string: {device_id!r}")
     infos = {
         "transpiler_info": transpiler_info,
         "simulator_info": simulator_info,
