@@ -78,7 +78,7 @@ def _as_mapping(raw: Mapping[Any, Any] | str | bytes, what: str) -> Mapping[Any,
         except orjson.JSONDecodeError as e:
             raise ValueError(f"{what} is not valid JSON: {e}") from e
     if not isinstance(raw, Mapping):
-        raise ValueError(f"{what} is not an object: {raw!r:.200}")  # noqa: TRY004 - bad data, not a bad call
+        raise ValueError(f"{what} is not an object: {raw!r:.200}")
     return raw
 
 

@@ -63,7 +63,7 @@ def run_sampling_batch(config: OqtopusConfig, jobs: int, shots: int) -> None:
         lambda: [backend.sample(c, DEVICE, shots, name=f"ghz-{i}") for i, c in enumerate(circuits)],
     )
     results = timed("wait for all results", lambda: [job.result(wait=0.05) for job in submitted])
-    for job, circuit, result in zip(submitted, circuits, results):
+    for job, circuit, result in zip(submitted, circuits, results, strict=True):
         ones = (1 << circuit.qubit_count) - 1
         share = result.counts.get(0, 0) / shots
         stray = sum(n for key, n in result.counts.items() if key not in (0, ones))
