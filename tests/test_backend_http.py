@@ -126,7 +126,8 @@ def test_sample_list_is_multi_manual_with_divided_counts(config: OqtopusConfig) 
     assert set(result.divided_counts[1]) <= {0, 3}
     assert result.divided_counts[2] == {1: 500}
     # The combined counts split by program widths give the same per-program counts.
-    assert split_counts(result.counts, [2, 2, 1]) == result.divided_counts
+    combined = {key: int(count) for key, count in result.counts.items()}
+    assert split_counts(combined, [2, 2, 1]) == result.divided_counts
 
 
 def test_sample_qasm_with_explicit_job_type(config: OqtopusConfig) -> None:

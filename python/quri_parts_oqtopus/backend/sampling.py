@@ -85,7 +85,7 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
 
     def sample(
         self,
-        program: NonParametricQuantumCircuit | list[NonParametricQuantumCircuit],
+        program: NonParametricQuantumCircuit | Sequence[NonParametricQuantumCircuit],
         device_id: str,
         shots: int,
         name: str | None = None,
@@ -141,7 +141,7 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
 
     def sample_qasm(
         self,
-        program: str | list[str],
+        program: str | Sequence[str],
         device_id: str,
         shots: int,
         name: str | None = None,
