@@ -5,9 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from collections.abc import Mapping
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, TypeVar
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
@@ -20,7 +23,7 @@ from urllib3.util.retry import Retry
 from quri_parts_oqtopus import __version__
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 
-__all__ = ["DEFAULT_TIMEOUT", "OqtopusHttpClient"]
+__all__ = ["DEFAULT_TIMEOUT", "OqtopusHttpClient", "OqtopusHttpError", "SubmitRetry"]
 
 logger = logging.getLogger("quri_parts_oqtopus")
 
@@ -30,6 +33,53 @@ _TRANSFER_TIMEOUT: tuple[float, float] = (10.0, 300.0)
 _TOKEN_HEADER = "q-api-token"  # noqa: S105 - a header name, not a secret
 _IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 _URL_SCHEMES = ("http://", "https://", "file://")
+_T = TypeVar("_T")
+
+
+#: Answers after which repeating a call may succeed.
+_TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class OqtopusHttpError(BackendError):
+    """A failed call of the OQTOPUS API or its storage.
+
+    Attributes:
+        status: The HTTP status of the answer, or None when no answer came (connection
+            error, timeout).
+        retry_after: Seconds the server asked to wait before trying again, if it did.
+
+    """
+
+    def __init__(self, message: str, status: int | None, retry_after: float | None = None):
+        super().__init__(message)
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def transient(self) -> bool:
+        """Whether the same call may succeed later: no answer, 429 or a 5xx."""
+        return self.status is None or self.status in _TRANSIENT_STATUS
+
+
+@dataclass(frozen=True)
+class SubmitRetry:
+    """How the non-idempotent submission steps are repeated after transient failures.
+
+    Registering again only leaves an unused ``registered`` job behind, uploading again
+    writes the same bytes to the same key, and a submit is repeated only after the job's
+    status shows that the earlier one did not take effect.
+    """
+
+    attempts: int = 4
+    backoff: float = 0.5
+    backoff_max: float = 20.0
+
+    def delay(self, attempt: int, error: OqtopusHttpError) -> float:
+        """Seconds to wait before attempt ``attempt + 1``: capped exponential with jitter."""
+        if error.retry_after is not None:
+            return min(error.retry_after, self.backoff_max)
+        ceiling: float = min(self.backoff_max, self.backoff * 2.0 ** (attempt - 1))
+        return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
 
 
 def default_retry() -> Retry:
@@ -151,13 +201,86 @@ class OqtopusHttpClient:
                 timeout=_TRANSFER_TIMEOUT,
             )
         except requests.RequestException as e:
-            raise BackendError(f"{operation} failed: {_describe(e)}") from e
+            raise OqtopusHttpError(f"{operation} failed: {_describe(e)}", None) from e
         if not 200 <= response.status_code < 300:
-            raise BackendError(_status_message(operation, response))
+            raise _status_error(operation, response)
 
     def submit_job(self, job_id: str, body: Mapping[str, Any]) -> None:
         """Step 3: submit the registered, uploaded job with its settings."""
         self._call("POST", f"/jobs/{job_id}/submit", json=body, operation=f"submit job {job_id}")
+
+    def submit_new_job(
+        self,
+        build_archive: Callable[[str], bytes],
+        body: Mapping[str, Any],
+        retry: SubmitRetry | None = None,
+    ) -> str:
+        """Register a job, upload its input archive, submit it; the job id.
+
+        ``build_archive`` gets the archive's file name and returns the ZIP bytes. Each
+        step is repeated after transient failures (see :class:`SubmitRetry`).
+
+        Raises:
+            BackendError: When a step fails for good; after registration the message names
+                the job id, the step, the attempts and the last cause, so the job is never
+                lost silently.
+
+        """
+        retry = retry or SubmitRetry()
+        job_id, presigned = self._repeating(retry, "register job", self.register_job)
+        archive = build_archive(PurePosixPath(presigned["fields"]["key"]).name)
+        self._repeating(
+            retry,
+            f"upload input of job {job_id}",
+            lambda: self.upload_job_input(job_id, presigned, archive),
+        )
+        self._repeating(retry, f"submit job {job_id}", self._submit_once(job_id, body))
+        return job_id
+
+    def _submit_once(self, job_id: str, body: Mapping[str, Any]) -> Callable[[], None]:
+        """A submit call that, when repeated, first checks whether an earlier one took effect."""
+        tried = False
+
+        def submit() -> None:
+            nonlocal tried
+            if tried and self._submitted(job_id):
+                return  # the earlier submit went through; only its answer was lost
+            tried = True
+            try:
+                self.submit_job(job_id, body)
+            except OqtopusHttpError as error:
+                if error.status == 400 and self._submitted(job_id):
+                    return  # refused as already submitted by an attempt whose answer was lost
+                raise
+
+        return submit
+
+    def _submitted(self, job_id: str) -> bool:
+        try:
+            return self.get_job_status(job_id) != "registered"
+        except OqtopusHttpError:
+            return False
+
+    def _repeating(self, retry: SubmitRetry, step: str, call: Callable[[], _T]) -> _T:
+        """``call()``, repeated after transient failures as ``retry`` says."""
+        attempt = 1
+        while True:
+            try:
+                return call()
+            except OqtopusHttpError as error:
+                if not error.transient:
+                    raise
+                if attempt >= retry.attempts:
+                    raise OqtopusHttpError(
+                        f"{step} gave up after {attempt} attempts; last cause: {error}",
+                        error.status,
+                    ) from error
+                delay = retry.delay(attempt, error)
+                logger.warning(
+                    "%s: attempt %d failed (%s); again in %.1fs", step, attempt, error, delay
+                )
+                time.sleep(delay)
+                attempt += 1
 
     def get_job(self, job_id: str) -> dict[str, Any]:
         """The job object; ``job_info`` entries are left as the server sent them."""
@@ -216,9 +339,9 @@ class OqtopusHttpClient:
                 url, headers={_TOKEN_HEADER: None}, timeout=_TRANSFER_TIMEOUT
             )
         except requests.RequestException as e:
-            raise BackendError(f"{operation} failed: {_describe(e)}") from e
+            raise OqtopusHttpError(f"{operation} failed: {_describe(e)}", None) from e
         if response.status_code != 200:
-            raise BackendError(_status_message(operation, response))
+            raise _status_error(operation, response)
         return response.content
 
     # -- plumbing ------------------------------------------------------------------------
@@ -253,9 +376,9 @@ class OqtopusHttpClient:
                 timeout=self._timeout,
             )
         except requests.RequestException as e:
-            raise BackendError(f"{operation} failed: {_describe(e)}") from e
+            raise OqtopusHttpError(f"{operation} failed: {_describe(e)}", None) from e
         if response.status_code != 200:
-            raise BackendError(_status_message(operation, response))
+            raise _status_error(operation, response)
         try:
             return orjson.loads(response.content)
         except orjson.JSONDecodeError as e:
@@ -265,9 +388,19 @@ class OqtopusHttpClient:
             ) from e
 
 
-def _status_message(operation: str, response: requests.Response) -> str:
+def _status_error(operation: str, response: requests.Response) -> OqtopusHttpError:
     reason = _server_message(response)
-    return f"{operation} failed: HTTP {response.status_code}" + (f": {reason}" if reason else "")
+    message = f"{operation} failed: HTTP {response.status_code}" + (f": {reason}" if reason else "")
+    return OqtopusHttpError(message, response.status_code, _retry_after(response))
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    """Seconds of a ``Retry-After`` header given in seconds (HTTP dates are ignored)."""
+    value = response.headers.get("Retry-After", "")
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
 
 
 def _server_message(response: requests.Response) -> str:

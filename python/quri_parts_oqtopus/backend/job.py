@@ -6,7 +6,6 @@ import math
 import time
 from collections.abc import Mapping
 from datetime import datetime
-from pathlib import PurePosixPath
 from typing import Any, ClassVar
 
 import orjson
@@ -367,16 +366,11 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
         job_input: Mapping[str, Any],
         settings: Mapping[str, Any],
     ) -> JobRecord:
-        """Register, upload the input archive, submit; the submitted job's record.
-
-        A failure after registration names the job id, so the job is never lost silently.
-        """
-        job_id, presigned = self._client.register_job()
-        archive_name = PurePosixPath(presigned["fields"]["key"]).name
-        archive = build_job_archive(archive_name, job_input)
-        self._client.upload_job_input(job_id, presigned, archive)
+        """Register, upload the input archive, submit; the submitted job's record."""
         body = {"job_type": job_type, **{k: v for k, v in settings.items() if v is not None}}
-        self._client.submit_job(job_id, body)
+        job_id = self._client.submit_new_job(
+            lambda archive_name: build_job_archive(archive_name, job_input), body
+        )
         return JobRecord(self._client.get_job(job_id))
 
 

@@ -118,10 +118,8 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
             BackendError: If the submission fails, naming the step and the job id.
 
         """
-        single = not isinstance(program, (list, tuple))
-        circuits: list[NonParametricQuantumCircuit] = (
-            list(program) if isinstance(program, (list, tuple)) else [program]
-        )
+        single = not isinstance(program, Sequence)
+        circuits = list(program) if isinstance(program, Sequence) else [program]
         if not circuits:
             raise ValueError("program should hold at least one circuit: got an empty list")
         job_settings(
