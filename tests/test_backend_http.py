@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from quri_parts.backend import BackendError
-from quri_parts.circuit import QuantumCircuit
+from quri_parts.circuit import QuantumCircuit, UnboundParametricQuantumCircuit
 from quri_parts.core.operator import Operator, pauli_label
 
 from quri_parts_oqtopus.backend import (
@@ -131,7 +131,10 @@ def test_sample_list_is_multi_manual_with_divided_counts(config: OqtopusConfig) 
 
 
 def test_sample_qasm_with_explicit_job_type(config: OqtopusConfig) -> None:
-    qasm = 'OPENQASM 3;\ninclude "stdgates.inc";\nqubit[1] q;\nbit[1] c;\nx q[0];\nc[0] = measure q[0];'
+    qasm = (
+        'OPENQASM 3;\ninclude "stdgates.inc";\nqubit[1] q;\nbit[1] c;\nx q[0];\n'
+        "c[0] = measure q[0];"
+    )
     backend = OqtopusSamplingBackend(config)
     single = backend.sample_qasm(qasm, device_id=DEVICE, shots=7)
     multi = backend.sample_qasm(qasm, device_id=DEVICE, shots=7, job_type="multi_manual")
@@ -193,17 +196,20 @@ def test_estimate_zz_on_bell_is_one(config: OqtopusConfig) -> None:
 
 def test_estimate_qasm_of_a_weighted_sum(config: OqtopusConfig) -> None:
     # <0|(0.5 Z0 + 2 X0 + 1.5 I)|0> = 0.5 + 0 + 1.5 = 2
-    operator = Operator({
-        pauli_label("Z0"): 0.5,
-        pauli_label("X0"): 2.0 + 0j,
-        pauli_label(""): 1.5,
-    })
+    operator = Operator(
+        {
+            pauli_label("Z0"): 0.5,
+            pauli_label("X0"): 2.0 + 0j,
+            pauli_label(""): 1.5,
+        }
+    )
     qasm = 'OPENQASM 3;\ninclude "stdgates.inc";\nqubit[1] q;\nbit[1] c;\nid q[0];'
     job = OqtopusEstimationBackend(config).estimate_qasm(qasm, operator, DEVICE, 4000)
     result = job.result(timeout=60, wait=WAIT)
     assert result.exp_value is not None
     assert result.stds is not None
-    assert abs(result.exp_value - 2.0) <= max(5 * result.stds, 1e-9), (result.exp_value, result.stds)
+    error = abs(result.exp_value - 2.0)
+    assert error <= max(5 * result.stds, 1e-9), (result.exp_value, result.stds)
 
 
 def test_imaginary_coefficient_is_a_value_error(config: OqtopusConfig) -> None:
@@ -334,8 +340,6 @@ def test_empty_program_list_is_refused(config: OqtopusConfig) -> None:
 
 
 def test_parametric_circuit_is_refused(config: OqtopusConfig) -> None:
-    from quri_parts.circuit import UnboundParametricQuantumCircuit
-
     circuit = UnboundParametricQuantumCircuit(1)
     circuit.add_ParametricRX_gate(0)
     with pytest.raises(ValueError, match="Parametric"):
@@ -344,7 +348,7 @@ def test_parametric_circuit_is_refused(config: OqtopusConfig) -> None:
 
 # -- SSE ---------------------------------------------------------------------------------------
 SSE_PROGRAM = """
-from quri_parts.circuit import QuantumCircuit
+from quri_parts.circuit import QuantumCircuit, UnboundParametricQuantumCircuit
 from quri_parts_oqtopus.backend import OqtopusSamplingBackend
 
 circuit = QuantumCircuit(2)

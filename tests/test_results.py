@@ -27,22 +27,26 @@ def test_server_bit_strings_put_bit_zero_last() -> None:
 
 
 def test_server_counts_as_json_text_are_accepted() -> None:
-    result = OqtopusSamplingResult.from_server({
-        "counts": '{"11": 5, "00": 5}',
-        "divided_counts": '{"0": {"1": 5, "0": 5}, "1": {"1": 5, "0": 5}}',
-    })
+    result = OqtopusSamplingResult.from_server(
+        {
+            "counts": '{"11": 5, "00": 5}',
+            "divided_counts": '{"0": {"1": 5, "0": 5}, "1": {"1": 5, "0": 5}}',
+        }
+    )
     assert result.counts == {3: 5, 0: 5}
     assert result.divided_counts == {0: {1: 5, 0: 5}, 1: {1: 5, 0: 5}}
 
 
 def test_contract_divided_counts_example() -> None:
-    result = OqtopusSamplingResult.from_server({
-        "counts": {"0000": 490, "0001": 10, "0110": 20, "1111": 480},
-        "divided_counts": {
-            "0": {"00": 490, "01": 10, "10": 20, "11": 480},
-            "1": {"00": 500, "01": 20, "11": 480},
-        },
-    })
+    result = OqtopusSamplingResult.from_server(
+        {
+            "counts": {"0000": 490, "0001": 10, "0110": 20, "1111": 480},
+            "divided_counts": {
+                "0": {"00": 490, "01": 10, "10": 20, "11": 480},
+                "1": {"00": 500, "01": 20, "11": 480},
+            },
+        }
+    )
     assert result.divided_counts == {
         0: Counter({0: 490, 1: 10, 2: 20, 3: 480}),
         1: Counter({0: 500, 1: 20, 3: 480}),

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 
-import quri_parts_oqtopus
 from quri_parts.circuit import QuantumCircuit
 from quri_parts.core.operator import Operator, pauli_label
 
+import quri_parts_oqtopus
 from quri_parts_oqtopus import _core
 from quri_parts_oqtopus.backend import OqtopusEstimationBackend, OqtopusSamplingBackend
 from quri_parts_oqtopus.local import LocalServer
