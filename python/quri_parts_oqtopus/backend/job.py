@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -15,7 +15,13 @@ from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
 from quri_parts_oqtopus.upload import build_job_archive, read_job_archive
 
-__all__ = ["JOB_FINAL_STATUS", "JobRecord", "OqtopusJobBackendBase", "OqtopusJobBase"]
+__all__ = [
+    "JOB_FINAL_STATUS",
+    "JobRecord",
+    "OqtopusJobBackendBase",
+    "OqtopusJobBase",
+    "wait_for_jobs",
+]
 
 JOB_FINAL_STATUS = ("succeeded", "failed", "cancelled")
 MAX_SHOTS = 10_000_000
@@ -234,20 +240,7 @@ class OqtopusJobBase:
             BackendError: If the job cannot be read from the server.
 
         """
-        _check_seconds("wait", wait)
-        if timeout is not None:
-            _check_seconds("timeout", timeout)
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            status = self._client.get_job_status(self.job_id)
-            if status in JOB_FINAL_STATUS:
-                self.refresh()
-                return self._job
-            self._job = self._job.with_status(status)
-            remaining = math.inf if deadline is None else deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            time.sleep(min(wait, remaining))
+        return self._job if wait_for_jobs([self], timeout, wait) else None
 
     def cancel(self) -> None:
         """Cancel the job.
@@ -296,7 +289,16 @@ class OqtopusJobBase:
             f"status={self.status!r}, device_id={self.device_id!r})"
         )
 
-    # -- for the subclasses --------------------------------------------------------------
+    # -- for the subclasses and the polling loop -----------------------------------------
+    def _poll(self) -> bool:
+        """Ask the job's status once; read the job whole if it has ended. True if ended."""
+        status = self._client.get_job_status(self.job_id)
+        if status in JOB_FINAL_STATUS:
+            self.refresh()
+            return True
+        self._job = self._job.with_status(status)
+        return False
+
     def _ended_job(self, timeout: float | None, wait: float) -> None:
         """Wait for the job's end; raise unless it succeeded."""
         if self.status not in JOB_FINAL_STATUS:
@@ -410,6 +412,42 @@ def job_settings(
         "description": description,
         **{key: dict(value or {}) for key, value in infos.items()},
     }
+
+
+def wait_for_jobs(
+    jobs: Sequence[OqtopusJobBase], timeout: float | None = None, wait: float = 10.0
+) -> bool:
+    """Wait until every job has ended: the one polling loop of every job kind.
+
+    Each round asks the cheap status endpoint of every job still pending, reads a job
+    whole once it has ended, then sleeps ``wait`` seconds (never past the deadline).
+
+    Args:
+        jobs: The jobs to wait for; their status is updated as it is polled.
+        timeout: The number of seconds to wait; None waits for ever.
+        wait: Time in seconds between rounds.
+
+    Returns:
+        True when every job has ended, False when ``timeout`` passed first.
+
+    Raises:
+        ValueError: If ``timeout`` or ``wait`` is negative or not a number.
+        BackendError: If a job cannot be read from the server.
+
+    """
+    _check_seconds("wait", wait)
+    if timeout is not None:
+        _check_seconds("timeout", timeout)
+    deadline = None if timeout is None else time.monotonic() + timeout
+    pending = list(jobs)
+    while True:
+        pending = [job for job in pending if not job._poll()]
+        if not pending:
+            return True
+        remaining = math.inf if deadline is None else deadline - time.monotonic()
+        if remaining <= 0:
+            return False
+        time.sleep(min(wait, remaining))
 
 
 def parse_timestamp(value: object) -> datetime | None:
