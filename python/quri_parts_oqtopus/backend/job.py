@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import orjson
 from quri_parts.backend import BackendError
@@ -20,6 +21,7 @@ __all__ = [
     "JobRecord",
     "OqtopusJobBackendBase",
     "OqtopusJobBase",
+    "submit_all",
     "wait_for_jobs",
 ]
 
@@ -412,6 +414,41 @@ def job_settings(
         "description": description,
         **{key: dict(value or {}) for key, value in infos.items()},
     }
+
+
+_Job = TypeVar("_Job", bound=OqtopusJobBase)
+
+
+def submit_all(submissions: Sequence[Callable[[], _Job]], concurrency: int) -> list[_Job]:
+    """Run job submissions, at most ``concurrency`` at a time; the jobs in order.
+
+    Raises:
+        ValueError: If ``concurrency`` is not a positive integer, or a submission refuses
+            its input.
+        BackendError: If any submission fails; the message names the jobs that were
+            submitted all the same, so that none of them is lost with the error.
+
+    """
+    check_concurrency(concurrency)
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        futures = [pool.submit(submission) for submission in submissions]
+    failures = [(i, f.exception()) for i, f in enumerate(futures) if f.exception() is not None]
+    if not failures:
+        return [future.result() for future in futures]
+    index, first = failures[0]
+    if isinstance(first, ValueError) and len(failures) == len(futures):
+        raise first
+    submitted = [f.result().job_id for f in futures if f.exception() is None]
+    raise BackendError(
+        f"{len(failures)} of {len(futures)} submissions failed (first: item {index}: {first}); "
+        f"submitted jobs: {submitted}"
+    ) from first
+
+
+def check_concurrency(concurrency: int) -> None:
+    """Refuse a ``concurrency`` that is not a positive integer, with a ``ValueError``."""
+    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+        raise ValueError(f"concurrency should be a positive integer: {concurrency!r}")
 
 
 def wait_for_jobs(
