@@ -27,10 +27,9 @@ from quri_parts_oqtopus.backend import (
     OqtopusEstimationJob,
 )
 from quri_parts_oqtopus.backend.job import (
-    JOB_FINAL_STATUS,
     check_concurrency,
     submit_all,
-    wait_for_jobs,
+    wait_for_all_or_raise,
 )
 
 __all__ = ["OqtopusEstimate", "create_oqtopus_concurrent_estimator", "create_oqtopus_estimator"]
@@ -118,9 +117,7 @@ def create_oqtopus_concurrent_estimator(
             ],
             concurrency,
         )
-        if not wait_for_jobs(jobs, timeout, wait):
-            pending = [job.job_id for job in jobs if job.status not in JOB_FINAL_STATUS]
-            raise BackendError(f"Timeout occurred after {timeout} seconds; pending jobs: {pending}")
+        wait_for_all_or_raise(jobs, timeout, wait)
         return [_estimate_of(job, 0, wait) for job in jobs]
 
     return estimate

@@ -10,16 +10,14 @@ from collections.abc import Iterable
 from functools import partial
 from typing import Any
 
-from quri_parts.backend import BackendError
 from quri_parts.circuit import ImmutableQuantumCircuit
 from quri_parts.core.sampling import ConcurrentSampler, MeasurementCounts, Sampler
 
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
 from quri_parts_oqtopus.backend.job import (
-    JOB_FINAL_STATUS,
     check_concurrency,
     submit_all,
-    wait_for_jobs,
+    wait_for_all_or_raise,
 )
 
 __all__ = ["create_oqtopus_concurrent_sampler", "create_oqtopus_sampler"]
@@ -91,9 +89,7 @@ def create_oqtopus_concurrent_sampler(
             ],
             concurrency,
         )
-        if not wait_for_jobs(jobs, timeout, wait):
-            pending = [job.job_id for job in jobs if job.status not in JOB_FINAL_STATUS]
-            raise BackendError(f"Timeout occurred after {timeout} seconds; pending jobs: {pending}")
+        wait_for_all_or_raise(jobs, timeout, wait)
         return [job.result(timeout=0, wait=wait).counts for job in jobs]
 
     return sample

@@ -22,6 +22,7 @@ __all__ = [
     "OqtopusJobBackendBase",
     "OqtopusJobBase",
     "submit_all",
+    "wait_for_all_or_raise",
     "wait_for_jobs",
 ]
 
@@ -485,6 +486,15 @@ def wait_for_jobs(
         if remaining <= 0:
             return False
         time.sleep(min(wait, remaining))
+
+
+def wait_for_all_or_raise(
+    jobs: Sequence[OqtopusJobBase], timeout: float | None, wait: float
+) -> None:
+    """:func:`wait_for_jobs`, raising a ``BackendError`` that names the pending jobs on timeout."""
+    if not wait_for_jobs(jobs, timeout, wait):
+        pending = [job.job_id for job in jobs if job.status not in JOB_FINAL_STATUS]
+        raise BackendError(f"Timeout occurred after {timeout} seconds; pending jobs: {pending}")
 
 
 def parse_timestamp(value: object) -> datetime | None:
