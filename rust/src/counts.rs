@@ -49,8 +49,16 @@ pub fn split_counts(
         }
         let mut offset = 0u32;
         for (program, &width) in bit_widths.iter().enumerate() {
-            let mask = if width == 64 { u64::MAX } else { (1u64 << width) - 1 };
-            let part = if offset == 64 { 0 } else { (key >> offset) & mask };
+            let mask = if width == 64 {
+                u64::MAX
+            } else {
+                (1u64 << width) - 1
+            };
+            let part = if offset == 64 {
+                0
+            } else {
+                (key >> offset) & mask
+            };
             *split[program].entry(part).or_insert(0) += count;
             offset += width;
         }
