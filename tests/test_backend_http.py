@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from quri_parts.backend import BackendError
 from quri_parts.circuit import QuantumCircuit, UnboundParametricQuantumCircuit
-from quri_parts.core.operator import Operator, pauli_label
+from quri_parts.core.operator import PAULI_IDENTITY, Operator, pauli_label
 
 from quri_parts_oqtopus.backend import (
     OqtopusConfig,
@@ -200,7 +200,7 @@ def test_estimate_qasm_of_a_weighted_sum(config: OqtopusConfig) -> None:
         {
             pauli_label("Z0"): 0.5,
             pauli_label("X0"): 2.0 + 0j,
-            pauli_label(""): 1.5,
+            PAULI_IDENTITY: 1.5,
         }
     )
     qasm = 'OPENQASM 3;\ninclude "stdgates.inc";\nqubit[1] q;\nbit[1] c;\nid q[0];'
