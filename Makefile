@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 WHEEL_DIR := dist
 
-.PHONY: all venv wheel install develop lint rust-check test pytest smoke smoke-run demo bench ci clean
+.PHONY: all venv wheel install develop lint rust-check test ref-venv pytest smoke smoke-run demo bench ci clean
 
 all: test
 
@@ -39,10 +39,19 @@ rust-check:
 	cargo clippy --all-targets -- -D warnings
 	cargo test -q
 
-test: install pytest
+test: install ref-venv pytest
+
+# The reference client from PyPI, in a venv of its own: its import names are ours.
+REF_VENV := .ref-venv
+ref-venv: $(REF_VENV)/bin/python
+
+$(REF_VENV)/bin/python:
+	$(PYTHON) -m venv $(REF_VENV)
+	$(REF_VENV)/bin/python -m pip install -q --upgrade pip
+	$(REF_VENV)/bin/python -m pip install -q "quri-parts-oqtopus==1.1.5"
 
 pytest:
-	$(BIN)/python -m pytest -q
+	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python -m pytest -q
 
 # The wheel in a fresh virtual environment with only its runtime (and [local]) packages.
 smoke: wheel smoke-run
@@ -61,7 +70,7 @@ bench: install
 	$(BIN)/python benches/compare.py
 
 # Prerequisites run left to right, each once: the wheel is built a single time.
-ci: rust-check install lint pytest smoke-run
+ci: rust-check install ref-venv lint pytest smoke-run
 
 clean:
-	rm -rf $(VENV) .smoke-venv $(WHEEL_DIR) target
+	rm -rf $(VENV) .smoke-venv $(REF_VENV) $(WHEEL_DIR) target
