@@ -1,4 +1,4 @@
-"""The reference client, quri-parts-oqtopus 1.1.5 from PyPI, runs unchanged against the local server.
+"""The reference client (quri-parts-oqtopus 1.1.5 from PyPI) runs unchanged on the local server.
 
 The reference lives in its own virtual environment (its import names are ours); `make
 ref-venv` builds it and the Makefile passes its interpreter in OQTOPUS_REFERENCE_PYTHON.
