@@ -214,11 +214,13 @@ class OqtopusHttpClient:
         build_archive: Callable[[str], bytes],
         body: Mapping[str, Any],
         retry: SubmitRetry | None = None,
+        on_registered: Callable[[str], None] | None = None,
     ) -> str:
         """Register a job, upload its input archive, submit it; the job id.
 
         ``build_archive`` gets the archive's file name and returns the ZIP bytes. Each
         step is repeated after transient failures (see :class:`SubmitRetry`).
+        ``on_registered`` hears the job id as soon as it exists (journals record it).
 
         Raises:
             BackendError: When a step fails for good; after registration the message names
@@ -228,6 +230,8 @@ class OqtopusHttpClient:
         """
         retry = retry or SubmitRetry()
         job_id, presigned = self._repeating(retry, "register job", self.register_job)
+        if on_registered is not None:
+            on_registered(job_id)
         archive = build_archive(PurePosixPath(presigned["fields"]["key"]).name)
         self._repeating(
             retry,

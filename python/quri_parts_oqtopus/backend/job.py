@@ -370,11 +370,17 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
         job_type: str,
         job_input: Mapping[str, Any],
         settings: Mapping[str, Any],
+        on_registered: Callable[[str], None] | None = None,
     ) -> JobRecord:
-        """Register, upload the input archive, submit; the submitted job's record."""
+        """Register, upload the input archive, submit; the submitted job's record.
+
+        ``on_registered`` hears the job id as soon as the job exists on the server.
+        """
         body = {"job_type": job_type, **{k: v for k, v in settings.items() if v is not None}}
         job_id = self._client.submit_new_job(
-            lambda archive_name: build_job_archive(archive_name, job_input), body
+            lambda archive_name: build_job_archive(archive_name, job_input),
+            body,
+            on_registered=on_registered,
         )
         return JobRecord(self._client.get_job(job_id))
 
@@ -453,7 +459,10 @@ def check_concurrency(concurrency: int) -> None:
 
 
 def wait_for_jobs(
-    jobs: Sequence[OqtopusJobBase], timeout: float | None = None, wait: float = 10.0
+    jobs: Sequence[OqtopusJobBase],
+    timeout: float | None = None,
+    wait: float = 10.0,
+    on_round: Callable[[Sequence[OqtopusJobBase]], None] | None = None,
 ) -> bool:
     """Wait until every job has ended: the one polling loop of every job kind.
 
@@ -464,6 +473,7 @@ def wait_for_jobs(
         jobs: The jobs to wait for; their status is updated as it is polled.
         timeout: The number of seconds to wait; None waits for ever.
         wait: Time in seconds between rounds.
+        on_round: Called with all ``jobs`` after each round (progress reports).
 
     Returns:
         True when every job has ended, False when ``timeout`` passed first.
@@ -480,6 +490,8 @@ def wait_for_jobs(
     pending = list(jobs)
     while True:
         pending = [job for job in pending if not job._poll()]
+        if on_round is not None:
+            on_round(jobs)
         if not pending:
             return True
         remaining = math.inf if deadline is None else deadline - time.monotonic()
