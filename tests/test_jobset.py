@@ -64,7 +64,7 @@ def test_a_failed_job_is_reported_alone_and_can_be_resubmitted(
 
 def test_failed_submissions_are_kept_per_program(config: OqtopusConfig, admin: Admin) -> None:
     admin.add_fault(
-        method="POST", path="^/jobs/[^/]+/submit$", status=400, body='{"message": "no"}'
+        method="POST", path="^/jobs/[^/]+/submit$", status=400, body='{"message": "no"}', times=-1
     )
     job_set = OqtopusJobSet.submit([x_on(0), x_on(1)], DEVICE, 5, config)
     failures = job_set.failures()
