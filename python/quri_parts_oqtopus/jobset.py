@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import orjson
 from quri_parts.backend import BackendError
@@ -176,7 +176,7 @@ class OqtopusJobSet:
             raise ValueError(
                 f"journal {str(journal)!r} belongs to {header['url']!r}, not {backend.config.url!r}"
             )
-        job_set = cls(backend, texts, header["settings"], _Journal.append_to(Path(journal)))
+        job_set = cls(backend, texts, header["settings"], _Journal(Path(journal)))
         missing = job_set._adopt(events)
         job_set._submit_indices(missing, concurrency)
         return job_set
@@ -325,33 +325,25 @@ class OqtopusJobSet:
 
 
 class _Journal:
-    """An append-only JSON-lines file: a header, then one line per submission event."""
+    """An append-only JSON-lines file: a header, then one line per submission event.
 
-    def __init__(self, file: TextIO) -> None:
-        self._file = file
+    Each line is appended and the file closed again at once, so that a killed process
+    loses nothing it recorded and no handle stays open.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
         self._lock = threading.Lock()
 
     @classmethod
     def create(cls, path: Path, url: str, settings: dict[str, Any], size: int) -> _Journal:
+        header = {"kind": _JOURNAL_KIND, "version": 1, "url": url, "size": size}
         try:
-            file = path.open("x", encoding="utf-8")
+            with path.open("xb") as file:
+                file.write(orjson.dumps({**header, "settings": settings}) + b"\n")
         except FileExistsError:
             raise ValueError(f"journal already exists: {str(path)!r} (resume it instead)") from None
-        journal = cls(file)
-        journal._write(
-            {
-                "kind": _JOURNAL_KIND,
-                "version": 1,
-                "url": url,
-                "size": size,
-                "settings": settings,
-            }
-        )
-        return journal
-
-    @classmethod
-    def append_to(cls, path: Path) -> _Journal:
-        return cls(path.open("a", encoding="utf-8"))
+        return cls(path)
 
     @staticmethod
     def read(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -378,9 +370,8 @@ class _Journal:
         self._write(line)
 
     def _write(self, line: dict[str, Any]) -> None:
-        with self._lock:
-            self._file.write(orjson.dumps(line).decode() + "\n")
-            self._file.flush()  # a killed process loses nothing that was recorded
+        with self._lock, self._path.open("ab") as file:
+            file.write(orjson.dumps(line) + b"\n")
 
 
 def _as_qasm(programs: Sequence[NonParametricQuantumCircuit | str]) -> list[str]:
