@@ -121,7 +121,8 @@ def submitted_lines(journal: Path) -> int:
 def test_a_killed_client_resumes_and_every_program_runs_once(
     server: LocalServer, tmp_path: Path
 ) -> None:
-    size = int(os.environ.get("JOBSET_CRASH_SIZE", "1000"))
+    # 300 keeps CI short; JOBSET_CRASH_SIZE=1000 is the full case of the issue.
+    size = int(os.environ.get("JOBSET_CRASH_SIZE", "300"))
     journal = tmp_path / "crash.jobs"
     script = tmp_path / "client.py"
     script.write_text(KILLED_CLIENT, encoding="utf-8")
