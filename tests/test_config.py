@@ -147,3 +147,69 @@ def test_no_config_anywhere_is_a_value_error_naming_the_file(
     monkeypatch.delenv("OQTOPUS_API_TOKEN", raising=False)
     with pytest.raises(ValueError, match=r"\.oqtopus"):
         OqtopusSamplingBackend()
+
+
+def test_transport_settings_have_sane_defaults() -> None:
+    config = OqtopusConfig("http://127.0.0.1:1", "t")
+    assert config.timeout == (10.0, 60.0)
+    assert config.retries == 5
+    assert config.backoff == 0.5
+
+
+def test_transport_settings_are_kept_by_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OQTOPUS_PROXY", "http://127.0.0.1:3128")
+    given = OqtopusConfig("http://127.0.0.1:1", "t", timeout=3, retries=0, backoff=0.01)
+    resolved = OqtopusConfig.resolve(given)
+    assert (resolved.timeout, resolved.retries, resolved.backoff) == ((3.0, 3.0), 0, 0.01)
+    assert resolved.proxy == "http://127.0.0.1:3128"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("timeout", 0),
+        ("timeout", -1.0),
+        ("timeout", (1.0, float("nan"))),
+        ("timeout", (1.0, 2.0, 3.0)),
+        ("retries", -1),
+        ("retries", 1.5),
+        ("retries", True),
+        ("backoff", -0.1),
+        ("backoff", float("inf")),
+    ],
+)
+def test_bad_transport_settings_name_the_value(setting: str, value: object) -> None:
+    with pytest.raises(ValueError, match=setting) as info:
+        OqtopusConfig("http://127.0.0.1:1", "t", **{setting: value})  # type: ignore[arg-type]
+    assert repr(value) in str(info.value)
+
+
+def test_transport_settings_from_file(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path / "c",
+        "[default]\nurl=http://127.0.0.1:1\napi_token=t\ntimeout=2,30\nretries=1\nbackoff=0.1\n",
+    )
+    config = OqtopusConfig.from_file(path=path)
+    assert (config.timeout, config.retries, config.backoff) == ((2.0, 30.0), 1, 0.1)
+
+
+def test_bad_transport_setting_in_file_names_file_and_section(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "c", "[default]\nurl=u\napi_token=t\nretries=many\n")
+    with pytest.raises(ValueError, match=r"section \[default\]: .*many") as info:
+        OqtopusConfig.from_file(path=path)
+    assert path in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "proxy", "message"),
+    [
+        ("", None, "should start with http"),
+        ("127.0.0.1:8080", None, "should start with http"),
+        ("ftp://127.0.0.1", None, "should start with http"),
+        ("http://127.0.0.1:1", "127.0.0.1:3128", "proxy should be a URL with a scheme"),
+    ],
+)
+def test_backend_refuses_urls_without_scheme(url: str, proxy: str | None, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as info:
+        OqtopusSamplingBackend(OqtopusConfig(url, "t", proxy))
+    assert repr(proxy if proxy else url) in str(info.value)

@@ -23,13 +23,12 @@ from urllib3.util.retry import Retry
 from quri_parts_oqtopus import __version__
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 
-__all__ = ["DEFAULT_TIMEOUT", "OqtopusHttpClient", "OqtopusHttpError", "SubmitRetry"]
+__all__ = ["OqtopusHttpClient", "OqtopusHttpError", "SubmitRetry"]
 
 logger = logging.getLogger("quri_parts_oqtopus")
 
-#: (connect, read) seconds for every API call; uploads and downloads read for longer.
-DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
-_TRANSFER_TIMEOUT: tuple[float, float] = (10.0, 300.0)
+#: Uploads and downloads of archives may read this many times longer than API calls.
+_TRANSFER_READ_FACTOR = 5.0
 _TOKEN_HEADER = "q-api-token"  # noqa: S105 - a header name, not a secret
 _IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 _URL_SCHEMES = ("http://", "https://", "file://")
@@ -82,14 +81,15 @@ class SubmitRetry:
         return ceiling * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not a secret
 
 
-def default_retry() -> Retry:
+def idempotent_retry(retries: int, backoff: float) -> Retry:
     """Retries for idempotent calls: connection errors, 429 and 502/503/504, with backoff."""
     return Retry(
-        total=5,
-        connect=5,
-        read=2,
-        status=5,
-        backoff_factor=0.5,
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        other=0,
+        backoff_factor=backoff,
         backoff_max=30.0,
         backoff_jitter=0.25,
         status_forcelist=(429, 502, 503, 504),
@@ -117,24 +117,20 @@ class OqtopusHttpClient:
 
     """
 
-    def __init__(
-        self,
-        config: OqtopusConfig,
-        *,
-        timeout: tuple[float, float] = DEFAULT_TIMEOUT,
-        retry: Retry | None = None,
-    ) -> None:
+    def __init__(self, config: OqtopusConfig) -> None:
         if not config.url.startswith(("http://", "https://")):
             raise ValueError(f"OQTOPUS url should start with http:// or https://: {config.url!r}")
         if config.proxy and "://" not in config.proxy:
             raise ValueError(f"OQTOPUS proxy should be a URL with a scheme: {config.proxy!r}")
         self._base_url = config.url.rstrip("/")
-        self._timeout = timeout
+        self._timeout = config.timeout
+        self._transfer_timeout = (config.timeout[0], config.timeout[1] * _TRANSFER_READ_FACTOR)
+        self._submit_retry = SubmitRetry(attempts=config.retries + 1, backoff=config.backoff)
         session = requests.Session()
         adapter = HTTPAdapter(
             pool_connections=4,
             pool_maxsize=16,
-            max_retries=retry if retry is not None else default_retry(),
+            max_retries=idempotent_retry(config.retries, config.backoff),
         )
         session.mount("http://", adapter)
         session.mount("https://", adapter)
@@ -198,7 +194,7 @@ class OqtopusHttpClient:
                 data=fields,
                 files={"file": (file_name, archive, "application/zip")},
                 headers={_TOKEN_HEADER: None},  # None drops the session's header
-                timeout=_TRANSFER_TIMEOUT,
+                timeout=self._transfer_timeout,
             )
         except requests.RequestException as e:
             raise OqtopusHttpError(f"{operation} failed: {_describe(e)}", None) from e
@@ -213,7 +209,6 @@ class OqtopusHttpClient:
         self,
         build_archive: Callable[[str], bytes],
         body: Mapping[str, Any],
-        retry: SubmitRetry | None = None,
         on_registered: Callable[[str], None] | None = None,
     ) -> str:
         """Register a job, upload its input archive, submit it; the job id.
@@ -228,7 +223,7 @@ class OqtopusHttpClient:
                 lost silently.
 
         """
-        retry = retry or SubmitRetry()
+        retry = self._submit_retry
         job_id, presigned = self._repeating(retry, "register job", self.register_job)
         if on_registered is not None:
             on_registered(job_id)
@@ -340,7 +335,7 @@ class OqtopusHttpClient:
         try:
             # The token is for the API only: storage URLs never see it.
             response = self._session.get(
-                url, headers={_TOKEN_HEADER: None}, timeout=_TRANSFER_TIMEOUT
+                url, headers={_TOKEN_HEADER: None}, timeout=self._transfer_timeout
             )
         except requests.RequestException as e:
             raise OqtopusHttpError(f"{operation} failed: {_describe(e)}", None) from e
