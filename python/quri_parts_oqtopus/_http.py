@@ -22,8 +22,9 @@ from urllib3.util.retry import Retry
 
 from quri_parts_oqtopus import __version__
 from quri_parts_oqtopus.backend.config import OqtopusConfig
+from quri_parts_oqtopus.upload import read_job_archive
 
-__all__ = ["OqtopusHttpClient", "OqtopusHttpError", "SubmitRetry"]
+__all__ = ["OqtopusHttpClient", "OqtopusHttpError", "RetryPolicy"]
 
 logger = logging.getLogger("quri_parts_oqtopus")
 
@@ -46,27 +47,38 @@ class OqtopusHttpError(BackendError):
         status: The HTTP status of the answer, or None when no answer came (connection
             error, timeout).
         retry_after: Seconds the server asked to wait before trying again, if it did.
+        broken_answer: The answer came but was cut short or unreadable (truncated body,
+            malformed JSON, corrupt archive): the transport retries never see these.
 
     """
 
-    def __init__(self, message: str, status: int | None, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        status: int | None,
+        retry_after: float | None = None,
+        *,
+        broken_answer: bool = False,
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.retry_after = retry_after
+        self.broken_answer = broken_answer
 
     @property
     def transient(self) -> bool:
-        """Whether the same call may succeed later: no answer, 429 or a 5xx."""
-        return self.status is None or self.status in _TRANSIENT_STATUS
+        """Whether the same call may succeed later: no answer, 429, a 5xx, a broken answer."""
+        return self.broken_answer or self.status is None or self.status in _TRANSIENT_STATUS
 
 
 @dataclass(frozen=True)
-class SubmitRetry:
-    """How the non-idempotent submission steps are repeated after transient failures.
+class RetryPolicy:
+    """How calls are repeated where the transport's own retries cannot help.
 
-    Registering again only leaves an unused ``registered`` job behind, uploading again
-    writes the same bytes to the same key, and a submit is repeated only after the job's
-    status shows that the earlier one did not take effect.
+    That is the submission steps (registering again only leaves an unused ``registered``
+    job behind, uploading again writes the same bytes to the same key, and a submit is
+    repeated only after the job's status shows that the earlier one did not take effect),
+    and reads whose answer arrived broken (truncated, malformed, a corrupt archive).
     """
 
     attempts: int = 4
@@ -125,7 +137,7 @@ class OqtopusHttpClient:
         self._base_url = config.url.rstrip("/")
         self._timeout = config.timeout
         self._transfer_timeout = (config.timeout[0], config.timeout[1] * _TRANSFER_READ_FACTOR)
-        self._submit_retry = SubmitRetry(attempts=config.retries + 1, backoff=config.backoff)
+        self._retry = RetryPolicy(attempts=config.retries + 1, backoff=config.backoff)
         session = requests.Session()
         adapter = HTTPAdapter(
             pool_connections=4,
@@ -187,19 +199,16 @@ class OqtopusHttpClient:
         """Step 2: the multipart form POST of the input archive to the presigned URL."""
         fields = {str(k): str(v) for k, v in presigned["fields"].items()}
         file_name = PurePosixPath(fields["key"]).name
-        operation = f"upload input of job {job_id}"
-        try:
-            response = self._session.post(
-                presigned["url"],
-                data=fields,
-                files={"file": (file_name, archive, "application/zip")},
-                headers={_TOKEN_HEADER: None},  # None drops the session's header
-                timeout=self._transfer_timeout,
-            )
-        except requests.RequestException as e:
-            raise OqtopusHttpError(f"{operation} failed: {_describe(e)}", None) from e
-        if not 200 <= response.status_code < 300:
-            raise _status_error(operation, response)
+        self._send(
+            "POST",
+            presigned["url"],
+            f"upload input of job {job_id}",
+            {_TOKEN_HEADER: None},  # None drops the session's header: storage never sees it
+            self._transfer_timeout,
+            any_2xx=True,  # S3 answers 204
+            data=fields,
+            files={"file": (file_name, archive, "application/zip")},
+        )
 
     def submit_job(self, job_id: str, body: Mapping[str, Any]) -> None:
         """Step 3: submit the registered, uploaded job with its settings."""
@@ -214,7 +223,7 @@ class OqtopusHttpClient:
         """Register a job, upload its input archive, submit it; the job id.
 
         ``build_archive`` gets the archive's file name and returns the ZIP bytes. Each
-        step is repeated after transient failures (see :class:`SubmitRetry`).
+        step is repeated after transient failures (see :class:`RetryPolicy`).
         ``on_registered`` hears the job id as soon as it exists (journals record it).
 
         Raises:
@@ -223,7 +232,7 @@ class OqtopusHttpClient:
                 lost silently.
 
         """
-        retry = self._submit_retry
+        retry = self._retry
         job_id, presigned = self._repeating(retry, "register job", self.register_job)
         if on_registered is not None:
             on_registered(job_id)
@@ -260,14 +269,20 @@ class OqtopusHttpClient:
         except OqtopusHttpError:
             return False
 
-    def _repeating(self, retry: SubmitRetry, step: str, call: Callable[[], _T]) -> _T:
-        """``call()``, repeated after transient failures as ``retry`` says."""
+    def _repeating(
+        self,
+        retry: RetryPolicy,
+        step: str,
+        call: Callable[[], _T],
+        worth_repeating: Callable[[OqtopusHttpError], bool] = lambda e: e.transient,
+    ) -> _T:
+        """``call()``, repeated after failures ``worth_repeating`` as ``retry`` says."""
         attempt = 1
         while True:
             try:
                 return call()
             except OqtopusHttpError as error:
-                if not error.transient:
+                if not worth_repeating(error):
                     raise
                 if attempt >= retry.attempts:
                     raise OqtopusHttpError(
@@ -332,16 +347,24 @@ class OqtopusHttpClient:
                     return f.read()
             except OSError as e:
                 raise BackendError(f"{operation}: cannot read {path!r}: {e}") from e
-        try:
-            # The token is for the API only: storage URLs never see it.
-            response = self._session.get(
-                url, headers={_TOKEN_HEADER: None}, timeout=self._transfer_timeout
-            )
-        except requests.RequestException as e:
-            raise OqtopusHttpError(f"{operation} failed: {_describe(e)}", None) from e
-        if response.status_code != 200:
-            raise _status_error(operation, response)
+        # The token is for the API only: storage URLs never see it.
+        response = self._send("GET", url, operation, {_TOKEN_HEADER: None}, self._transfer_timeout)
         return response.content
+
+    def download_archive_json(self, url: str, *, operation: str) -> Any:
+        """The JSON document inside the one-file ZIP archive behind ``url``.
+
+        A corrupt or truncated archive is downloaded again before giving up.
+        """
+
+        def fetch() -> Any:
+            data = self.download(url, operation=operation)
+            try:
+                return read_job_archive(data)
+            except ValueError as e:
+                raise OqtopusHttpError(f"{operation}: {e}", 200, broken_answer=True) from e
+
+        return self._repeating(self._retry, operation, fetch, _broken)
 
     # -- plumbing ------------------------------------------------------------------------
     def _object(self, method: str, path: str, *, operation: str) -> dict[str, Any]:
@@ -359,32 +382,64 @@ class OqtopusHttpClient:
         json: Any = None,
         params: Mapping[str, str | int] | None = None,
     ) -> Any:
+        """One API call and its decoded JSON answer; reads repeat after a broken answer."""
         headers = {_TOKEN_HEADER: self._token}
         data: bytes | None = None
         if json is not None:
             data = orjson.dumps(json)
             headers["Content-Type"] = "application/json"
-        logger.debug("%s %s (%s)", method, path, operation)
+
+        def once() -> Any:
+            url = self._base_url + path
+            response = self._send(
+                method, url, operation, headers, self._timeout, data=data, params=params
+            )
+            try:
+                return orjson.loads(response.content)
+            except orjson.JSONDecodeError as e:
+                raise OqtopusHttpError(
+                    f"{operation}: the server answered HTTP 200 with malformed JSON "
+                    f"({e}): {_preview(response.content)}",
+                    200,
+                    broken_answer=True,
+                ) from e
+
+        if method not in _IDEMPOTENT:
+            return once()  # a POST is repeated only by the submission logic that knows how
+        return self._repeating(self._retry, operation, once, _broken)
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        operation: str,
+        headers: Mapping[str, str | None],
+        timeout: tuple[float, float],
+        *,
+        any_2xx: bool = False,
+        **kwargs: Any,
+    ) -> requests.Response:
+        """One HTTP exchange on the session (whose transport retries apply); 200 or raise."""
+        logger.debug("%s %s (%s)", method, url, operation)
         try:
             response = self._session.request(
-                method,
-                self._base_url + path,
-                params=params,
-                data=data,
-                headers=headers,
-                timeout=self._timeout,
+                method, url, headers=headers, timeout=timeout, **kwargs
             )
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as e:
+            message = f"{operation} failed: the answer was cut short: {_describe(e)}"
+            raise OqtopusHttpError(message, None, broken_answer=True) from e
         except requests.RequestException as e:
             raise OqtopusHttpError(f"{operation} failed: {_describe(e)}", None) from e
-        if response.status_code != 200:
+        if response.status_code != 200 and not (any_2xx and 200 <= response.status_code < 300):
             raise _status_error(operation, response)
-        try:
-            return orjson.loads(response.content)
-        except orjson.JSONDecodeError as e:
-            raise BackendError(
-                f"{operation}: the server answered HTTP 200 with malformed JSON "
-                f"({e}): {_preview(response.content)}"
-            ) from e
+        return response
+
+
+def _broken(error: OqtopusHttpError) -> bool:
+    return error.broken_answer
 
 
 def _status_error(operation: str, response: requests.Response) -> OqtopusHttpError:

@@ -11,7 +11,6 @@ from quri_parts.backend import BackendError
 from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
 from quri_parts_oqtopus.backend.job import parse_timestamp
-from quri_parts_oqtopus.upload import read_job_archive
 
 __all__ = ["OqtopusDevice", "OqtopusDeviceBackend"]
 
@@ -123,7 +122,7 @@ class OqtopusDevice:
         try:
             if is_url(value):
                 operation = f"download device_info of device {self.device_id}"
-                value = read_job_archive(self._client.download(value, operation=operation))
+                value = self._client.download_archive_json(value, operation=operation)
             elif isinstance(value, (str, bytes)):
                 value = orjson.loads(value)
         except (ValueError, BackendError):

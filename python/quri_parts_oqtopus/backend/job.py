@@ -14,7 +14,7 @@ from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
-from quri_parts_oqtopus.upload import build_job_archive, read_job_archive
+from quri_parts_oqtopus.upload import build_job_archive
 
 __all__ = [
     "JOB_FINAL_STATUS",
@@ -328,11 +328,7 @@ class OqtopusJobBase:
             value = self._job.info("job_info").get(key)
             if is_url(value):
                 operation = f"download {key} of job {self.job_id}"
-                data = self._client.download(value, operation=operation)
-                try:
-                    value = read_job_archive(data)
-                except ValueError as e:
-                    raise BackendError(f"{operation}: {e}") from e
+                value = self._client.download_archive_json(value, operation=operation)
             elif isinstance(value, str) and key != "combined_program":
                 value = _json_or_text(value)
             self._resolved[key] = value
