@@ -298,11 +298,40 @@ def test_server_error_message_reaches_the_user(config: OqtopusConfig, admin: Adm
         OqtopusDeviceBackend(config).get_devices()
 
 
-def test_malformed_json_is_a_backend_error(config: OqtopusConfig, admin: Admin) -> None:
-    job = OqtopusSamplingBackend(config).sample(bell(), DEVICE, 10)
+def quick_retries(config: OqtopusConfig, retries: int = 3) -> OqtopusConfig:
+    return OqtopusConfig(config.url, config.api_token, retries=retries, backoff=0.01)
+
+
+def test_one_malformed_answer_is_read_again(config: OqtopusConfig, admin: Admin) -> None:
+    job = OqtopusSamplingBackend(quick_retries(config)).sample(bell(), DEVICE, 10)
     admin.add_fault(method="GET", path=f"^/jobs/{job.job_id}$", status=200, body="{not json")
-    with pytest.raises(BackendError, match=rf"get job {job.job_id}: .*malformed JSON"):
+    job.refresh()
+    assert job.job_id
+    assert admin.fault_hits() == [1]
+
+
+def test_malformed_json_for_good_is_a_backend_error(config: OqtopusConfig, admin: Admin) -> None:
+    job = OqtopusSamplingBackend(quick_retries(config)).sample(bell(), DEVICE, 10)
+    admin.add_fault(
+        method="GET", path=f"^/jobs/{job.job_id}$", status=200, body="{not json", times=-1
+    )
+    with pytest.raises(BackendError, match=rf"get job {job.job_id}: .*malformed JSON") as info:
         job.refresh()
+    assert "gave up after 4 attempts" in str(info.value)
+
+
+def test_retries_off_gives_up_at_once(config: OqtopusConfig, admin: Admin) -> None:
+    admin.add_fault(method="GET", path="^/devices$", status=503, body="{}", times=-1)
+    with pytest.raises(BackendError, match="HTTP 503"):
+        OqtopusDeviceBackend(quick_retries(config, retries=0)).get_devices()
+    assert admin.fault_hits() == [1]
+
+
+def test_transient_503_is_retried(config: OqtopusConfig, admin: Admin) -> None:
+    admin.add_fault(method="GET", path="^/devices$", status=503, body="{}", times=2)
+    devices = OqtopusDeviceBackend(quick_retries(config)).get_devices()
+    assert DEVICE in [device.device_id for device in devices]
+    assert admin.fault_hits() == [2]
 
 
 def test_upload_failure_names_the_job_and_step(config: OqtopusConfig, admin: Admin) -> None:
