@@ -94,7 +94,10 @@ class RetryPolicy:
 
 
 def idempotent_retry(retries: int, backoff: float) -> Retry:
-    """Retries for idempotent calls: connection errors, 429 and 502/503/504, with backoff."""
+    """Retries for idempotent calls: connection errors, 429 and 5xx, with backoff.
+
+    Only idempotent methods are repeated on an answer; a POST only when it never left.
+    """
     return Retry(
         total=retries,
         connect=retries,
@@ -104,7 +107,7 @@ def idempotent_retry(retries: int, backoff: float) -> Retry:
         backoff_factor=backoff,
         backoff_max=30.0,
         backoff_jitter=0.25,
-        status_forcelist=(429, 502, 503, 504),
+        status_forcelist=_TRANSIENT_STATUS,
         allowed_methods=_IDEMPOTENT,
         respect_retry_after_header=True,
         raise_on_status=False,

@@ -53,9 +53,10 @@ def x_on(qubit: int) -> QuantumCircuit:
 
 
 def server_jobs(server: LocalServer, prefix: str) -> list[dict[str, str]]:
+    query: dict[str, str | int] = {"q": prefix, "size": 100}
     answer = requests.get(
         f"{server.url}/jobs",
-        params={"q": prefix, "size": 100},
+        params=query,
         headers={"q-api-token": server.token},
         timeout=30,
     )
