@@ -21,15 +21,20 @@ def decode_counts(raw: Mapping[Any, Any] | str | bytes) -> SamplingCounts:
     either as a mapping or as its JSON text.
 
     Raises:
-        ValueError: For a key that is not a binary string, or a count that is not a
-            non-negative integer; the message names the key.
+        ValueError: For a key that is not a binary string, keys of different widths, or
+            a count that is not a non-negative integer; the message names the key.
 
     """
     mapping = _as_mapping(raw, "counts")
     decoded: Counter[int] = Counter()
+    width: int | None = None
     for key, count in mapping.items():
         if isinstance(count, bool) or not isinstance(count, int) or count < 0:
             raise ValueError(f"count of {key!r} is not a non-negative integer: {count!r}")
+        if isinstance(key, str):
+            width = len(key) if width is None else width
+            if len(key) != width:
+                raise ValueError(f"counts keys of mixed widths: {key!r} is not {width} bits")
         decoded[_decode_key(key)] += count
     return decoded
 
