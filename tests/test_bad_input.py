@@ -3,7 +3,7 @@ raised before anything is sent to the server."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,11 +44,11 @@ def z0(coeff: complex) -> Operator:
 Case = Callable[[OqtopusConfig, Path], Any]
 
 
-def sample(program: Any, shots: Any = 10) -> Case:  # noqa: ANN401 - bad input on purpose
+def sample(program: Any, shots: Any = 10) -> Case:
     return lambda config, _: OqtopusSamplingBackend(config).sample(program, DEVICE, shots)
 
 
-def sample_qasm(program: Any) -> Case:  # noqa: ANN401
+def sample_qasm(program: Any) -> Case:
     return lambda config, _: OqtopusSamplingBackend(config).sample_qasm(program, DEVICE, 10)
 
 
@@ -64,7 +64,7 @@ def download_log(make: Callable[[Path], str]) -> Case:
     return lambda config, tmp: OqtopusSseBackend(config).download_log("job-id", make(tmp))
 
 
-def server_counts(counts: Any) -> Case:  # noqa: ANN401
+def server_counts(counts: Any) -> Case:
     return lambda _config, _tmp: OqtopusSamplingResult.from_server(counts)
 
 
@@ -124,9 +124,9 @@ TABLE: dict[str, tuple[Case, type[Exception], str]] = {
 
 
 @pytest.fixture
-def request_counter(admin: Admin) -> Iterator[Admin]:
+def request_counter(admin: Admin) -> Admin:
     admin.add_fault(method=".*", path=".*", delay=0.0, times=-1)  # fires on every request
-    yield admin
+    return admin
 
 
 @pytest.mark.parametrize("row", sorted(TABLE))
