@@ -52,7 +52,7 @@ def error_paths(config: OqtopusConfig, admin: Admin, tmp: Path) -> list[Callable
     done.wait_for_completion(timeout=60, wait=0.05)
 
     def with_fault(rule: dict[str, Any], call: Callable[[], Any]) -> Callable[[], Any]:
-        def run() -> Any:  # noqa: ANN401
+        def run() -> Any:
             admin.add_fault(**rule, times=-1)
             try:
                 return call()
@@ -65,7 +65,7 @@ def error_paths(config: OqtopusConfig, admin: Admin, tmp: Path) -> list[Callable
     return [
         lambda: OqtopusDeviceBackend(OqtopusConfig(config.url, "wrong")).get_devices(),
         lambda: sampling.retrieve_job("no-such-job"),
-        lambda: done.cancel(),
+        done.cancel,
         lambda: sampling.sample_qasm("OPENQASM 3;\nqubit[1] q;\nbad q[0];", DEVICE, 5).result(
             timeout=60, wait=0.05
         ),
@@ -85,9 +85,7 @@ def error_paths(config: OqtopusConfig, admin: Admin, tmp: Path) -> list[Callable
             {"method": "POST", "path": "/submit$", **failing},
             lambda: sampling.sample(bell(), DEVICE, 5),
         ),
-        with_fault(
-            {"method": "GET", "path": "^/jobs/", "status": 200, "body": "{"}, lambda: done.refresh()
-        ),
+        with_fault({"method": "GET", "path": "^/jobs/", "status": 200, "body": "{"}, done.refresh),
         with_fault(
             {"method": "GET", "path": "^/_storage/", **failing},
             lambda: sampling.retrieve_job(done.job_id).result(timeout=5, wait=0.05),
