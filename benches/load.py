@@ -35,7 +35,7 @@ _lock = threading.Lock()
 
 
 def timed(step: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:  # noqa: ANN401
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
             return method(*args, **kwargs)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, TypeGuard, TypeVar
+from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
 from urllib.parse import unquote, urlparse
 from urllib.request import url2pathname
 
@@ -21,8 +21,10 @@ from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
 from quri_parts_oqtopus import __version__
-from quri_parts_oqtopus.backend.config import OqtopusConfig
 from quri_parts_oqtopus.upload import read_job_archive
+
+if TYPE_CHECKING:  # only annotations: importing the backend package here would be circular
+    from quri_parts_oqtopus.backend.config import OqtopusConfig
 
 __all__ = ["OqtopusHttpClient", "OqtopusHttpError", "RetryPolicy"]
 

@@ -1,6 +1,5 @@
 """The OQTOPUS backends of QURI Parts: sampling, estimation, SSE and devices."""
 
-# config first: the HTTP client imports it while this package is initialising.
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 from quri_parts_oqtopus.backend.devices import OqtopusDevice, OqtopusDeviceBackend
 from quri_parts_oqtopus.backend.estimation import OqtopusEstimationBackend, OqtopusEstimationJob
