@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any, TypeGuard, TypeVar
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 from urllib.request import url2pathname
 
 import orjson
@@ -179,7 +179,9 @@ class OqtopusHttpClient:
 
     def get_device(self, device_id: str) -> dict[str, Any]:
         """One device, as the server's JSON object."""
-        return self._object("GET", f"/devices/{device_id}", operation=f"get device {device_id!r}")
+        return self._object(
+            "GET", f"/devices/{_segment(device_id)}", operation=f"get device {device_id!r}"
+        )
 
     # -- jobs ----------------------------------------------------------------------------
     def register_job(self) -> tuple[str, dict[str, Any]]:
@@ -217,7 +219,9 @@ class OqtopusHttpClient:
 
     def submit_job(self, job_id: str, body: Mapping[str, Any]) -> None:
         """Step 3: submit the registered, uploaded job with its settings."""
-        self._call("POST", f"/jobs/{job_id}/submit", json=body, operation=f"submit job {job_id}")
+        self._call(
+            "POST", f"/jobs/{_segment(job_id)}/submit", json=body, operation=f"submit job {job_id}"
+        )
 
     def submit_new_job(
         self,
@@ -303,12 +307,12 @@ class OqtopusHttpClient:
 
     def get_job(self, job_id: str) -> dict[str, Any]:
         """The job object; ``job_info`` entries are left as the server sent them."""
-        return self._object("GET", f"/jobs/{job_id}", operation=f"get job {job_id}")
+        return self._object("GET", f"/jobs/{_segment(job_id)}", operation=f"get job {job_id}")
 
     def get_job_status(self, job_id: str) -> str:
         """The job's status from the cheap status endpoint."""
         operation = f"get status of job {job_id}"
-        body = self._object("GET", f"/jobs/{job_id}/status", operation=operation)
+        body = self._object("GET", f"/jobs/{_segment(job_id)}/status", operation=operation)
         status = body.get("status")
         if not isinstance(status, str):
             raise BackendError(f"get status of job {job_id}: no status in {_preview(body)}")
@@ -323,16 +327,16 @@ class OqtopusHttpClient:
 
     def cancel_job(self, job_id: str) -> None:
         """Ask the server to cancel the job."""
-        self._call("POST", f"/jobs/{job_id}/cancel", operation=f"cancel job {job_id}")
+        self._call("POST", f"/jobs/{_segment(job_id)}/cancel", operation=f"cancel job {job_id}")
 
     def delete_job(self, job_id: str) -> None:
         """Delete a job that has ended."""
-        self._call("DELETE", f"/jobs/{job_id}", operation=f"delete job {job_id}")
+        self._call("DELETE", f"/jobs/{_segment(job_id)}", operation=f"delete job {job_id}")
 
     def get_legacy_sselog(self, job_id: str) -> tuple[bytes, str]:
         """An SSE log from the older ``/sselog`` route: its bytes and file name."""
         operation = f"download SSE log of job {job_id}"
-        body = self._object("GET", f"/jobs/{job_id}/sselog", operation=operation)
+        body = self._object("GET", f"/jobs/{_segment(job_id)}/sselog", operation=operation)
         encoded, file_name = body.get("file"), body.get("file_name")
         if not isinstance(encoded, str) or not isinstance(file_name, str) or not file_name:
             raise BackendError(f"{operation}: the answer holds no file: {_preview(body)}")
@@ -441,6 +445,11 @@ class OqtopusHttpClient:
         if response.status_code != 200 and not (any_2xx and 200 <= response.status_code < 300):
             raise _status_error(operation, response)
         return response
+
+
+def _segment(identifier: str) -> str:
+    """An id as one URL path segment: ``/``, ``?``, ``#`` and the like cannot change the path."""
+    return quote(str(identifier), safe="")
 
 
 def _broken(error: OqtopusHttpError) -> bool:
