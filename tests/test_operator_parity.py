@@ -26,16 +26,16 @@ def oracle_encode(operator: Operator) -> list[dict[str, str | float]]:
         raise ValueError("operator has no term: an empty operator cannot be estimated")
     terms: list[dict[str, str | float]] = []
     for pauli, coeff in operator.items():
-        shown: Any = coeff
         if isinstance(coeff, complex):
             if not math.isclose(coeff.imag, 0.0, abs_tol=1e-9):
                 raise ValueError(
                     f"Complex numbers are not supported in coefficient: {coeff} (term {pauli})"
                 )
-            shown = coeff.real
-        real = float(shown)
+            real = coeff.real
+        else:
+            real = float(coeff)
         if not math.isfinite(real):
-            raise ValueError(f"coefficient of term {pauli} is not finite: {shown}")
+            raise ValueError(f"coefficient of term {pauli} is not finite: {coeff}")
         terms.append({"pauli": str(pauli), "coeff": real})
     return terms
 

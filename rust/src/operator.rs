@@ -2,7 +2,6 @@
 //! of the estimation payload, with the reference's checks on coefficients.
 
 use crate::error::CoreError;
-use crate::floatfmt::float_repr;
 use crate::pauli::{pauli_letter, write_pauli_label};
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -76,7 +75,6 @@ fn label_text(label: &Bound<'_, PyAny>, factors: &mut Vec<(i64, u32, char)>) -> 
 
 /// The real coefficient the payload carries, as the reference computes it.
 fn read_coeff(coeff: &Bound<'_, PyAny>, pauli: &str) -> PyResult<f64> {
-    let mut shown_as_real = false;
     let value = if let Ok(complex) = coeff.cast::<PyComplex>() {
         let imag = complex.imag();
         // NaN is never close to zero, as in `math.isclose`.
@@ -87,7 +85,6 @@ fn read_coeff(coeff: &Bound<'_, PyAny>, pauli: &str) -> PyResult<f64> {
             ))
             .into());
         }
-        shown_as_real = true;
         complex.real()
     } else if let Ok(float) = coeff.extract::<f64>() {
         float
@@ -100,13 +97,10 @@ fn read_coeff(coeff: &Bound<'_, PyAny>, pauli: &str) -> PyResult<f64> {
             .extract()?
     };
     if !value.is_finite() {
-        let shown = if shown_as_real {
-            float_repr(value)
-        } else {
-            coeff.str()?.to_string()
-        };
+        // The message shows the coefficient as given (a complex one too), as the seam does.
         return Err(CoreError::InvalidOperator(format!(
-            "coefficient of term {pauli} is not finite: {shown}"
+            "coefficient of term {pauli} is not finite: {}",
+            coeff.str()?
         ))
         .into());
     }
