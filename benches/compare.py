@@ -1,8 +1,8 @@
 """Side-by-side timings: quri-parts-oqtopus 1.1.5 from PyPI (the reference) against ours.
 
 The reference runs in a subprocess of its own virtualenv (the import names clash):
-``--reference-python`` picks its interpreter, else ``.bench-venv/`` is created with
-``quri-parts-oqtopus==1.1.5``. Both sides build the same seeded inputs, time each case as
+``--reference-python`` (or ``OQTOPUS_REFERENCE_PYTHON``) picks its interpreter, else the
+Makefile's ``.ref-venv/``, else ``.bench-venv/`` is created with ``quri-parts-oqtopus==1.1.5``. Both sides build the same seeded inputs, time each case as
 the best of ``--repeat`` runs, and fingerprint their outputs so the table also says
 whether the results mean the same. ``--quick`` uses smaller sizes for CI.
 
@@ -255,8 +255,12 @@ def run_ours(size: dict[str, int], repeat: int, result_zip: Path) -> dict[str, A
 
 
 def reference_python(given: str | None) -> str:
+    """The reference's interpreter: the one given, the Makefile's ``.ref-venv``, or a
+    ``.bench-venv`` created here."""
     if given:
         return given
+    if (REPO / ".ref-venv" / "bin" / "python").exists():
+        return str(REPO / ".ref-venv" / "bin" / "python")
     bench_venv = REPO / ".bench-venv"
     python = bench_venv / "bin" / "python"
     if not python.exists():
@@ -304,7 +308,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
     parser.add_argument("--repeat", type=int, default=None, help="best of N runs (3; quick 2)")
-    parser.add_argument("--reference-python", default=os.environ.get("REFERENCE_PYTHON"))
+    parser.add_argument(
+        "--reference-python",
+        default=os.environ.get("OQTOPUS_REFERENCE_PYTHON"),
+        help="interpreter with quri-parts-oqtopus==1.1.5 (default: .ref-venv, else .bench-venv)",
+    )
     parser.add_argument("--side", choices=["reference"], help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
