@@ -2,9 +2,10 @@
 
 The reference runs in a subprocess of its own virtualenv (the import names clash):
 ``--reference-python`` (or ``OQTOPUS_REFERENCE_PYTHON``) picks its interpreter, else the
-Makefile's ``.ref-venv/``, else ``.bench-venv/`` is created with ``quri-parts-oqtopus==1.1.5``. Both sides build the same seeded inputs, time each case as
-the best of ``--repeat`` runs, and fingerprint their outputs so the table also says
-whether the results mean the same. ``--quick`` uses smaller sizes for CI.
+Makefile's ``.ref-venv/``, else ``.bench-venv/`` is created with ``quri-parts-oqtopus==1.1.5``.
+Both sides build the same seeded inputs, time each case as the best of ``--repeat`` runs,
+and fingerprint their outputs so the table also says whether the results mean the same.
+``--quick`` uses smaller sizes, for CI.
 
     python benches/compare.py [--quick] [--reference-python PATH]
 """
