@@ -5,6 +5,23 @@ from collections.abc import Iterable, Mapping
 
 from quri_parts.backend import SamplingCounts
 
+__all__ = [
+    "circuit_to_qasm",
+    "circuits_archive",
+    "circuits_to_qasm",
+    "decode_counts",
+    "decode_divided_counts",
+    "encode_operator",
+    "float_repr",
+    "parse_bits",
+    "parse_pauli",
+    "programs_archive",
+    "read_archive",
+    "read_sampling_archive",
+    "split_counts",
+    "write_archive",
+]
+
 def split_counts(
     counts: Mapping[int, int] | Iterable[tuple[int, int]], bit_widths: list[int]
 ) -> list[Counter[int]]: ...
