@@ -50,16 +50,13 @@ impl KeyDecoder {
 
 /// A count given as JSON number text: a non-negative integer (`-0` included, as JSON does).
 pub fn parse_count(raw: &str, key: &str) -> Result<u64, CoreError> {
-    let plain_integer = |digits: &str| {
-        !digits.is_empty()
-            && digits.bytes().all(|b| b.is_ascii_digit())
-            && (digits == "0" || !digits.starts_with('0'))
-    };
-    let count = match raw.strip_prefix('-') {
-        Some("0") => Some(0),
-        Some(_) => None,
-        None if plain_integer(raw) => raw.parse::<u64>().ok(),
-        None => None,
+    let count = match raw.as_bytes() {
+        b"0" | b"-0" => Some(0),
+        digits @ [b'1'..=b'9', ..] => digits.iter().try_fold(0u64, |value, &b| {
+            let digit = b.checked_sub(b'0').filter(|d| *d < 10)?;
+            value.checked_mul(10)?.checked_add(u64::from(digit))
+        }),
+        _ => None,
     };
     count.ok_or_else(|| {
         CoreError::InvalidCounts(format!(
@@ -76,20 +73,31 @@ pub fn read_counts(cursor: &mut Cursor<'_>) -> Result<Counts, CoreError> {
         let inner = cursor.string()?;
         return decode_counts_json(&inner);
     }
-    let mut keys = KeyDecoder::default();
-    let mut counts = Vec::new();
-    cursor.object(|c, key| {
-        let bits = keys.decode(&key)?;
-        let raw = c.number().map_err(|_| {
-            CoreError::InvalidCounts(format!(
-                "count of {} is not a non-negative integer",
-                quoted(&key)
-            ))
-        })?;
-        counts.push((bits, parse_count(raw, &key)?));
+    // Entries take ~25 bytes (`"0110...": 12, `): reserve once instead of doubling.
+    let mut counts = Vec::with_capacity(cursor.remaining() / 24);
+    read_counts_entries(cursor, &mut KeyDecoder::default(), &mut |entry| {
+        counts.push(entry);
         Ok(())
     })?;
     Ok(counts)
+}
+
+/// Hands each `(key, count)` of the counts object at `cursor` to `entry`.
+fn read_counts_entries(
+    cursor: &mut Cursor<'_>,
+    keys: &mut KeyDecoder,
+    entry: &mut dyn FnMut((u64, u64)) -> Result<(), CoreError>,
+) -> Result<(), CoreError> {
+    cursor.object_of_numbers(|key, number| {
+        let bits = keys.decode(key)?;
+        let raw = number.ok_or_else(|| {
+            CoreError::InvalidCounts(format!(
+                "count of {} is not a non-negative integer",
+                quoted(key)
+            ))
+        })?;
+        entry((bits, parse_count(raw, key)?))
+    })
 }
 
 /// Counts from a whole JSON document.
@@ -343,6 +351,35 @@ mod tests {
         let (_, none) =
             decode_sampling_result(r#"{"counts": {"1": 1}, "divided_counts": null}"#).unwrap();
         assert!(none.is_none());
+    }
+
+    #[test]
+    fn long_counts_decode_whole() {
+        let entries: Vec<String> = (0..40_000u64)
+            .map(|k| format!("\"{k:016b}\": {}", k % 7))
+            .collect();
+        let text = format!(
+            "{{\"sampling\": {{\"counts\": {{{}}}}}}}",
+            entries.join(", ")
+        );
+        let (counts, divided) = decode_sampling_result(&text).unwrap();
+        assert_eq!(
+            counts,
+            (0..40_000u64).map(|k| (k, k % 7)).collect::<Vec<_>>()
+        );
+        assert!(divided.is_none());
+        let missing = decode_sampling_result(r#"{"sampling": {"divided_counts": null}}"#);
+        assert!(missing.is_err());
+    }
+
+    #[test]
+    fn counts_are_plain_non_negative_integers() {
+        assert_eq!(parse_count("0", "k").unwrap(), 0);
+        assert_eq!(parse_count("-0", "k").unwrap(), 0);
+        assert_eq!(parse_count("18446744073709551615", "k").unwrap(), u64::MAX);
+        for bad in ["-1", "1.0", "1e3", "01", "", "18446744073709551616", "1-"] {
+            assert!(parse_count(bad, "k").is_err(), "{bad}");
+        }
     }
 
     #[test]

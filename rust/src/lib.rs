@@ -3,7 +3,7 @@
 pub mod archive;
 mod batch;
 mod convert;
-mod counts;
+pub mod counts;
 mod error;
 pub mod floatfmt;
 pub mod ir;
