@@ -70,9 +70,9 @@ def outcome(function: Callable[[Any], Any], argument: Any) -> tuple[str, Any]:
         return ("raises", (type(e), str(e)))
 
 
-labels = st.dictionaries(st.integers(0, 70), st.integers(1, 3), max_size=12).map(
-    lambda factors: pauli_label(set(factors.items())) if factors else PAULI_IDENTITY
-)
+labels = st.dictionaries(
+    st.one_of(st.integers(0, 70), st.integers(0, 10**6)), st.integers(1, 3), max_size=12
+).map(lambda factors: pauli_label(set(factors.items())) if factors else PAULI_IDENTITY)
 coefficients = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.integers(-(10**6), 10**6),

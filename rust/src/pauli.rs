@@ -14,16 +14,54 @@ pub fn pauli_letter(id: i64) -> Option<char> {
 }
 
 /// Appends `str(PauliLabel)` for `factors` (qubit, position in the label's iteration
-/// order, letter): tokens sorted by qubit (stably, as Python's `sorted`), joined by one space;
-/// `"I"` for the identity.
+/// order, letter): tokens sorted by qubit (stably, as Python's `sorted`), joined by one
+/// space; `"I"` for the identity.
 pub fn write_pauli_label(out: &mut String, factors: &mut [(i64, u32, char)]) {
     if factors.is_empty() {
         out.push('I');
         return;
     }
-    // (qubit, position) keys are unique, so an unstable sort gives the stable order.
-    factors.sort_unstable_by_key(|&(qubit, position, _)| (qubit, position));
-    for (i, &(qubit, _, letter)) in factors.iter().enumerate() {
+    if !write_by_slots(out, factors) {
+        // (qubit, position) keys are unique, so an unstable sort gives the stable order.
+        factors.sort_unstable_by_key(|&(qubit, position, _)| (qubit, position));
+        write_tokens(
+            out,
+            factors.iter().map(|&(qubit, _, letter)| (qubit, letter)),
+        );
+    }
+}
+
+/// Qubits below this are placed by index instead of sorted.
+const SLOTS: usize = 256;
+
+/// The common case (distinct qubits below `SLOTS`) without sorting: each letter goes to the
+/// slot of its qubit. Returns false, having written nothing, when the label does not fit.
+fn write_by_slots(out: &mut String, factors: &[(i64, u32, char)]) -> bool {
+    let mut slots = [0u8; SLOTS];
+    let mut highest = 0usize;
+    for &(qubit, _, letter) in factors {
+        let Some(slot) = usize::try_from(qubit).ok().filter(|&q| q < SLOTS) else {
+            return false;
+        };
+        if slots[slot] != 0 {
+            return false; // a qubit named twice keeps iteration order: the sorting path
+        }
+        slots[slot] = letter as u8;
+        highest = highest.max(slot);
+    }
+    let present = slots[..=highest]
+        .iter()
+        .enumerate()
+        .filter(|&(_, &letter)| letter != 0);
+    write_tokens(
+        out,
+        present.map(|(qubit, &letter)| (qubit as i64, char::from(letter))),
+    );
+    true
+}
+
+fn write_tokens(out: &mut String, tokens: impl Iterator<Item = (i64, char)>) {
+    for (i, (qubit, letter)) in tokens.enumerate() {
         if i > 0 {
             out.push(' ');
         }
@@ -117,6 +155,8 @@ mod tests {
         assert_eq!(label(&[]), "I");
         // a malformed label naming a qubit twice keeps iteration order, as `sorted` does
         assert_eq!(label(&[(1, 'Z'), (0, 'Y'), (1, 'X')]), "Y0 Z1 X1");
+        // qubits beyond the slot table, or negative, take the sorting path
+        assert_eq!(label(&[(300, 'Z'), (2, 'X'), (-1, 'Y')]), "Y-1 X2 Z300");
     }
 
     #[test]

@@ -83,6 +83,16 @@ fn write_qubit(out: &mut String, index: i64) {
 
 /// Decimal text of `value`, without going through `fmt`.
 pub fn write_int(out: &mut String, value: i64) {
+    // Qubit indices are mostly one or two digits.
+    if (0..10).contains(&value) {
+        out.push(char::from(b'0' + value as u8));
+        return;
+    }
+    if (10..100).contains(&value) {
+        out.push(char::from(b'0' + (value / 10) as u8));
+        out.push(char::from(b'0' + (value % 10) as u8));
+        return;
+    }
     let mut buf = [0u8; 20];
     let mut pos = buf.len();
     let mut rest = value.unsigned_abs();
@@ -154,7 +164,19 @@ mod tests {
     #[test]
     fn integers_print_in_decimal() {
         let mut out = String::new();
-        for v in [0, 7, -1, 1234567890, i64::MIN, i64::MAX] {
+        for v in [
+            0,
+            7,
+            10,
+            42,
+            99,
+            100,
+            -1,
+            -10,
+            1234567890,
+            i64::MIN,
+            i64::MAX,
+        ] {
             out.clear();
             write_int(&mut out, v);
             assert_eq!(out, v.to_string());
