@@ -93,6 +93,20 @@ pub fn json_literal(text: &str) -> Vec<u8> {
     out
 }
 
+/// Each text as a JSON string literal, escaped on all cores.
+pub fn json_literals(texts: &[&str]) -> Vec<Vec<u8>> {
+    texts.par_iter().map(|text| json_literal(text)).collect()
+}
+
+/// The upload archive of a job: `job_input_json` deflated into the one entry `entry_name`.
+pub fn write_job_archive(
+    entry_name: &str,
+    programs: &[Vec<u8>],
+    operator: Option<&[Term]>,
+) -> Result<Vec<u8>, CoreError> {
+    write_zip(entry_name, &job_input_json(programs, operator))
+}
+
 /// The QASM text of `circuit` as a JSON string literal.
 pub fn qasm_json_literal(circuit: &Circuit) -> Vec<u8> {
     json_literal(&print_circuit(circuit))

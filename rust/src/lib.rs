@@ -15,7 +15,6 @@ pub mod qasm;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
-use rayon::prelude::*;
 
 /// Splits combined counts (a mapping or `(key, count)` pairs) into one `Counter` per
 /// program (program 0 on the lowest bits). The split runs without the GIL.
@@ -88,20 +87,10 @@ fn encode_operator<'py>(operator: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyL
 fn parse_pauli(text: &Bound<'_, PyString>) -> PyResult<Vec<(u64, char)>> {
     pauli::parse_pauli(text.to_str()?).map_err(|err| {
         let shown = text.repr().map(|r| r.to_string()).unwrap_or_default();
-        let msg = match err {
-            pauli::PauliSyntaxError::NotPauli => format!("Not a Pauli string: {shown}"),
-            pauli::PauliSyntaxError::RepeatedQubit(q) => {
-                format!("Pauli string {shown} names qubit {q} twice")
-            }
-            pauli::PauliSyntaxError::QubitTooLarge => {
-                format!("Pauli string {shown} names a qubit beyond 2**64 - 1")
-            }
-        };
-        error::CoreError::InvalidPauli(msg).into()
+        err.into_core_error(&shown).into()
     })
 }
 
-/// `Counter` of counts given as a mapping or JSON text (`str`/`bytes`).
 #[pyfunction]
 fn decode_counts<'py>(raw: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
     convert::counter_from(raw.py(), &convert::read_counts_any(raw)?)
@@ -169,10 +158,7 @@ fn circuits_archive<'py>(
     let py = circuits.py();
     let programs = batch::map_circuits(circuits, |c| archive::qasm_json_literal(&c))?;
     let terms = operator.map(operator::read_operator).transpose()?;
-    let zip = py.detach(|| {
-        let json = archive::job_input_json(&programs, terms.as_deref());
-        archive::write_zip(entry_name, &json)
-    })?;
+    let zip = py.detach(|| archive::write_job_archive(entry_name, &programs, terms.as_deref()))?;
     Ok(PyBytes::new(py, &zip))
 }
 
@@ -191,9 +177,8 @@ fn programs_archive<'py>(
         .collect::<PyResult<Vec<&str>>>()?;
     let terms = operator.map(operator::read_operator).transpose()?;
     let zip = py.detach(|| {
-        let literals: Vec<Vec<u8>> = texts.par_iter().map(|p| archive::json_literal(p)).collect();
-        let json = archive::job_input_json(&literals, terms.as_deref());
-        archive::write_zip(entry_name, &json)
+        let literals = archive::json_literals(&texts);
+        archive::write_job_archive(entry_name, &literals, terms.as_deref())
     })?;
     Ok(PyBytes::new(py, &zip))
 }

@@ -1,6 +1,7 @@
 //! Pauli strings: the `str(PauliLabel)` spelling the estimation payload carries, and the
 //! parser the server uses for both spellings (`"X0 X1"` and `"X 0 X 1"`). Pure Rust.
 
+use crate::error::CoreError;
 use crate::qasm::write_int;
 
 /// Letter of a QURI Parts `SinglePauli` id (X = 1, Y = 2, Z = 3).
@@ -76,6 +77,21 @@ pub enum PauliSyntaxError {
     NotPauli,
     RepeatedQubit(u64),
     QubitTooLarge,
+}
+
+impl PauliSyntaxError {
+    /// The ValueError for the text shown as `shown` (its Python `repr`).
+    pub fn into_core_error(self, shown: &str) -> CoreError {
+        CoreError::InvalidPauli(match self {
+            PauliSyntaxError::NotPauli => format!("Not a Pauli string: {shown}"),
+            PauliSyntaxError::RepeatedQubit(q) => {
+                format!("Pauli string {shown} names qubit {q} twice")
+            }
+            PauliSyntaxError::QubitTooLarge => {
+                format!("Pauli string {shown} names a qubit beyond 2**64 - 1")
+            }
+        })
+    }
 }
 
 /// `(qubit, letter)` pairs of a Pauli string, sorted by qubit, `I` factors dropped.
