@@ -105,6 +105,12 @@ def test_counts_that_are_not_non_negative_integers_name_the_key(
             decode_counts(json.dumps(raw))
 
 
+@pytest.mark.parametrize("raw", [[1, 2], None, 5, (("01", 1),), {"0": [1]}])
+def test_values_that_are_not_objects_are_value_errors(raw: Any) -> None:
+    with pytest.raises(ValueError, match="not an object"):
+        decode_counts(raw) if not isinstance(raw, dict) else decode_divided_counts(raw)
+
+
 def test_int_keys_pass_through_and_bad_json_is_a_value_error() -> None:
     assert decode_counts({3: 5, 0: 1}) == Counter({3: 5, 0: 1})
     for bad in ("{", "[1, 2]", b"\xff", '{"01": 1,}', "null"):

@@ -65,7 +65,7 @@ pub fn read_counts_mapping(mapping: &Bound<'_, PyAny>) -> PyResult<Counts> {
             read(key, count)?;
         }
     } else {
-        for item in mapping.call_method0("items")?.try_iter()? {
+        for item in mapping_items(mapping, "counts")?.try_iter()? {
             let (key, count) = item?.extract()?;
             read(key, count)?;
         }
@@ -77,7 +77,7 @@ pub fn read_counts_mapping(mapping: &Bound<'_, PyAny>) -> PyResult<Counts> {
 /// its decimal text.
 pub fn read_divided_mapping(mapping: &Bound<'_, PyAny>) -> PyResult<DividedCounts> {
     let mut divided = Vec::new();
-    for item in mapping.call_method0("items")?.try_iter()? {
+    for item in mapping_items(mapping, "divided_counts")?.try_iter()? {
         let (index, counts): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item?.extract()?;
         let index = match index.cast::<PyString>() {
             Ok(text) => parse_program_index(text.to_str()?)?,
@@ -136,6 +136,20 @@ pub fn parse_json_text<R: Send>(
     })?;
     Ok(Some(parsed))
 }
+
+/// `mapping.items()` of a `collections.abc.Mapping`; ValueError naming `what` otherwise.
+fn mapping_items<'py>(mapping: &Bound<'py, PyAny>, what: &str) -> PyResult<Bound<'py, PyAny>> {
+    let py = mapping.py();
+    let abc = MAPPING.import(py, "collections.abc", "Mapping")?;
+    if !mapping.is_instance(abc)? {
+        let shown = mapping.repr().map(|r| r.to_string()).unwrap_or_default();
+        let shown: String = shown.chars().take(200).collect();
+        return Err(CoreError::InvalidCounts(format!("{what} is not an object: {shown}")).into());
+    }
+    mapping.call_method0("items")
+}
+
+static MAPPING: PyOnceLock<Py<PyType>> = PyOnceLock::new();
 
 fn non_negative_int(value: &Bound<'_, PyAny>) -> Option<u64> {
     if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
