@@ -25,7 +25,8 @@ pub fn quoted(key: &str) -> String {
 /// of the first one.
 #[derive(Default)]
 pub struct KeyDecoder {
-    width: Option<usize>,
+    /// The width of the first key, once one is seen.
+    pub width: Option<usize>,
 }
 
 impl KeyDecoder {
@@ -73,6 +74,9 @@ pub fn read_counts(cursor: &mut Cursor<'_>) -> Result<Counts, CoreError> {
         let inner = cursor.string()?;
         return decode_counts_json(&inner);
     }
+    if cursor.remaining() >= SPLIT_BYTES {
+        return read_counts_in_two(cursor);
+    }
     // Entries take ~25 bytes (`"0110...": 12, `): reserve once instead of doubling.
     let mut counts = Vec::with_capacity(cursor.remaining() / 24);
     read_counts_entries(cursor, &mut KeyDecoder::default(), &mut |entry| {
@@ -88,15 +92,77 @@ fn read_counts_entries(
     keys: &mut KeyDecoder,
     entry: &mut dyn FnMut((u64, u64)) -> Result<(), CoreError>,
 ) -> Result<(), CoreError> {
-    cursor.object_of_numbers(|key, number| {
-        let bits = keys.decode(key)?;
-        let raw = number.ok_or_else(|| {
-            CoreError::InvalidCounts(format!(
-                "count of {} is not a non-negative integer",
-                quoted(key)
-            ))
+    cursor.object_of_numbers(|key, number| entry(count_entry(keys, key, number)?))
+}
+
+/// One counts member: its key decoded (one width per object), its count checked.
+fn count_entry(
+    keys: &mut KeyDecoder,
+    key: &str,
+    number: Option<&str>,
+) -> Result<(u64, u64), CoreError> {
+    let bits = keys.decode(key)?;
+    let raw = number.ok_or_else(|| {
+        CoreError::InvalidCounts(format!(
+            "count of {} is not a non-negative integer",
+            quoted(key)
+        ))
+    })?;
+    Ok((bits, parse_count(raw, key)?))
+}
+
+/// Counts objects from this size on are parsed by two threads, one half each.
+const SPLIT_BYTES: usize = 1 << 20;
+
+/// A large counts object parsed on two threads: a helper parses from a member start guessed
+/// near the middle while this thread parses from the start up to it. The guess only counts
+/// if this thread lands exactly on it, so the result (and any error, which is found again
+/// by parsing on here) is the sequential parse's.
+fn read_counts_in_two(cursor: &mut Cursor<'_>) -> Result<Counts, CoreError> {
+    let start = cursor.position();
+    let guess = cursor.member_start_after(start + cursor.remaining() / 2);
+    let estimate = cursor.remaining() / 48;
+    std::thread::scope(|scope| {
+        let second_half = guess.map(|guess| {
+            let mut second = cursor.at(guess);
+            scope.spawn(move || {
+                let mut keys = KeyDecoder::default();
+                let mut counts = Vec::with_capacity(estimate);
+                second.members_of_numbers(None, |key, number| {
+                    counts.push(count_entry(&mut keys, key, number)?);
+                    Ok(())
+                })?;
+                Ok::<_, CoreError>((counts, keys.width, second.position()))
+            })
+        });
+        let mut keys = KeyDecoder::default();
+        let mut counts = Vec::with_capacity(2 * estimate);
+        if cursor.object_start()? {
+            return Ok(counts);
+        }
+        let stopped = cursor.members_of_numbers(guess, |key, number| {
+            counts.push(count_entry(&mut keys, key, number)?);
+            Ok(())
         })?;
-        entry((bits, parse_count(raw, key)?))
+        if !stopped {
+            return Ok(counts); // the guess was not a member start: all parsed here
+        }
+        let joined = second_half.map(|h| h.join().expect("the counts parser does not panic"));
+        match joined {
+            Some(Ok((rest, width, end))) if width.is_none() || width == keys.width => {
+                counts.extend(rest);
+                *cursor = cursor.at(end);
+            }
+            // A failure (or keys of another width) in the second half: parse it here for
+            // the sequential parse's exact error.
+            _ => {
+                cursor.members_of_numbers(None, |key, number| {
+                    counts.push(count_entry(&mut keys, key, number)?);
+                    Ok(())
+                })?;
+            }
+        }
+        Ok(counts)
     })
 }
 
@@ -370,6 +436,66 @@ mod tests {
         assert!(divided.is_none());
         let missing = decode_sampling_result(r#"{"sampling": {"divided_counts": null}}"#);
         assert!(missing.is_err());
+    }
+
+    fn sequential(text: &str) -> Result<Counts, CoreError> {
+        let mut counts = Vec::new();
+        read_counts_entries(
+            &mut Cursor::new(text),
+            &mut KeyDecoder::default(),
+            &mut |e| {
+                counts.push(e);
+                Ok(())
+            },
+        )?;
+        Ok(counts)
+    }
+
+    fn big_counts(entries: usize, edit: impl Fn(usize, String) -> String) -> String {
+        let members: Vec<String> = (0..entries)
+            .map(|k| edit(k, format!("\"{k:020b}\": {}", k % 9)))
+            .collect();
+        format!("{{{}}}", members.join(", "))
+    }
+
+    #[test]
+    fn large_counts_split_in_two_equal_the_sequential_parse() {
+        let n = 60_000; // ~1.8 MB, above SPLIT_BYTES
+        let cases = [
+            big_counts(n, |_, m| m),
+            big_counts(n, |k, m| {
+                if k == n * 3 / 4 {
+                    m.replace(": ", ": -")
+                } else {
+                    m
+                }
+            }),
+            big_counts(n, |k, m| if k == n / 4 { m.replace('"', "'") } else { m }),
+            big_counts(n, |k, m| {
+                if k > n / 2 {
+                    m.replacen("\"", "\"0", 1)
+                } else {
+                    m
+                }
+            }),
+            big_counts(n, |k, m| {
+                if k == n / 2 + 1 {
+                    format!("\"x,\\\" \": 1, {m}")
+                } else {
+                    m
+                }
+            }),
+            big_counts(n, |k, m| {
+                m.replace(", ", ",\n  ").replace(": ", ":") + if k == 0 { " " } else { "" }
+            }),
+        ];
+        for text in &cases {
+            assert!(text.len() > SPLIT_BYTES);
+            let mut cursor = Cursor::new(text);
+            let split = read_counts(&mut cursor).and_then(|c| cursor.finish().map(|()| c));
+            assert_eq!(split, sequential(text), "{}", &text[..80]);
+        }
+        assert_eq!(sequential(&cases[0]).unwrap().len(), n);
     }
 
     #[test]

@@ -88,18 +88,40 @@ impl<'a> Cursor<'a> {
     /// Calls `member(key, number)` for each member of the object that starts here, every
     /// value being a number (`number` is None for a value that is not): the flat shape of
     /// counts objects, scanned in one tight pass.
-    pub fn object_of_numbers<F>(&mut self, mut member: F) -> Result<()>
+    pub fn object_of_numbers<F>(&mut self, member: F) -> Result<()>
     where
         F: FnMut(&str, Option<&'a str>) -> Result<()>,
     {
+        if self.object_start()? {
+            return Ok(());
+        }
+        self.members_of_numbers(None, member).map(|_| ())
+    }
+
+    /// Consumes the `{` of an object whose members `members_of_numbers` reads next;
+    /// returns true, having consumed its `}` too, for an empty object.
+    pub fn object_start(&mut self) -> Result<bool> {
         self.expect(b'{')?;
         if self.peek() == Some(b'}') {
             self.pos += 1;
-            return Ok(());
+            return Ok(true);
         }
+        Ok(false)
+    }
+
+    /// The members of an object of numbers from here (just after `{` or a `,`) to its `}`,
+    /// or until a member would start exactly at byte `stop_at`: returns whether it stopped
+    /// there, the cursor then on that member.
+    pub fn members_of_numbers<F>(&mut self, stop_at: Option<usize>, mut member: F) -> Result<bool>
+    where
+        F: FnMut(&str, Option<&'a str>) -> Result<()>,
+    {
         let bytes = self.bytes();
         loop {
             self.skip_ws();
+            if Some(self.pos) == stop_at {
+                return Ok(true);
+            }
             if bytes.get(self.pos) != Some(&b'"') {
                 return Err(malformed("expected '\"'", self.pos));
             }
@@ -130,11 +152,38 @@ impl<'a> Cursor<'a> {
                 Some(b',') => self.pos += 1,
                 Some(b'}') => {
                     self.pos += 1;
-                    return Ok(());
+                    return Ok(false);
                 }
                 _ => return Err(malformed("expected ',' or '}'", self.pos)),
             }
         }
+    }
+
+    /// A cursor on the same text at byte `pos`.
+    pub fn at(&self, pos: usize) -> Self {
+        Cursor {
+            text: self.text,
+            pos,
+        }
+    }
+
+    /// The byte the cursor is at.
+    pub fn position(&self) -> usize {
+        self.pos
+    }
+
+    /// Where a member of the object around byte `from` probably starts: the first `"` after
+    /// a `,` and whitespace. Only a guess (the `,` may sit inside a string): callers check
+    /// it by parsing up to it.
+    pub fn member_start_after(&self, from: usize) -> Option<usize> {
+        let bytes = self.bytes();
+        let comma = from + bytes.get(from..)?.iter().position(|&b| b == b',')?;
+        let quote = comma
+            + 1
+            + bytes[comma + 1..]
+                .iter()
+                .position(|b| !b.is_ascii_whitespace())?;
+        (bytes[quote] == b'"').then_some(quote)
     }
 
     /// A string value, escapes decoded (borrowed when it has none).
