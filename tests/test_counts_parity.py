@@ -185,3 +185,22 @@ def test_sampling_result_archives_decode_like_the_reference(
     ours = decode_sampling_archive(result_archive({"sampling": sampling}))
     expected_divided = oracle_divided(sampling["divided_counts"]) if with_divided else None
     assert ours == (oracle_counts(sampling["counts"]), expected_divided)
+
+
+@pytest.mark.parametrize("bad_index", [None, 10, 45_000])
+def test_counts_above_a_megabyte_decode_like_the_reference(bad_index: int | None) -> None:
+    # Large objects are parsed by two threads; the result and errors must not show it.
+    counts = {format(k * 7919 % 2**20, "020b"): k % 13 for k in range(60_000)}
+    if bad_index is not None:
+        key = list(counts)[bad_index]
+        counts[key] = -1
+    text = json.dumps(counts)
+    assert len(text) > 2**20
+    if bad_index is None:
+        assert decode_counts(text) == oracle_counts(text)
+        assert decode_sampling_archive(result_archive({"sampling": {"counts": counts}}))[0] == (
+            oracle_counts(counts)
+        )
+    else:
+        with pytest.raises(ValueError, match=repr(key)):
+            decode_counts(text)
