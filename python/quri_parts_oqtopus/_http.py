@@ -360,20 +360,25 @@ class OqtopusHttpClient:
         response = self._send("GET", url, operation, {_TOKEN_HEADER: None}, self._transfer_timeout)
         return response.content
 
-    def download_archive_json(self, url: str, *, operation: str) -> Any:
-        """The JSON document inside the one-file ZIP archive behind ``url``.
+    def download_archive(self, url: str, read: Callable[[bytes], _T], *, operation: str) -> _T:
+        """What ``read`` makes of the archive behind ``url``.
 
-        A corrupt or truncated archive is downloaded again before giving up.
+        An archive that ``read`` refuses (``ValueError``: corrupt, truncated) is downloaded
+        again before giving up, as a broken answer.
         """
 
-        def fetch() -> Any:
+        def fetch() -> _T:
             data = self.download(url, operation=operation)
             try:
-                return read_job_archive(data)
+                return read(data)
             except ValueError as e:
                 raise OqtopusHttpError(f"{operation}: {e}", 200, broken_answer=True) from e
 
         return self._repeating(self._retry, operation, fetch, _broken)
+
+    def download_archive_json(self, url: str, *, operation: str) -> Any:
+        """The JSON document inside the one-file ZIP archive behind ``url``."""
+        return self.download_archive(url, read_job_archive, operation=operation)
 
     # -- plumbing ------------------------------------------------------------------------
     def _object(self, method: str, path: str, *, operation: str) -> dict[str, Any]:

@@ -37,6 +37,7 @@ from quri_parts_oqtopus.backend.job import (
     wait_for_jobs,
 )
 from quri_parts_oqtopus.qasm import convert_to_qasm_strs
+from quri_parts_oqtopus.upload import build_programs_archive
 
 __all__ = ["JobSetProgress", "OqtopusJobFailure", "OqtopusJobSet"]
 
@@ -273,8 +274,12 @@ class OqtopusJobSet:
                 self._journal.record(index, job_id, "registered")
 
         try:
+            program = self._programs[index]
             record = self._backend._submit(
-                "sampling", {"program": [self._programs[index]]}, settings, registered
+                "sampling",
+                lambda name: build_programs_archive(name, [program]),
+                settings,
+                registered,
             )
         except BackendError as error:
             self._errors[index] = str(error)

@@ -12,6 +12,7 @@ from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult
 from quri_parts_oqtopus.operator import encode_operator
 from quri_parts_oqtopus.qasm import convert_to_qasm_str
+from quri_parts_oqtopus.upload import build_job_archive
 
 __all__ = ["OqtopusEstimationBackend", "OqtopusEstimationJob"]
 
@@ -161,5 +162,8 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
         if not isinstance(program, str) or not program.strip():
             raise ValueError(f"program should be a non-empty OpenQASM 3 text: {program!r:.80}")
         terms = encode_operator(operator)
-        record = self._submit("estimation", {"program": [program], "operator": terms}, settings)
+        job_input = {"program": [program], "operator": terms}
+        record = self._submit(
+            "estimation", lambda name: build_job_archive(name, job_input), settings
+        )
         return OqtopusEstimationJob(record, self._client)

@@ -14,7 +14,6 @@ from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
-from quri_parts_oqtopus.upload import build_job_archive
 
 __all__ = [
     "JOB_FINAL_STATUS",
@@ -364,20 +363,17 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
     def _submit(
         self,
         job_type: str,
-        job_input: Mapping[str, Any],
+        build_archive: Callable[[str], bytes],
         settings: Mapping[str, Any],
         on_registered: Callable[[str], None] | None = None,
     ) -> JobRecord:
         """Register, upload the input archive, submit; the submitted job's record.
 
-        ``on_registered`` hears the job id as soon as the job exists on the server.
+        ``build_archive`` makes the ZIP of the job input for the archive name the server
+        gives; ``on_registered`` hears the job id as soon as the job exists.
         """
         body = {"job_type": job_type, **{k: v for k, v in settings.items() if v is not None}}
-        job_id = self._client.submit_new_job(
-            lambda archive_name: build_job_archive(archive_name, job_input),
-            body,
-            on_registered=on_registered,
-        )
+        job_id = self._client.submit_new_job(build_archive, body, on_registered=on_registered)
         return JobRecord(self._client.get_job(job_id))
 
 

@@ -64,9 +64,16 @@ class OqtopusSamplingResult(SamplingResult):
         """
         if "counts" not in sampling or sampling["counts"] is None:
             raise ValueError(f"'counts' does not exist in result: {sampling!r:.200}")
-        counts = decode_counts(sampling["counts"])
-        divided_counts = decode_divided_counts(sampling.get("divided_counts"))
-        # Keys are already ints: skip the constructor's second conversion pass.
+        return cls.from_counts(
+            decode_counts(sampling["counts"]),
+            decode_divided_counts(sampling.get("divided_counts")),
+        )
+
+    @classmethod
+    def from_counts(
+        cls, counts: SamplingCounts, divided_counts: dict[int, SamplingCounts] | None
+    ) -> OqtopusSamplingResult:
+        """The result of counts already decoded to int keys (no second conversion pass)."""
         result = cls.__new__(cls)
         result._set({"counts": counts, "divided_counts": divided_counts}, counts, divided_counts)
         return result

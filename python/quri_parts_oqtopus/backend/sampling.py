@@ -22,9 +22,12 @@ from typing import Any
 from quri_parts.backend import BackendError
 from quri_parts.circuit import NonParametricQuantumCircuit
 
+from quri_parts_oqtopus._http import is_url
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase, job_settings
 from quri_parts_oqtopus.backend.results import OqtopusSamplingResult
+from quri_parts_oqtopus.counts import decode_sampling_archive
 from quri_parts_oqtopus.qasm import convert_to_qasm_strs
+from quri_parts_oqtopus.upload import build_programs_archive
 
 __all__ = ["OqtopusSamplingBackend", "OqtopusSamplingJob"]
 
@@ -62,6 +65,14 @@ class OqtopusSamplingJob(OqtopusJobBase):
 
         """
         self._ended_job(timeout, wait)
+        url = self._job.info("job_info").get("result")
+        if is_url(url):
+            # The archive is inflated and its counts decoded in Rust, without the GIL.
+            operation = f"download result of job {self.job_id}"
+            counts, divided = self._client.download_archive(
+                url, decode_sampling_archive, operation=operation
+            )
+            return OqtopusSamplingResult.from_counts(counts, divided)
         payload = self._result_payload()
         try:
             return OqtopusSamplingResult.from_server(payload["sampling"])
@@ -182,7 +193,9 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
             raise ValueError(f"job_type should be one of {_SAMPLING_JOB_TYPES}: {job_type!r}")
         if job_type == "sampling" and len(programs) != 1:
             raise ValueError(f"a sampling job takes one program, got {len(programs)}")
-        record = self._submit(job_type, {"program": programs}, settings)
+        record = self._submit(
+            job_type, lambda name: build_programs_archive(name, programs), settings
+        )
         return OqtopusSamplingJob(record, self._client)
 
 

@@ -10,6 +10,7 @@ from quri_parts_oqtopus._http import is_url
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase, job_settings
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult, OqtopusSamplingResult
+from quri_parts_oqtopus.upload import build_job_archive
 
 __all__ = ["OqtopusSseBackend", "OqtopusSseJob"]
 
@@ -132,7 +133,8 @@ class OqtopusSseBackend(OqtopusJobBackendBase):
         """
         source = _read_program(file_path)
         settings = job_settings(device_id, 1, name, description, None, None, None)
-        record = self._submit("sse", {"sse_program": source}, settings)
+        job_input = {"sse_program": source}
+        record = self._submit("sse", lambda name: build_job_archive(name, job_input), settings)
         self._last_job = OqtopusSseJob(record, self._client)
         return self._last_job
 
