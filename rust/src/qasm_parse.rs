@@ -7,8 +7,15 @@
 //! which no measurement can observe: OpenQASM 3's `u2`/`u3` carry `gphase(-(φ+λ)/2)`
 //! relative to `U`, and we read them as QURI Parts' (qiskit's) `U2`/`U3`, which carry none.
 
+mod expr;
+mod gates;
+mod lex;
+
 use crate::error::CoreError;
-use std::f64::consts::{E, PI, TAU};
+use expr::{constant, expression};
+use gates::{lookup_gate, Emitter, GateAction};
+use lex::{lex, split_statements, Cursor, Statement, Tok};
+use std::collections::HashMap;
 
 /// Largest number of qubits (and, separately, classical bits) a program may declare; guards
 /// against `qubit[1000000000] q; h q;` expanding into a billion operations.
@@ -67,588 +74,7 @@ pub fn parse_qasm(src: &str) -> Result<Program, CoreError> {
     builder.finish()
 }
 
-// ---------------------------------------------------------------- lexer
-
-#[derive(Debug, Clone, PartialEq)]
-enum Tok {
-    Ident(String),
-    /// A number; `int` is set when it was written as a plain integer literal.
-    Num {
-        value: f64,
-        int: Option<u64>,
-    },
-    Str(String),
-    /// `$n`: a physical qubit.
-    Hw(u64),
-    Arrow,
-    Pow,
-    Sym(char),
-}
-
-#[derive(Debug, Clone)]
-struct Token {
-    tok: Tok,
-    start: usize,
-    end: usize,
-    line: usize,
-}
-
-fn qasm_error(line: usize, msg: &str, text: &str) -> CoreError {
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let shown: String = if text.chars().count() > 120 {
-        text.chars().take(117).chain("...".chars()).collect()
-    } else {
-        text
-    };
-    CoreError::InvalidQasm(format!("line {line}: {msg}: `{shown}`"))
-}
-
-fn line_text(src: &str, line: usize) -> &str {
-    src.lines().nth(line - 1).unwrap_or("").trim()
-}
-
-fn lex(src: &str) -> Result<Vec<Token>, CoreError> {
-    let mut lexer = Lexer {
-        src,
-        pos: 0,
-        line: 1,
-    };
-    let mut tokens = Vec::new();
-    while let Some(token) = lexer.next_token()? {
-        tokens.push(token);
-    }
-    Ok(tokens)
-}
-
-struct Lexer<'a> {
-    src: &'a str,
-    pos: usize,
-    line: usize,
-}
-
-impl Lexer<'_> {
-    fn rest(&self) -> &str {
-        &self.src[self.pos..]
-    }
-
-    fn error(&self, line: usize, msg: &str) -> CoreError {
-        qasm_error(line, msg, line_text(self.src, line))
-    }
-
-    /// Skips whitespace and comments, counting lines.
-    fn skip_trivia(&mut self) -> Result<(), CoreError> {
-        loop {
-            let rest = self.rest();
-            if rest.starts_with("//") {
-                self.pos += rest.find('\n').unwrap_or(rest.len());
-            } else if let Some(body) = rest.strip_prefix("/*") {
-                let Some(close) = body.find("*/") else {
-                    return Err(self.error(self.line, "unterminated block comment"));
-                };
-                self.line += rest[..close + 4].matches('\n').count();
-                self.pos += close + 4;
-            } else if let Some(c) = rest.chars().next().filter(|c| c.is_whitespace()) {
-                self.line += usize::from(c == '\n');
-                self.pos += c.len_utf8();
-            } else {
-                return Ok(());
-            }
-        }
-    }
-
-    fn next_token(&mut self) -> Result<Option<Token>, CoreError> {
-        self.skip_trivia()?;
-        let Some(c) = self.rest().chars().next() else {
-            return Ok(None);
-        };
-        let (start, line) = (self.pos, self.line);
-        let tok = if c.is_alphabetic() || c == '_' {
-            Tok::Ident(
-                self.take_while(|c| c.is_alphanumeric() || c == '_')
-                    .to_string(),
-            )
-        } else if c.is_ascii_digit()
-            || (c == '.' && self.rest()[1..].starts_with(|d: char| d.is_ascii_digit()))
-        {
-            self.number(line)?
-        } else if c == '"' {
-            self.string(line)?
-        } else if c == '$' {
-            self.pos += 1;
-            let digits = self.take_while(|c| c.is_ascii_digit());
-            Tok::Hw(
-                digits
-                    .parse()
-                    .map_err(|_| self.error(line, "bad physical qubit"))?,
-            )
-        } else {
-            self.symbol(c)
-        };
-        Ok(Some(Token {
-            tok,
-            start,
-            end: self.pos,
-            line,
-        }))
-    }
-
-    fn take_while(&mut self, keep: impl Fn(char) -> bool) -> &str {
-        let rest = &self.src[self.pos..];
-        let len = rest.find(|c: char| !keep(c)).unwrap_or(rest.len());
-        self.pos += len;
-        &rest[..len]
-    }
-
-    fn number(&mut self, line: usize) -> Result<Tok, CoreError> {
-        let start = self.pos;
-        self.take_while(|c| c.is_ascii_digit() || c == '_');
-        let mut is_int = true;
-        if self.rest().starts_with('.') {
-            self.pos += 1;
-            self.take_while(|c| c.is_ascii_digit() || c == '_');
-            is_int = false;
-        }
-        let rest = self.rest();
-        if rest.starts_with(['e', 'E']) {
-            let sign = usize::from(rest[1..].starts_with(['+', '-']));
-            if rest[1 + sign..].starts_with(|c: char| c.is_ascii_digit()) {
-                self.pos += 1 + sign;
-                self.take_while(|c| c.is_ascii_digit());
-                is_int = false;
-            }
-        }
-        let text = self.src[start..self.pos].replace('_', "");
-        let value: f64 = text
-            .parse()
-            .map_err(|_| self.error(line, &format!("bad number '{text}'")))?;
-        let int = if is_int { text.parse().ok() } else { None };
-        Ok(Tok::Num { value, int })
-    }
-
-    fn string(&mut self, line: usize) -> Result<Tok, CoreError> {
-        let rest = &self.rest()[1..];
-        let Some(close) = rest
-            .find(['"', '\n'])
-            .filter(|&i| rest[i..].starts_with('"'))
-        else {
-            return Err(self.error(line, "unterminated string"));
-        };
-        let text = rest[..close].to_string();
-        self.pos += close + 2;
-        Ok(Tok::Str(text))
-    }
-
-    fn symbol(&mut self, c: char) -> Tok {
-        for (text, tok) in [("->", Tok::Arrow), ("**", Tok::Pow)] {
-            if self.rest().starts_with(text) {
-                self.pos += 2;
-                return tok;
-            }
-        }
-        self.pos += c.len_utf8();
-        Tok::Sym(c)
-    }
-}
-
-// ---------------------------------------------------------------- statements
-
-/// The tokens of one statement (without its `;`) and where it sits in the source.
-struct Statement<'a> {
-    toks: &'a [Token],
-    line: usize,
-    text: &'a str,
-}
-
-impl Statement<'_> {
-    fn error(&self, msg: &str) -> CoreError {
-        qasm_error(self.line, msg, self.text)
-    }
-}
-
-/// Splits tokens at `;`; the second value holds trailing tokens that lack their `;`.
-fn split_statements<'a>(
-    src: &'a str,
-    tokens: &'a [Token],
-) -> Result<(Vec<Statement<'a>>, Option<Statement<'a>>), CoreError> {
-    let statement = |first: usize, end: usize, end_byte: usize| Statement {
-        toks: &tokens[first..end],
-        line: tokens[first].line,
-        text: &src[tokens[first].start..end_byte],
-    };
-    let mut statements = Vec::new();
-    let mut first = 0;
-    for (i, token) in tokens.iter().enumerate() {
-        if token.tok == Tok::Sym(';') {
-            if i == first {
-                let text = line_text(src, token.line);
-                return Err(qasm_error(token.line, "empty statement", text));
-            }
-            statements.push(statement(first, i, token.end));
-            first = i + 1;
-        }
-    }
-    let tail = tokens.last().filter(|_| first < tokens.len());
-    Ok((
-        statements,
-        tail.map(|last| statement(first, tokens.len(), last.end)),
-    ))
-}
-
-/// Reads tokens of one statement from left to right.
-struct Cursor<'a> {
-    toks: &'a [Token],
-    pos: usize,
-}
-
-impl<'a> Cursor<'a> {
-    fn peek(&self) -> Option<&'a Tok> {
-        self.toks.get(self.pos).map(|t| &t.tok)
-    }
-
-    fn next(&mut self) -> Option<&'a Tok> {
-        let tok = self.peek();
-        self.pos += usize::from(tok.is_some());
-        tok
-    }
-
-    fn eat(&mut self, want: &Tok) -> bool {
-        let found = self.peek() == Some(want);
-        self.pos += usize::from(found);
-        found
-    }
-
-    fn expect(&mut self, want: &Tok, what: &str) -> Result<(), String> {
-        if self.eat(want) {
-            Ok(())
-        } else {
-            Err(format!("expected {what}"))
-        }
-    }
-
-    fn ident(&mut self, what: &str) -> Result<&'a str, String> {
-        match self.next() {
-            Some(Tok::Ident(name)) => Ok(name),
-            _ => Err(format!("expected {what}")),
-        }
-    }
-
-    /// A non-negative integer literal, such as a register size or an index.
-    fn integer(&mut self, what: &str) -> Result<u64, String> {
-        match self.next() {
-            Some(Tok::Num { int: Some(n), .. }) => Ok(*n),
-            _ => Err(format!("expected {what} (a non-negative integer literal)")),
-        }
-    }
-
-    fn end(&self) -> Result<(), String> {
-        if self.pos == self.toks.len() {
-            Ok(())
-        } else {
-            Err("unexpected text before ';'".to_string())
-        }
-    }
-}
-
-// ---------------------------------------------------------------- expressions
-
-/// Evaluates a parameter expression; the result must be a finite number.
-fn expression(cur: &mut Cursor<'_>) -> Result<f64, String> {
-    let value = sum(cur)?;
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        Err(format!("parameter expression evaluates to {value}"))
-    }
-}
-
-fn sum(cur: &mut Cursor<'_>) -> Result<f64, String> {
-    let mut value = product(cur)?;
-    loop {
-        if cur.eat(&Tok::Sym('+')) {
-            value += product(cur)?;
-        } else if cur.eat(&Tok::Sym('-')) {
-            value -= product(cur)?;
-        } else {
-            return Ok(value);
-        }
-    }
-}
-
-fn product(cur: &mut Cursor<'_>) -> Result<f64, String> {
-    let mut value = unary(cur)?;
-    loop {
-        if cur.eat(&Tok::Sym('*')) {
-            value *= unary(cur)?;
-        } else if cur.eat(&Tok::Sym('/')) {
-            value /= unary(cur)?;
-        } else {
-            return Ok(value);
-        }
-    }
-}
-
-/// Unary signs bind looser than `**`, so `-2**2` is -4 as in OpenQASM 3.
-fn unary(cur: &mut Cursor<'_>) -> Result<f64, String> {
-    if cur.eat(&Tok::Sym('-')) {
-        Ok(-unary(cur)?)
-    } else if cur.eat(&Tok::Sym('+')) {
-        unary(cur)
-    } else {
-        let base = atom(cur)?;
-        if cur.eat(&Tok::Pow) {
-            Ok(base.powf(unary(cur)?))
-        } else {
-            Ok(base)
-        }
-    }
-}
-
-fn atom(cur: &mut Cursor<'_>) -> Result<f64, String> {
-    match cur.next() {
-        Some(Tok::Num { value, .. }) => Ok(*value),
-        Some(Tok::Sym('(')) => {
-            let value = sum(cur)?;
-            cur.expect(&Tok::Sym(')'), "')' in expression")?;
-            Ok(value)
-        }
-        Some(Tok::Ident(name)) if cur.peek() == Some(&Tok::Sym('(')) => {
-            cur.next();
-            let arg = sum(cur)?;
-            cur.expect(&Tok::Sym(')'), "')' after function argument")?;
-            apply_function(name, arg)
-        }
-        Some(Tok::Ident(name)) => constant(name),
-        _ => Err("expected a number, constant, function call or '(' in expression".to_string()),
-    }
-}
-
-fn constant(name: &str) -> Result<f64, String> {
-    match name {
-        "pi" | "π" => Ok(PI),
-        "tau" | "τ" => Ok(TAU),
-        "euler" | "ℇ" => Ok(E),
-        _ => Err(format!("unknown identifier '{name}' in expression")),
-    }
-}
-
-fn apply_function(name: &str, x: f64) -> Result<f64, String> {
-    Ok(match name {
-        "sin" => x.sin(),
-        "cos" => x.cos(),
-        "tan" => x.tan(),
-        "arcsin" => x.asin(),
-        "arccos" => x.acos(),
-        "arctan" => x.atan(),
-        "exp" => x.exp(),
-        "ln" => x.ln(),
-        "sqrt" => x.sqrt(),
-        _ => return Err(format!("unknown function '{name}' in expression")),
-    })
-}
-
-// ---------------------------------------------------------------- gates
-
-/// Appends native gates for one statement.
-struct Emitter<'a> {
-    ops: &'a mut Vec<Op>,
-    line: usize,
-}
-
-impl Emitter<'_> {
-    fn gate(&mut self, name: &'static str, qubits: &[usize], params: &[f64]) {
-        let kind = OpKind::Gate {
-            name,
-            qubits: qubits.to_vec(),
-            params: params.to_vec(),
-        };
-        self.ops.push(Op {
-            line: self.line,
-            kind,
-        });
-    }
-
-    /// Controlled U1(λ), exact: diag(1, 1, 1, e^{iλ}).
-    fn cphase(&mut self, c: usize, t: usize, lam: f64) {
-        self.gate("U1", &[c], &[lam / 2.0]);
-        self.gate("CNOT", &[c, t], &[]);
-        self.gate("U1", &[t], &[-lam / 2.0]);
-        self.gate("CNOT", &[c, t], &[]);
-        self.gate("U1", &[t], &[lam / 2.0]);
-    }
-
-    /// Controlled rotation about Z or Y (`axis` "RZ"/"RY"), exact: X·R(-θ/2)·X = R(θ/2).
-    fn crot(&mut self, axis: &'static str, c: usize, t: usize, theta: f64) {
-        self.gate(axis, &[t], &[theta / 2.0]);
-        self.gate("CNOT", &[c, t], &[]);
-        self.gate(axis, &[t], &[-theta / 2.0]);
-        self.gate("CNOT", &[c, t], &[]);
-    }
-
-    fn crx(&mut self, c: usize, t: usize, theta: f64) {
-        self.gate("H", &[t], &[]);
-        self.crot("RZ", c, t, theta);
-        self.gate("H", &[t], &[]);
-    }
-
-    /// Controlled U(θ, φ, λ) (= QURI Parts U3), exact including the relative phase.
-    fn cu3(&mut self, c: usize, t: usize, p: &[f64]) {
-        let (theta, phi, lam) = (p[0], p[1], p[2]);
-        self.gate("U1", &[c], &[(lam + phi) / 2.0]);
-        self.gate("U1", &[t], &[(lam - phi) / 2.0]);
-        self.gate("CNOT", &[c, t], &[]);
-        self.gate("U3", &[t], &[-theta / 2.0, 0.0, -(phi + lam) / 2.0]);
-        self.gate("CNOT", &[c, t], &[]);
-        self.gate("U3", &[t], &[theta / 2.0, phi, 0.0]);
-    }
-
-    /// exp(-iθ/2 Z⊗Z), exact.
-    fn rzz(&mut self, a: usize, b: usize, theta: f64) {
-        self.gate("CNOT", &[a, b], &[]);
-        self.gate("RZ", &[b], &[theta]);
-        self.gate("CNOT", &[a, b], &[]);
-    }
-
-    /// Conjugates `rzz` by `before` then `after` on both qubits (rxx, ryy).
-    fn rpp(
-        &mut self,
-        q: &[usize],
-        theta: f64,
-        before: (&'static str, f64),
-        after: (&'static str, f64),
-    ) {
-        let params = |angle: f64| if before.0 == "H" { vec![] } else { vec![angle] };
-        for &qubit in q {
-            self.gate(before.0, &[qubit], &params(before.1));
-        }
-        self.rzz(q[0], q[1], theta);
-        for &qubit in q {
-            self.gate(after.0, &[qubit], &params(after.1));
-        }
-    }
-}
-
-type Emit = fn(&mut Emitter<'_>, &[usize], &[f64]);
-
-/// One gate the reader knows: its QASM name, parameter and qubit counts, and how to emit it.
-struct GateDef {
-    name: &'static str,
-    n_params: usize,
-    n_qubits: usize,
-    emit: Emit,
-}
-
-const fn def(name: &'static str, n_params: usize, n_qubits: usize, emit: Emit) -> GateDef {
-    GateDef {
-        name,
-        n_params,
-        n_qubits,
-        emit,
-    }
-}
-
-/// QASM names that map one-to-one onto a QURI Parts native gate.
-const NATIVE: &[(&str, &str, usize, usize)] = &[
-    ("id", "Identity", 0, 1),
-    ("x", "X", 0, 1),
-    ("y", "Y", 0, 1),
-    ("z", "Z", 0, 1),
-    ("h", "H", 0, 1),
-    ("s", "S", 0, 1),
-    ("sdg", "Sdag", 0, 1),
-    ("t", "T", 0, 1),
-    ("tdg", "Tdag", 0, 1),
-    ("sx", "SqrtX", 0, 1),
-    ("sxdg", "SqrtXdag", 0, 1),
-    ("rx", "RX", 1, 1),
-    ("ry", "RY", 1, 1),
-    ("rz", "RZ", 1, 1),
-    ("p", "U1", 1, 1),
-    ("phase", "U1", 1, 1),
-    ("u1", "U1", 1, 1),
-    ("u2", "U2", 2, 1),
-    ("u3", "U3", 3, 1),
-    ("u", "U3", 3, 1),
-    ("U", "U3", 3, 1),
-    ("cx", "CNOT", 0, 2),
-    ("CX", "CNOT", 0, 2),
-    ("cz", "CZ", 0, 2),
-    ("swap", "SWAP", 0, 2),
-    ("ccx", "TOFFOLI", 0, 3),
-];
-
-/// Gates decomposed into native ones; each decomposition is exact (see the unit tests and
-/// tests/test_qasm_reader.py, which compare against textbook matrices).
-const DECOMPOSED: &[GateDef] = &[
-    def("cy", 0, 2, |e, q, _| {
-        e.gate("Sdag", &q[1..], &[]);
-        e.gate("CNOT", q, &[]);
-        e.gate("S", &q[1..], &[]);
-    }),
-    // H = RY(π/4)·Z·RY(-π/4)
-    def("ch", 0, 2, |e, q, _| {
-        e.gate("RY", &q[1..], &[-PI / 4.0]);
-        e.gate("CZ", q, &[]);
-        e.gate("RY", &q[1..], &[PI / 4.0]);
-    }),
-    def("cp", 1, 2, |e, q, p| e.cphase(q[0], q[1], p[0])),
-    def("cphase", 1, 2, |e, q, p| e.cphase(q[0], q[1], p[0])),
-    def("cu1", 1, 2, |e, q, p| e.cphase(q[0], q[1], p[0])),
-    def("cs", 0, 2, |e, q, _| e.cphase(q[0], q[1], PI / 2.0)),
-    def("csdg", 0, 2, |e, q, _| e.cphase(q[0], q[1], -PI / 2.0)),
-    def("crz", 1, 2, |e, q, p| e.crot("RZ", q[0], q[1], p[0])),
-    def("cry", 1, 2, |e, q, p| e.crot("RY", q[0], q[1], p[0])),
-    def("crx", 1, 2, |e, q, p| e.crx(q[0], q[1], p[0])),
-    // SX = e^{iπ/4}·RX(π/2); the phase becomes a U1 on the control
-    def("csx", 0, 2, |e, q, _| {
-        e.gate("U1", &q[..1], &[PI / 4.0]);
-        e.crx(q[0], q[1], PI / 2.0);
-    }),
-    def("cu3", 3, 2, |e, q, p| e.cu3(q[0], q[1], p)),
-    // cu(θ, φ, λ, γ) c, t = p(γ) c; ctrl @ U(θ, φ, λ) c, t
-    def("cu", 4, 2, |e, q, p| {
-        e.gate("U1", &q[..1], &[p[3]]);
-        e.cu3(q[0], q[1], &p[..3]);
-    }),
-    def("rzz", 1, 2, |e, q, p| e.rzz(q[0], q[1], p[0])),
-    def("rxx", 1, 2, |e, q, p| {
-        e.rpp(q, p[0], ("H", 0.0), ("H", 0.0))
-    }),
-    def("ryy", 1, 2, |e, q, p| {
-        e.rpp(q, p[0], ("RX", PI / 2.0), ("RX", -PI / 2.0));
-    }),
-    def("ccz", 0, 3, |e, q, _| {
-        e.gate("H", &q[2..], &[]);
-        e.gate("TOFFOLI", q, &[]);
-        e.gate("H", &q[2..], &[]);
-    }),
-    def("cswap", 0, 3, |e, q, _| {
-        e.gate("CNOT", &[q[2], q[1]], &[]);
-        e.gate("TOFFOLI", q, &[]);
-        e.gate("CNOT", &[q[2], q[1]], &[]);
-    }),
-];
-
-/// Looks a QASM gate name up: (parameter count, qubit count, how to emit it).
-fn lookup_gate(name: &str) -> Option<(usize, usize, GateAction)> {
-    if let Some(&(_, native, n_params, n_qubits)) = NATIVE.iter().find(|g| g.0 == name) {
-        return Some((n_params, n_qubits, GateAction::Native(native)));
-    }
-    DECOMPOSED
-        .iter()
-        .find(|g| g.name == name)
-        .map(|g| (g.n_params, g.n_qubits, GateAction::Decomposed(g.emit)))
-}
-
-#[derive(Clone, Copy)]
-enum GateAction {
-    Native(&'static str),
-    Decomposed(Emit),
-}
-
-// ---------------------------------------------------------------- program builder
-
 struct Register {
-    name: String,
     start: usize,
     size: usize,
     is_qubit: bool,
@@ -721,7 +147,8 @@ const UNSUPPORTED: &[&str] = &[
 
 #[derive(Default)]
 struct Builder {
-    registers: Vec<Register>,
+    /// Qubit and bit registers share one namespace.
+    registers: HashMap<String, Register>,
     n_qubits: usize,
     n_clbits: usize,
     /// Highest `$n` seen plus one, when the program addresses physical qubits.
@@ -731,10 +158,7 @@ struct Builder {
 
 impl Builder {
     fn statement(&mut self, stmt: &Statement<'_>, is_first: bool) -> Result<(), String> {
-        let mut cur = Cursor {
-            toks: stmt.toks,
-            pos: 0,
-        };
+        let mut cur = Cursor::new(stmt.toks);
         let line = stmt.line;
         match cur.peek() {
             Some(Tok::Ident(word)) => match word.as_str() {
@@ -747,7 +171,7 @@ impl Builder {
                 "reset" => self.reset(&mut cur, line),
                 "barrier" => self.barrier(&mut cur, line),
                 w if UNSUPPORTED.contains(&w) => Err(format!("unsupported statement '{w}'")),
-                _ if matches!(cur.toks.get(1).map(|t| &t.tok), Some(Tok::Sym('=' | '['))) => {
+                _ if matches!(cur.second(), Some(Tok::Sym('=' | '['))) => {
                     self.measure_assign(&mut cur, line)
                 }
                 _ => self.gate_call(&mut cur, line),
@@ -804,7 +228,7 @@ impl Builder {
         size: Option<u64>,
         is_qubit: bool,
     ) -> Result<(), String> {
-        if self.registers.iter().any(|r| r.name == name) || constant(name).is_ok() {
+        if self.registers.contains_key(name) || constant(name).is_ok() {
             return Err(format!("'{name}' is already declared"));
         }
         if is_qubit && self.n_physical.is_some() {
@@ -823,13 +247,13 @@ impl Builder {
                 MAX_BITS - *count
             ));
         }
-        self.registers.push(Register {
-            name: name.to_string(),
+        let register = Register {
             start: *count,
             size,
             is_qubit,
             is_scalar,
-        });
+        };
+        self.registers.insert(name.to_string(), register);
         *count += size;
         Ok(())
     }
@@ -842,7 +266,7 @@ impl Builder {
             return self.physical(*n, want_qubit);
         }
         let name = cur.ident(&format!("a {kind} operand"))?;
-        let Some(reg) = self.registers.iter().find(|r| r.name == name) else {
+        let Some(reg) = self.registers.get(name) else {
             return Err(format!("undeclared {kind} register '{name}'"));
         };
         if reg.is_qubit != want_qubit {
@@ -982,13 +406,14 @@ impl Builder {
 
     fn reset(&mut self, cur: &mut Cursor<'_>, line: usize) -> Result<(), String> {
         cur.next();
-        for qubits in broadcast(&self.operand_list(cur)?)? {
-            for qubit in qubits {
-                self.ops.push(Op {
-                    line,
-                    kind: OpKind::Reset { qubit },
-                });
-            }
+        let target = self.operand(cur, true)?;
+        cur.end()?;
+        for i in 0..target.len().unwrap_or(1) {
+            let qubit = target.at(i);
+            self.ops.push(Op {
+                line,
+                kind: OpKind::Reset { qubit },
+            });
         }
         Ok(())
     }
@@ -1062,5 +487,4 @@ fn broadcast(operands: &[Operand]) -> Result<Vec<Vec<usize>>, String> {
 }
 
 #[cfg(test)]
-#[path = "qasm_parse_tests.rs"]
 mod tests;

@@ -1,6 +1,8 @@
 //! Unit tests of the OpenQASM reader (a child module of `qasm_parse`).
 
+use super::gates::{DECOMPOSED, NATIVE};
 use super::*;
+use std::f64::consts::{E, PI};
 
 fn gates(program: &Program) -> Vec<(&'static str, Vec<usize>, Vec<f64>)> {
     program
@@ -249,4 +251,31 @@ fn every_known_gate_emits_only_native_gates() {
             );
         }
     }
+}
+
+#[test]
+fn deep_nesting_is_refused_without_exhausting_the_stack() {
+    let deep = format!("{}1{}", "(".repeat(100_000), ")".repeat(100_000));
+    let msg = error_of(&format!("qubit q;\nrx({deep}) q;"));
+    assert!(
+        msg.starts_with("line 2: expression nested deeper than"),
+        "{}",
+        &msg[..80]
+    );
+    let signs = "-".repeat(100_000);
+    assert!(error_of(&format!("qubit q; rx({signs}1) q;")).contains("nested deeper"));
+    assert_eq!(
+        param(&format!("{}1{}", "(".repeat(60), ")".repeat(60))),
+        1.0
+    );
+}
+
+#[test]
+fn reset_of_a_register_resets_every_qubit() {
+    let program = parse_qasm("qubit[2] q;\nreset q;").unwrap();
+    let kinds: Vec<_> = program.ops.iter().map(|op| op.kind.clone()).collect();
+    assert_eq!(
+        kinds,
+        vec![OpKind::Reset { qubit: 0 }, OpKind::Reset { qubit: 1 }]
+    );
 }
