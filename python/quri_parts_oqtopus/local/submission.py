@@ -73,7 +73,7 @@ def submit_registered(
     changes: dict[str, Any] = {
         "status": "submitted",
         "job_type": request.job_type,
-        "name": request.name,
+        "name": request.name or "",  # the real service always has a name
         "description": request.description,
         "device_id": _device_for(state, request, caller),
         "shots": request.shots,
