@@ -20,7 +20,8 @@ _EXEMPT_PREFIXES = ("/_admin", "/_health")
 class FaultRule:
     """Answer ``status``/``body`` (or only wait ``delay`` s) for the next ``times`` matches.
 
-    ``method`` None matches every method; ``path`` is a regex searched in the URL path;
+    ``method`` is a regex matched against the whole method, case-insensitively (None
+    matches every method); ``path`` is a regex searched in the URL path;
     ``status`` None means "delay only, then answer normally"; ``times`` -1 means forever.
     """
 
@@ -33,17 +34,19 @@ class FaultRule:
     delay: float = 0.0
     times: int = 1
     fired: int = 0
-    pattern: re.Pattern[str] = field(init=False, repr=False)
+    path_pattern: re.Pattern[str] = field(init=False, repr=False)
+    method_pattern: re.Pattern[str] | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self.pattern = re.compile(self.path)
+        self.path_pattern = re.compile(self.path)
+        self.method_pattern = None if self.method is None else re.compile(self.method, re.I)
 
     def matches(self, method: str, path: str) -> bool:
         if self.times == 0:
             return False
-        if self.method is not None and self.method.upper() != method.upper():
+        if self.method_pattern is not None and not self.method_pattern.fullmatch(method):
             return False
-        return self.pattern.search(path) is not None
+        return self.path_pattern.search(path) is not None
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -77,3 +77,10 @@ class FaultRequest(BaseModel):
     content_type: StrictStr = "application/json"
     delay: Annotated[float, Field(ge=0, le=600)] = 0.0
     times: Annotated[StrictInt, Field(ge=-1)] = 1
+
+
+class FaultRules(BaseModel):
+    """``POST /_admin/faults`` may also carry several rules at once."""
+
+    model_config = ConfigDict(extra="forbid")
+    rules: list[FaultRequest]

@@ -6,6 +6,7 @@ Runs in the worker processes only (the reader is native code).
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from quri_parts.circuit import QuantumCircuit, QuantumGate
 
 _HEADER = 'OPENQASM 3;\ninclude "stdgates.inc";'

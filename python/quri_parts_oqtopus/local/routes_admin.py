@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends
 
 from .devices import complete_device, public_device, validate_device
 from .errors import bad_request
-from .models import DeviceChange, FaultRequest
+from .models import DeviceChange, FaultRequest, FaultRules
 from .state import State, authenticate_admin
 
 router = APIRouter(prefix="/_admin", tags=["admin"], dependencies=[Depends(authenticate_admin)])
@@ -33,19 +33,26 @@ def put_device(device_id: str, change: DeviceChange, state: State) -> dict[str, 
 
 
 @router.post("/faults")
-def add_fault(rule: FaultRequest, state: State) -> dict[str, Any]:
-    """Answer the next ``times`` requests matching ``method`` and ``path`` with the rule."""
-    try:
-        re.compile(rule.path)
-    except re.error as e:
-        raise bad_request(f"path is not a valid regular expression: {e}") from e
-    return state.faults.add(**rule.model_dump()).describe()
+def add_faults(body: FaultRequest | FaultRules, state: State) -> dict[str, Any]:
+    """Add one rule (the body) or several (``{"rules": [...]}``); answers the added rules.
+
+    A rule answers the next ``times`` requests whose method fully matches the ``method``
+    regex and whose path contains a match of the ``path`` regex.
+    """
+    rules = body.rules if isinstance(body, FaultRules) else [body]
+    for rule in rules:
+        for name in ("path", "method"):
+            try:
+                re.compile(getattr(rule, name) or "")
+            except re.error as e:
+                raise bad_request(f"{name} is not a valid regular expression: {e}") from e
+    return {"rules": [state.faults.add(**rule.model_dump()).describe() for rule in rules]}
 
 
 @router.get("/faults")
-def list_faults(state: State) -> list[dict[str, Any]]:
+def list_faults(state: State) -> dict[str, Any]:
     """Every rule with how many times it fired and how many uses are left (-1: forever)."""
-    return state.faults.describe()
+    return {"rules": state.faults.describe()}
 
 
 @router.delete("/faults")
