@@ -26,7 +26,12 @@ def test_admin_routes_need_the_server_token(server: LocalServer) -> None:
 
 
 def test_a_fault_answers_its_raw_response_then_the_real_one(api: Api) -> None:
-    rule = {"method": "GET", "path": "^/devices$", "status": 500, "body": '{"message": "disk on fire"}'}
+    rule = {
+        "method": "GET",
+        "path": "^/devices$",
+        "status": 500,
+        "body": '{"message": "disk on fire"}',
+    }
     added = api.post("/_admin/faults", json=rule)
     assert added.status_code == 200
     faulty = api.get("/devices")
@@ -65,7 +70,15 @@ def test_a_delay_only_rule_slows_the_real_answer(api: Api) -> None:
 
 
 def test_an_upload_fault_fails_the_presigned_post(api: Api) -> None:
-    api.post("/_admin/faults", json={"method": "POST", "path": "^/_storage/", "status": 403, "body": "<Error>denied</Error>"})
+    api.post(
+        "/_admin/faults",
+        json={
+            "method": "POST",
+            "path": "^/_storage/",
+            "status": 403,
+            "body": "<Error>denied</Error>",
+        },
+    )
     registered = api.register()
     failed = api.upload(registered["presigned_url"], zip_json({"program": [bell_qasm()]}))
     assert failed.status_code == 403
@@ -82,7 +95,10 @@ def test_invalid_rules_are_400(api: Api) -> None:
 
 
 def test_admin_sets_device_fields_and_creates_devices(api: Api) -> None:
-    changed = api.put("/_admin/devices/qulacs", json={"status": "unavailable", "available_at": "2030-01-01T00:00:00Z"})
+    changed = api.put(
+        "/_admin/devices/qulacs",
+        json={"status": "unavailable", "available_at": "2030-01-01T00:00:00Z"},
+    )
     assert changed.status_code == 200
     device = api.get("/devices/qulacs").json()
     assert (device["status"], device["available_at"]) == ("unavailable", "2030-01-01T00:00:00Z")

@@ -42,16 +42,14 @@ def test_a_seed_makes_sampling_reproducible(api: Api) -> None:
         (qasm(2, "x q[1];", measure=None), "10"),
         (qasm(2, "x q[0];", "c[1] = measure q[0];\nc[0] = measure q[1];"), "10"),
         (qasm(3, "x q[0];\nx q[1];", "c[0] = measure q[0];"), "001"),
-        ('OPENQASM 3;\nqubit[2] q;\nbit[1] b;\nx q[1];\nb[0] = measure q[1];', "1"),
+        ("OPENQASM 3;\nqubit[2] q;\nbit[1] b;\nx q[1];\nb[0] = measure q[1];", "1"),
     ],
     ids=["bit0-last", "bit2-first", "no-measure-measures-all", "crossed", "partial", "narrow"],
 )
 def test_counts_keys_are_the_classical_register_with_bit_zero_last(
     api: Api, program: str, expected: str
 ) -> None:
-    assert _counts(api, api.submit("sampling", {"program": [program]}, shots=50)) == {
-        expected: 50
-    }
+    assert _counts(api, api.submit("sampling", {"program": [program]}, shots=50)) == {expected: 50}
 
 
 @pytest.mark.parametrize("shots", [1, 10_000_000])
@@ -75,7 +73,7 @@ def _marginal(counts: dict[str, int], widths: list[int]) -> dict[str, dict[str, 
 def test_multi_manual_combines_programs_and_divides_counts_per_program(api: Api) -> None:
     first = qasm(2, "x q[0];")  # always "01"
     second = bell_qasm()  # "00" or "11"
-    third = 'OPENQASM 3;\nqubit[1] q;\nbit[1] c;\nx q[0];\nc[0] = measure q[0];'
+    third = "OPENQASM 3;\nqubit[1] q;\nbit[1] c;\nx q[0];\nc[0] = measure q[0];"
     job_id = api.submit("multi_manual", {"program": [first, second, third]}, shots=2000)
     job = api.wait(job_id)
     assert job["status"] == "succeeded", job["job_info"]["message"]
@@ -134,7 +132,11 @@ def test_both_pauli_spellings_and_identity_give_the_same_estimate(api: Api) -> N
 
 
 def test_identity_and_deterministic_terms_are_exact(api: Api) -> None:
-    operator = [{"pauli": "I", "coeff": 0.5}, {"pauli": "Z0", "coeff": 2}, {"pauli": "Z1"}]
+    operator: list[dict[str, Any]] = [
+        {"pauli": "I", "coeff": 0.5},
+        {"pauli": "Z0", "coeff": 2},
+        {"pauli": "Z1"},
+    ]
     result = _estimate(api, qasm(2, "x q[0];"), operator, shots=7)
     assert result == {"exp_value": 0.5 - 2.0 + 1.0, "stds": 0.0}
 
@@ -142,14 +144,25 @@ def test_identity_and_deterministic_terms_are_exact(api: Api) -> None:
 @pytest.mark.parametrize(
     ("job_type", "job_input", "needle"),
     [
-        ("sampling", {"program": ['OPENQASM 3;\nqubit[1] q;\nfrobnicate q[0];']}, "line 3"),
+        ("sampling", {"program": ["OPENQASM 3;\nqubit[1] q;\nfrobnicate q[0];"]}, "line 3"),
         ("sampling", {"program": ["OPENQASM 3;\nqubit[40] q;\nh q[0];"]}, "40 qubits"),
         ("sampling", {"program": [qasm(1, "", "c = measure q;\nx q[0];")]}, "terminal"),
-        ("multi_manual", {"program": [bell_qasm(), "OPENQASM 3;\nqubit[1] q;\nh q[9];"]}, "program 1"),
+        (
+            "multi_manual",
+            {"program": [bell_qasm(), "OPENQASM 3;\nqubit[1] q;\nh q[9];"]},
+            "program 1",
+        ),
         ("estimation", {"program": [bell_qasm()], "operator": [{"pauli": "X7"}]}, "X7"),
         ("estimation", {"program": [bell_qasm()], "operator": [{"pauli": "Q0"}]}, "Q0"),
     ],
-    ids=["unknown-gate", "too-many-qubits", "gate-after-measure", "multi", "pauli-range", "pauli-text"],
+    ids=[
+        "unknown-gate",
+        "too-many-qubits",
+        "gate-after-measure",
+        "multi",
+        "pauli-range",
+        "pauli-text",
+    ],
 )
 def test_invalid_programs_fail_with_the_reason_and_nothing_run(
     api: Api, job_type: str, job_input: dict[str, Any], needle: str

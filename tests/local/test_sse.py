@@ -16,7 +16,7 @@ from quri_parts_oqtopus.local import LocalServer
 from .helpers import Api, unzip_one
 
 # A user program that talks plain HTTP to the server it is given in its environment.
-SAMPLING_PROGRAM = '''
+SAMPLING_PROGRAM = """
 import io, json, os, time, zipfile
 import requests
 
@@ -34,12 +34,13 @@ presigned = registered["presigned_url"]
 requests.post(presigned["url"], data=presigned["fields"],
               files={"file": ("input.zip", buffer.getvalue())}).raise_for_status()
 body = {"device_id": "sse", "job_type": "sampling", "shots": 64, "name": "from sse"}
-session.post(url + "/jobs/" + registered["job_id"] + "/submit", json=body).raise_for_status()
-while session.get(url + "/jobs/" + registered["job_id"] + "/status").json()["status"] != "succeeded":
+job_url = url + "/jobs/" + registered["job_id"]
+session.post(job_url + "/submit", json=body).raise_for_status()
+while session.get(job_url + "/status").json()["status"] != "succeeded":
     time.sleep(0.05)
 print("child", registered["job_id"])
-print("done with", session.get(url + "/jobs/" + registered["job_id"]).json()["status"])
-'''
+print("done with", session.get(job_url).json()["status"])
+"""
 
 
 def _run_sse(api: Api, source: str, **fields: object) -> str:

@@ -87,7 +87,9 @@ def test_legacy_post_with_an_unusable_input_is_400_and_creates_nothing(api: Api)
 
 
 def test_transpiler_lib_null_means_no_transpile_result(api: Api) -> None:
-    job_id = api.submit("sampling", {"program": [bell_qasm()]}, transpiler_info={"transpiler_lib": None})
+    job_id = api.submit(
+        "sampling", {"program": [bell_qasm()]}, transpiler_info={"transpiler_lib": None}
+    )
     job = api.wait(job_id)
     assert job["transpiler_info"] == {"transpiler_lib": None}
     assert job["job_info"]["transpile_result"] is None

@@ -6,6 +6,7 @@ import multiprocessing
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing import resource_tracker
 from typing import Any
 
 from .settings import ServerSettings
@@ -28,6 +29,15 @@ def _seed_of(simulator_info: dict[str, Any] | None) -> int | None:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"simulator_info.seed must be a non-negative integer, got {seed!r}")
     return seed
+
+
+def _stop_resource_tracker() -> None:
+    # The pool's semaphores started multiprocessing's tracker process; reap it now, or it
+    # outlives the server as a zombie wherever init does not reap orphans.
+    tracker = getattr(resource_tracker, "_resource_tracker", None)
+    stop = getattr(tracker, "_stop", None)
+    if callable(stop):
+        stop()
 
 
 class Scheduler:
@@ -62,6 +72,7 @@ class Scheduler:
         self._sse.stop_all()
         if self._pool is not None:
             self._terminate_pool(self._pool)
+        _stop_resource_tracker()
 
     def wake(self) -> None:
         self._wake.set()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +20,8 @@ from quri_parts.qulacs.circuit import convert_circuit
 
 from .programs import Program, combine_programs, load_program, program_to_qasm
 
+# ((qubit, "X"|"Y"|"Z"), ...) and its coefficient; no factors = the identity.
+PauliTerm = tuple[tuple[tuple[int, str], ...], float]
 _PAULI_TOKEN = re.compile(r"([IXYZ])\s*(\d+)")
 _PAULI_STRING = re.compile(r"\s*(?:[IXYZ]\s*\d+\s*)+")
 
@@ -111,10 +114,7 @@ def split_counts(counts: dict[str, int], widths: list[int]) -> dict[str, dict[st
 
 
 def estimate(
-    program: Program,
-    terms: list[tuple[tuple[tuple[int, str], ...], float]],
-    shots: int,
-    rng: np.random.Generator,
+    program: Program, terms: Sequence[PauliTerm], shots: int, rng: np.random.Generator
 ) -> tuple[float, float]:
     """Σ coeff·⟨P⟩ from ``shots`` measurements of each term in its basis, and its std. error.
 
@@ -168,7 +168,7 @@ def _check_fits(program: Program, max_qubits: int) -> None:
         )
 
 
-def _prepare(task: Task) -> tuple[list[Program], Program, list[Any]]:
+def _prepare(task: Task) -> tuple[list[Program], Program, list[PauliTerm]]:
     programs = []
     for index, text in enumerate(task.programs):
         try:
@@ -178,7 +178,7 @@ def _prepare(task: Task) -> tuple[list[Program], Program, list[Any]]:
             raise ValueError(f"{prefix}{e}") from e
     target = combine_programs(programs) if task.job_type == "multi_manual" else programs[0]
     _check_fits(target, task.max_qubits)
-    terms = []
+    terms: list[PauliTerm] = []
     for item in task.operator:
         factors = parse_pauli(str(item["pauli"]))
         if factors and factors[-1][0] >= target.qubit_count:
@@ -188,7 +188,9 @@ def _prepare(task: Task) -> tuple[list[Program], Program, list[Any]]:
     return programs, target, terms
 
 
-def _simulate(task: Task, programs: list[Program], target: Program, terms: list[Any]) -> Outcome:
+def _simulate(
+    task: Task, programs: list[Program], target: Program, terms: list[PauliTerm]
+) -> Outcome:
     rng = np.random.default_rng(task.seed)
     started = time.perf_counter()
     combined = None
