@@ -25,6 +25,16 @@ _STOP_GRACE_SECONDS = 10.0
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
+def _kill_group(pgid: int) -> None:
+    """Kill what is left of the server's process group and wait (briefly) until it is gone."""
+    deadline = time.monotonic() + 2.0
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)  # workers of a server that died or was killed
+        while time.monotonic() < deadline:
+            os.killpg(pgid, 0)  # raises once no process of the group is left
+            time.sleep(0.02)
+
+
 class LocalServer:
     """A local OQTOPUS server running in a child process on ``127.0.0.1``.
 
@@ -173,9 +183,7 @@ class LocalServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        # Workers left behind by a server that died or was killed.
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
+        _kill_group(process.pid)
 
     def restart(self) -> None:
         """Stop and start again on the same port with the same data directory."""
