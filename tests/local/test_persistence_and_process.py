@@ -181,3 +181,12 @@ def test_cli_serve_prints_the_url_and_a_random_token(tmp_path: Path) -> None:
         finally:
             os.killpg(process.pid, signal.SIGTERM)
             process.wait(timeout=20)
+
+
+def test_a_corrupt_payload_file_is_a_500_with_a_message(restartable: LocalServer) -> None:
+    api = Api(restartable)
+    job = api.wait(api.submit("sampling", BELL, shots=1))
+    (restartable.data_dir / "jobs" / job["job_id"] / "result.json").write_text("{truncated")
+    response = requests.get(job["job_info"]["result"], timeout=10)
+    assert response.status_code == 500
+    assert response.json()["message"].startswith("internal server error")

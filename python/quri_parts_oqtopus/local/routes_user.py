@@ -92,7 +92,7 @@ def register_job(
         check_input(body.job_type, body.job_info)
         state.store.write_payload(job_id, "input", body.job_info.model_dump(exclude_none=True))
         submit_registered(state, job_id, body, caller)
-    except Exception:
+    except Exception:  # a refused legacy submission leaves no job behind
         state.store.delete_job(job_id)
         raise
     return {"job_id": job_id}

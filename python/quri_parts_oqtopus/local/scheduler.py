@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+import traceback
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import resource_tracker
@@ -116,9 +117,7 @@ class Scheduler:
             self._wake.clear()
             try:
                 self._step()
-            except Exception:
-                import traceback  # noqa: PLC0415
-
+            except Exception:  # the loop must outlive one bad job; the log shows it
                 traceback.print_exc()
             self._wake.wait(self._settings.poll_interval)
 
@@ -209,7 +208,7 @@ class Scheduler:
         except BrokenProcessPool:
             outcome = Outcome(False, True, "the simulator worker process died")
             self._replace_broken_pool(pool)
-        except Exception as e:
+        except Exception as e:  # any worker error fails the job, never the server
             outcome = Outcome(False, True, f"the simulator failed: {type(e).__name__}: {e}")
         self.record(job_id, outcome)
         self._wake.set()

@@ -153,7 +153,7 @@ class SseRunner:
             code, elapsed = self._execute(job_id, scratch)
             if not self._stopping.is_set():
                 self._finish(job_id, code, elapsed)
-        except Exception as e:
+        except Exception as e:  # a job must never be left hanging
             self._fail(job_id, f"the SSE program could not be run: {type(e).__name__}: {e}")
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

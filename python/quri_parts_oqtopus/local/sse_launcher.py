@@ -13,6 +13,8 @@ import runpy
 import sys
 import threading
 import time
+import traceback
+from types import TracebackType
 
 
 def _exit_when_orphaned(parent_pid: int) -> None:
@@ -34,7 +36,19 @@ def main(argv: list[str] | None = None) -> None:
     script = os.path.abspath(args.script)
     sys.argv = [script]
     sys.path.insert(0, os.path.dirname(script))
-    runpy.run_path(script, run_name="__main__")
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except Exception as error:  # reported as Python would, minus the launcher frames
+        traceback.print_exception(type(error), error, _user_frames(error, script))
+        sys.exit(1)
+
+
+def _user_frames(error: BaseException, script: str) -> TracebackType | None:
+    # The log should show the user's program, not the launcher and runpy around it.
+    frames = error.__traceback__
+    while frames is not None and frames.tb_frame.f_code.co_filename != script:
+        frames = frames.tb_next
+    return frames or error.__traceback__
 
 
 if __name__ == "__main__":
