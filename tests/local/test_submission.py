@@ -192,6 +192,25 @@ def test_oversized_upload_is_400(api: Api) -> None:
     assert "exceeds" in response.json()["message"]
 
 
+def test_upload_without_content_length_is_400(api: Api) -> None:
+    registered = api.register()
+    presigned = registered["presigned_url"]
+    boundary = "b0undary"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in presigned["fields"].items()
+    ]
+    body = "".join(parts).encode() + f"--{boundary}--\r\n".encode()
+    response = requests.post(
+        presigned["url"],
+        data=iter([body]),  # a generator body goes out chunked, without Content-Length
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        timeout=10,
+    )
+    assert response.status_code == 400
+    assert "Content-Length" in response.json()["message"]
+
+
 @pytest.mark.parametrize("field", ["key", "signature", "policy", "AWSAccessKeyId"])
 def test_upload_with_a_tampered_field_is_refused(api: Api, field: str) -> None:
     registered = api.register()

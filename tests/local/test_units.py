@@ -48,6 +48,12 @@ def test_archive_refuses_what_is_not_one_small_json_object(archive: bytes, reaso
         read_single_json_zip(archive, 1000)
 
 
+def test_archive_refuses_json_nested_beyond_the_parser() -> None:
+    deep = b"[" * 200_000 + b"]" * 200_000
+    with pytest.raises(ArchiveError, match="nested too deeply"):
+        read_single_json_zip(_zip({"input.json": b'{"a": ' + deep + b"}"}), 10**6)
+
+
 def test_archive_refuses_a_bomb_whose_header_lies_about_its_size() -> None:
     bomb = bytearray(_zip({"input.json": b"{" + b" " * 100_000 + b"}"}))
     real_size = (100_002).to_bytes(4, "little")

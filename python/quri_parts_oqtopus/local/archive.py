@@ -75,6 +75,8 @@ def read_single_json_zip(data: bytes, max_json_bytes: int) -> dict[str, Any]:
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ArchiveError(f"the file in the ZIP is not valid UTF-8 JSON: {e}") from e
+    except RecursionError as e:
+        raise ArchiveError("the JSON in the ZIP is nested too deeply") from e
     if not isinstance(value, dict):
         raise ArchiveError(f"the JSON in the ZIP must be an object, got {type(value).__name__}")
     return value

@@ -9,9 +9,9 @@ from typing import Any
 from .store import Store, utc_now
 
 DEFAULT_DEVICE_ID = "qulacs"
-# 28 qubits: a 4 GiB state vector plus its 2 GiB probability vector fit 24 GiB with room
-# for the server, the pool and the client.
-DEFAULT_N_QUBITS = 28
+# 26 qubits: the worst sampling job (uniform state, 10^7 shots) peaks at 2.6 GiB in a worker,
+# so several workers fit 24 GiB beside the server and the client.
+DEFAULT_N_QUBITS = 26
 BASIS_GATES = [
     "x",
     "y",

@@ -49,8 +49,11 @@ def _check_fields(state: State, base_url: str, form_fields: dict[str, str]) -> s
 async def upload(request: Request, state: State) -> Response:
     """Store the ZIP of a registered job's input (a presigned-POST form with a file part)."""
     limit = state.settings.max_upload_bytes
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit + _FORM_OVERHEAD:
+    declared = request.headers.get("content-length", "")
+    if not declared.isdigit():
+        # Like S3: the declared length is what bounds the body the server reads.
+        raise bad_request("the upload needs a Content-Length header")
+    if int(declared) > limit + _FORM_OVERHEAD:
         raise bad_request(f"the upload exceeds {limit} bytes")
     form = await request.form(max_files=1, max_fields=32)
     try:

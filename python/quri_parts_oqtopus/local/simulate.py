@@ -36,7 +36,7 @@ class Task:
     operator: list[dict[str, Any]] = field(default_factory=list)
     seed: int | None = None
     transpile: bool = True
-    max_qubits: int = 28
+    max_qubits: int = 26
     delay: float = 0.0
 
 
