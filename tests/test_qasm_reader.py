@@ -393,3 +393,17 @@ def test_bad_program_raises_value_error_naming_line_and_text(
 def test_program_without_qubits_is_refused() -> None:
     with pytest.raises(ValueError, match="no qubits"):
         read_qasm('OPENQASM 3;\ninclude "stdgates.inc";\n')
+
+
+def test_deeply_nested_expression_is_refused_not_crashing() -> None:
+    deep = "(" * 10_000 + "1" + ")" * 10_000
+    with pytest.raises(ValueError, match=r"^line 2: expression nested deeper than"):
+        read_qasm(f"qubit q;\nrx({deep}) q;")
+
+
+def test_physical_qubits_of_transpiled_output_are_read() -> None:
+    text = "OPENQASM 3.0;\nbit[2] c;\nh $0;\ncx $0, $2;\nc[0] = measure $0;\nc[1] = measure $2;"
+    program = read_qasm(text)
+    assert program.qubit_count == 3, text
+    assert_same_state(program.circuit, bell(3, 0, 2), text)
+    assert program.measurements == ((0, 0), (2, 1)), text

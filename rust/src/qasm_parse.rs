@@ -6,6 +6,15 @@
 //! relative phases). The only dropped phases are global phases of whole uncontrolled gates,
 //! which no measurement can observe: OpenQASM 3's `u2`/`u3` carry `gphase(-(φ+λ)/2)`
 //! relative to `U`, and we read them as QURI Parts' (qiskit's) `U2`/`U3`, which carry none.
+//!
+//! Read: `OPENQASM 2.x/3.x;`, `include "stdgates.inc"|"qelib1.inc";`, `//` and `/* */`
+//! comments, `qubit[n] q;`/`qubit q;`/`qreg q[n];`, `bit[n] c;`/`bit c;`/`creg c[n];`,
+//! physical qubits `$n` (when no qubit is declared), calls of the gates in `gates.rs` (with
+//! whole-register broadcasting), `measure q -> c;`, `c = measure q;`, `reset q;`, `barrier;`.
+//! Refused with the line and text: gate definitions, modifiers, classical types and control,
+//! loops, unknown gates or includes, undeclared names, out-of-range indices, non-finite
+//! parameters. Note that qiskit's exporter writes a `gate` definition for gates outside
+//! stdgates.inc (sxdg, rzz, cs, cu1, ...), so such qiskit output is refused.
 
 mod expr;
 mod gates;

@@ -5,6 +5,9 @@
 use super::{Op, OpKind};
 use std::f64::consts::PI;
 
+/// A one-qubit native gate and its parameters, used as a change of basis.
+type Basis = (&'static str, &'static [f64]);
+
 /// Appends native gates for one statement.
 pub(super) struct Emitter<'a> {
     pub(super) ops: &'a mut Vec<Op>,
@@ -65,21 +68,14 @@ impl Emitter<'_> {
         self.gate("CNOT", &[a, b], &[]);
     }
 
-    /// Conjugates `rzz` by `before` then `after` on both qubits (rxx, ryy).
-    fn rpp(
-        &mut self,
-        q: &[usize],
-        theta: f64,
-        before: (&'static str, f64),
-        after: (&'static str, f64),
-    ) {
-        let params = |angle: f64| if before.0 == "H" { vec![] } else { vec![angle] };
+    /// exp(-iθ/2 P⊗P) as rzz between a basis change `into` and its inverse `out` (rxx, ryy).
+    fn rpp(&mut self, q: &[usize], theta: f64, into: Basis, out: Basis) {
         for &qubit in q {
-            self.gate(before.0, &[qubit], &params(before.1));
+            self.gate(into.0, &[qubit], into.1);
         }
         self.rzz(q[0], q[1], theta);
         for &qubit in q {
-            self.gate(after.0, &[qubit], &params(after.1));
+            self.gate(out.0, &[qubit], out.1);
         }
     }
 }
@@ -168,10 +164,10 @@ pub(super) const DECOMPOSED: &[GateDef] = &[
     }),
     def("rzz", 1, 2, |e, q, p| e.rzz(q[0], q[1], p[0])),
     def("rxx", 1, 2, |e, q, p| {
-        e.rpp(q, p[0], ("H", 0.0), ("H", 0.0))
+        e.rpp(q, p[0], ("H", &[]), ("H", &[]))
     }),
     def("ryy", 1, 2, |e, q, p| {
-        e.rpp(q, p[0], ("RX", PI / 2.0), ("RX", -PI / 2.0));
+        e.rpp(q, p[0], ("RX", &[PI / 2.0]), ("RX", &[-PI / 2.0]));
     }),
     def("ccz", 0, 3, |e, q, _| {
         e.gate("H", &q[2..], &[]);

@@ -26,7 +26,7 @@ pub(super) struct Token {
     line: usize,
 }
 
-pub(super) fn qasm_error(line: usize, msg: &str, text: &str) -> CoreError {
+fn qasm_error(line: usize, msg: &str, text: &str) -> CoreError {
     let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
     let shown: String = if text.chars().count() > 120 {
         text.chars().take(117).chain("...".chars()).collect()
@@ -36,7 +36,7 @@ pub(super) fn qasm_error(line: usize, msg: &str, text: &str) -> CoreError {
     CoreError::InvalidQasm(format!("line {line}: {msg}: `{shown}`"))
 }
 
-pub(super) fn line_text(src: &str, line: usize) -> &str {
+fn line_text(src: &str, line: usize) -> &str {
     src.lines().nth(line - 1).unwrap_or("").trim()
 }
 
@@ -64,7 +64,7 @@ impl Lexer<'_> {
         &self.src[self.pos..]
     }
 
-    pub(super) fn error(&self, line: usize, msg: &str) -> CoreError {
+    fn error(&self, line: usize, msg: &str) -> CoreError {
         qasm_error(line, msg, line_text(self.src, line))
     }
 
