@@ -144,6 +144,15 @@ def test_local_server_exposes_url_token_config_and_data_dir(tmp_path: Path) -> N
     assert len(LocalServer().token) >= 20  # random when not given
 
 
+def test_the_token_is_neither_in_the_log_nor_on_the_command_line(tmp_path: Path) -> None:
+    with LocalServer(data_dir=tmp_path, token="never-shown-4c1d") as local:
+        assert local._process is not None
+        command_line = Path(f"/proc/{local._process.pid}/cmdline").read_bytes()
+        Api(local).wait(Api(local).submit("sampling", BELL, shots=1))
+    assert b"never-shown-4c1d" not in command_line
+    assert "never-shown-4c1d" not in local.log_path.read_text()
+
+
 def test_cli_help_documents_the_default_data_dir() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "quri_parts_oqtopus.local.cli", "serve", "--help"],

@@ -87,6 +87,15 @@ def test_sselog_route_answers_the_same_archive_base64_encoded(api: Api) -> None:
     assert job["job_info"]["result"] is None
 
 
+def test_sse_program_never_sees_the_server_token(api: Api, server: LocalServer) -> None:
+    source = "import os\nfor key, value in sorted(os.environ.items()):\n    print(key, value)\n"
+    job = api.wait(_run_sse(api, source), timeout=60)
+    assert job["status"] == "succeeded"
+    _, log = unzip_one(requests.get(job["job_info"]["sse_log"], timeout=10).content)
+    assert b"OQTOPUS_URL " + server.url.encode() in log
+    assert server.token.encode() not in log
+
+
 def test_sselog_of_a_sampling_job_is_400(api: Api) -> None:
     job_id = api.submit("sampling", {"program": ["OPENQASM 3;\nqubit[1] q;"]}, shots=1)
     assert api.get(f"/jobs/{job_id}/sselog").status_code == 400

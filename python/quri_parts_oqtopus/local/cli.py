@@ -13,7 +13,14 @@ import threading
 import time
 from pathlib import Path
 
-from .settings import DEFAULT_HOST, DEFAULT_PORT, MiB, ServerSettings, default_data_dir
+from .settings import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    TOKEN_VARIABLE,
+    MiB,
+    ServerSettings,
+    default_data_dir,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--token",
         default=None,
-        help="the q-api-token clients must send (default: a random one, printed)",
+        help=f"the q-api-token clients must send (default: ${TOKEN_VARIABLE}, else random)",
     )
     serve.add_argument(
         "--workers", type=int, default=1, help="simulator worker processes (default %(default)s)"
@@ -79,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--log-level", default="warning", help="uvicorn log level (default %(default)s)"
     )
+    serve.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument("--port-file", type=Path, default=None, help=argparse.SUPPRESS)
     serve.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
     return parser
@@ -124,7 +132,7 @@ def _write_port_file(path: Path, port: int) -> None:
 def settings_from(args: argparse.Namespace, port: int) -> ServerSettings:
     return ServerSettings(
         data_dir=(args.data_dir or default_data_dir()).expanduser().resolve(),
-        token=args.token or secrets.token_urlsafe(24),
+        token=args.token or os.environ.get(TOKEN_VARIABLE) or secrets.token_urlsafe(24),
         host=args.host,
         port=port,
         workers=args.workers,
@@ -147,9 +155,10 @@ def serve(args: argparse.Namespace) -> None:
     settings = settings_from(args, sock.getsockname()[1])
     app = create_app(settings)
     url = server_url(settings)
-    print(f"OQTOPUS local server on {url}  (data: {settings.data_dir})", flush=True)
-    print(f"  export OQTOPUS_URL={url}", flush=True)
-    print(f"  export OQTOPUS_API_TOKEN={settings.token}", flush=True)
+    if not args.quiet:  # LocalServer knows the token; its log file must not hold it
+        print(f"OQTOPUS local server on {url}  (data: {settings.data_dir})", flush=True)
+        print(f"  export OQTOPUS_URL={url}", flush=True)
+        print(f"  export OQTOPUS_API_TOKEN={settings.token}", flush=True)
     if args.parent_pid is not None:
         threading.Thread(target=_exit_with_parent, args=(args.parent_pid,), daemon=True).start()
     config = uvicorn.Config(app, log_level=args.log_level, timeout_graceful_shutdown=5)

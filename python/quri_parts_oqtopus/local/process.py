@@ -18,7 +18,7 @@ from types import TracebackType
 
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 
-from .settings import temporary_data_dir
+from .settings import TOKEN_VARIABLE, temporary_data_dir
 
 _STOP_GRACE_SECONDS = 10.0
 # Loopback only: never through a proxy from the environment.
@@ -103,7 +103,7 @@ class LocalServer:
         command = [
             sys.executable, "-m", "quri_parts_oqtopus.local.cli", "serve",
             "--host", "127.0.0.1", "--port", str(self.port),
-            "--data-dir", str(self.data_dir), "--token", self.token,
+            "--data-dir", str(self.data_dir), "--quiet",
             "--workers", str(self.workers), "--sse-timeout", str(self._sse_timeout),
             "--port-file", str(port_file), "--parent-pid", str(os.getpid()),
         ]  # fmt: skip
@@ -136,6 +136,7 @@ class LocalServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env={**os.environ, TOKEN_VARIABLE: self.token},
             )
         atexit.register(self.stop)
         try:

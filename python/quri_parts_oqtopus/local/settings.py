@@ -10,6 +10,8 @@ from pathlib import Path
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 MiB = 1024 * 1024
+# The token can come from the environment, so it need not appear in a process list.
+TOKEN_VARIABLE = "OQTOPUS_LOCAL_TOKEN"  # noqa: S105 - a variable name, not a secret
 
 
 def default_data_dir() -> Path:
