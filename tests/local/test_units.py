@@ -11,7 +11,9 @@ import pytest
 from quri_parts.circuit import QuantumCircuit
 
 from quri_parts_oqtopus.local.archive import ArchiveError, build_json_zip, read_single_json_zip
+from quri_parts_oqtopus.local.errors import ApiError
 from quri_parts_oqtopus.local.programs import Program, combine_programs, program_to_qasm
+from quri_parts_oqtopus.local.routes_user import _query_time
 from quri_parts_oqtopus.local.simulate import estimate, parse_pauli, sample_counts, split_counts
 
 
@@ -155,3 +157,25 @@ def test_json_zip_holds_one_named_member() -> None:
     with zipfile.ZipFile(io.BytesIO(build_json_zip("result.json", {"a": 1}))) as archive:
         assert archive.namelist() == ["result.json"]
         assert json.loads(archive.read("result.json")) == {"a": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "stored"),
+    [
+        ("2026-11-25T09:00:00Z", "2026-11-25T09:00:00.000000Z"),
+        ("2026-11-25T09:00:00.123+0900", "2026-11-25T00:00:00.123000Z"),
+        ("2026-11-25T09:00:00.123456+0000", "2026-11-25T09:00:00.123456Z"),
+        ("2026-11-25T09:00:00.123456 0000", "2026-11-25T09:00:00.123456Z"),
+        ("2026-11-25T09:00:00.1-05:30", "2026-11-25T14:30:00.100000Z"),
+        ("2026-11-25 09:00", "2026-11-25T09:00:00.000000Z"),
+        ("2026-11-25", "2026-11-25T00:00:00.000000Z"),
+    ],
+)
+def test_list_time_filters_accept_what_clients_send(text: str, stored: str) -> None:
+    assert _query_time(text, "start_time") == stored
+
+
+@pytest.mark.parametrize("text", ["x", "2026-13-01T00:00:00Z", "2026-11-25T25:00", "09:00"])
+def test_list_time_filters_refuse_non_times(text: str) -> None:
+    with pytest.raises(ApiError, match="start_time is not an ISO-8601 time"):
+        _query_time(text, "start_time")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import base64
+import re
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query, Request
@@ -122,17 +123,38 @@ def get_job_status(job_id: str, state: State, _: Authenticated) -> dict[str, str
     return {"job_id": job.job_id, "status": job.status}
 
 
+_QUERY_TIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?)?"
+    r"(Z|[+\- ]\d{2}:?\d{2})?"
+)
+
+
 def _query_time(text: str | None, name: str) -> str | None:
+    """A ``start_time``/``end_time`` in the stored format; naive times are UTC.
+
+    Written out by hand because Python 3.10's ``fromisoformat`` refuses ``Z``, ``+0000``
+    and fractions that are not 3 or 6 digits, all of which clients send.
+    """
     if text is None:
         return None
+    match = _QUERY_TIME.fullmatch(text.strip())
+    if match is None:
+        raise bad_request(f"{name} is not an ISO-8601 time: {text!r}")
+    date, clock, fraction, offset = match.groups()
+    if offset is None or offset == "Z":
+        offset = "+00:00"
     # An unencoded '+' of an offset arrives as a space.
-    cleaned = text.strip().replace(" ", "+")
+    offset = offset.replace(" ", "+")
+    if ":" not in offset:
+        offset = f"{offset[:3]}:{offset[3:]}"
+    clock = clock or "00:00"
+    if len(clock) == len("HH:MM"):
+        clock += ":00"
+    micros = (fraction or "").ljust(6, "0")[:6]
     try:
-        moment = datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
+        moment = datetime.fromisoformat(f"{date}T{clock}.{micros}{offset}")
     except ValueError as e:
         raise bad_request(f"{name} is not an ISO-8601 time: {text!r}") from e
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
     return format_time(moment)
 
 
