@@ -11,9 +11,9 @@ from multiprocessing import resource_tracker
 from typing import Any
 
 from .settings import ServerSettings
-from .simulate import Outcome, Task, run_task, warm_up
 from .sse import SseRunner
 from .store import JobRow, Store, utc_now
+from .tasks import Outcome, Task, run_in_worker, warm_up
 
 _DEFAULT_TRANSPILER = {"transpiler_lib": "qiskit", "transpiler_options": {"optimization_level": 1}}
 
@@ -189,10 +189,10 @@ class Scheduler:
         if self._pool is None:
             return
         try:
-            future = self._pool.submit(run_task, task)
+            future = self._pool.submit(run_in_worker, task)
         except (BrokenProcessPool, RuntimeError):
             self._replace_broken_pool(self._pool)
-            future = self._pool.submit(run_task, task)
+            future = self._pool.submit(run_in_worker, task)
         with self._lock:
             self._in_flight[job.job_id] = future
         used = self._pool

@@ -10,7 +10,6 @@ import math
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -19,38 +18,12 @@ from numpy.typing import NDArray
 from quri_parts.qulacs.circuit import convert_circuit
 
 from .programs import Program, combine_programs, load_program, program_to_qasm
+from .tasks import Outcome, Task
 
 # ((qubit, "X"|"Y"|"Z"), ...) and its coefficient; no factors = the identity.
 PauliTerm = tuple[tuple[tuple[int, str], ...], float]
 _PAULI_TOKEN = re.compile(r"([IXYZ])\s*(\d+)")
 _PAULI_STRING = re.compile(r"\s*(?:[IXYZ]\s*\d+\s*)+")
-
-
-@dataclass(frozen=True)
-class Task:
-    """Everything a worker needs; plain data so it pickles cheaply."""
-
-    job_type: str
-    programs: list[str]
-    shots: int
-    operator: list[dict[str, Any]] = field(default_factory=list)
-    seed: int | None = None
-    transpile: bool = True
-    max_qubits: int = 26
-    delay: float = 0.0
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """A finished task: ``ran`` is False when the input was rejected before simulating."""
-
-    succeeded: bool
-    ran: bool
-    message: str | None = None
-    result: dict[str, Any] | None = None
-    transpile_result: dict[str, Any] | None = None
-    combined_program: str | None = None
-    execution_time: float | None = None
 
 
 def parse_pauli(text: str) -> tuple[tuple[int, str], ...]:
@@ -222,8 +195,3 @@ def run_task(task: Task) -> Outcome:
         return _simulate(task, programs, target, terms)
     except (MemoryError, ValueError, RuntimeError) as e:
         return Outcome(False, True, f"simulation failed: {type(e).__name__}: {e}")
-
-
-def warm_up() -> None:
-    """Pool initializer: import the simulator once, before the first job."""
-    qulacs.QuantumState(1)
