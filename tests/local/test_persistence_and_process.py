@@ -153,6 +153,17 @@ def test_the_token_is_neither_in_the_log_nor_on_the_command_line(tmp_path: Path)
     assert "never-shown-4c1d" not in local.log_path.read_text()
 
 
+def test_the_server_process_never_loads_the_simulator_or_the_parser(
+    restartable: LocalServer,
+) -> None:
+    api = Api(restartable)
+    api.wait(api.submit("sampling", BELL, shots=1))
+    assert restartable._process is not None
+    maps = Path(f"/proc/{restartable._process.pid}/maps").read_text()
+    assert "qulacs" not in maps
+    assert "quri_parts_oqtopus/_core" not in maps
+
+
 def test_cli_help_documents_the_default_data_dir() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "quri_parts_oqtopus.local.cli", "serve", "--help"],
