@@ -28,7 +28,7 @@ print("token", token)
 registered = session.post(url + "/jobs").json()
 buffer = io.BytesIO()
 with zipfile.ZipFile(buffer, "w") as archive:
-    program = 'OPENQASM 3;\\nqubit[2] q;\\nbit[2] c;\\nx q[1];\\nc = measure q;'
+    program = 'OPENQASM 3;\\nqubit[2] q;\\nbit[2] c;\\nGATES\\nc = measure q;'
     archive.writestr("input.json", json.dumps({"program": [program]}))
 presigned = registered["presigned_url"]
 requests.post(presigned["url"], data=presigned["fields"],
@@ -43,6 +43,11 @@ print("done with", session.get(job_url).json()["status"])
 """
 
 
+def sampling_program(gates: str = "x q[1];") -> str:
+    """An SSE program that runs one 2-qubit sampling job of ``gates`` and waits for it."""
+    return SAMPLING_PROGRAM.replace("GATES", gates)
+
+
 def _run_sse(api: Api, source: str, **fields: object) -> str:
     return api.submit("sse", {"sse_program": source}, shots=1, **fields)
 
@@ -52,7 +57,7 @@ def _log_line(log: str, prefix: str) -> str:
 
 
 def test_sse_program_runs_a_sampling_job_and_its_result_is_the_sse_result(api: Api) -> None:
-    job_id = _run_sse(api, SAMPLING_PROGRAM, name="sse-sampling")
+    job_id = _run_sse(api, sampling_program(), name="sse-sampling")
     job = api.wait(job_id, timeout=120)
     assert job["status"] == "succeeded", job["job_info"]["message"]
     assert job["execution_time"] > 0
@@ -140,3 +145,10 @@ def test_sse_program_over_its_time_limit_is_killed_and_fails(impatient_server: L
     assert job["status"] == "failed"
     assert "time limit of 1.5 s" in job["job_info"]["message"]
     assert "start" in job["job_info"]["message"]
+
+
+def test_sse_result_is_the_last_jobs_result_of_several(api: Api) -> None:
+    source = sampling_program("x q[1];") + sampling_program("x q[0];\\nx q[1];")
+    job = api.wait(_run_sse(api, source), timeout=120)
+    assert job["status"] == "succeeded", job["job_info"]["message"]
+    assert api.fetch(job["job_info"]["result"])["sampling"]["counts"] == {"11": 64}

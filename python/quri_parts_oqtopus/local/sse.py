@@ -180,13 +180,10 @@ class SseRunner:
 
     def _succeed(self, job_id: str, elapsed: float) -> None:
         self._wait_for_children(job_id)
-        finished = [
-            child
-            for child in self._store.children_of(job_id)
-            if child.status == "succeeded" and self._store.has_payload(child.job_id, "result")
-        ]
-        if finished:
-            result = self._store.read_payload(finished[-1].job_id, "result")
+        children = self._store.children_of(job_id)
+        # The result is the last job's; a last job that failed leaves the SSE job without one.
+        if children and self._store.has_payload(children[-1].job_id, "result"):
+            result = self._store.read_payload(children[-1].job_id, "result")
             self._store.write_payload(job_id, "result", result)
         changes = {"status": "succeeded", "execution_time": elapsed, "ended_at": utc_now()}
         if not self._store.update_job(job_id, changes, only_from=["running"]):
