@@ -132,3 +132,18 @@ def test_delete_needs_a_terminal_job_and_then_it_is_gone(api: Api) -> None:
 def test_many_jobs_at_once_all_succeed(api: Api) -> None:
     ids = [api.submit("sampling", BELL, shots=100) for _ in range(8)]
     assert {api.wait(job_id)["status"] for job_id in ids} == {"succeeded"}
+
+
+def test_the_worker_pool_bounds_how_many_jobs_run_at_once(api: Api) -> None:
+    api.set_device("qulacs", execution_delay=1.5)
+    ids = [api.submit("sampling", BELL, shots=1) for _ in range(3)]
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        statuses = [api.status(job_id) for job_id in ids]
+        if statuses.count("running") == 2:
+            break
+        time.sleep(0.05)
+    # The session server has two workers: the third job waits, ready, for a free one.
+    assert sorted(statuses) == ["ready", "running", "running"]
+    api.set_device("qulacs", execution_delay=0.0)
+    assert {api.wait(job_id)["status"] for job_id in ids} == {"succeeded"}
