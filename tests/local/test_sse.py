@@ -152,3 +152,22 @@ def test_sse_result_is_the_last_jobs_result_of_several(api: Api) -> None:
     job = api.wait(_run_sse(api, source), timeout=120)
     assert job["status"] == "succeeded", job["job_info"]["message"]
     assert api.fetch(job["job_info"]["result"])["sampling"]["counts"] == {"11": 64}
+
+
+def test_an_sse_program_cannot_start_sse_jobs_or_use_admin_routes(api: Api) -> None:
+    source = (
+        "import os, requests\n"
+        "s = requests.Session()\n"
+        "s.trust_env = False\n"
+        "s.headers['q-api-token'] = os.environ['OQTOPUS_API_TOKEN']\n"
+        "url = os.environ['OQTOPUS_URL']\n"
+        "body = {'device_id': 'qulacs', 'job_type': 'sse', 'shots': 1,\n"
+        "        'job_info': {'sse_program': 'print(1)'}}\n"
+        "print('nested', s.post(url + '/jobs', json=body).status_code)\n"
+        "print('admin', s.get(url + '/_admin/faults').status_code)\n"
+    )
+    job = api.wait(_run_sse(api, source), timeout=60)
+    assert job["status"] == "succeeded", job["job_info"]["message"]
+    _, log = unzip_one(requests.get(job["job_info"]["sse_log"], timeout=10).content)
+    assert b"nested 400" in log
+    assert b"admin 401" in log
