@@ -97,6 +97,11 @@ def test_unknown_routes_answer_404_in_the_error_shape(api: Api) -> None:
 def test_openapi_document_describes_the_user_api(server: LocalServer) -> None:
     response = requests.get(server.url + "/openapi.json", timeout=10)
     assert response.status_code == 200
-    paths = response.json()["paths"]
+    document = response.json()
+    paths = document["paths"]
     for path in ("/devices", "/devices/{device_id}", "/jobs", "/jobs/{job_id}/submit"):
         assert path in paths, path
+    job = paths["/jobs/{job_id}"]["get"]["responses"]
+    assert job["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Job")
+    assert set(job) == {"200", "400", "401", "404", "500"}  # 400, not FastAPI's 422
+    assert "shots" in document["components"]["schemas"]["SubmitJobRequest"]["properties"]

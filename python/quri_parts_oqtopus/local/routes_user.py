@@ -13,13 +13,33 @@ from fastapi import APIRouter, Body, Query, Request
 from .archive import build_zip
 from .devices import public_device
 from .errors import bad_request, not_found
-from .models import JobStatus, LegacySubmitRequest, SubmitJobRequest
+from .models import (
+    DeviceInfo,
+    Job,
+    JobStatus,
+    JobStatusResponse,
+    LegacySubmitRequest,
+    Message,
+    RegisteredJob,
+    SselogResponse,
+    SubmitJobRequest,
+)
 from .state import Authenticated, ServerState, State
 from .store import CANCELLABLE_STATUSES, TERMINAL_STATUSES, JobQuery, JobRow, format_time
 from .submission import check_input, submit_registered
 from .views import job_object
 
-router = APIRouter()
+# Documentation of the answers in /openapi.json; the routes themselves answer plain dicts.
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Message} for code in (400, 401, 404, 500)
+}
+router = APIRouter(responses=_ERRORS)
+
+
+def _answers(model: object) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model}}
+
+
 UPLOAD_PATH = "/_storage/upload"
 
 
@@ -44,14 +64,16 @@ def _is_uuid(text: str) -> bool:
 # -- devices -----------------------------------------------------------------------------
 
 
-@router.get("/devices", tags=["device"])
+@router.get("/devices", tags=["device"], response_model=None, responses=_answers(list[DeviceInfo]))
 def list_devices(state: State, _: Authenticated) -> list[dict[str, Any]]:
     """Every device, with its live number of pending jobs."""
     store = state.store
     return [public_device(d, store.count_pending(d["device_id"])) for d in store.list_devices()]
 
 
-@router.get("/devices/{device_id}", tags=["device"])
+@router.get(
+    "/devices/{device_id}", tags=["device"], response_model=None, responses=_answers(DeviceInfo)
+)
 def get_device(device_id: str, state: State, _: Authenticated) -> dict[str, Any]:
     device = state.store.get_device(device_id)
     if device is None:
@@ -74,7 +96,7 @@ def presigned_upload(state: ServerState, base_url: str, job_id: str) -> dict[str
     return {"url": f"{base_url}{UPLOAD_PATH}", "fields": fields}
 
 
-@router.post("/jobs", tags=["job"])
+@router.post("/jobs", tags=["job"], response_model=None, responses=_answers(RegisteredJob))
 def register_job(
     request: Request,
     state: State,
@@ -99,7 +121,9 @@ def register_job(
     return {"job_id": job_id}
 
 
-@router.post("/jobs/{job_id}/submit", tags=["job"])
+@router.post(
+    "/jobs/{job_id}/submit", tags=["job"], response_model=None, responses=_answers(Message)
+)
 def submit_job(
     job_id: str, body: SubmitJobRequest, state: State, caller: Authenticated
 ) -> dict[str, str]:
@@ -112,12 +136,17 @@ def submit_job(
 # -- reading ----------------------------------------------------------------------------
 
 
-@router.get("/jobs/{job_id}", tags=["job"])
+@router.get("/jobs/{job_id}", tags=["job"], response_model=None, responses=_answers(Job))
 def get_job(job_id: str, request: Request, state: State, _: Authenticated) -> dict[str, Any]:
     return job_object(state, _job_or_404(state, job_id), base_url_of(request))
 
 
-@router.get("/jobs/{job_id}/status", tags=["job"])
+@router.get(
+    "/jobs/{job_id}/status",
+    tags=["job"],
+    response_model=None,
+    responses=_answers(JobStatusResponse),
+)
 def get_job_status(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
     job = _job_or_404(state, job_id)
     return {"job_id": job.job_id, "status": job.status}
@@ -158,7 +187,7 @@ def _query_time(text: str | None, name: str) -> str | None:
     return format_time(moment)
 
 
-@router.get("/jobs", tags=["job"])
+@router.get("/jobs", tags=["job"], response_model=None, responses=_answers(list[Job]))
 def list_jobs(
     *,
     request: Request,
@@ -193,7 +222,9 @@ def list_jobs(
 # -- acting on jobs -------------------------------------------------------------------------
 
 
-@router.post("/jobs/{job_id}/cancel", tags=["job"])
+@router.post(
+    "/jobs/{job_id}/cancel", tags=["job"], response_model=None, responses=_answers(Message)
+)
 def cancel_job(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
     """Ask a submitted, ready or running job to stop; it ends `cancelled` (or may still win)."""
     job = _job_or_404(state, job_id)
@@ -207,7 +238,7 @@ def cancel_job(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
     return {"message": "cancel requested"}
 
 
-@router.delete("/jobs/{job_id}", tags=["job"])
+@router.delete("/jobs/{job_id}", tags=["job"], response_model=None, responses=_answers(Message))
 def delete_job(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
     job = _job_or_404(state, job_id)
     if job.status not in TERMINAL_STATUSES:
@@ -216,7 +247,9 @@ def delete_job(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
     return {"message": "job deleted"}
 
 
-@router.get("/jobs/{job_id}/sselog", tags=["job"])
+@router.get(
+    "/jobs/{job_id}/sselog", tags=["job"], response_model=None, responses=_answers(SselogResponse)
+)
 def get_sselog(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
     """The SSE log archive, base64-encoded (the older servers' way to fetch it)."""
     job = _job_or_404(state, job_id)
