@@ -137,6 +137,14 @@ def test_input_that_does_not_fit_the_job_type_is_400_at_submit(
     assert reason in response.json()["message"]
 
 
+def test_a_body_that_is_not_json_is_400(api: Api) -> None:
+    job_id = _registered_with_input(api, {"program": [bell_qasm()]})
+    headers = {"Content-Type": "application/json"}
+    response = api.post(f"/jobs/{job_id}/submit", data="{not json", headers=headers)
+    assert response.status_code == 400
+    assert response.json() == {"message": "invalid request: the body is not valid JSON"}
+
+
 def test_submit_without_upload_is_400(api: Api) -> None:
     job_id = api.register()["job_id"]
     response = api.post(f"/jobs/{job_id}/submit", json=SUBMIT)

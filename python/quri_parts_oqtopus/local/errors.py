@@ -26,6 +26,9 @@ def not_found(message: str) -> ApiError:
 def _describe_validation(error: RequestValidationError) -> str:
     parts = []
     for item in error.errors():
+        if item.get("type") == "json_invalid":
+            parts.append("the body is not valid JSON")
+            continue
         location = ".".join(str(p) for p in item.get("loc", ()) if p != "body")
         parts.append(f"{location or 'body'}: {item.get('msg', 'invalid')}")
     return "invalid request: " + "; ".join(parts)
