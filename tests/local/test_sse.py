@@ -171,3 +171,10 @@ def test_an_sse_program_cannot_start_sse_jobs_or_use_admin_routes(api: Api) -> N
     _, log = unzip_one(requests.get(job["job_info"]["sse_log"], timeout=10).content)
     assert b"nested 400" in log
     assert b"admin 401" in log
+
+
+def test_sse_program_flooding_its_log_is_stopped_by_the_file_limit(api: Api) -> None:
+    source = "import sys\nline = 'x' * 1023 + '\\n'\nwhile True:\n    sys.stdout.write(line)\n"
+    job = api.wait(_run_sse(api, source), timeout=60)
+    assert job["status"] == "failed"
+    assert "the log reached its limit" in job["job_info"]["message"]

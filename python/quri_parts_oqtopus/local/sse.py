@@ -16,6 +16,8 @@ from .settings import ServerSettings
 from .store import CANCELLABLE_STATUSES, TERMINAL_STATUSES, Store, utc_now
 
 LOG_TAIL_CHARS = 2000
+# Largest file (the log included) an SSE program may write.
+SSE_FILE_BYTES = 64 * 1024 * 1024
 _PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
 
 
@@ -111,6 +113,8 @@ class SseRunner:
             "quri_parts_oqtopus.local.sse_launcher",
             "--memory-bytes",
             str(self._settings.sse_memory_bytes),
+            "--file-bytes",
+            str(SSE_FILE_BYTES),
             "--parent-pid",
             str(os.getpid()),
             str(script),
@@ -169,10 +173,16 @@ class SseRunner:
             self._cancel_children(job_id)
             self._store.update_job(job_id, {"status": "cancelled", "ended_at": utc_now()})
             return
-        tail = log_tail(self._store.sse_log_path(job_id))
+        log = self._store.sse_log_path(job_id)
+        tail = log_tail(log)
+        if log.is_file() and log.stat().st_size >= SSE_FILE_BYTES:
+            tail = f"(the log reached its limit of {SSE_FILE_BYTES} bytes)\n{tail}"
         if code is None:
             limit = self._settings.sse_timeout
             self._fail(job_id, f"the SSE program exceeded its time limit of {limit} s\n{tail}")
+        elif code < 0:
+            name = signal.Signals(-code).name
+            self._fail(job_id, f"the SSE program was killed by signal {name}\n{tail}")
         elif code != 0:
             self._fail(job_id, f"the SSE program exited with code {code}\n{tail}")
         else:

@@ -28,10 +28,13 @@ def _exit_when_orphaned(parent_pid: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="sse_launcher")
     parser.add_argument("--memory-bytes", type=int, required=True)
+    parser.add_argument("--file-bytes", type=int, required=True)
     parser.add_argument("--parent-pid", type=int, required=True)
     parser.add_argument("script")
     args = parser.parse_args(argv)
     resource.setrlimit(resource.RLIMIT_AS, (args.memory_bytes, args.memory_bytes))
+    # Also bounds the log: stdout is a file, so a runaway print loop hits this limit.
+    resource.setrlimit(resource.RLIMIT_FSIZE, (args.file_bytes, args.file_bytes))
     threading.Thread(target=_exit_when_orphaned, args=(args.parent_pid,), daemon=True).start()
     script = os.path.abspath(args.script)
     sys.argv = [script]
