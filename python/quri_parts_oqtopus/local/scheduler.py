@@ -97,11 +97,13 @@ class Scheduler:
             process.join(timeout=2.0)
 
     def recover(self) -> None:
-        """Jobs interrupted by a stop: simulations are re-queued, SSE programs failed."""
+        """Jobs interrupted by a stop: queued again, except SSE programs that ran (failed)."""
+        self._sse.clear_scratch()
         for job in self._store.jobs_in(["ready", "running", "cancelling"]):
             if job.status == "cancelling":
                 self._store.update_job(job.job_id, {"status": "cancelled", "ended_at": utc_now()})
-            elif job.job_type == "sse":
+            elif job.job_type == "sse" and job.status == "running":
+                # Re-running user code that may have half-done its work would not be honest.
                 message = "the local server stopped while the SSE program was running"
                 failed = {"status": "failed", "message": message, "ended_at": utc_now()}
                 self._store.update_job(job.job_id, failed)

@@ -149,8 +149,16 @@ class SseRunner:
                     self._processes.pop(job_id, None)
         return code, time.monotonic() - started
 
+    def clear_scratch(self) -> None:
+        """Remove what programs of an earlier run of the server left behind."""
+        shutil.rmtree(self._scratch_root, ignore_errors=True)
+
+    @property
+    def _scratch_root(self) -> Path:
+        return self._store.data_dir / "sse-scratch"
+
     def _run(self, job_id: str) -> None:
-        scratch = self._store.data_dir / "sse-scratch" / job_id
+        scratch = self._scratch_root / job_id
         shutil.rmtree(scratch, ignore_errors=True)
         scratch.mkdir(parents=True)
         try:
