@@ -138,6 +138,8 @@ class SseRunner:
             )
             with self._lock:
                 self._processes[job_id] = process
+            if self._stopping.is_set() or self._cancel_requested(job_id):
+                _kill_group(process)  # a cancel or a stop that came before the process existed
             try:
                 code: int | None = process.wait(timeout=self._settings.sse_timeout)
             except subprocess.TimeoutExpired:
@@ -156,6 +158,10 @@ class SseRunner:
     @property
     def _scratch_root(self) -> Path:
         return self._store.data_dir / "sse-scratch"
+
+    def _cancel_requested(self, job_id: str) -> bool:
+        job = self._store.get_job(job_id)
+        return job is None or job.status == "cancelling"
 
     def _run(self, job_id: str) -> None:
         scratch = self._scratch_root / job_id
