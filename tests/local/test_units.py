@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 
 import numpy as np
@@ -27,7 +28,7 @@ def _zip(members: dict[str, bytes]) -> bytes:
 
 def test_archive_round_trip_gives_the_object_back() -> None:
     value = {"program": ["OPENQASM 3;"], "operator": [{"pauli": "X0", "coeff": 1.5}]}
-    assert read_single_json_zip(build_json_zip("input.json", value), 1000) == value
+    assert read_single_json_zip(build_json_zip("input.json", value, 0.0), 1000) == value
 
 
 @pytest.mark.parametrize(
@@ -154,9 +155,17 @@ def test_estimate_error_shrinks_like_one_over_root_shots() -> None:
 
 
 def test_json_zip_holds_one_named_member() -> None:
-    with zipfile.ZipFile(io.BytesIO(build_json_zip("result.json", {"a": 1}))) as archive:
+    with zipfile.ZipFile(io.BytesIO(build_json_zip("result.json", {"a": 1}, 0.0))) as archive:
         assert archive.namelist() == ["result.json"]
         assert json.loads(archive.read("result.json")) == {"a": 1}
+
+
+def test_the_same_content_and_time_give_the_same_archive_bytes() -> None:
+    first = build_json_zip("result.json", {"a": 1}, 1_800_000_000.0)
+    time.sleep(2.1)  # ZIP times have a 2 s resolution
+    assert build_json_zip("result.json", {"a": 1}, 1_800_000_000.0) == first
+    with zipfile.ZipFile(io.BytesIO(first)) as archive:
+        assert archive.infolist()[0].date_time == (2027, 1, 15, 8, 0, 0)
 
 
 @pytest.mark.parametrize(

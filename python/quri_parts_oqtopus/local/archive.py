@@ -4,26 +4,38 @@ from __future__ import annotations
 
 import io
 import json
+import time
 import zipfile
 import zlib
 from pathlib import PurePosixPath
 from typing import Any
+
+# The earliest time a ZIP header can hold (1980-01-01).
+_ZIP_EPOCH = 315532800.0
 
 
 class ArchiveError(ValueError):
     """An uploaded archive that the server refuses; the message says why."""
 
 
-def build_json_zip(member_name: str, value: object) -> bytes:
+def build_json_zip(member_name: str, value: object, modified: float) -> bytes:
     """A deflated ZIP holding ``member_name`` with ``value`` as JSON text."""
-    return build_zip(member_name, json.dumps(value).encode("utf-8"))
+    return build_zip(member_name, json.dumps(value).encode("utf-8"), modified)
 
 
-def build_zip(member_name: str, data: bytes) -> bytes:
-    """A deflated ZIP holding one member ``member_name`` with ``data``."""
+def build_zip(member_name: str, data: bytes, modified: float) -> bytes:
+    """A deflated ZIP holding one member ``member_name`` with ``data``.
+
+    The member's time is ``modified`` (a POSIX time), so the same content always gives
+    the same bytes: clients may download an archive twice and compare.
+    """
+    stamp = time.gmtime(max(modified, _ZIP_EPOCH))[:6]
+    member = zipfile.ZipInfo(member_name, date_time=stamp)
+    member.compress_type = zipfile.ZIP_DEFLATED
+    member.external_attr = 0o644 << 16
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(member_name, data)
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(member, data)
     return buffer.getvalue()
 
 

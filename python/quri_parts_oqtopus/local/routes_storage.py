@@ -89,9 +89,10 @@ def download(job_id: str, name: str, signature: str, state: State) -> Response:
         log = store.sse_log_path(job_id)
         if not log.is_file():
             raise not_found(f"job {job_id} has no SSE log")
-        archive = build_zip(f"sselog_{job_id}.log", log.read_bytes())
+        archive = build_zip(f"sselog_{job_id}.log", log.read_bytes(), log.stat().st_mtime)
     elif name in PAYLOAD_NAMES and store.has_payload(job_id, name):
-        archive = build_json_zip(f"{name}.json", store.read_payload(job_id, name))
+        modified = store.payload_path(job_id, name).stat().st_mtime
+        archive = build_json_zip(f"{name}.json", store.read_payload(job_id, name), modified)
     else:
         raise not_found(f"job {job_id} has no {name}")
     return Response(archive, media_type="application/zip")

@@ -258,5 +258,5 @@ def get_sselog(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
     log = state.store.sse_log_path(job_id)
     if not log.is_file():
         raise not_found(f"job {job_id} has no SSE log yet")
-    archive = build_zip(f"sselog_{job_id}.log", log.read_bytes())
+    archive = build_zip(f"sselog_{job_id}.log", log.read_bytes(), log.stat().st_mtime)
     return {"file": base64.b64encode(archive).decode("ascii"), "file_name": f"sselog_{job_id}.log"}
