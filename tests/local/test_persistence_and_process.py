@@ -16,7 +16,7 @@ import requests
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 from quri_parts_oqtopus.local import LocalServer
 
-from .helpers import Api, bell_qasm
+from .helpers import Api, bell_qasm, sampling_program
 
 BELL = {"program": [bell_qasm()]}
 
@@ -92,6 +92,23 @@ def test_an_sse_job_running_at_stop_is_failed_with_a_message(restartable: LocalS
     job = Api(restartable).wait(job_id)
     assert job["status"] == "failed"
     assert "stopped while the SSE program was running" in job["job_info"]["message"]
+
+
+def test_jobs_of_an_sse_program_cut_off_by_a_stop_are_cancelled(
+    restartable: LocalServer,
+) -> None:
+    api = Api(restartable)
+    api.set_device("qulacs", execution_delay=30.0)
+    sse_id = api.submit("sse", {"sse_program": sampling_program()}, shots=1)
+    deadline = time.monotonic() + 60
+    while not (children := api.get("/jobs", params={"q": "from sse", "status": "running"}).json()):
+        assert time.monotonic() < deadline, "the SSE program's job never started"
+        time.sleep(0.1)
+    restartable.restart()
+    api = Api(restartable)
+    api.set_device("qulacs", execution_delay=0.0)
+    assert api.wait(sse_id)["status"] == "failed"
+    assert api.wait(children[0]["job_id"])["status"] == "cancelled"
 
 
 def test_stop_ends_the_server_and_every_worker(tmp_path: Path) -> None:

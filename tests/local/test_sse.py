@@ -13,39 +13,7 @@ import requests
 
 from quri_parts_oqtopus.local import LocalServer
 
-from .helpers import Api, unzip_one
-
-# A user program that talks plain HTTP to the server it is given in its environment.
-SAMPLING_PROGRAM = """
-import io, json, os, time, zipfile
-import requests
-
-url, token = os.environ["OQTOPUS_URL"], os.environ["OQTOPUS_API_TOKEN"]
-session = requests.Session()
-session.trust_env = False
-session.headers["q-api-token"] = token
-print("token", token)
-registered = session.post(url + "/jobs").json()
-buffer = io.BytesIO()
-with zipfile.ZipFile(buffer, "w") as archive:
-    program = 'OPENQASM 3;\\nqubit[2] q;\\nbit[2] c;\\nGATES\\nc = measure q;'
-    archive.writestr("input.json", json.dumps({"program": [program]}))
-presigned = registered["presigned_url"]
-requests.post(presigned["url"], data=presigned["fields"],
-              files={"file": ("input.zip", buffer.getvalue())}).raise_for_status()
-body = {"device_id": "sse", "job_type": "sampling", "shots": 64, "name": "from sse"}
-job_url = url + "/jobs/" + registered["job_id"]
-session.post(job_url + "/submit", json=body).raise_for_status()
-while session.get(job_url + "/status").json()["status"] != "succeeded":
-    time.sleep(0.05)
-print("child", registered["job_id"])
-print("done with", session.get(job_url).json()["status"])
-"""
-
-
-def sampling_program(gates: str = "x q[1];") -> str:
-    """An SSE program that runs one 2-qubit sampling job of ``gates`` and waits for it."""
-    return SAMPLING_PROGRAM.replace("GATES", gates)
+from .helpers import Api, sampling_program, unzip_one
 
 
 def _run_sse(api: Api, source: str, **fields: object) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from .settings import ServerSettings
 from .sse import SseRunner
-from .store import JobRow, Store, utc_now
+from .store import NOT_ENDED_STATUSES, JobRow, Store, utc_now
 from .tasks import Outcome, Task, run_in_worker, warm_up
 
 _DEFAULT_TRANSPILER = {"transpiler_lib": "qiskit", "transpiler_options": {"optimization_level": 1}}
@@ -100,17 +100,26 @@ class Scheduler:
         """Jobs interrupted by a stop: queued again, except SSE programs that ran (failed)."""
         self._sse.clear_scratch()
         for job in self._store.jobs_in(["ready", "running", "cancelling"]):
+            # `only_from`: an orphan cancelled earlier in this loop stays cancelled.
             if job.status == "cancelling":
-                self._store.update_job(job.job_id, {"status": "cancelled", "ended_at": utc_now()})
+                ended = {"status": "cancelled", "ended_at": utc_now()}
+                self._store.update_job(job.job_id, ended, only_from=["cancelling"])
             elif job.job_type == "sse" and job.status == "running":
                 # Re-running user code that may have half-done its work would not be honest.
                 message = "the local server stopped while the SSE program was running"
                 failed = {"status": "failed", "message": message, "ended_at": utc_now()}
                 self._store.update_job(job.job_id, failed)
+                self._cancel_orphans(job.job_id)
             else:
                 changes: dict[str, Any] = {"status": "submitted", "ready_at": None}
                 changes["running_at"] = None
-                self._store.update_job(job.job_id, changes)
+                self._store.update_job(job.job_id, changes, only_from=["ready", "running"])
+
+    def _cancel_orphans(self, sse_job_id: str) -> None:
+        # Nobody waits for the jobs of a program that is gone.
+        ended = {"status": "cancelled", "ended_at": utc_now()}
+        for child in self._store.children_of(sse_job_id):
+            self._store.update_job(child.job_id, ended, only_from=NOT_ENDED_STATUSES)
 
     # -- the loop ------------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from typing import Any
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 CANCELLABLE_STATUSES = frozenset({"submitted", "ready", "running"})
+NOT_ENDED_STATUSES = CANCELLABLE_STATUSES | {"cancelling"}
 # Payload files of a job; each is served as a ZIP URL (or inline) in `job_info`.
 PAYLOAD_NAMES = ("input", "result", "transpile_result", "combined_program")
 
