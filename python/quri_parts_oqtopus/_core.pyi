@@ -2,6 +2,7 @@
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
+from typing import Literal, TypeAlias
 
 from quri_parts.backend import SamplingCounts
 
@@ -15,6 +16,7 @@ __all__ = [
     "float_repr",
     "parse_bits",
     "parse_pauli",
+    "parse_qasm",
     "programs_archive",
     "read_archive",
     "read_sampling_archive",
@@ -44,3 +46,13 @@ def circuits_archive(
 def programs_archive(
     entry_name: str, programs: list[str], operator: object | None = None
 ) -> bytes: ...
+
+# One operation of a parsed OpenQASM program; the last element is its source line.
+_QasmOp: TypeAlias = (
+    tuple[Literal["gate"], str, list[int], list[float], int]
+    | tuple[Literal["measure"], int, int, int]
+    | tuple[Literal["reset"], int, int]
+    | tuple[Literal["barrier"], list[int], int]
+)
+
+def parse_qasm(text: str) -> tuple[int, int, list[_QasmOp]]: ...

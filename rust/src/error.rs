@@ -32,6 +32,8 @@ pub enum CoreError {
     InvalidOperator(String),
     /// Bytes that are not a one-file job archive, or JSON that is not what was expected.
     InvalidArchive(String),
+    /// An OpenQASM program the reader refuses; the message names the line and the text.
+    InvalidQasm(String),
 }
 
 impl fmt::Display for CoreError {
@@ -50,7 +52,8 @@ impl fmt::Display for CoreError {
             | CoreError::MissingOperand(msg)
             | CoreError::InvalidPauli(msg)
             | CoreError::InvalidOperator(msg)
-            | CoreError::InvalidArchive(msg) => f.write_str(msg),
+            | CoreError::InvalidArchive(msg)
+            | CoreError::InvalidQasm(msg) => f.write_str(msg),
         }
     }
 }
@@ -66,7 +69,8 @@ impl From<CoreError> for PyErr {
             | CoreError::UnsupportedGate(_)
             | CoreError::InvalidPauli(_)
             | CoreError::InvalidOperator(_)
-            | CoreError::InvalidArchive(_) => PyValueError::new_err(msg),
+            | CoreError::InvalidArchive(_)
+            | CoreError::InvalidQasm(_) => PyValueError::new_err(msg),
             CoreError::WrongType(_) => PyTypeError::new_err(msg),
             CoreError::NotImplementedGate(_) => PyNotImplementedError::new_err(msg),
             CoreError::UnconvertibleGate(_) => PyAssertionError::new_err(msg),

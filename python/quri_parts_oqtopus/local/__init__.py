@@ -1,0 +1,26 @@
+"""An OQTOPUS-compatible server on loopback that runs jobs on the qulacs simulator.
+
+Three ways to run it:
+
+- ``oqtopus-local serve [--port 8080] [--data-dir DIR] [--token TOKEN] [--workers N]
+  [--admin]`` runs it in the foreground and prints the ``OQTOPUS_URL`` and
+  ``OQTOPUS_API_TOKEN`` to export (``--help`` lists every setting).
+- ``with LocalServer() as server:`` runs it in a child process on a free port; use
+  ``server.config`` (an ``OqtopusConfig``), ``server.url``, ``server.token``,
+  ``server.restart()``.
+- ``create_app(ServerSettings(...))`` builds the ASGI app for any ASGI server.
+
+It serves the whole user API (devices, jobs, presigned uploads, ZIP downloads, SSE
+logs) from SQLite and files in its data directory. Simulations run in a bounded pool
+of worker processes and SSE programs in limited child processes, never in the server.
+
+With ``admin`` enabled, tests get ``PUT /_admin/devices/{id}`` (device fields, e.g.
+``status`` or ``execution_delay``) and ``/_admin/faults`` (canned responses or delays
+for requests matching a method and path regex).
+"""
+
+from .app import create_app
+from .process import LocalServer
+from .settings import ServerSettings, default_data_dir
+
+__all__ = ["LocalServer", "ServerSettings", "create_app", "default_data_dir"]

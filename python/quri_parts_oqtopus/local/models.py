@@ -1,0 +1,161 @@
+"""Request bodies of the user API and the admin switch, as the contract defines them."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+
+JobType = Literal["sampling", "multi_manual", "estimation", "sse"]
+JobStatus = Literal[
+    "registered", "submitted", "ready", "running", "succeeded", "failed", "cancelling", "cancelled"
+]
+MAX_SHOTS = 10_000_000
+
+
+class OperatorItem(BaseModel):
+    """One Pauli term; ``pauli`` as ``"X0 X1"``, ``"X 0 X 1"`` or ``"I"``."""
+
+    model_config = ConfigDict(extra="ignore")
+    pauli: StrictStr
+    coeff: StrictFloat | StrictInt | None = None
+
+
+class JobInput(BaseModel):
+    """The uploaded JSON (``job_info`` in the legacy one-shot submission)."""
+
+    model_config = ConfigDict(extra="ignore")
+    program: list[StrictStr] | None = None
+    operator: list[OperatorItem] | None = None
+    sse_program: StrictStr | None = None
+
+
+class SubmitJobRequest(BaseModel):
+    """Body of ``POST /jobs/{job_id}/submit``."""
+
+    model_config = ConfigDict(extra="ignore")
+    device_id: StrictStr
+    job_type: JobType
+    shots: Annotated[StrictInt, Field(ge=1, le=MAX_SHOTS)]
+    name: StrictStr | None = None
+    description: StrictStr | None = None
+    transpiler_info: dict[str, Any] | None = None
+    simulator_info: dict[str, Any] | None = None
+    mitigation_info: dict[str, Any] | None = None
+
+
+class LegacySubmitRequest(SubmitJobRequest):
+    """Body of the one-shot ``POST /jobs`` of older clients: the submit fields plus the input."""
+
+    job_info: JobInput
+
+
+class DeviceChange(BaseModel):
+    """Fields ``PUT /_admin/devices/{device_id}`` may set (missing ones keep their value)."""
+
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["available", "unavailable"] | None = None
+    device_type: Literal["QPU", "simulator"] | None = None
+    available_at: StrictStr | None = None
+    n_qubits: Annotated[StrictInt, Field(ge=1)] | None = None
+    basis_gates: list[StrictStr] | None = None
+    supported_instructions: list[StrictStr] | None = None
+    device_info: StrictStr | None = None
+    calibrated_at: StrictStr | None = None
+    description: StrictStr | None = None
+    execution_delay: Annotated[float, Field(ge=0)] | None = None
+
+
+class FaultRequest(BaseModel):
+    """Body of ``POST /_admin/faults``; see :class:`~.faults.FaultRule`."""
+
+    model_config = ConfigDict(extra="forbid")
+    path: StrictStr
+    method: StrictStr | None = None
+    status: Annotated[StrictInt, Field(ge=100, le=599)] | None = None
+    body: StrictStr = ""
+    content_type: StrictStr = "application/json"
+    delay: Annotated[float, Field(ge=0, le=600)] = 0.0
+    times: Annotated[StrictInt, Field(ge=-1)] = 1
+
+
+class FaultRules(BaseModel):
+    """``POST /_admin/faults`` may also carry several rules at once."""
+
+    model_config = ConfigDict(extra="forbid")
+    rules: list[FaultRequest]
+
+
+# -- response shapes: documentation of /openapi.json only (routes answer plain dicts) --------
+
+
+class Message(BaseModel):
+    """Every error, and the answer of the action routes."""
+
+    message: str
+
+
+class DeviceInfo(BaseModel):
+    device_id: str
+    device_type: Literal["QPU", "simulator"]
+    status: Literal["available", "unavailable"]
+    available_at: str | None = None
+    n_pending_jobs: int
+    n_qubits: int | None = None
+    basis_gates: list[str]
+    supported_instructions: list[str]
+    device_info: str | None = Field(None, description="JSON text with calibration data")
+    calibrated_at: str | None = None
+    description: str
+
+
+class JobInfo(BaseModel):
+    """Each of the first five: a presigned ZIP URL, an inline value, or null."""
+
+    input: Any
+    combined_program: Any = None
+    result: Any = None
+    transpile_result: Any = None
+    sse_log: str | None = None
+    message: str | None = None
+
+
+class Job(BaseModel):
+    job_id: str
+    name: str | None = None
+    description: str | None = None
+    job_type: JobType | None = None
+    status: JobStatus
+    device_id: str | None = None
+    shots: int | None = None
+    job_info: JobInfo | None = None
+    transpiler_info: dict[str, Any] | None = None
+    simulator_info: dict[str, Any] | None = None
+    mitigation_info: dict[str, Any] | None = None
+    execution_time: float | None = None
+    submitted_at: str | None = None
+    ready_at: str | None = None
+    running_at: str | None = None
+    ended_at: str | None = None
+
+
+class PresignedUpload(BaseModel):
+    url: str
+    fields: dict[str, str] = Field(description="send back verbatim, with a `file` part")
+
+
+class RegisteredJob(BaseModel):
+    """``POST /jobs`` without a body; the legacy one-shot answers only ``job_id``."""
+
+    job_id: str
+    presigned_url: PresignedUpload | None = None
+
+
+class JobStatusResponse(BaseModel):
+    job_id: str
+    status: JobStatus
+
+
+class SselogResponse(BaseModel):
+    file: str = Field(description="base64 of the log archive (a ZIP)")
+    file_name: str

@@ -1,0 +1,262 @@
+"""The OQTOPUS user API: devices and jobs (every route checks ``q-api-token``)."""
+
+from __future__ import annotations
+
+import base64
+import re
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Query, Request
+
+from .archive import build_zip
+from .devices import public_device
+from .errors import bad_request, not_found
+from .models import (
+    DeviceInfo,
+    Job,
+    JobStatus,
+    JobStatusResponse,
+    LegacySubmitRequest,
+    Message,
+    RegisteredJob,
+    SselogResponse,
+    SubmitJobRequest,
+)
+from .state import Authenticated, ServerState, State
+from .store import CANCELLABLE_STATUSES, TERMINAL_STATUSES, JobQuery, JobRow, format_time
+from .submission import check_input, submit_registered
+from .views import job_object
+
+# Documentation of the answers in /openapi.json; the routes themselves answer plain dicts.
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Message} for code in (400, 401, 404, 500)
+}
+router = APIRouter(responses=_ERRORS)
+
+
+def _answers(model: object) -> dict[int | str, dict[str, Any]]:
+    return {200: {"model": model}}
+
+
+UPLOAD_PATH = "/_storage/upload"
+
+
+def base_url_of(request: Request) -> str:
+    return str(request.base_url).rstrip("/")
+
+
+def _job_or_404(state: ServerState, job_id: str) -> JobRow:
+    job = state.store.get_job(job_id) if _is_uuid(job_id) else None
+    if job is None:
+        raise not_found(f"job {job_id} not found")
+    return job
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        return str(uuid.UUID(text)) == text
+    except ValueError:
+        return False
+
+
+# -- devices -----------------------------------------------------------------------------
+
+
+@router.get("/devices", tags=["device"], response_model=None, responses=_answers(list[DeviceInfo]))
+def list_devices(state: State, _: Authenticated) -> list[dict[str, Any]]:
+    """Every device, with its live number of pending jobs."""
+    store = state.store
+    return [public_device(d, store.count_pending(d["device_id"])) for d in store.list_devices()]
+
+
+@router.get(
+    "/devices/{device_id}", tags=["device"], response_model=None, responses=_answers(DeviceInfo)
+)
+def get_device(device_id: str, state: State, _: Authenticated) -> dict[str, Any]:
+    device = state.store.get_device(device_id)
+    if device is None:
+        raise not_found(f"device {device_id} not found")
+    return public_device(device, state.store.count_pending(device_id))
+
+
+# -- registering and submitting ------------------------------------------------------------
+
+
+def presigned_upload(state: ServerState, base_url: str, job_id: str) -> dict[str, Any]:
+    """Where and how a client uploads the input of ``job_id`` (a presigned form POST)."""
+    key = f"jobs/{job_id}/input.zip"
+    fields = {
+        "key": key,
+        "AWSAccessKeyId": "oqtopus-local",
+        "policy": base64.b64encode(f'{{"key": "{key}"}}'.encode()).decode("ascii"),
+        "signature": state.signer.sign(f"upload:{key}"),
+    }
+    return {"url": f"{base_url}{UPLOAD_PATH}", "fields": fields}
+
+
+@router.post("/jobs", tags=["job"], response_model=None, responses=_answers(RegisteredJob))
+def register_job(
+    request: Request,
+    state: State,
+    caller: Authenticated,
+    body: Annotated[LegacySubmitRequest | None, Body()] = None,
+) -> dict[str, Any]:
+    """Without a body: register a job and answer its upload URL. With the legacy body
+    (submit fields plus ``job_info``): create and submit the job at once."""
+    job_id = state.store.register_job()
+    if body is None:
+        return {
+            "job_id": job_id,
+            "presigned_url": presigned_upload(state, base_url_of(request), job_id),
+        }
+    try:
+        check_input(body.job_type, body.job_info)
+        state.store.write_payload(job_id, "input", body.job_info.model_dump(exclude_none=True))
+        submit_registered(state, job_id, body, caller)
+    except Exception:  # a refused legacy submission leaves no job behind
+        state.store.delete_job(job_id)
+        raise
+    return {"job_id": job_id}
+
+
+@router.post(
+    "/jobs/{job_id}/submit", tags=["job"], response_model=None, responses=_answers(Message)
+)
+def submit_job(
+    job_id: str, body: SubmitJobRequest, state: State, caller: Authenticated
+) -> dict[str, str]:
+    """Submit a registered job whose input was uploaded."""
+    _job_or_404(state, job_id)
+    submit_registered(state, job_id, body, caller)
+    return {"message": "job submitted"}
+
+
+# -- reading ----------------------------------------------------------------------------
+
+
+@router.get("/jobs/{job_id}", tags=["job"], response_model=None, responses=_answers(Job))
+def get_job(job_id: str, request: Request, state: State, _: Authenticated) -> dict[str, Any]:
+    return job_object(state, _job_or_404(state, job_id), base_url_of(request))
+
+
+@router.get(
+    "/jobs/{job_id}/status",
+    tags=["job"],
+    response_model=None,
+    responses=_answers(JobStatusResponse),
+)
+def get_job_status(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
+    job = _job_or_404(state, job_id)
+    return {"job_id": job.job_id, "status": job.status}
+
+
+_QUERY_TIME = re.compile(
+    r"(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2})?)(?:\.(\d+))?)?"
+    r"(Z|[+\- ]\d{2}:?\d{2})?"
+)
+
+
+def _query_time(text: str | None, name: str) -> str | None:
+    """A ``start_time``/``end_time`` in the stored format; naive times are UTC.
+
+    Written out by hand because Python 3.10's ``fromisoformat`` refuses ``Z``, ``+0000``
+    and fractions that are not 3 or 6 digits, all of which clients send.
+    """
+    if text is None:
+        return None
+    match = _QUERY_TIME.fullmatch(text.strip())
+    if match is None:
+        raise bad_request(f"{name} is not an ISO-8601 time: {text!r}")
+    date, clock, fraction, offset = match.groups()
+    if offset is None or offset == "Z":
+        offset = "+00:00"
+    # An unencoded '+' of an offset arrives as a space.
+    offset = offset.replace(" ", "+")
+    if ":" not in offset:
+        offset = f"{offset[:3]}:{offset[3:]}"
+    clock = clock or "00:00"
+    if len(clock) == len("HH:MM"):
+        clock += ":00"
+    micros = (fraction or "").ljust(6, "0")[:6]
+    try:
+        moment = datetime.fromisoformat(f"{date}T{clock}.{micros}{offset}")
+    except ValueError as e:
+        raise bad_request(f"{name} is not an ISO-8601 time: {text!r}") from e
+    return format_time(moment)
+
+
+@router.get("/jobs", tags=["job"], response_model=None, responses=_answers(list[Job]))
+def list_jobs(
+    *,
+    request: Request,
+    state: State,
+    _: Authenticated,
+    fields: str | None = None,
+    start_time: str | None = None,
+    end_time: str | None = None,
+    status: JobStatus | None = None,
+    q: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    size: Annotated[int, Query(ge=1, le=1000)] = 10,
+    order: str = "DESC",
+) -> list[dict[str, Any]]:
+    """Jobs newest first (``order=ASC`` for oldest first), filtered and paged."""
+    if order.upper() not in {"ASC", "DESC"}:
+        raise bad_request(f"order must be ASC or DESC, got {order!r}")
+    query = JobQuery(
+        status=status,
+        q=q,
+        start_time=_query_time(start_time, "start_time"),
+        end_time=_query_time(end_time, "end_time"),
+        page=page,
+        size=size,
+        descending=order.upper() == "DESC",
+    )
+    wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
+    base_url = base_url_of(request)
+    return [job_object(state, job, base_url, wanted) for job in state.store.query_jobs(query)]
+
+
+# -- acting on jobs -------------------------------------------------------------------------
+
+
+@router.post(
+    "/jobs/{job_id}/cancel", tags=["job"], response_model=None, responses=_answers(Message)
+)
+def cancel_job(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
+    """Ask a submitted, ready or running job to stop; it ends `cancelled` (or may still win)."""
+    job = _job_or_404(state, job_id)
+    if not state.store.update_job(job_id, {"status": "cancelling"}, only_from=CANCELLABLE_STATUSES):
+        current = state.store.get_job(job_id)
+        shown = current.status if current else job.status
+        raise bad_request(f"job {job_id} cannot be cancelled in status {shown}")
+    if job.job_type == "sse":
+        state.sse.cancel(job_id)
+    state.scheduler.wake()
+    return {"message": "cancel requested"}
+
+
+@router.delete("/jobs/{job_id}", tags=["job"], response_model=None, responses=_answers(Message))
+def delete_job(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
+    job = _job_or_404(state, job_id)
+    if job.status not in TERMINAL_STATUSES:
+        raise bad_request(f"job {job_id} cannot be deleted in status {job.status}")
+    state.store.delete_job(job_id)
+    return {"message": "job deleted"}
+
+
+@router.get(
+    "/jobs/{job_id}/sselog", tags=["job"], response_model=None, responses=_answers(SselogResponse)
+)
+def get_sselog(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
+    """The SSE log archive, base64-encoded (the older servers' way to fetch it)."""
+    job = _job_or_404(state, job_id)
+    if job.job_type != "sse":
+        raise bad_request(f"job {job_id} is not an sse job")
+    log = state.store.sse_log_path(job_id)
+    if not log.is_file():
+        raise not_found(f"job {job_id} has no SSE log yet")
+    archive = build_zip(f"sselog_{job_id}.log", log.read_bytes(), log.stat().st_mtime)
+    return {"file": base64.b64encode(archive).decode("ascii"), "file_name": f"sselog_{job_id}.log"}

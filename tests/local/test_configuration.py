@@ -1,0 +1,58 @@
+"""Server settings: inline job_info values and devices from a file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from quri_parts_oqtopus.local import LocalServer
+
+from .helpers import Api, bell_qasm
+
+
+@pytest.fixture(scope="module")
+def configured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    devices = tmp_path_factory.mktemp("config") / "devices.json"
+    definitions = [
+        {"device_id": "small-qpu", "device_type": "QPU", "n_qubits": 3},
+        {"device_id": "offline", "status": "unavailable", "description": "down for service"},
+    ]
+    devices.write_text(json.dumps(definitions), encoding="utf-8")
+    with LocalServer(inline_job_info=True, devices_file=devices) as local:
+        yield local
+
+
+def test_devices_file_adds_devices_beside_the_default(configured: LocalServer) -> None:
+    devices = {d["device_id"]: d for d in Api(configured).get("/devices").json()}
+    assert set(devices) == {"qulacs", "small-qpu", "offline"}
+    assert (devices["small-qpu"]["device_type"], devices["small-qpu"]["n_qubits"]) == ("QPU", 3)
+    assert devices["offline"]["status"] == "unavailable"
+    assert devices["offline"]["description"] == "down for service"
+
+
+def test_jobs_on_a_configured_device_run_there(configured: LocalServer) -> None:
+    api = Api(configured)
+    job = api.wait(api.submit("sampling", {"program": [bell_qasm()]}, device_id="small-qpu"))
+    assert (job["status"], job["device_id"]) == ("succeeded", "small-qpu")
+
+
+def test_inline_setting_serves_job_info_values_instead_of_urls(configured: LocalServer) -> None:
+    api = Api(configured)
+    programs = [bell_qasm(), bell_qasm()]
+    job = api.wait(api.submit("multi_manual", {"program": programs}, shots=100))
+    info = job["job_info"]
+    assert info["input"] == {"program": programs}
+    assert sum(info["result"]["sampling"]["counts"].values()) == 100
+    assert set(info["result"]["sampling"]["divided_counts"]) == {"0", "1"}
+    assert info["combined_program"].startswith("OPENQASM 3;")
+    assert info["transpile_result"]["transpiled_program"] == info["combined_program"]
+
+
+def test_an_invalid_devices_file_stops_the_server_at_startup(tmp_path: Path) -> None:
+    devices = tmp_path / "devices.json"
+    devices.write_text(json.dumps([{"device_id": "x", "status": "sleepy"}]), encoding="utf-8")
+    with pytest.raises(RuntimeError, match="device status must be one of"):
+        LocalServer(data_dir=tmp_path / "data", devices_file=devices).start()
