@@ -11,12 +11,15 @@ pub enum CoreError {
     InvalidCounts(String),
     /// A value of the wrong Python type reached the native boundary.
     WrongType(String),
+    /// An OpenQASM program the reader refuses; the message names the line and the text.
+    InvalidQasm(String),
 }
 
 impl fmt::Display for CoreError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             CoreError::InvalidCounts(msg) | CoreError::WrongType(msg) => f.write_str(msg),
+            CoreError::InvalidQasm(msg) => f.write_str(msg),
         }
     }
 }
@@ -28,6 +31,7 @@ impl From<CoreError> for PyErr {
         match err {
             CoreError::InvalidCounts(_) => PyValueError::new_err(err.to_string()),
             CoreError::WrongType(_) => PyTypeError::new_err(err.to_string()),
+            CoreError::InvalidQasm(_) => PyValueError::new_err(err.to_string()),
         }
     }
 }

@@ -1,0 +1,74 @@
+"""The FastAPI application of the local OQTOPUS server."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from . import routes_admin, routes_storage, routes_user
+from .devices import install_devices
+from .errors import install_error_handlers
+from .faults import FaultBook, FaultMiddleware
+from .scheduler import Scheduler
+from .settings import ServerSettings
+from .sse import SseRunner
+from .state import ServerState, Signer
+from .store import Store
+
+
+def server_url(settings: ServerSettings) -> str:
+    """The URL this server answers on (what SSE programs are given)."""
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    return f"http://{host}:{settings.port}"
+
+
+def build_state(settings: ServerSettings) -> ServerState:
+    """Open the data directory and wire the parts together (nothing runs yet)."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(settings.data_dir)
+    install_devices(store, settings.devices_file)
+    signer = Signer(store.secret("signing"))
+    wake = threading.Event()  # set by anything that may have made work for the scheduler
+    sse = SseRunner(store, settings, server_url(settings), signer.sse_token, wake.set)
+    scheduler = Scheduler(store, settings, sse, wake)
+    return ServerState(settings, store, signer, scheduler, sse, FaultBook())
+
+
+def create_app(settings: ServerSettings) -> FastAPI:
+    """An app serving the OQTOPUS user API from ``settings.data_dir``.
+
+    The scheduler and its worker pool start with the app's lifespan and stop with it.
+    """
+    state = build_state(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state.scheduler.start()
+        try:
+            yield
+        finally:
+            state.scheduler.stop()
+            state.store.close()
+
+    app = FastAPI(
+        title="OQTOPUS local server",
+        summary="An OQTOPUS-compatible user API that runs jobs on the qulacs simulator",
+        version="1.0",
+        lifespan=lifespan,
+    )
+    app.state.server = state
+    install_error_handlers(app)
+    app.include_router(routes_user.router)
+    app.include_router(routes_storage.router)
+    if settings.admin:
+        app.include_router(routes_admin.router)
+
+    @app.get("/_health", include_in_schema=False)
+    def health() -> dict[str, str]:
+        return {"message": "ok"}
+
+    app.add_middleware(FaultMiddleware, book=state.faults)
+    return app

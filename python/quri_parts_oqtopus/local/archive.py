@@ -1,0 +1,80 @@
+"""ZIP archives holding one JSON file: what clients upload and what the server hands out."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+import zlib
+from pathlib import PurePosixPath
+from typing import Any
+
+
+class ArchiveError(ValueError):
+    """An uploaded archive that the server refuses; the message says why."""
+
+
+def build_json_zip(member_name: str, value: object) -> bytes:
+    """A deflated ZIP holding ``member_name`` with ``value`` as JSON text."""
+    return build_zip(member_name, json.dumps(value).encode("utf-8"))
+
+
+def build_zip(member_name: str, data: bytes) -> bytes:
+    """A deflated ZIP holding one member ``member_name`` with ``data``."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(member_name, data)
+    return buffer.getvalue()
+
+
+def _check_member_name(name: str) -> None:
+    # Names are never extracted to disk, but a name with directories or `..` is a
+    # sign of a crafted archive; refusing it keeps the upload format unambiguous.
+    path = PurePosixPath(name.replace("\\", "/"))
+    if path.is_absolute() or len(path.parts) != 1 or name in {".", ".."}:
+        raise ArchiveError(f"ZIP member name {name!r} must be a plain file name")
+    if not name.endswith(".json"):
+        raise ArchiveError(f"ZIP member {name!r} is not a .json file")
+
+
+def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -> bytes:
+    # The header's file_size can lie (ZIP bombs): read at most limit+1 bytes and count.
+    if info.file_size > limit:
+        raise ArchiveError(f"ZIP member {info.filename!r} expands beyond {limit} bytes")
+    with archive.open(info) as member:
+        data = member.read(limit + 1)
+    if len(data) > limit:
+        raise ArchiveError(f"ZIP member {info.filename!r} expands beyond {limit} bytes")
+    return data
+
+
+def read_single_json_zip(data: bytes, max_json_bytes: int) -> dict[str, Any]:
+    """The JSON object inside an uploaded ZIP that must hold exactly one ``.json`` file.
+
+    Raises:
+        ArchiveError: The bytes are not a ZIP, hold zero or several files, name a path,
+            expand beyond ``max_json_bytes``, or do not hold a UTF-8 JSON object.
+
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+            if len(members) != 1:
+                raise ArchiveError(f"the ZIP must hold exactly one file, found {len(members)}")
+            _check_member_name(members[0].filename)
+            raw = _read_bounded(archive, members[0], max_json_bytes)
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        NotImplementedError,
+        EOFError,
+        zlib.error,
+    ) as e:
+        raise ArchiveError(f"the upload is not a readable ZIP archive: {e}") from e
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ArchiveError(f"the file in the ZIP is not valid UTF-8 JSON: {e}") from e
+    if not isinstance(value, dict):
+        raise ArchiveError(f"the JSON in the ZIP must be an object, got {type(value).__name__}")
+    return value

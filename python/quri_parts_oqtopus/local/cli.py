@@ -1,0 +1,170 @@
+"""``oqtopus-local serve``: run the local OQTOPUS server in the foreground."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .settings import DEFAULT_HOST, DEFAULT_PORT, MiB, ServerSettings, default_data_dir
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="oqtopus-local", description="A local OQTOPUS-compatible server (qulacs simulator)."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the server in the foreground")
+    serve.add_argument(
+        "--host", default=DEFAULT_HOST, help="loopback address to bind (default %(default)s)"
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help="TCP port, 0 for any free port (default %(default)s)",
+    )
+    serve.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help=f"database and job files (default {default_data_dir()})",
+    )
+    serve.add_argument(
+        "--token",
+        default=None,
+        help="the q-api-token clients must send (default: a random one, printed)",
+    )
+    serve.add_argument(
+        "--workers", type=int, default=1, help="simulator worker processes (default %(default)s)"
+    )
+    serve.add_argument(
+        "--sse-slots", type=int, default=2, help="SSE programs run at once (default %(default)s)"
+    )
+    serve.add_argument(
+        "--sse-timeout",
+        type=float,
+        default=300.0,
+        help="wall-clock limit of an SSE program in s (default %(default)s)",
+    )
+    serve.add_argument(
+        "--sse-memory-mb",
+        type=int,
+        default=4096,
+        help="address-space limit of an SSE program in MiB (default %(default)s)",
+    )
+    serve.add_argument(
+        "--devices",
+        type=Path,
+        default=None,
+        help="JSON file: a list of extra or overriding device objects",
+    )
+    serve.add_argument(
+        "--inline-job-info",
+        action="store_true",
+        help="serve job_info values inline instead of as ZIP URLs",
+    )
+    serve.add_argument(
+        "--admin",
+        action="store_true",
+        help="enable /_admin (device switch, fault injection) for tests",
+    )
+    serve.add_argument(
+        "--log-level", default="warning", help="uvicorn log level (default %(default)s)"
+    )
+    serve.add_argument("--port-file", type=Path, default=None, help=argparse.SUPPRESS)
+    serve.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
+    return parser
+
+
+def _require_loopback(host: str) -> None:
+    # The server runs uploaded Python programs: it must never be reachable from outside.
+    if host == "localhost":
+        return
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise SystemExit(f"oqtopus-local: refusing to bind {host!r}: only loopback addresses")
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(False)
+    return sock
+
+
+def _exit_with_parent(parent_pid: int) -> None:
+    # Started by LocalServer: a parent that died without stopping us must not leak us.
+    while os.getppid() == parent_pid:
+        time.sleep(0.5)
+    os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(10.0)
+    os._exit(1)
+
+
+def _write_port_file(path: Path, port: int) -> None:
+    partial = path.with_suffix(".partial")
+    partial.write_text(str(port), encoding="ascii")
+    partial.replace(path)
+
+
+def settings_from(args: argparse.Namespace, port: int) -> ServerSettings:
+    return ServerSettings(
+        data_dir=(args.data_dir or default_data_dir()).expanduser().resolve(),
+        token=args.token or secrets.token_urlsafe(24),
+        host=args.host,
+        port=port,
+        workers=args.workers,
+        sse_slots=args.sse_slots,
+        admin=args.admin,
+        inline_job_info=args.inline_job_info,
+        devices_file=args.devices,
+        sse_timeout=args.sse_timeout,
+        sse_memory_bytes=args.sse_memory_mb * MiB,
+    )
+
+
+def serve(args: argparse.Namespace) -> None:
+    import uvicorn  # noqa: PLC0415 - only the serve command needs the web stack
+
+    from .app import create_app, server_url  # noqa: PLC0415
+
+    _require_loopback(args.host)
+    sock = _bind(args.host, args.port)
+    settings = settings_from(args, sock.getsockname()[1])
+    app = create_app(settings)
+    url = server_url(settings)
+    print(f"OQTOPUS local server on {url}  (data: {settings.data_dir})", flush=True)
+    print(f"  export OQTOPUS_URL={url}", flush=True)
+    print(f"  export OQTOPUS_API_TOKEN={settings.token}", flush=True)
+    if args.parent_pid is not None:
+        threading.Thread(target=_exit_with_parent, args=(args.parent_pid,), daemon=True).start()
+    config = uvicorn.Config(app, log_level=args.log_level, timeout_graceful_shutdown=5)
+    server = uvicorn.Server(config)
+    if args.port_file is not None:
+        _write_port_file(args.port_file, settings.port)
+    server.run(sockets=[sock])
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point ``oqtopus-local``."""
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        serve(args)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,204 @@
+"""``LocalServer``: the local OQTOPUS server in a child process, for scripts and tests."""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from types import TracebackType
+
+from quri_parts_oqtopus.backend.config import OqtopusConfig
+
+from .settings import temporary_data_dir
+
+_STOP_GRACE_SECONDS = 10.0
+# Loopback only: never through a proxy from the environment.
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class LocalServer:
+    """A local OQTOPUS server running in a child process on ``127.0.0.1``.
+
+    Use it as a context manager; the child (and its worker processes) is killed on exit,
+    also when the block raises.
+
+    Args:
+        data_dir: Database and job files; a temporary directory (removed on ``close``)
+            when None.
+        token: The ``q-api-token``; a random one when None.
+        workers: Simulator worker processes.
+        admin: Enable the ``/_admin`` routes (device switch, fault injection).
+        port: TCP port; 0 picks a free one at the first start (kept by ``restart``).
+        inline_job_info: Serve ``job_info`` values inline instead of as ZIP URLs.
+        devices_file: JSON list of extra device definitions.
+        sse_timeout: Wall-clock limit of one SSE program, in seconds.
+        startup_timeout: How long ``start`` waits for the server to answer.
+
+    """
+
+    def __init__(
+        self,
+        data_dir: str | Path | None = None,
+        token: str | None = None,
+        workers: int = 1,
+        admin: bool = False,
+        port: int = 0,
+        *,
+        inline_job_info: bool = False,
+        devices_file: str | Path | None = None,
+        sse_timeout: float = 300.0,
+        startup_timeout: float = 60.0,
+    ) -> None:
+        self._owns_data_dir = data_dir is None
+        self.data_dir = Path(data_dir) if data_dir is not None else temporary_data_dir()
+        self.token = token or secrets.token_urlsafe(24)
+        self.workers = workers
+        self.admin = admin
+        self.port = port
+        self._inline_job_info = inline_job_info
+        self._devices_file = Path(devices_file) if devices_file is not None else None
+        self._sse_timeout = sse_timeout
+        self._startup_timeout = startup_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running server, e.g. ``http://127.0.0.1:40123``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def config(self) -> OqtopusConfig:
+        """An :class:`OqtopusConfig` pointing a backend at this server."""
+        return OqtopusConfig(url=self.url, api_token=self.token)
+
+    @property
+    def log_path(self) -> Path:
+        """The child's stdout and stderr (appended across restarts)."""
+        return self.data_dir / "server.log"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def _command(self, port_file: Path) -> list[str]:
+        command = [
+            sys.executable, "-m", "quri_parts_oqtopus.local.cli", "serve",
+            "--host", "127.0.0.1", "--port", str(self.port),
+            "--data-dir", str(self.data_dir), "--token", self.token,
+            "--workers", str(self.workers), "--sse-timeout", str(self._sse_timeout),
+            "--port-file", str(port_file), "--parent-pid", str(os.getpid()),
+        ]  # fmt: skip
+        if self.admin:
+            command.append("--admin")
+        if self._inline_job_info:
+            command.append("--inline-job-info")
+        if self._devices_file is not None:
+            command.extend(["--devices", str(self._devices_file)])
+        return command
+
+    def start(self) -> LocalServer:
+        """Start the child and wait until it answers.
+
+        Raises:
+            RuntimeError: If the child exits or does not answer within ``startup_timeout``;
+                the message holds the end of its log.
+
+        """
+        if self.running:
+            return self
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        port_file = self.data_dir / "server.port"
+        port_file.unlink(missing_ok=True)
+        with self.log_path.open("ab") as log:
+            # Own session: stop() can end the server and every worker it spawned at once.
+            self._process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
+                self._command(port_file),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        atexit.register(self.stop)
+        try:
+            self._wait_until_answering(port_file)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_answering(self, port_file: Path) -> None:
+        deadline = time.monotonic() + self._startup_timeout
+        while time.monotonic() < deadline:
+            if not self.running:
+                raise RuntimeError(f"the local server exited at startup:\n{self._log_tail()}")
+            if port_file.is_file():
+                self.port = int(port_file.read_text(encoding="ascii"))
+                if self._answers():
+                    return
+            time.sleep(0.05)
+        raise RuntimeError(f"the local server did not answer in time:\n{self._log_tail()}")
+
+    def _answers(self) -> bool:
+        try:
+            with _DIRECT.open(f"{self.url}/_health", timeout=2.0) as response:
+                return bool(response.status == 200)
+        except (urllib.error.URLError, OSError):
+            return False
+
+    def _log_tail(self) -> str:
+        try:
+            return self.log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """Stop the server (graceful first, then by force); the data directory stays."""
+        process, self._process = self._process, None
+        atexit.unregister(self.stop)
+        if process is None:
+            return
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=_STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        # Workers left behind by a server that died or was killed.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+
+    def restart(self) -> None:
+        """Stop and start again on the same port with the same data directory."""
+        self.stop()
+        self.start()
+
+    def close(self) -> None:
+        """Stop, and remove the data directory if it was a temporary one."""
+        self.stop()
+        if self._owns_data_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def __enter__(self) -> LocalServer:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "running" if self.running else "stopped"
+        return f"LocalServer(url={self.url!r}, data_dir={str(self.data_dir)!r}, {state})"

@@ -1,0 +1,331 @@
+"""Persistent state: devices and jobs in SQLite, job payloads as JSON files beside it."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import shutil
+import sqlite3
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+CANCELLABLE_STATUSES = frozenset({"submitted", "ready", "running"})
+# Payload files of a job; each is served as a ZIP URL (or inline) in `job_info`.
+PAYLOAD_NAMES = ("input", "result", "transpile_result", "combined_program")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS devices (
+    device_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS jobs (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    job_id TEXT UNIQUE NOT NULL,
+    status TEXT NOT NULL,
+    job_type TEXT,
+    name TEXT,
+    description TEXT,
+    device_id TEXT,
+    shots INTEGER,
+    transpiler_info TEXT,
+    simulator_info TEXT,
+    mitigation_info TEXT,
+    message TEXT,
+    execution_time REAL,
+    created_at TEXT NOT NULL,
+    submitted_at TEXT,
+    ready_at TEXT,
+    running_at TEXT,
+    ended_at TEXT,
+    parent_job_id TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+_JSON_COLUMNS = ("transpiler_info", "simulator_info", "mitigation_info")
+
+
+def utc_now() -> str:
+    """The current time as ISO-8601 UTC with a ``Z`` (microseconds keep the order exact)."""
+    return format_time(datetime.now(timezone.utc))
+
+
+def format_time(moment: datetime) -> str:
+    """``moment`` as the server writes every timestamp."""
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class JobRow:
+    """One job as stored; ``None`` for what is not known yet."""
+
+    job_id: str
+    status: str
+    created_at: str
+    job_type: str | None = None
+    name: str | None = None
+    description: str | None = None
+    device_id: str | None = None
+    shots: int | None = None
+    transpiler_info: dict[str, Any] | None = None
+    simulator_info: dict[str, Any] | None = None
+    mitigation_info: dict[str, Any] | None = None
+    message: str | None = None
+    execution_time: float | None = None
+    submitted_at: str | None = None
+    ready_at: str | None = None
+    running_at: str | None = None
+    ended_at: str | None = None
+    parent_job_id: str | None = None
+
+
+_JOB_COLUMNS = tuple(f.name for f in fields(JobRow))
+
+
+def _row_to_job(row: sqlite3.Row) -> JobRow:
+    values = {name: row[name] for name in _JOB_COLUMNS}
+    for name in _JSON_COLUMNS:
+        if values[name] is not None:
+            values[name] = json.loads(values[name])
+    return JobRow(**values)
+
+
+def _encode_column(name: str, value: object) -> object:
+    return json.dumps(value) if name in _JSON_COLUMNS and value is not None else value
+
+
+@dataclass(frozen=True)
+class JobQuery:
+    """Filters of ``GET /jobs``; times are already in the stored format."""
+
+    status: str | None = None
+    q: str | None = None
+    start_time: str | None = None
+    end_time: str | None = None
+    page: int = 1
+    size: int = 10
+    descending: bool = True
+
+
+class Store:
+    """Thread-safe access to the database and the job files under ``data_dir``."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.jobs_dir = data_dir / "jobs"
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        # One connection shared by the request threads and the scheduler, serialised by a lock.
+        self._db = sqlite3.connect(
+            data_dir / "oqtopus-local.sqlite3", check_same_thread=False, isolation_level=None
+        )
+        self._db.row_factory = sqlite3.Row
+        self._lock = threading.RLock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- secrets -------------------------------------------------------------------------
+
+    def secret(self, name: str) -> str:
+        """A random secret that is created once and survives restarts."""
+        with self._transaction() as db:
+            row = db.execute("SELECT value FROM secrets WHERE name = ?", (name,)).fetchone()
+            if row is not None:
+                return str(row["value"])
+            value = secrets.token_hex(32)
+            db.execute("INSERT INTO secrets (name, value) VALUES (?, ?)", (name, value))
+            return value
+
+    # -- devices -------------------------------------------------------------------------
+
+    def put_device(self, device: dict[str, Any], *, replace: bool) -> None:
+        """Store ``device``; an existing one is kept unless ``replace``."""
+        with self._transaction() as db:
+            exists = db.execute(
+                "SELECT 1 FROM devices WHERE device_id = ?", (device["device_id"],)
+            ).fetchone()
+            if exists and not replace:
+                return
+            if exists:
+                db.execute(
+                    "UPDATE devices SET body = ? WHERE device_id = ?",
+                    (json.dumps(device), device["device_id"]),
+                )
+            else:
+                seq = db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM devices").fetchone()[0]
+                db.execute(
+                    "INSERT INTO devices (device_id, seq, body) VALUES (?, ?, ?)",
+                    (device["device_id"], seq, json.dumps(device)),
+                )
+
+    def get_device(self, device_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT body FROM devices WHERE device_id = ?", (device_id,)
+            ).fetchone()
+        return None if row is None else dict(json.loads(row["body"]))
+
+    def list_devices(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = self._db.execute("SELECT body FROM devices ORDER BY seq").fetchall()
+        return [dict(json.loads(row["body"])) for row in rows]
+
+    def update_device(self, device_id: str, changes: dict[str, Any]) -> dict[str, Any] | None:
+        """Merge ``changes`` into a device; ``None`` when it does not exist."""
+        with self._transaction() as db:
+            row = db.execute("SELECT body FROM devices WHERE device_id = ?", (device_id,))
+            found = row.fetchone()
+            if found is None:
+                return None
+            device = dict(json.loads(found["body"]))
+            device.update(changes)
+            db.execute(
+                "UPDATE devices SET body = ? WHERE device_id = ?", (json.dumps(device), device_id)
+            )
+            return device
+
+    def count_pending(self, device_id: str) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM jobs"
+                " WHERE device_id = ? AND status IN ('submitted', 'ready')",
+                (device_id,),
+            ).fetchone()
+        return int(row[0])
+
+    # -- jobs ----------------------------------------------------------------------------
+
+    def register_job(self) -> str:
+        job_id = str(uuid.uuid4())
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO jobs (job_id, status, created_at) VALUES (?, 'registered', ?)",
+                (job_id, utc_now()),
+            )
+        self.job_dir(job_id).mkdir(parents=True, exist_ok=True)
+        return job_id
+
+    def get_job(self, job_id: str) -> JobRow | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE job_id = ?", (job_id,)).fetchone()
+        return None if row is None else _row_to_job(row)
+
+    def update_job(
+        self, job_id: str, changes: dict[str, Any], *, only_from: Iterable[str] | None = None
+    ) -> bool:
+        """Apply ``changes`` if the job exists (and is in one of ``only_from``); True if applied."""
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        values = [_encode_column(name, value) for name, value in changes.items()]
+        sql = f"UPDATE jobs SET {assignments} WHERE job_id = ?"  # noqa: S608 - names are ours
+        values.append(job_id)
+        if only_from is not None:
+            allowed = list(only_from)
+            sql += f" AND status IN ({', '.join('?' * len(allowed))})"
+            values.extend(allowed)
+        with self._transaction() as db:
+            return db.execute(sql, values).rowcount == 1
+
+    def jobs_in(self, statuses: Iterable[str], limit: int | None = None) -> list[JobRow]:
+        """Jobs in any of ``statuses``, oldest first."""
+        wanted = list(statuses)
+        sql = f"SELECT * FROM jobs WHERE status IN ({', '.join('?' * len(wanted))}) ORDER BY seq"  # noqa: S608
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        with self._lock:
+            rows = self._db.execute(sql, wanted).fetchall()
+        return [_row_to_job(row) for row in rows]
+
+    def children_of(self, parent_job_id: str) -> list[JobRow]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT * FROM jobs WHERE parent_job_id = ? ORDER BY seq", (parent_job_id,)
+            ).fetchall()
+        return [_row_to_job(row) for row in rows]
+
+    def query_jobs(self, query: JobQuery) -> list[JobRow]:
+        clauses: list[str] = []
+        values: list[object] = []
+        if query.status is not None:
+            clauses.append("status = ?")
+            values.append(query.status)
+        if query.q:
+            clauses.append(
+                "(instr(job_id, ?) OR instr(COALESCE(name, ''), ?)"
+                " OR instr(COALESCE(description, ''), ?))"
+            )
+            values.extend([query.q] * 3)
+        if query.start_time is not None:
+            clauses.append("created_at >= ?")
+            values.append(query.start_time)
+        if query.end_time is not None:
+            clauses.append("created_at <= ?")
+            values.append(query.end_time)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        order = "DESC" if query.descending else "ASC"
+        sql = f"SELECT * FROM jobs {where} ORDER BY seq {order} LIMIT ? OFFSET ?"  # noqa: S608
+        values.extend([query.size, (query.page - 1) * query.size])
+        with self._lock:
+            rows = self._db.execute(sql, values).fetchall()
+        return [_row_to_job(row) for row in rows]
+
+    def delete_job(self, job_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
+        shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+
+    # -- job files -----------------------------------------------------------------------
+
+    def job_dir(self, job_id: str) -> Path:
+        # job ids are server-made UUIDs; callers validate ids from URLs before using them.
+        return self.jobs_dir / job_id
+
+    def payload_path(self, job_id: str, name: str) -> Path:
+        return self.job_dir(job_id) / f"{name}.json"
+
+    def sse_log_path(self, job_id: str) -> Path:
+        return self.job_dir(job_id) / "sse.log"
+
+    def write_payload(self, job_id: str, name: str, value: object) -> None:
+        """Write a payload atomically, so a reader never sees half a file."""
+        path = self.payload_path(job_id, name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".partial")
+        partial.write_text(json.dumps(value), encoding="utf-8")
+        partial.replace(path)
+
+    def read_payload(self, job_id: str, name: str) -> Any:
+        """The payload's JSON value, or ``None`` when the job has none."""
+        path = self.payload_path(job_id, name)
+        if not path.is_file():
+            return None
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def has_payload(self, job_id: str, name: str) -> bool:
+        return self.payload_path(job_id, name).is_file()
+
+    def remove_payload(self, job_id: str, name: str) -> None:
+        self.payload_path(job_id, name).unlink(missing_ok=True)

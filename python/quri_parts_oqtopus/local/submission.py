@@ -1,0 +1,88 @@
+"""Submitting a registered job: validate the request and its uploaded input, then queue it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from .errors import bad_request, not_found
+from .models import JobInput, SubmitJobRequest
+from .scheduler import default_transpiler_info
+from .state import Caller, ServerState
+from .store import utc_now
+
+
+def parse_input(value: object) -> JobInput:
+    """The uploaded job input; 400 naming the first field of the wrong type."""
+    try:
+        return JobInput.model_validate(value)
+    except ValidationError as e:
+        first = e.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise bad_request(f"invalid job input: {where}: {first['msg']}") from e
+
+
+def check_input(job_type: str, given: JobInput) -> None:
+    """400 unless the input holds what ``job_type`` needs."""
+    programs = given.program or []
+    if job_type == "sse":
+        if not given.sse_program:
+            raise bad_request("an sse job needs a non-empty sse_program in its input")
+        return
+    if not programs:
+        raise bad_request(f"a {job_type} job needs at least one program in its input")
+    if job_type in {"sampling", "estimation"} and len(programs) != 1:
+        raise bad_request(f"a {job_type} job takes exactly one program, got {len(programs)}")
+    if job_type == "estimation" and not given.operator:
+        raise bad_request("an estimation job needs a non-empty operator in its input")
+
+
+def _device_for(state: ServerState, request: SubmitJobRequest, caller: Caller) -> str:
+    if caller.sse_job_id is not None:
+        # Jobs of an SSE program run on the SSE job's device, whatever it names.
+        if request.job_type == "sse":
+            raise bad_request("an SSE program cannot submit sse jobs")
+        parent = state.store.get_job(caller.sse_job_id)
+        return parent.device_id if parent and parent.device_id else request.device_id
+    if state.store.get_device(request.device_id) is None:
+        raise bad_request(f"unknown device_id {request.device_id!r}")
+    return request.device_id
+
+
+def submit_registered(
+    state: ServerState, job_id: str, request: SubmitJobRequest, caller: Caller
+) -> None:
+    """Move a registered job with an uploaded input to `submitted`.
+
+    Raises:
+        ApiError: 404 for an unknown job; 400 when it is not registered, has no upload,
+            its input does not fit the job type, or the device is unknown.
+
+    """
+    store = state.store
+    job = store.get_job(job_id)
+    if job is None:
+        raise not_found(f"job {job_id} not found")
+    if job.status != "registered":
+        raise bad_request(f"job {job_id} is already submitted (status {job.status})")
+    uploaded = store.read_payload(job_id, "input")
+    if uploaded is None:
+        raise bad_request(f"job {job_id} has no uploaded input; upload it to its presigned_url")
+    check_input(request.job_type, parse_input(uploaded))
+    changes: dict[str, Any] = {
+        "status": "submitted",
+        "job_type": request.job_type,
+        "name": request.name or "",  # the real service always has a name
+        "description": request.description,
+        "device_id": _device_for(state, request, caller),
+        "shots": request.shots,
+        "transpiler_info": default_transpiler_info(request.transpiler_info),
+        "simulator_info": request.simulator_info or {},
+        "mitigation_info": request.mitigation_info or {},
+        "submitted_at": utc_now(),
+        "parent_job_id": caller.sse_job_id,
+    }
+    if not store.update_job(job_id, changes, only_from=["registered"]):
+        raise bad_request(f"job {job_id} is already submitted")
+    state.scheduler.wake()

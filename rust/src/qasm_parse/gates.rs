@@ -1,0 +1,203 @@
+//! The gates the reader knows, and how each becomes QURI Parts native gates.
+//! Every decomposition is exact: see the unit tests and tests/test_qasm_reader.py, which
+//! compare each gate with its textbook matrix.
+
+use super::{Op, OpKind};
+use std::f64::consts::PI;
+
+/// Appends native gates for one statement.
+pub(super) struct Emitter<'a> {
+    pub(super) ops: &'a mut Vec<Op>,
+    pub(super) line: usize,
+}
+
+impl Emitter<'_> {
+    pub(super) fn gate(&mut self, name: &'static str, qubits: &[usize], params: &[f64]) {
+        let kind = OpKind::Gate {
+            name,
+            qubits: qubits.to_vec(),
+            params: params.to_vec(),
+        };
+        self.ops.push(Op {
+            line: self.line,
+            kind,
+        });
+    }
+
+    /// Controlled U1(λ), exact: diag(1, 1, 1, e^{iλ}).
+    fn cphase(&mut self, c: usize, t: usize, lam: f64) {
+        self.gate("U1", &[c], &[lam / 2.0]);
+        self.gate("CNOT", &[c, t], &[]);
+        self.gate("U1", &[t], &[-lam / 2.0]);
+        self.gate("CNOT", &[c, t], &[]);
+        self.gate("U1", &[t], &[lam / 2.0]);
+    }
+
+    /// Controlled rotation about Z or Y (`axis` "RZ"/"RY"), exact: X·R(-θ/2)·X = R(θ/2).
+    fn crot(&mut self, axis: &'static str, c: usize, t: usize, theta: f64) {
+        self.gate(axis, &[t], &[theta / 2.0]);
+        self.gate("CNOT", &[c, t], &[]);
+        self.gate(axis, &[t], &[-theta / 2.0]);
+        self.gate("CNOT", &[c, t], &[]);
+    }
+
+    fn crx(&mut self, c: usize, t: usize, theta: f64) {
+        self.gate("H", &[t], &[]);
+        self.crot("RZ", c, t, theta);
+        self.gate("H", &[t], &[]);
+    }
+
+    /// Controlled U(θ, φ, λ) (= QURI Parts U3), exact including the relative phase.
+    fn cu3(&mut self, c: usize, t: usize, p: &[f64]) {
+        let (theta, phi, lam) = (p[0], p[1], p[2]);
+        self.gate("U1", &[c], &[(lam + phi) / 2.0]);
+        self.gate("U1", &[t], &[(lam - phi) / 2.0]);
+        self.gate("CNOT", &[c, t], &[]);
+        self.gate("U3", &[t], &[-theta / 2.0, 0.0, -(phi + lam) / 2.0]);
+        self.gate("CNOT", &[c, t], &[]);
+        self.gate("U3", &[t], &[theta / 2.0, phi, 0.0]);
+    }
+
+    /// exp(-iθ/2 Z⊗Z), exact.
+    fn rzz(&mut self, a: usize, b: usize, theta: f64) {
+        self.gate("CNOT", &[a, b], &[]);
+        self.gate("RZ", &[b], &[theta]);
+        self.gate("CNOT", &[a, b], &[]);
+    }
+
+    /// Conjugates `rzz` by `before` then `after` on both qubits (rxx, ryy).
+    fn rpp(
+        &mut self,
+        q: &[usize],
+        theta: f64,
+        before: (&'static str, f64),
+        after: (&'static str, f64),
+    ) {
+        let params = |angle: f64| if before.0 == "H" { vec![] } else { vec![angle] };
+        for &qubit in q {
+            self.gate(before.0, &[qubit], &params(before.1));
+        }
+        self.rzz(q[0], q[1], theta);
+        for &qubit in q {
+            self.gate(after.0, &[qubit], &params(after.1));
+        }
+    }
+}
+
+pub(super) type Emit = fn(&mut Emitter<'_>, &[usize], &[f64]);
+
+/// One gate the reader knows: its QASM name, parameter and qubit counts, and how to emit it.
+pub(super) struct GateDef {
+    pub(super) name: &'static str,
+    pub(super) n_params: usize,
+    pub(super) n_qubits: usize,
+    emit: Emit,
+}
+
+const fn def(name: &'static str, n_params: usize, n_qubits: usize, emit: Emit) -> GateDef {
+    GateDef {
+        name,
+        n_params,
+        n_qubits,
+        emit,
+    }
+}
+
+/// QASM names that map one-to-one onto a QURI Parts native gate.
+pub(super) const NATIVE: &[(&str, &str, usize, usize)] = &[
+    ("id", "Identity", 0, 1),
+    ("x", "X", 0, 1),
+    ("y", "Y", 0, 1),
+    ("z", "Z", 0, 1),
+    ("h", "H", 0, 1),
+    ("s", "S", 0, 1),
+    ("sdg", "Sdag", 0, 1),
+    ("t", "T", 0, 1),
+    ("tdg", "Tdag", 0, 1),
+    ("sx", "SqrtX", 0, 1),
+    ("sxdg", "SqrtXdag", 0, 1),
+    ("rx", "RX", 1, 1),
+    ("ry", "RY", 1, 1),
+    ("rz", "RZ", 1, 1),
+    ("p", "U1", 1, 1),
+    ("phase", "U1", 1, 1),
+    ("u1", "U1", 1, 1),
+    ("u2", "U2", 2, 1),
+    ("u3", "U3", 3, 1),
+    ("u", "U3", 3, 1),
+    ("U", "U3", 3, 1),
+    ("cx", "CNOT", 0, 2),
+    ("CX", "CNOT", 0, 2),
+    ("cz", "CZ", 0, 2),
+    ("swap", "SWAP", 0, 2),
+    ("ccx", "TOFFOLI", 0, 3),
+];
+
+/// Gates decomposed into native ones; each decomposition is exact (see the unit tests and
+/// tests/test_qasm_reader.py, which compare against textbook matrices).
+pub(super) const DECOMPOSED: &[GateDef] = &[
+    def("cy", 0, 2, |e, q, _| {
+        e.gate("Sdag", &q[1..], &[]);
+        e.gate("CNOT", q, &[]);
+        e.gate("S", &q[1..], &[]);
+    }),
+    // H = RY(π/4)·Z·RY(-π/4)
+    def("ch", 0, 2, |e, q, _| {
+        e.gate("RY", &q[1..], &[-PI / 4.0]);
+        e.gate("CZ", q, &[]);
+        e.gate("RY", &q[1..], &[PI / 4.0]);
+    }),
+    def("cp", 1, 2, |e, q, p| e.cphase(q[0], q[1], p[0])),
+    def("cphase", 1, 2, |e, q, p| e.cphase(q[0], q[1], p[0])),
+    def("cu1", 1, 2, |e, q, p| e.cphase(q[0], q[1], p[0])),
+    def("cs", 0, 2, |e, q, _| e.cphase(q[0], q[1], PI / 2.0)),
+    def("csdg", 0, 2, |e, q, _| e.cphase(q[0], q[1], -PI / 2.0)),
+    def("crz", 1, 2, |e, q, p| e.crot("RZ", q[0], q[1], p[0])),
+    def("cry", 1, 2, |e, q, p| e.crot("RY", q[0], q[1], p[0])),
+    def("crx", 1, 2, |e, q, p| e.crx(q[0], q[1], p[0])),
+    // SX = e^{iπ/4}·RX(π/2); the phase becomes a U1 on the control
+    def("csx", 0, 2, |e, q, _| {
+        e.gate("U1", &q[..1], &[PI / 4.0]);
+        e.crx(q[0], q[1], PI / 2.0);
+    }),
+    def("cu3", 3, 2, |e, q, p| e.cu3(q[0], q[1], p)),
+    // cu(θ, φ, λ, γ) c, t = p(γ) c; ctrl @ U(θ, φ, λ) c, t
+    def("cu", 4, 2, |e, q, p| {
+        e.gate("U1", &q[..1], &[p[3]]);
+        e.cu3(q[0], q[1], &p[..3]);
+    }),
+    def("rzz", 1, 2, |e, q, p| e.rzz(q[0], q[1], p[0])),
+    def("rxx", 1, 2, |e, q, p| {
+        e.rpp(q, p[0], ("H", 0.0), ("H", 0.0))
+    }),
+    def("ryy", 1, 2, |e, q, p| {
+        e.rpp(q, p[0], ("RX", PI / 2.0), ("RX", -PI / 2.0));
+    }),
+    def("ccz", 0, 3, |e, q, _| {
+        e.gate("H", &q[2..], &[]);
+        e.gate("TOFFOLI", q, &[]);
+        e.gate("H", &q[2..], &[]);
+    }),
+    def("cswap", 0, 3, |e, q, _| {
+        e.gate("CNOT", &[q[2], q[1]], &[]);
+        e.gate("TOFFOLI", q, &[]);
+        e.gate("CNOT", &[q[2], q[1]], &[]);
+    }),
+];
+
+/// Looks a QASM gate name up: (parameter count, qubit count, how to emit it).
+pub(super) fn lookup_gate(name: &str) -> Option<(usize, usize, GateAction)> {
+    if let Some(&(_, native, n_params, n_qubits)) = NATIVE.iter().find(|g| g.0 == name) {
+        return Some((n_params, n_qubits, GateAction::Native(native)));
+    }
+    DECOMPOSED
+        .iter()
+        .find(|g| g.name == name)
+        .map(|g| (g.n_params, g.n_qubits, GateAction::Decomposed(g.emit)))
+}
+
+#[derive(Clone, Copy)]
+pub(super) enum GateAction {
+    Native(&'static str),
+    Decomposed(Emit),
+}

@@ -1,0 +1,138 @@
+"""Raw-HTTP helpers for the local server tests: what a client does, spelled out."""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from typing import Any
+
+import requests
+
+from quri_parts_oqtopus.local import LocalServer
+
+TERMINAL = {"succeeded", "failed", "cancelled"}
+TIMEOUT = 30
+
+
+def bell_qasm() -> str:
+    return (
+        'OPENQASM 3;\ninclude "stdgates.inc";\nqubit[2] q;\nbit[2] c;\n'
+        "h q[0];\ncx q[0], q[1];\nc = measure q;"
+    )
+
+
+def qasm(qubits: int, body: str, measure: str | None = "c = measure q;") -> str:
+    """A program over ``qubit[qubits] q; bit[qubits] c;`` with ``body`` as its gates."""
+    lines = ['OPENQASM 3;\ninclude "stdgates.inc";', f"qubit[{qubits}] q;", f"bit[{qubits}] c;"]
+    lines.append(body)
+    if measure:
+        lines.append(measure)
+    return "\n".join(lines)
+
+
+def zip_json(value: object, name: str = "input.json") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(name, json.dumps(value))
+    return buffer.getvalue()
+
+
+def unzip_one(data: bytes) -> tuple[str, bytes]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = archive.namelist()
+        assert len(names) == 1, names
+        return names[0], archive.read(names[0])
+
+
+class Api:
+    """A ``requests`` session against one server with its token."""
+
+    def __init__(self, server: LocalServer, token: str | None = None) -> None:
+        self.url = server.url
+        self.session = requests.Session()
+        self.session.trust_env = False  # loopback only, never a proxy
+        self.session.headers["q-api-token"] = server.token if token is None else token
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.get(self.url + path, timeout=TIMEOUT, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.post(self.url + path, timeout=TIMEOUT, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.put(self.url + path, timeout=TIMEOUT, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.session.delete(self.url + path, timeout=TIMEOUT, **kwargs)
+
+    def register(self) -> dict[str, Any]:
+        response = self.post("/jobs")
+        assert response.status_code == 200, response.text
+        registered: dict[str, Any] = response.json()
+        return registered
+
+    def upload(self, presigned: dict[str, Any], archive: bytes) -> requests.Response:
+        """The presigned form POST, without the token (like S3)."""
+        file_name = presigned["fields"]["key"].rsplit("/", 1)[-1]
+        return requests.post(
+            presigned["url"],
+            data=presigned["fields"],
+            files={"file": (file_name, archive, "application/zip")},
+            timeout=TIMEOUT,
+            proxies={"http": "", "https": ""},
+        )
+
+    def submit(self, job_type: str, job_input: dict[str, Any], **fields: Any) -> str:
+        """Register, upload and submit; the job id."""
+        registered = self.register()
+        uploaded = self.upload(registered["presigned_url"], zip_json(job_input))
+        assert uploaded.status_code == 204, uploaded.text
+        body = {
+            "device_id": "qulacs",
+            "job_type": job_type,
+            "shots": 1000,
+            "transpiler_info": {},
+            "simulator_info": {},
+            "mitigation_info": {},
+        }
+        body.update(fields)
+        submitted = self.post(f"/jobs/{registered['job_id']}/submit", json=body)
+        assert submitted.status_code == 200, submitted.text
+        job_id: str = registered["job_id"]
+        return job_id
+
+    def status(self, job_id: str) -> str:
+        response = self.get(f"/jobs/{job_id}/status")
+        assert response.status_code == 200, response.text
+        status: str = response.json()["status"]
+        return status
+
+    def wait_for(self, job_id: str, statuses: set[str], timeout: float = 60) -> dict[str, Any]:
+        """Poll the status until it is one of ``statuses``; the full job object."""
+        deadline = time.monotonic() + timeout
+        while (status := self.status(job_id)) not in statuses:
+            assert time.monotonic() < deadline, f"job {job_id} still {status}"
+            time.sleep(0.05)
+        job: dict[str, Any] = self.get(f"/jobs/{job_id}").json()
+        return job
+
+    def wait(self, job_id: str, timeout: float = 60) -> dict[str, Any]:
+        return self.wait_for(job_id, TERMINAL, timeout)
+
+    def fetch(self, url: str) -> Any:
+        """The JSON inside the ZIP at a presigned ``job_info`` URL (no token)."""
+        response = requests.get(url, timeout=TIMEOUT, proxies={"http": "", "https": ""})
+        assert response.status_code == 200, response.text
+        _, data = unzip_one(response.content)
+        return json.loads(data)
+
+    def result(self, job_id: str) -> Any:
+        job = self.wait(job_id)
+        assert job["status"] == "succeeded", job["job_info"]["message"]
+        return self.fetch(job["job_info"]["result"])
+
+    def set_device(self, device_id: str, **fields: Any) -> None:
+        response = self.put(f"/_admin/devices/{device_id}", json=fields)
+        assert response.status_code == 200, response.text

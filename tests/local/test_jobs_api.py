@@ -1,0 +1,134 @@
+"""Reading, listing, cancelling and deleting jobs."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import datetime, timezone
+
+import pytest
+
+from .helpers import Api, bell_qasm
+
+BELL = {"program": [bell_qasm()]}
+
+
+def test_status_route_answers_id_and_status_only(api: Api) -> None:
+    job_id = api.submit("sampling", BELL, shots=1)
+    api.wait(job_id)
+    assert api.get(f"/jobs/{job_id}/status").json() == {"job_id": job_id, "status": "succeeded"}
+
+
+def test_job_object_has_every_contract_field(api: Api) -> None:
+    job = api.wait(api.submit("sampling", BELL, shots=1))
+    assert set(job) == {
+        "job_id", "name", "description", "job_type", "status", "device_id", "shots",
+        "job_info", "transpiler_info", "simulator_info", "mitigation_info", "execution_time",
+        "submitted_at", "ready_at", "running_at", "ended_at",
+    }  # fmt: skip
+    assert set(job["job_info"]) == {
+        "input", "combined_program", "result", "transpile_result", "sse_log", "message"
+    }  # fmt: skip
+
+
+def test_list_filters_by_q_status_and_fields(api: Api) -> None:
+    tag = uuid.uuid4().hex
+    ids = [api.submit("sampling", BELL, shots=1, name=f"{tag}-{i}") for i in range(3)]
+    for job_id in ids:
+        api.wait(job_id)
+    listed = api.get("/jobs", params={"q": tag, "fields": "job_id,status", "size": 50}).json()
+    assert {job["job_id"] for job in listed} == set(ids)
+    assert all(set(job) == {"job_id", "status"} for job in listed)
+    failed = api.get("/jobs", params={"q": tag, "status": "failed"}).json()
+    assert failed == []
+    by_description = api.submit("sampling", BELL, shots=1, description=f"about {tag}")
+    assert by_description in {j["job_id"] for j in api.get("/jobs", params={"q": tag}).json()}
+
+
+def test_list_pages_in_creation_order_both_ways(api: Api) -> None:
+    tag = uuid.uuid4().hex
+    ids = [api.submit("sampling", BELL, shots=1, name=tag) for _ in range(5)]
+
+    def page(number: int, order: str) -> list[str]:
+        params = {"q": tag, "size": 2, "page": number, "order": order, "fields": "job_id"}
+        return [job["job_id"] for job in api.get("/jobs", params=params).json()]
+
+    assert page(1, "ASC") + page(2, "ASC") + page(3, "ASC") == ids
+    assert page(1, "DESC") == ids[::-1][:2]
+    assert page(4, "ASC") == []
+
+
+def test_list_time_window_selects_jobs_created_inside_it(api: Api) -> None:
+    tag = uuid.uuid4().hex
+    before = api.submit("sampling", BELL, shots=1, name=tag)
+    time.sleep(0.05)
+    # The reference client's format: microseconds and a +0000 offset.
+    start = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+0000")
+    time.sleep(0.05)
+    inside = api.submit("sampling", BELL, shots=1, name=tag)
+    params = {"q": tag, "start_time": start}
+    assert [job["job_id"] for job in api.get("/jobs", params=params).json()] == [inside]
+    params = {"q": tag, "end_time": start.replace("+0000", "Z")}
+    assert [job["job_id"] for job in api.get("/jobs", params=params).json()] == [before]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"order": "sideways"}, {"status": "happy"}, {"page": 0}, {"size": 0}, {"start_time": "x"}],
+)
+def test_list_with_invalid_query_is_400(api: Api, params: dict[str, object]) -> None:
+    response = api.get("/jobs", params=params)
+    assert response.status_code == 400
+    assert response.json()["message"]
+
+
+def test_cancel_of_a_waiting_job_ends_cancelled(api: Api) -> None:
+    api.set_device("qulacs", status="unavailable")
+    job_id = api.submit("sampling", BELL, shots=1)
+    response = api.post(f"/jobs/{job_id}/cancel")
+    assert response.status_code == 200
+    assert response.json()["message"]
+    assert api.status(job_id) in {"cancelling", "cancelled"}
+    job = api.wait(job_id)
+    assert job["status"] == "cancelled"
+    assert job["job_info"]["result"] is None
+
+
+def test_cancel_of_a_running_job_ends_cancelled_without_result(api: Api) -> None:
+    api.set_device("qulacs", execution_delay=1.5)
+    job_id = api.submit("sampling", BELL, shots=1)
+    api.wait_for(job_id, {"running"})
+    assert api.post(f"/jobs/{job_id}/cancel").status_code == 200
+    assert api.status(job_id) == "cancelling"
+    job = api.wait(job_id)
+    assert job["status"] == "cancelled"
+    assert job["job_info"]["result"] is None
+
+
+def test_cancel_of_an_ended_or_registered_job_is_400(api: Api) -> None:
+    ended = api.submit("sampling", BELL, shots=1)
+    api.wait(ended)
+    registered = api.register()["job_id"]
+    for job_id in (ended, registered):
+        response = api.post(f"/jobs/{job_id}/cancel")
+        assert response.status_code == 400
+        assert "cannot be cancelled" in response.json()["message"]
+
+
+def test_delete_needs_a_terminal_job_and_then_it_is_gone(api: Api) -> None:
+    api.set_device("qulacs", status="unavailable")
+    job_id = api.submit("sampling", BELL, shots=1)
+    refused = api.delete(f"/jobs/{job_id}")
+    assert refused.status_code == 400
+    assert "cannot be deleted" in refused.json()["message"]
+    api.set_device("qulacs", status="available")
+    result_url = api.wait(job_id)["job_info"]["result"]
+    assert api.delete(f"/jobs/{job_id}").status_code == 200
+    assert api.get(f"/jobs/{job_id}").status_code == 404
+    assert api.delete(f"/jobs/{job_id}").status_code == 404
+    assert api.session.get(result_url, timeout=10).status_code == 404
+
+
+def test_many_jobs_at_once_all_succeed(api: Api) -> None:
+    ids = [api.submit("sampling", BELL, shots=100) for _ in range(8)]
+    assert {api.wait(job_id)["status"] for job_id in ids} == {"succeeded"}

@@ -1,0 +1,151 @@
+"""Pure functions of the server, without HTTP: archives, Pauli strings, counts."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+from quri_parts.circuit import QuantumCircuit
+
+from quri_parts_oqtopus.local.archive import ArchiveError, build_json_zip, read_single_json_zip
+from quri_parts_oqtopus.local.programs import Program, combine_programs, program_to_qasm
+from quri_parts_oqtopus.local.simulate import estimate, parse_pauli, sample_counts, split_counts
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return buffer.getvalue()
+
+
+def test_archive_round_trip_gives_the_object_back() -> None:
+    value = {"program": ["OPENQASM 3;"], "operator": [{"pauli": "X0", "coeff": 1.5}]}
+    assert read_single_json_zip(build_json_zip("input.json", value), 1000) == value
+
+
+@pytest.mark.parametrize(
+    ("archive", "reason"),
+    [
+        (b"not a zip at all", "not a readable ZIP"),
+        (_zip({}), "exactly one file, found 0"),
+        (_zip({"a.json": b"{}", "b.json": b"{}"}), "exactly one file, found 2"),
+        (_zip({"../evil.json": b"{}"}), "plain file name"),
+        (_zip({"dir/input.json": b"{}"}), "plain file name"),
+        (_zip({"/abs.json": b"{}"}), "plain file name"),
+        (_zip({"input.txt": b"{}"}), "not a .json file"),
+        (_zip({"input.json": b"[1, 2]"}), "must be an object"),
+        (_zip({"input.json": b"{not json"}), "not valid UTF-8 JSON"),
+        (_zip({"input.json": b"{" + b" " * 5000 + b"}"}), "expands beyond 1000 bytes"),
+    ],
+)
+def test_archive_refuses_what_is_not_one_small_json_object(archive: bytes, reason: str) -> None:
+    with pytest.raises(ArchiveError, match=reason):
+        read_single_json_zip(archive, 1000)
+
+
+def test_archive_refuses_a_bomb_whose_header_lies_about_its_size() -> None:
+    bomb = bytearray(_zip({"input.json": b"{" + b" " * 100_000 + b"}"}))
+    real_size = (100_002).to_bytes(4, "little")
+    # Patch the declared uncompressed size in both headers to 10 bytes.
+    for offset in (i for i in range(len(bomb) - 4) if bomb[i : i + 4] == real_size):
+        bomb[offset : offset + 4] = (10).to_bytes(4, "little")
+    with pytest.raises(ArchiveError):
+        read_single_json_zip(bytes(bomb), 1000)
+
+
+@pytest.mark.parametrize(
+    ("text", "factors"),
+    [
+        ("X0 X1", ((0, "X"), (1, "X"))),
+        ("X 0 X 1", ((0, "X"), (1, "X"))),
+        ("Z0 Y2", ((0, "Z"), (2, "Y"))),
+        ("Y2 Z0", ((0, "Z"), (2, "Y"))),
+        ("I", ()),
+        ("", ()),
+        ("I0 Z1", ((1, "Z"),)),
+        ("Z10", ((10, "Z"),)),
+    ],
+)
+def test_pauli_strings_in_both_spellings(text: str, factors: tuple[tuple[int, str], ...]) -> None:
+    assert parse_pauli(text) == factors
+
+
+@pytest.mark.parametrize("text", ["X", "Q0", "X0 X0", "X-1", "0X", "X0,X1"])
+def test_invalid_pauli_strings_are_value_errors(text: str) -> None:
+    with pytest.raises(ValueError, match="Pauli string"):
+        parse_pauli(text)
+
+
+def test_split_counts_follows_the_contract_example() -> None:
+    counts = {"0000": 490, "0001": 10, "0110": 20, "1111": 480}
+    assert split_counts(counts, [2, 2]) == {
+        "0": {"00": 490, "01": 10, "10": 20, "11": 480},
+        "1": {"00": 500, "01": 20, "11": 480},
+    }
+
+
+def _program(circuit: QuantumCircuit, bits: int, measurements: list[tuple[int, int]]) -> Program:
+    return Program(circuit.qubit_count, bits, circuit, tuple(measurements))
+
+
+def test_sampled_keys_put_classical_bit_zero_last() -> None:
+    circuit = QuantumCircuit(3)
+    circuit.add_X_gate(0)
+    program = _program(circuit, 3, [(0, 0), (1, 1), (2, 2)])
+    assert sample_counts(program, 100, np.random.default_rng(1)) == {"001": 100}
+    swapped = _program(circuit, 3, [(0, 2), (1, 1), (2, 0)])
+    assert sample_counts(swapped, 100, np.random.default_rng(1)) == {"100": 100}
+
+
+def test_unmeasured_qubits_do_not_appear_and_unwritten_bits_are_zero() -> None:
+    circuit = QuantumCircuit(2)
+    circuit.add_X_gate(0)
+    circuit.add_X_gate(1)
+    program = _program(circuit, 3, [(1, 2)])
+    assert sample_counts(program, 50, np.random.default_rng(1)) == {"100": 50}
+
+
+def test_combined_programs_sit_side_by_side_program_zero_lowest() -> None:
+    first = QuantumCircuit(1)
+    first.add_X_gate(0)
+    second = QuantumCircuit(2)
+    second.add_X_gate(1)
+    combined = combine_programs(
+        [_program(first, 1, [(0, 0)]), _program(second, 2, [(0, 0), (1, 1)])]
+    )
+    assert (combined.qubit_count, combined.bit_count) == (3, 3)
+    assert sample_counts(combined, 10, np.random.default_rng(0)) == {"101": 10}
+    text = program_to_qasm(combined)
+    assert "qubit[3] q;" in text
+    assert "x q[2];" in text
+    assert "c[2] = measure q[2];" in text
+
+
+def test_estimate_of_deterministic_terms_is_exact() -> None:
+    circuit = QuantumCircuit(2)
+    circuit.add_X_gate(0)
+    program = _program(circuit, 2, [(0, 0), (1, 1)])
+    terms = [((), 0.5), (((0, "Z"),), 2.0), (((1, "Z"),), 1.0)]
+    value, std = estimate(program, terms, 1000, np.random.default_rng(0))
+    assert value == pytest.approx(0.5 - 2.0 + 1.0)
+    assert std == 0.0
+
+
+def test_estimate_error_shrinks_like_one_over_root_shots() -> None:
+    program = _program(QuantumCircuit(1), 1, [(0, 0)])
+    terms = [(((0, "X"),), 1.0)]
+    _, small = estimate(program, terms, 100, np.random.default_rng(2))
+    _, large = estimate(program, terms, 1_000_000, np.random.default_rng(2))
+    assert 0.05 < small < 0.15
+    assert large == pytest.approx(0.001, rel=0.01)
+
+
+def test_json_zip_holds_one_named_member() -> None:
+    with zipfile.ZipFile(io.BytesIO(build_json_zip("result.json", {"a": 1}))) as archive:
+        assert archive.namelist() == ["result.json"]
+        assert json.loads(archive.read("result.json")) == {"a": 1}
