@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from typing import NoReturn
 
 from quri_parts.backend import BackendError
 
@@ -64,6 +65,13 @@ examples:
 """
 
 Handler = Callable[[commands.Context], None]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one stderr line, like every other error of the CLI."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
@@ -274,7 +282,7 @@ def _add_submit(tree: _Tree, top: argparse._SubParsersAction) -> None:  # type: 
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
     common = _common_options()
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Command-line client of OQTOPUS: devices, jobs, submissions.",
         epilog=TOP_EPILOG,
