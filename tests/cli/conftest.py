@@ -20,7 +20,9 @@ BELL_QASM = (
     'OPENQASM 3;\ninclude "stdgates.inc";\nqubit[2] q;\nbit[2] c;\n'
     "h q[0];\ncx q[0], q[1];\nc = measure q;\n"
 )
-X0_ONE_QUBIT_QASM = 'OPENQASM 3;\ninclude "stdgates.inc";\nqubit[1] q;\nbit[1] c;\nx q[0];\nc = measure q;\n'
+X0_ONE_QUBIT_QASM = (
+    'OPENQASM 3;\ninclude "stdgates.inc";\nqubit[1] q;\nbit[1] c;\nx q[0];\nc = measure q;\n'
+)
 INVALID_QASM = "OPENQASM 3;\nqubit[2] q;\nthis is not qasm;\n"
 SSE_PROGRAM = """
 from quri_parts.circuit import QuantumCircuit
@@ -47,7 +49,8 @@ class Run:
         return json.loads(self.out)
 
     def __str__(self) -> str:
-        return f"oqtopus {' '.join(self.argv)} -> {self.code}; stdout {self.out!r}; stderr {self.err!r}"
+        command = " ".join(self.argv)
+        return f"oqtopus {command} -> {self.code}; stdout {self.out!r}; stderr {self.err!r}"
 
 
 class Cli:
@@ -96,7 +99,10 @@ def no_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def cli(
-    server: LocalServer, no_config: Path, monkeypatch: pytest.MonkeyPatch, capsys: Any
+    server: LocalServer,
+    no_config: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> Cli:
     """The CLI configured through the environment, as most users would."""
     monkeypatch.setenv("OQTOPUS_URL", server.url)

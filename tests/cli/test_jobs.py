@@ -151,9 +151,7 @@ def test_cancel_and_delete_json(cli: Cli, admin: Admin, programs: dict[str, str]
     assert deleted == {"job_id": job_id, "deleted": True}, deleted
 
 
-def test_token_in_a_server_message_is_redacted(
-    cli: Cli, admin: Admin, server: LocalServer
-) -> None:
+def test_token_in_a_server_message_is_redacted(cli: Cli, admin: Admin, server: LocalServer) -> None:
     body = json.dumps({"message": f"token {server.token} is not welcome here"})
     admin.add_fault(method="GET", path="^/devices$", status=403, body=body, times=1)
     run = cli.fails(3, "devices")  # Cli itself asserts the token is not in stdout/stderr

@@ -85,9 +85,7 @@ def test_job_type_multi_manual_with_one_file(cli: Cli, programs: dict[str, str])
     assert outcome["result"]["sampling"]["divided_counts"] == {"0": {"1": 5}}, outcome
 
 
-def test_job_type_sampling_with_two_files_is_bad_input(
-    cli: Cli, programs: dict[str, str]
-) -> None:
+def test_job_type_sampling_with_two_files_is_bad_input(cli: Cli, programs: dict[str, str]) -> None:
     run = cli.fails(
         2, "submit", "sampling", programs["x1"], programs["x0"], *DEVICE, "--shots", "5",
         "--job-type", "sampling",
