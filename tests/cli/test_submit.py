@@ -97,13 +97,16 @@ def test_estimation_prints_exp_value_plus_minus_stds(cli: Cli, programs: dict[st
     # |1>: <Z0> = -1 exactly, so 2 Z0 - 0.5 I is -2.5 whatever the shots.
     run = cli.ok(
         "submit", "estimation", programs["x0"], "--operator", "Z0:2,I:-0.5", *DEVICE,
-        "--shots", "100", "--wait", *FAST,
+        "--shots", "100", "--name", "cli-estimate", "--description", "2 Z0 - 0.5",
+        "--wait", *FAST,
     )  # fmt: skip
     value = run.out.splitlines()[1]
     exp_value, plus_minus, stds = value.split()
     assert plus_minus == "±", str(run)
     assert float(exp_value) == pytest.approx(-2.5), str(run)
     assert float(stds) >= 0, str(run)
+    job = cli.ok("jobs", "get", run.out.splitlines()[0], "--json").json()
+    assert (job["name"], job["description"]) == ("cli-estimate", "2 Z0 - 0.5"), job
 
 
 def test_estimation_json_holds_exp_value_and_stds(cli: Cli, programs: dict[str, str]) -> None:
@@ -155,11 +158,24 @@ def test_invalid_qasm_fails_the_job_with_exit_1(cli: Cli, programs: dict[str, st
 
 
 def test_sse_program_runs_and_its_log_downloads(
-    cli: Cli, programs: dict[str, str], tmp_path: Path
+    cli: Cli, programs: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    run = cli.ok("submit", "sse", programs["sse"], *DEVICE, "--name", "cli-sse", "--wait", *FAST)
+    run = cli.ok(
+        "submit", "sse", programs["sse"], *DEVICE, "--name", "cli-sse",
+        "--description", "sse via the CLI", "--wait", *FAST,
+    )  # fmt: skip
     job_id, table = run.out.split("\n", 1)
     assert counts_rows(table) == [("10", 64)], str(run)
+    job = cli.ok("jobs", "get", job_id, "--json").json()
+    assert (job["job_type"], job["name"], job["description"]) == (
+        "sse",
+        "cli-sse",
+        "sse via the CLI",
+    ), job
+    monkeypatch.chdir(tmp_path)  # without --dir: the current directory
+    saved_here = Path(cli.ok("jobs", "log", job_id).out.strip())
+    assert saved_here == tmp_path / f"sselog_{job_id}.log", str(saved_here)
+    assert saved_here.stat().st_size > 0
 
     logs = tmp_path / "logs"
     logs.mkdir()

@@ -82,6 +82,11 @@ class Context:
                 text = text.replace(token, "***")
         return text
 
+    def close(self) -> None:
+        """Close the HTTP client's connections, if the command opened any."""
+        if "client" in self.__dict__:
+            self.client.close()
+
     def job(self, job_id: str) -> OqtopusJobBase:
         """The job, as the object of its kind (sampling, estimation, SSE)."""
         return OqtopusJobBase.for_record(JobRecord(self.client.get_job(job_id)), self.client)
