@@ -167,3 +167,12 @@ def test_an_unexpected_exception_is_one_line_with_exit_5(
     monkeypatch.setattr(commands, "devices", broken)
     run = cli.fails(5, "devices")
     assert "unexpected RuntimeError: a bug in the CLI" in run.err, str(run)
+
+
+@pytest.mark.parametrize("bad_id", ["../devices", "a?status=x", "a b", "x#y", "50%", ""])
+@pytest.mark.parametrize("command", [("jobs", "get"), ("jobs", "delete"), ("devices",)])
+def test_ids_that_would_change_the_request_url_are_refused(
+    cli: Cli, command: tuple[str, ...], bad_id: str
+) -> None:
+    run = cli.fails(2, *command, bad_id)
+    assert "not a valid id" in run.err, f"{command} {bad_id!r}: {run}"

@@ -233,7 +233,7 @@ def show_outcome(ctx: Context, job: OqtopusJobBase, timeout: float | None, inter
 
     """
     ended = job.wait_for_completion(timeout=timeout, wait=interval) is not None
-    message = _job_message(job) if ended else None
+    message = _job_message(ctx, job.job_id) if ended else None
     if not ended or job.status != "succeeded":
         if ctx.out.as_json:
             ctx.out.show(_outcome(job, message, None), "")
@@ -263,8 +263,9 @@ def _outcome(job: OqtopusJobBase, message: str | None, result: Any) -> dict[str,
     }
 
 
-def _job_message(job: OqtopusJobBase) -> str | None:
-    message = job.job_info.get("message")
+def _job_message(ctx: Context, job_id: str) -> str | None:
+    # From the raw job: ``job.job_info`` would download every archive just for this text.
+    message = JobRecord(ctx.client.get_job(job_id)).info("job_info").get("message")
     return str(message) if message else None
 
 

@@ -105,6 +105,13 @@ def positive_int(text: str) -> int:
     return value
 
 
+def resource_id(text: str) -> str:
+    """A job or device id; refused if it would change the URL path it is put into."""
+    if not text or any(c in "/?#%\\" or not c.isprintable() or c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"not a valid id: {text!r}")
+    return text
+
+
 def seconds(text: str) -> float:
     try:
         value = float(text)
@@ -180,7 +187,9 @@ def _add_devices(tree: _Tree, top: Subcommands) -> None:
         f"examples:\n  {PROG} devices\n  {PROG} devices qulacs\n  {PROG} devices --json",
         commands.devices,
     )
-    parser.add_argument("device_id", nargs="?", metavar="DEVICE_ID", help="one device in detail")
+    parser.add_argument(
+        "device_id", nargs="?", metavar="DEVICE_ID", type=resource_id, help="one device in detail"
+    )
 
 
 def _add_jobs(tree: _Tree, top: Subcommands) -> None:
@@ -199,7 +208,8 @@ def _add_jobs(tree: _Tree, top: Subcommands) -> None:
         ("delete", "delete a job that has ended", commands.jobs_delete),
     ):
         example = f"examples:\n  {PROG} jobs {name} JOB_ID\n  {PROG} jobs {name} JOB_ID --json"
-        tree.command(group, name, summary, example, handler).add_argument("job_id", metavar="ID")
+        parser = tree.command(group, name, summary, example, handler)
+        parser.add_argument("job_id", metavar="ID", type=resource_id)
     _add_jobs_result(tree, group)
     _add_jobs_log(tree, group)
 
@@ -230,7 +240,7 @@ def _add_jobs_result(tree: _Tree, group: Subcommands) -> None:
         "\noutcome object is printed in those cases too.",
         commands.jobs_result,
     )
-    result.add_argument("job_id", metavar="ID")
+    result.add_argument("job_id", metavar="ID", type=resource_id)
     _add_wait_options(result, flag=False)
 
 
@@ -242,7 +252,7 @@ def _add_jobs_log(tree: _Tree, group: Subcommands) -> None:
         f"examples:\n  {PROG} jobs log JOB_ID\n  {PROG} jobs log JOB_ID --dir logs/",
         commands.jobs_log,
     )
-    log.add_argument("job_id", metavar="ID")
+    log.add_argument("job_id", metavar="ID", type=resource_id)
     log.add_argument("--dir", default=None, help="directory to save into (default: current)")
 
 
