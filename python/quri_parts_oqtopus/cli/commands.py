@@ -198,8 +198,10 @@ def submit_sse(ctx: Context) -> None:
 def submitted(ctx: Context, job: OqtopusJobBase) -> None:
     """Print the new job's id (the server's job object with ``--json``); wait if asked."""
     if not ctx.args.wait:
-        raw = ctx.client.get_job(job.job_id)
-        ctx.out.show(raw, job.job_id)
+        if ctx.out.as_json:
+            ctx.out.show(ctx.client.get_job(job.job_id), "")
+        else:
+            ctx.out.show(None, job.job_id)
         return
     ctx.out.note(job.job_id)  # first, so that a long or failed wait never loses the id
     show_outcome(ctx, job, ctx.args.timeout, ctx.args.interval)
