@@ -6,10 +6,9 @@ sampling jobs, one multi_manual job and one estimation, printing results and tim
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TypeVar
 
 from quri_parts.circuit import QuantumCircuit
@@ -100,20 +99,16 @@ def run_estimation(config: OqtopusConfig, shots: int) -> None:
     print(f"    <H> = {result.exp_value:.4f} ± {result.stds:.4f}   (exact 1.75)")
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run_demo(jobs: int = 8, shots: int = 1000) -> int:
     """Run the demo; returns the process exit code."""
-    parser = argparse.ArgumentParser(prog="oqtopus-local demo", description=__doc__)
-    parser.add_argument("--jobs", type=int, default=8, help="sampling jobs in the batch")
-    parser.add_argument("--shots", type=int, default=1000, help="shots of every job")
-    args = parser.parse_args(argv)
     started = time.perf_counter()
     with LocalServer() as server:
         print(f"local OQTOPUS server at {server.url} (data in {server.data_dir})")
         devices = OqtopusDeviceBackend(server.config).get_devices()
         for device in devices:
             print(f"  device {device.device_id}: {device.device_type}, {device.n_qubits} qubits")
-        run_sampling_batch(server.config, args.jobs, args.shots)
-        run_multi_manual(server.config, args.shots)
-        run_estimation(server.config, args.shots * 4)
+        run_sampling_batch(server.config, jobs, shots)
+        run_multi_manual(server.config, shots)
+        run_estimation(server.config, shots * 4)
     print(f"\ndone in {time.perf_counter() - started:.2f} s")
     return 0
