@@ -293,9 +293,11 @@ def test_invalid_program_fails_with_the_servers_reason(config: OqtopusConfig) ->
 
 # -- server faults ---------------------------------------------------------------------------
 def test_server_error_message_reaches_the_user(config: OqtopusConfig, admin: Admin) -> None:
-    admin.add_fault(method="GET", path="^/devices$", status=500, body='{"message": "disk on fire"}')
+    admin.add_fault(
+        method="GET", path="^/devices$", status=500, body='{"message": "disk on fire"}', times=-1
+    )
     with pytest.raises(BackendError, match=r"list devices failed: HTTP 500: disk on fire"):
-        OqtopusDeviceBackend(config).get_devices()
+        OqtopusDeviceBackend(quick_retries(config)).get_devices()
 
 
 def quick_retries(config: OqtopusConfig, retries: int = 3) -> OqtopusConfig:
@@ -461,6 +463,7 @@ def test_download_log_target_checks(config: OqtopusConfig, tmp_path: Path) -> No
 def test_token_never_appears_in_errors_or_reprs(config: OqtopusConfig, admin: Admin) -> None:
     token = config.api_token
     admin.add_fault(method="GET", path=".*", status=500, body='{"message": "nope"}', times=-1)
+    config = quick_retries(config)
     backend = OqtopusSamplingBackend(config)
     texts = [repr(config), repr(backend), str(backend), repr(backend._client)]
     for call in (

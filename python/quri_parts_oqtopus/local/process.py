@@ -15,8 +15,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import TYPE_CHECKING
 
-from quri_parts_oqtopus.backend.config import OqtopusConfig
+if TYPE_CHECKING:
+    from quri_parts_oqtopus.backend.config import OqtopusConfig
 
 from .settings import TOKEN_VARIABLE, temporary_data_dir
 
@@ -88,6 +90,10 @@ class LocalServer:
     @property
     def config(self) -> OqtopusConfig:
         """An :class:`OqtopusConfig` pointing a backend at this server."""
+        # Imported here: the backend package loads the native module, and the server
+        # process (which imports this package) must not map it.
+        from quri_parts_oqtopus.backend.config import OqtopusConfig  # noqa: PLC0415
+
         return OqtopusConfig(url=self.url, api_token=self.token)
 
     @property
