@@ -5,6 +5,10 @@ The reference runs in a subprocess of its own virtualenv (the import names clash
 Makefile's ``.ref-venv/``, else ``.bench-venv/`` is created with ``quri-parts-oqtopus==1.1.5``.
 Both sides build the same seeded inputs, time each case as the best of ``--repeat`` runs,
 and fingerprint their outputs so the table also says whether the results mean the same.
+Case (c) is the client's CPU time (``time.process_time``, all its threads) for one whole
+``sample()`` of the batch against a local OQTOPUS server whose device is switched off, so
+the server only stores the job. Peak memory of (a)+(b) is the growth of each side's peak
+RSS over a fresh process that has just built the circuits.
 ``--quick`` uses smaller sizes, for CI.
 
     python benches/compare.py [--quick] [--reference-python PATH]
@@ -32,11 +36,12 @@ SIZES: dict[str, dict[str, int]] = {
     "quick": {"circuits": 60, "qubits": 64, "gates": 500, "terms": 2000, "outcomes": 50_000},
 }
 PROGRAM_BITS = [5, 5, 5, 5]
-TARGETS = {"a": 10.0, "b": 15.0, "d": 20.0, "e": 5.0, "f": 20.0}
+TARGETS = {"a": 10.0, "b": 15.0, "c": 10.0, "d": 20.0, "e": 5.0, "f": 20.0}
 CASES = {
     "a": "(a) circuits -> QASM",
     "b": "(b) QASM -> upload ZIP",
     "ab": "(a+b) circuits -> upload ZIP (fused)",
+    "c": "(c) client CPU of one sample() call",
     "d": "(d) operator -> payload terms",
     "e": "(e) result ZIP -> counts + divided",
     "f": "(f) split_counts vs plain Python",
@@ -130,6 +135,33 @@ def counts_meaning(counts: Any, divided: Any) -> Any:
     return [sorted(counts.items()), sorted((k, sorted(v.items())) for k, v in divided.items())]
 
 
+def peak_rss_growth(prepare: Callable[[], Any], work: Callable[[Any], Any]) -> float:
+    """MiB the resident set peaks above its level before ``work`` runs on ``prepare()``.
+
+    Linux: writing 5 to ``/proc/self/clear_refs`` resets the peak (VmHWM) to the current
+    RSS, so the peak of building the inputs does not hide the peak of the work.
+    """
+
+    def status_kib(field: str) -> int:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+        raise RuntimeError(f"no {field} in /proc/self/status")
+
+    prepared = prepare()
+    Path("/proc/self/clear_refs").write_text("5")
+    before = status_kib("VmRSS")
+    work(prepared)
+    return (status_kib("VmHWM") - before) / 1024
+
+
+def sample_cpu(backend: Any, circuits: list[Any]) -> tuple[float, str]:
+    """Client CPU seconds of one ``sample()`` of the whole batch, and the job id."""
+    started = time.process_time()
+    job = backend.sample(circuits, device_id="qulacs", shots=100)
+    return time.process_time() - started, job.job_id
+
+
 def run_reference(size: dict[str, int], repeat: int, result_zip: Path) -> dict[str, Any]:
     from oqtopus_client.services.storage import OqtopusStorage  # type: ignore[import-not-found,unused-ignore]
     from quri_parts_oqtopus.backend.jobs.estimation import OqtopusEstimationBackend  # type: ignore[import-not-found,unused-ignore]
@@ -221,6 +253,45 @@ def api_floors(circuits: list[Any], operator: Any, repeat: int) -> dict[str, flo
     }
 
 
+def run_reference_memory(size: dict[str, int]) -> dict[str, Any]:
+    from oqtopus_client.services.storage import OqtopusStorage  # type: ignore[import-not-found,unused-ignore]
+    from quri_parts_oqtopus.backend.jobs.sampling import _convert_to_qasm_str_with_measure  # type: ignore[import-not-found,unused-ignore]
+
+    def work(circuits: list[Any]) -> Any:
+        qasm = [_convert_to_qasm_str_with_measure(c) for c in circuits]
+        return OqtopusStorage._build_zip_payload({"program": qasm}, "job.zip")
+
+    return {"mem_ab": peak_rss_growth(lambda: make_circuits(size), work)}
+
+
+def run_reference_sample(size: dict[str, int], url: str, token: str) -> dict[str, Any]:
+    from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend  # type: ignore[import-not-found,unused-ignore]
+
+    backend = OqtopusSamplingBackend(OqtopusConfig(url, token))
+    circuits = make_circuits(size)
+    seconds, job_id = sample_cpu(backend, circuits)
+    return {"c": seconds, "c_job": job_id}
+
+
+def run_ours_memory(size: dict[str, int]) -> dict[str, Any]:
+    from quri_parts_oqtopus.qasm import convert_to_qasm_strs
+    from quri_parts_oqtopus.upload import build_programs_archive
+
+    def work(circuits: list[Any]) -> Any:
+        return build_programs_archive("job.zip", convert_to_qasm_strs(circuits))
+
+    return {"mem_ab": peak_rss_growth(lambda: make_circuits(size), work)}
+
+
+def run_ours_sample(size: dict[str, int], url: str, token: str) -> dict[str, Any]:
+    from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
+
+    backend = OqtopusSamplingBackend(OqtopusConfig(url, token))
+    circuits = make_circuits(size)
+    seconds, job_id = sample_cpu(backend, circuits)
+    return {"c": seconds, "c_job": job_id}
+
+
 def run_ours(size: dict[str, int], repeat: int, result_zip: Path) -> dict[str, Any]:
     from quri_parts_oqtopus.counts import decode_sampling_archive, split_counts
     from quri_parts_oqtopus.operator import encode_operator
@@ -302,7 +373,68 @@ def print_table(ours: dict[str, Any], reference: dict[str, Any], mode: str) -> N
         )
     sizes = ours["sizes"]
     print(f"upload ZIP: {sizes['b_zip_bytes']} bytes for {sizes['json_bytes']} bytes of JSON")
+    print(
+        f"peak memory growth of (a)+(b): reference {reference['mem_ab']:.1f} MiB, "
+        f"ours {ours['mem_ab']:.1f} MiB"
+    )
     print(f"min ratio vs reference: {min(ratios):.1f}x")
+
+
+SIDES: dict[str, Callable[[argparse.Namespace, dict[str, int]], dict[str, Any]]] = {
+    "reference": lambda a, size: run_reference(size, a.repeat, a.input),
+    "reference-memory": lambda a, size: run_reference_memory(size),
+    "reference-sample": lambda a, size: run_reference_sample(size, a.server_url, a.server_token),
+    "ours-memory": lambda a, size: run_ours_memory(size),
+    "ours-sample": lambda a, size: run_ours_sample(size, a.server_url, a.server_token),
+}
+
+
+def run_side(python: str, side: str, args: list[str], cwd: str) -> dict[str, Any]:
+    """One side's measurement in a fresh process, run from ``cwd`` so that nothing of this
+    checkout shadows the package that side imports."""
+    command = [python, str(Path(__file__).resolve()), "--side", side, *args]
+    child = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    if child.returncode != 0:
+        sys.exit(f"{side} run failed:\n{child.stderr}")
+    result: dict[str, Any] = json.loads(child.stdout)
+    return result
+
+
+def measure_sample_cpu(
+    reference_py: str, mode_args: list[str], repeat: int, tmp: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(c) on both sides against one local server whose device is off (jobs only stored)."""
+    import requests
+
+    from quri_parts_oqtopus.backend import OqtopusSamplingBackend
+    from quri_parts_oqtopus.local import LocalServer
+
+    with LocalServer(admin=True) as server:
+        requests.put(
+            f"{server.url}/_admin/devices/qulacs",
+            json={"status": "unavailable"},
+            headers={"q-api-token": server.token},
+            timeout=10,
+        ).raise_for_status()
+        args = [*mode_args, "--server-url", server.url, "--server-token", server.token]
+        runs = {
+            side: [run_side(python, side, args, tmp) for _ in range(repeat)]
+            for side, python in (
+                ("reference-sample", reference_py),
+                ("ours-sample", sys.executable),
+            )
+        }
+        backend = OqtopusSamplingBackend(server.config)
+        uploaded = [
+            backend.retrieve_job(runs[side][0]["c_job"]).job_info["input"]["program"]
+            for side in runs
+        ]
+    same = fingerprint(uploaded[0]) == fingerprint(uploaded[1])
+    best = {side: min(run["c"] for run in results) for side, results in runs.items()}
+    return (
+        {"c": best["reference-sample"], "c_fp": "same" if same else "reference"},
+        {"c": best["ours-sample"], "c_fp": "same" if same else "ours"},
+    )
 
 
 def main() -> None:
@@ -314,27 +446,30 @@ def main() -> None:
         default=os.environ.get("OQTOPUS_REFERENCE_PYTHON"),
         help="interpreter with quri-parts-oqtopus==1.1.5 (default: .ref-venv, else .bench-venv)",
     )
-    parser.add_argument("--side", choices=["reference"], help=argparse.SUPPRESS)
+    parser.add_argument("--side", choices=sorted(SIDES), help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--server-url", help=argparse.SUPPRESS)
+    parser.add_argument("--server-token", help=argparse.SUPPRESS)
     args = parser.parse_args()
     mode = "quick" if args.quick else "full"
-    repeat = args.repeat or (2 if args.quick else 3)
+    args.repeat = args.repeat or (2 if args.quick else 3)
     size = SIZES[mode]
-    if args.side == "reference":
-        json.dump(run_reference(size, repeat, args.input), sys.stdout)
+    if args.side is not None:
+        json.dump(SIDES[args.side](args, size), sys.stdout)
         return
+    reference_py = reference_python(args.reference_python)
+    mode_args = ["--quick"] if args.quick else []
     with tempfile.TemporaryDirectory() as tmp:
         result_zip = Path(tmp) / "result.zip"
         make_result_archive(size, result_zip)
-        command = [reference_python(args.reference_python), str(Path(__file__).resolve())]
-        command += ["--side", "reference", "--input", str(result_zip), "--repeat", str(repeat)]
-        command += ["--quick"] if args.quick else []
-        # Run from the temp dir so nothing of this checkout shadows the reference package.
-        child = subprocess.run(command, cwd=tmp, capture_output=True, text=True, check=False)
-        if child.returncode != 0:
-            sys.exit(f"reference run failed:\n{child.stderr}")
-        reference = json.loads(child.stdout)
-        ours = run_ours(size, repeat, result_zip)
+        timing_args = [*mode_args, "--input", str(result_zip), "--repeat", str(args.repeat)]
+        reference = run_side(reference_py, "reference", timing_args, tmp)
+        reference |= run_side(reference_py, "reference-memory", mode_args, tmp)
+        ours = run_ours(size, args.repeat, result_zip)
+        ours |= run_side(sys.executable, "ours-memory", mode_args, tmp)
+        reference_c, ours_c = measure_sample_cpu(reference_py, mode_args, args.repeat, tmp)
+        reference |= reference_c
+        ours |= ours_c
     print_table(ours, reference, mode)
 
 
