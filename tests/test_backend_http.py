@@ -474,3 +474,26 @@ def test_token_never_appears_in_errors_or_reprs(config: OqtopusConfig, admin: Ad
             call()
         texts += [str(info.value), repr(info.value)]
     assert all(token not in text for text in texts), texts
+
+
+# -- choosing a device -------------------------------------------------------------------------
+def test_least_busy_device_skips_unavailable_and_small_devices(
+    config: OqtopusConfig, admin: Admin
+) -> None:
+    backend = OqtopusDeviceBackend(config)
+    assert backend.least_busy_device(min_qubits=2).device_id == DEVICE
+    with pytest.raises(ValueError, match=r"no available device with 1000\+ qubits") as info:
+        backend.least_busy_device(min_qubits=1000)
+    assert f"{DEVICE}: " in str(info.value)
+    admin.set_device_status(DEVICE, "unavailable")
+    with pytest.raises(ValueError, match=f"{DEVICE}: unavailable"):
+        backend.least_busy_device()
+
+
+def test_check_fits_names_the_device_and_the_number(config: OqtopusConfig) -> None:
+    device = OqtopusDeviceBackend(config).get_device(DEVICE)
+    device.check_fits([2, 3], 100)
+    with pytest.raises(ValueError, match=rf"has {device.n_qubits} qubits; the programs need 1000"):
+        device.check_fits([500, 500], 100)
+    with pytest.raises(ValueError, match="shots"):
+        device.check_fits([1], 0)

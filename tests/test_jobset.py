@@ -176,3 +176,12 @@ def all_jobs(server: LocalServer) -> list[dict[str, str]]:
         if len(batch) < 500:
             return jobs
         page += 1
+
+
+def test_a_program_too_wide_for_the_device_is_refused_before_sending(
+    config: OqtopusConfig, admin: Admin
+) -> None:
+    admin.add_fault(method="POST", path=".*", delay=0.0, times=-1)  # counts every POST
+    with pytest.raises(ValueError, match="the programs need 40"):
+        OqtopusJobSet.submit([x_on(0, qubit_count=40)], DEVICE, 5, config)
+    assert admin.fault_hits() == [0]

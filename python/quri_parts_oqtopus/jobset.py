@@ -24,6 +24,7 @@ from quri_parts.circuit import NonParametricQuantumCircuit
 
 from quri_parts_oqtopus.backend import (
     OqtopusConfig,
+    OqtopusDeviceBackend,
     OqtopusSamplingBackend,
     OqtopusSamplingJob,
     OqtopusSamplingResult,
@@ -103,6 +104,7 @@ class OqtopusJobSet:
         *,
         concurrency: int = 4,
         journal: str | Path | None = None,
+        check_device: bool = True,
         name: str | None = None,
         description: str | None = None,
         transpiler_info: dict[str, Any] | None = None,
@@ -118,6 +120,8 @@ class OqtopusJobSet:
             config: The OQTOPUS configuration (None: environment, then ``~/.oqtopus``).
             concurrency: At most this many submissions at a time.
             journal: A new file recording the set, for :meth:`resume` after a crash.
+            check_device: Read the device first and refuse programs it cannot run (too
+                many qubits, device unavailable) before anything is submitted.
             name: Name of every job (``#index`` is appended).
             description: Description of every job.
             transpiler_info: The transpiler information of every job.
@@ -129,7 +133,9 @@ class OqtopusJobSet:
 
         Raises:
             ValueError: For bad settings, an empty list, a program that cannot be written
-                as OpenQASM 3, or a journal file that exists already.
+                as OpenQASM 3, a program the device cannot run, or a journal file that
+                exists already.
+            BackendError: If ``check_device`` and the device cannot be read.
 
         """
         texts = _as_qasm(programs)
@@ -138,6 +144,10 @@ class OqtopusJobSet:
         )
         check_concurrency(concurrency)
         backend = OqtopusSamplingBackend(config)
+        if check_device:
+            widest = max((p.qubit_count for p in programs if not isinstance(p, str)), default=0)
+            device = OqtopusDeviceBackend(backend.config).get_device(device_id)
+            device.check_fits([widest], shots)
         writer = None
         if journal is not None:
             writer = _Journal.create(Path(journal), backend.config.url, settings, len(texts))

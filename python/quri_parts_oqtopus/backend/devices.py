@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,7 @@ from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
-from quri_parts_oqtopus.backend.job import parse_timestamp
+from quri_parts_oqtopus.backend.job import job_settings, parse_timestamp
 
 __all__ = ["OqtopusDevice", "OqtopusDeviceBackend"]
 
@@ -95,6 +96,29 @@ class OqtopusDevice:
         """The description of the device."""
         return str(self._device.get("description") or "")
 
+    def check_fits(self, qubit_counts: Sequence[int], shots: int) -> None:
+        """Refuse, before anything is submitted, programs this device cannot run.
+
+        Args:
+            qubit_counts: The qubit count of each program (``circuit.qubit_count``); the
+                programs of one ``multi_manual`` job run side by side, so they add up.
+            shots: The shots of the job.
+
+        Raises:
+            ValueError: If the device is unavailable, the qubits exceed ``n_qubits``
+                (when the device states it), or ``shots`` is not in 1..10,000,000; the
+                message names the device and the offending number.
+
+        """
+        if self.status != "available":
+            raise ValueError(f"device {self.device_id!r} is {self.status!r}, not available")
+        needed = sum(qubit_counts)
+        if self.n_qubits and needed > self.n_qubits:
+            raise ValueError(
+                f"device {self.device_id!r} has {self.n_qubits} qubits; the programs need {needed}"
+            )
+        job_settings(self.device_id, shots, None, None, None, None, None)
+
     def refresh(self) -> None:
         """Retrieve the device information from OQTOPUS Cloud.
 
@@ -147,6 +171,40 @@ class OqtopusDeviceBackend(OqtopusBackendBase):
 
         """
         return [OqtopusDevice(device, self._client) for device in self._client.list_devices()]
+
+    def least_busy_device(
+        self, min_qubits: int = 1, device_type: str | None = None
+    ) -> OqtopusDevice:
+        """The available device with the fewest pending jobs that has ``min_qubits`` qubits.
+
+        Args:
+            min_qubits: Qubits the device must have at least.
+            device_type: ``"QPU"`` or ``"simulator"`` to choose among those only.
+
+        Raises:
+            ValueError: If no available device qualifies (the message lists the devices
+                and why each was passed over).
+            BackendError: If the devices cannot be listed.
+
+        """
+        passed_over: list[str] = []
+        fitting: list[OqtopusDevice] = []
+        for device in self.get_devices():
+            if device.status != "available":
+                passed_over.append(f"{device.device_id}: {device.status}")
+            elif device_type is not None and device.device_type != device_type:
+                passed_over.append(f"{device.device_id}: a {device.device_type}")
+            elif device.n_qubits < min_qubits:
+                passed_over.append(f"{device.device_id}: {device.n_qubits} qubits")
+            else:
+                fitting.append(device)
+        if not fitting:
+            raise ValueError(
+                f"no available device with {min_qubits}+ qubits"
+                + (f" of type {device_type!r}" if device_type else "")
+                + f"; passed over: {passed_over}"
+            )
+        return min(fitting, key=lambda device: (device.n_pending_jobs, device.device_id))
 
     def get_device(self, device_id: str) -> OqtopusDevice:
         """Get a device by its ID.
