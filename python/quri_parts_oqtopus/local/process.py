@@ -15,10 +15,12 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
-
-from quri_parts_oqtopus.backend.config import OqtopusConfig
+from typing import TYPE_CHECKING
 
 from .settings import TOKEN_VARIABLE, temporary_data_dir
+
+if TYPE_CHECKING:
+    from quri_parts_oqtopus.backend.config import OqtopusConfig
 
 _STOP_GRACE_SECONDS = 10.0
 # Loopback only: never through a proxy from the environment.
@@ -88,6 +90,10 @@ class LocalServer:
     @property
     def config(self) -> OqtopusConfig:
         """An :class:`OqtopusConfig` pointing a backend at this server."""
+        # Imported here: `backend` loads the whole client, which the server process
+        # (it imports this package too) must not load.
+        from quri_parts_oqtopus.backend.config import OqtopusConfig  # noqa: PLC0415
+
         return OqtopusConfig(url=self.url, api_token=self.token)
 
     @property
