@@ -1,27 +1,187 @@
 //! The native module `quri_parts_oqtopus._core`: bindings only; the logic lives in the modules.
 
-mod counts;
+pub mod archive;
+mod batch;
+mod convert;
+pub mod counts;
 mod error;
-mod qasm_parse;
+pub mod floatfmt;
+pub mod ir;
+pub mod json;
+pub mod operator;
+pub mod pauli;
+pub mod qasm;
+pub mod qasm_parse;
 
+use pyo3::intern;
 use pyo3::prelude::*;
-use std::collections::BTreeMap;
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 
-/// Splits combined counts `{key: count}` into one `{key: count}` per program (program 0
-/// on the lowest bits). Runs without the GIL once the input is read.
+/// Splits combined counts (a mapping or `(key, count)` pairs) into one `Counter` per
+/// program (program 0 on the lowest bits). The split runs without the GIL.
 #[pyfunction]
-fn split_counts(
-    py: Python<'_>,
-    counts: Vec<(u64, u64)>,
+fn split_counts<'py>(
+    counts: &Bound<'py, PyAny>,
     bit_widths: Vec<u32>,
-) -> PyResult<Vec<BTreeMap<u64, u64>>> {
-    Ok(py.detach(|| counts::split_counts(&counts, &bit_widths))?)
+) -> PyResult<Vec<Bound<'py, PyDict>>> {
+    let py = counts.py();
+    let pairs: Vec<(u64, u64)> = match counts.cast::<PyDict>() {
+        Ok(dict) => dict
+            .iter()
+            .map(|(k, v)| Ok((k.extract()?, v.extract()?)))
+            .collect::<PyResult<_>>()?,
+        Err(_) => counts
+            .try_iter()?
+            .map(|item| item?.extract())
+            .collect::<PyResult<_>>()?,
+    };
+    let parts = py.detach(|| counts::split_counts(&pairs, &bit_widths))?;
+    parts
+        .iter()
+        .map(|part| convert::counter_from(py, part))
+        .collect()
 }
 
 /// Parses a measured bit string into its integer value (last character = bit 0).
 #[pyfunction]
 fn parse_bits(bits: &str) -> PyResult<u64> {
     Ok(counts::parse_bits(bits)?)
+}
+
+/// `repr(value)` for a float, computed in Rust (exposed to test the QASM float text).
+#[pyfunction]
+fn float_repr(value: f64) -> String {
+    floatfmt::float_repr(value)
+}
+
+/// OpenQASM 3 text of one circuit, byte for byte as quri-parts-openqasm writes it.
+#[pyfunction]
+fn circuit_to_qasm(circuit: &Bound<'_, PyAny>) -> PyResult<String> {
+    let circuit = ir::CircuitReader::new(circuit.py()).read(circuit)?;
+    Ok(qasm::print_circuit(&circuit))
+}
+
+/// OpenQASM 3 texts of an iterable of circuits, in order; printing runs on all cores
+/// without the GIL while the next circuits are read.
+#[pyfunction]
+fn circuits_to_qasm(circuits: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    batch::map_circuits(circuits, |c| qasm::print_circuit(&c))
+}
+
+/// The estimation payload's operator list: `[{"pauli": "X0 X1", "coeff": 1.5}, ...]`.
+#[pyfunction]
+fn encode_operator<'py>(operator: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyList>> {
+    let py = operator.py();
+    let terms = operator::read_operator(operator)?;
+    let list = PyList::empty(py);
+    for term in terms {
+        let entry = PyDict::new(py);
+        entry.set_item(intern!(py, "pauli"), term.pauli)?;
+        entry.set_item(intern!(py, "coeff"), term.coeff)?;
+        list.append(entry)?;
+    }
+    Ok(list)
+}
+
+/// `(qubit, letter)` pairs of a Pauli string in either spelling, sorted by qubit.
+#[pyfunction]
+fn parse_pauli(text: &Bound<'_, PyString>) -> PyResult<Vec<(u64, char)>> {
+    pauli::parse_pauli(text.to_str()?).map_err(|err| {
+        let shown = text.repr().map(|r| r.to_string()).unwrap_or_default();
+        err.into_core_error(&shown).into()
+    })
+}
+
+#[pyfunction]
+fn decode_counts<'py>(raw: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    convert::counter_from(raw.py(), &convert::read_counts_any(raw)?)
+}
+
+/// `{index: Counter}` of divided counts given as a mapping or JSON text; None when empty.
+#[pyfunction]
+fn decode_divided_counts<'py>(raw: &Bound<'py, PyAny>) -> PyResult<Option<Bound<'py, PyDict>>> {
+    let py = raw.py();
+    let divided = match convert::parse_json_text(raw, counts::decode_divided_counts_json)? {
+        Some(divided) => divided,
+        None => Some(convert::read_divided_mapping(raw)?).filter(|d| !d.is_empty()),
+    };
+    divided.map(|d| convert::divided_from(py, &d)).transpose()
+}
+
+/// `(counts, divided_counts)` of a sampling result archive (a ZIP holding
+/// `{"sampling": {"counts": ..., "divided_counts": ...}}`), unzipped and parsed without the GIL.
+#[pyfunction]
+fn read_sampling_archive<'py>(
+    data: &Bound<'py, PyBytes>,
+) -> PyResult<(Bound<'py, PyDict>, Option<Bound<'py, PyDict>>)> {
+    let py = data.py();
+    let bytes = data.as_bytes();
+    let (counts, divided) = py.detach(|| {
+        let (_, content) = archive::read_single_entry(bytes)?;
+        let text = std::str::from_utf8(&content)
+            .map_err(|e| error::CoreError::InvalidArchive(format!("result is not UTF-8: {e}")))?;
+        counts::decode_sampling_result(text)
+    })?;
+    let divided = divided.map(|d| convert::divided_from(py, &d)).transpose()?;
+    Ok((convert::counter_from(py, &counts)?, divided))
+}
+
+/// `(entry name, content)` of a one-file ZIP archive, inflated without the GIL.
+#[pyfunction]
+fn read_archive<'py>(data: &Bound<'py, PyBytes>) -> PyResult<(String, Bound<'py, PyBytes>)> {
+    let py = data.py();
+    let bytes = data.as_bytes();
+    let (name, content) = py.detach(|| archive::read_single_entry(bytes))?;
+    Ok((name, PyBytes::new(py, &content)))
+}
+
+/// A ZIP archive holding `content` as the one deflated entry `entry_name`.
+#[pyfunction]
+fn write_archive<'py>(
+    entry_name: &str,
+    content: &Bound<'py, PyBytes>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let py = content.py();
+    let bytes = content.as_bytes();
+    let zip = py.detach(|| archive::write_zip(entry_name, bytes))?;
+    Ok(PyBytes::new(py, &zip))
+}
+
+/// The upload archive of a job, straight from circuits: `{"program": [QASM, ...]}` plus
+/// `"operator"` when one is given, as JSON in the one deflated entry `entry_name`.
+#[pyfunction]
+#[pyo3(signature = (entry_name, circuits, operator=None))]
+fn circuits_archive<'py>(
+    entry_name: &str,
+    circuits: &Bound<'py, PyAny>,
+    operator: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let py = circuits.py();
+    let programs = batch::map_circuits(circuits, |c| archive::qasm_json_literal(&c))?;
+    let terms = operator.map(operator::read_operator).transpose()?;
+    let zip = py.detach(|| archive::write_job_archive(entry_name, &programs, terms.as_deref()))?;
+    Ok(PyBytes::new(py, &zip))
+}
+
+/// The upload archive of a job from QASM texts (and an operator's terms).
+#[pyfunction]
+#[pyo3(signature = (entry_name, programs, operator=None))]
+fn programs_archive<'py>(
+    py: Python<'py>,
+    entry_name: &str,
+    programs: Vec<Bound<'py, PyString>>,
+    operator: Option<&Bound<'py, PyAny>>,
+) -> PyResult<Bound<'py, PyBytes>> {
+    let texts = programs
+        .iter()
+        .map(|p| p.to_str())
+        .collect::<PyResult<Vec<&str>>>()?;
+    let terms = operator.map(operator::read_operator).transpose()?;
+    let zip = py.detach(|| {
+        let literals = archive::json_literals(&texts);
+        archive::write_job_archive(entry_name, &literals, terms.as_deref())
+    })?;
+    Ok(PyBytes::new(py, &zip))
 }
 
 /// Parses OpenQASM 3 text into `(n_qubits, n_clbits, ops)`, each op a tuple ending with its
@@ -64,6 +224,18 @@ fn qasm_op_to_tuple<'py>(py: Python<'py>, op: &qasm_parse::Op) -> PyResult<Bound
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(split_counts, m)?)?;
     m.add_function(wrap_pyfunction!(parse_bits, m)?)?;
+    m.add_function(wrap_pyfunction!(float_repr, m)?)?;
+    m.add_function(wrap_pyfunction!(circuit_to_qasm, m)?)?;
+    m.add_function(wrap_pyfunction!(circuits_to_qasm, m)?)?;
+    m.add_function(wrap_pyfunction!(encode_operator, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_pauli, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(decode_divided_counts, m)?)?;
+    m.add_function(wrap_pyfunction!(read_sampling_archive, m)?)?;
+    m.add_function(wrap_pyfunction!(read_archive, m)?)?;
+    m.add_function(wrap_pyfunction!(write_archive, m)?)?;
+    m.add_function(wrap_pyfunction!(circuits_archive, m)?)?;
+    m.add_function(wrap_pyfunction!(programs_archive, m)?)?;
     m.add_function(wrap_pyfunction!(parse_qasm, m)?)?;
     Ok(())
 }

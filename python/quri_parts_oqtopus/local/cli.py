@@ -28,6 +28,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="oqtopus-local", description="A local OQTOPUS-compatible server (qulacs simulator)."
     )
     commands = parser.add_subparsers(dest="command", required=True)
+    demo = commands.add_parser(
+        "demo",
+        help="run the main job offline: a server, sampling, multi_manual and estimation jobs",
+    )
+    demo.add_argument("--jobs", type=int, default=8, help="sampling jobs in the batch")
+    demo.add_argument("--shots", type=int, default=1000, help="shots of every job")
     serve = commands.add_parser("serve", help="run the server in the foreground")
     serve.add_argument(
         "--host", default=DEFAULT_HOST, help="loopback address to bind (default %(default)s)"
@@ -106,7 +112,9 @@ def _require_loopback(host: str) -> None:
 
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP,
+    # and without it every answer on a kept-alive connection waits ~40 ms (Nagle+delayed ACK).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     sock.listen(128)
@@ -173,6 +181,10 @@ def main(argv: list[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "serve":
         serve(args)
+    elif args.command == "demo":
+        from .demo import run_demo  # noqa: PLC0415 - the demo loads the client and the circuits
+
+        sys.exit(run_demo(args.jobs, args.shots))
 
 
 if __name__ == "__main__":

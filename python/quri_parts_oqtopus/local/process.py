@@ -17,10 +17,10 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from .settings import TOKEN_VARIABLE, temporary_data_dir
-
 if TYPE_CHECKING:
     from quri_parts_oqtopus.backend.config import OqtopusConfig
+
+from .settings import TOKEN_VARIABLE, temporary_data_dir
 
 _STOP_GRACE_SECONDS = 10.0
 # Loopback only: never through a proxy from the environment.
@@ -90,8 +90,8 @@ class LocalServer:
     @property
     def config(self) -> OqtopusConfig:
         """An :class:`OqtopusConfig` pointing a backend at this server."""
-        # Imported here: `backend` loads the whole client, which the server process
-        # (it imports this package too) must not load.
+        # Imported here: the backend package loads the native module, and the server
+        # process (which imports this package) must not map it.
         from quri_parts_oqtopus.backend.config import OqtopusConfig  # noqa: PLC0415
 
         return OqtopusConfig(url=self.url, api_token=self.token)

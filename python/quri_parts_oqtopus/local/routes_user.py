@@ -198,7 +198,8 @@ def list_jobs(
     end_time: str | None = None,
     status: JobStatus | None = None,
     q: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    # Bounded so that page * size stays a 64-bit SQLite OFFSET.
+    page: Annotated[int, Query(ge=1, le=2**31)] = 1,
     size: Annotated[int, Query(ge=1, le=1000)] = 10,
     order: str = "DESC",
 ) -> list[dict[str, Any]]:

@@ -1,0 +1,29 @@
+"""What every OQTOPUS backend starts from: a resolved configuration and one HTTP client."""
+
+from __future__ import annotations
+
+from quri_parts_oqtopus._http import OqtopusHttpClient
+from quri_parts_oqtopus.backend.config import OqtopusConfig
+
+
+class OqtopusBackendBase:
+    """Base class for OQTOPUS backends.
+
+    Args:
+        config: A :class:`OqtopusConfig` for job execution. If ``None`` and both
+            environment variables ``OQTOPUS_URL`` and ``OQTOPUS_API_TOKEN`` exist, they
+            (with ``OQTOPUS_PROXY``) make the configuration; otherwise the ``default``
+            section of ``~/.oqtopus`` is read. A configuration without a proxy takes
+            ``OQTOPUS_PROXY``.
+
+    Raises:
+        ValueError: If no configuration can be found (missing file, section or key).
+
+    """
+
+    def __init__(self, config: OqtopusConfig | None = None) -> None:
+        self.config: OqtopusConfig = OqtopusConfig.resolve(config)
+        self._client = OqtopusHttpClient(self.config)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(url={self.config.url!r})"

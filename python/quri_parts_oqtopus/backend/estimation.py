@@ -1,0 +1,169 @@
+"""Estimation on OQTOPUS: the expectation value of a Pauli operator on one circuit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from quri_parts.backend import BackendError
+from quri_parts.circuit import NonParametricQuantumCircuit
+from quri_parts.core.operator import Operator
+
+from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase, job_settings
+from quri_parts_oqtopus.backend.results import OqtopusEstimationResult
+from quri_parts_oqtopus.operator import encode_operator
+from quri_parts_oqtopus.qasm import convert_to_qasm_str
+from quri_parts_oqtopus.upload import build_job_archive
+
+__all__ = ["OqtopusEstimationBackend", "OqtopusEstimationJob"]
+
+
+class OqtopusEstimationJob(OqtopusJobBase):
+    """A job for an estimation.
+
+    Args:
+        job: The job's record.
+        client: The HTTP client of the backend.
+
+    Raises:
+        ValueError: If ``job`` or ``client`` is None.
+
+    """
+
+    JOB_TYPES = ("estimation",)
+
+    def result(self, timeout: float | None = None, wait: float = 10.0) -> OqtopusEstimationResult:
+        """Wait until the job ends and return its result.
+
+        Args:
+            timeout: The number of seconds to wait for the job; None waits for ever.
+            wait: Time in seconds between queries.
+
+        Returns:
+            The expectation value and its standard deviation.
+
+        Raises:
+            BackendError: On timeout (naming the job and how long it waited), if the job
+                failed or was cancelled (with the server's message), if the job cannot be
+                read, or if its result is malformed.
+
+        """
+        self._ended_job(timeout, wait)
+        payload = self._result_payload()
+        try:
+            return OqtopusEstimationResult(payload)
+        except (TypeError, ValueError) as e:
+            raise BackendError(f"Job {self.job_id} has a malformed estimation result: {e}") from e
+
+
+class OqtopusEstimationBackend(OqtopusJobBackendBase):
+    """A OQTOPUS backend for an estimation.
+
+    Args:
+        config: A :class:`OqtopusConfig` for circuit execution. If None and both
+            ``OQTOPUS_URL`` and ``OQTOPUS_API_TOKEN`` are set, they (with
+            ``OQTOPUS_PROXY``) are used; otherwise the ``default`` section of
+            ``~/.oqtopus`` is read.
+
+    Raises:
+        ValueError: If no configuration can be found.
+
+    """
+
+    def estimate(
+        self,
+        program: NonParametricQuantumCircuit,
+        operator: Operator,
+        device_id: str,
+        shots: int,
+        name: str | None = None,
+        description: str | None = None,
+        transpiler_info: dict[str, Any] | None = None,
+        simulator_info: dict[str, Any] | None = None,
+        mitigation_info: dict[str, Any] | None = None,
+    ) -> OqtopusEstimationJob:
+        """Execute an estimation of ``operator`` on a circuit.
+
+        The circuit is written as OpenQASM 3 and transpiled on OQTOPUS Cloud.
+
+        Args:
+            program: The circuit to be estimated.
+            operator: The observable operator applied to the circuit.
+            device_id: The device id to be executed.
+            shots: Number of repetitions of the circuit, 1 to 10,000,000.
+            name: The name to be assigned to the job.
+            description: The description to be assigned to the job.
+            transpiler_info: The transpiler information.
+            simulator_info: The simulator information.
+            mitigation_info: The mitigation information.
+
+        Returns:
+            The submitted job.
+
+        Raises:
+            ValueError: If ``shots`` is not a positive integer, a coefficient has an
+                imaginary part, the operator is empty, or the circuit cannot be written.
+            BackendError: If the submission fails, naming the step and the job id.
+
+        """
+        if isinstance(program, (list, tuple)):
+            if len(program) != 1:
+                raise ValueError(f"estimation takes one circuit, got a list of {len(program)}")
+            program = program[0]
+        return self.estimate_qasm(
+            program=convert_to_qasm_str(program),
+            operator=operator,
+            device_id=device_id,
+            shots=shots,
+            name=name,
+            description=description,
+            transpiler_info=transpiler_info,
+            simulator_info=simulator_info,
+            mitigation_info=mitigation_info,
+        )
+
+    def estimate_qasm(
+        self,
+        program: str,
+        operator: Operator,
+        device_id: str,
+        shots: int,
+        name: str | None = None,
+        description: str | None = None,
+        transpiler_info: dict[str, Any] | None = None,
+        simulator_info: dict[str, Any] | None = None,
+        mitigation_info: dict[str, Any] | None = None,
+    ) -> OqtopusEstimationJob:
+        """Execute an estimation of ``operator`` on an OpenQASM 3 program.
+
+        Args:
+            program: The program to be estimated.
+            operator: The observable operator applied to the circuit.
+            device_id: The device id to be executed.
+            shots: Number of repetitions of the circuit, 1 to 10,000,000.
+            name: The name to be assigned to the job.
+            description: The description to be assigned to the job.
+            transpiler_info: The transpiler information.
+            simulator_info: The simulator information.
+            mitigation_info: The mitigation information.
+
+        Returns:
+            The submitted job.
+
+        Raises:
+            ValueError: If ``shots`` is not a positive integer, a coefficient has an
+                imaginary part (beyond 1e-9) or is not finite, the operator is empty, or
+                the program is not a non-empty string.
+            BackendError: If the submission fails, naming the step and the job id.
+
+        """
+        settings = job_settings(
+            device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
+        )
+        if not isinstance(program, str) or not program.strip():
+            raise ValueError(f"program should be a non-empty OpenQASM 3 text: {program!r:.80}")
+        terms = encode_operator(operator)
+        job_input = {"program": [program], "operator": terms}
+        record = self._submit(
+            "estimation", lambda name: build_job_archive(name, job_input), settings
+        )
+        return OqtopusEstimationJob(record, self._client)

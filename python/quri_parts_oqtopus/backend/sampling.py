@@ -1,0 +1,209 @@
+"""Sampling on OQTOPUS: one program (``sampling``) or several together (``multi_manual``).
+
+Example:
+    .. code-block:: python
+
+        from quri_parts.circuit import QuantumCircuit
+        from quri_parts_oqtopus.backend import OqtopusSamplingBackend
+
+        circuit = QuantumCircuit(2)
+        circuit.add_H_gate(0)
+        circuit.add_CNOT_gate(0, 1)
+        job = OqtopusSamplingBackend().sample(circuit, device_id="qulacs", shots=1000)
+        print(job.result().counts)
+
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from quri_parts.backend import BackendError
+from quri_parts.circuit import NonParametricQuantumCircuit
+
+from quri_parts_oqtopus._http import is_url
+from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase, job_settings
+from quri_parts_oqtopus.backend.results import OqtopusSamplingResult
+from quri_parts_oqtopus.counts import decode_sampling_archive
+from quri_parts_oqtopus.qasm import convert_to_qasm_strs
+from quri_parts_oqtopus.upload import build_programs_archive
+
+__all__ = ["OqtopusSamplingBackend", "OqtopusSamplingJob"]
+
+_SAMPLING_JOB_TYPES = ("sampling", "multi_manual")
+
+
+class OqtopusSamplingJob(OqtopusJobBase):
+    """A job for a sampling measurement (job types ``sampling`` and ``multi_manual``).
+
+    Args:
+        job: The job's record.
+        client: The HTTP client of the backend.
+
+    Raises:
+        ValueError: If ``job`` or ``client`` is None.
+
+    """
+
+    JOB_TYPES = _SAMPLING_JOB_TYPES
+
+    def result(self, timeout: float | None = None, wait: float = 10.0) -> OqtopusSamplingResult:
+        """Wait until the job ends and return its result.
+
+        Args:
+            timeout: The number of seconds to wait for the job; None waits for ever.
+            wait: Time in seconds between queries.
+
+        Returns:
+            The counts (int keys) and, for ``multi_manual``, the counts of each program.
+
+        Raises:
+            BackendError: On timeout (naming the job and how long it waited), if the job
+                failed or was cancelled (with the server's message), if the job cannot be
+                read, or if its result is malformed.
+
+        """
+        self._ended_job(timeout, wait)
+        url = self._job.info("job_info").get("result")
+        if is_url(url):
+            # The archive is inflated and its counts decoded in Rust, without the GIL.
+            operation = f"download result of job {self.job_id}"
+            counts, divided = self._client.download_archive(
+                url, decode_sampling_archive, operation=operation
+            )
+            return OqtopusSamplingResult.from_counts(counts, divided)
+        payload = self._result_payload()
+        try:
+            return OqtopusSamplingResult.from_server(payload["sampling"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise BackendError(f"Job {self.job_id} has a malformed sampling result: {e}") from e
+
+
+class OqtopusSamplingBackend(OqtopusJobBackendBase):
+    """A OQTOPUS backend for a sampling measurement.
+
+    Args:
+        config: A :class:`OqtopusConfig` for circuit execution. If None and both
+            ``OQTOPUS_URL`` and ``OQTOPUS_API_TOKEN`` are set, they (with
+            ``OQTOPUS_PROXY``) are used; otherwise the ``default`` section of
+            ``~/.oqtopus`` is read.
+
+    Raises:
+        ValueError: If no configuration can be found.
+
+    """
+
+    def sample(
+        self,
+        program: NonParametricQuantumCircuit | Sequence[NonParametricQuantumCircuit],
+        device_id: str,
+        shots: int,
+        name: str | None = None,
+        description: str | None = None,
+        transpiler_info: dict[str, Any] | None = None,
+        simulator_info: dict[str, Any] | None = None,
+        mitigation_info: dict[str, Any] | None = None,
+    ) -> OqtopusSamplingJob:
+        """Execute a sampling measurement of a circuit, or of a list of circuits together.
+
+        Circuits are written as OpenQASM 3 and transpiled on OQTOPUS Cloud; a list makes
+        one ``multi_manual`` job whose result also has ``divided_counts``.
+
+        Args:
+            program: The circuit, or the list of circuits, to be sampled.
+            device_id: The device id to be executed.
+            shots: Number of repetitions of each circuit, 1 to 10,000,000.
+            name: The name to be assigned to the job.
+            description: The description to be assigned to the job.
+            transpiler_info: The transpiler information.
+            simulator_info: The simulator information.
+            mitigation_info: The mitigation information.
+
+        Returns:
+            The submitted job.
+
+        Raises:
+            ValueError: If ``shots`` is not a positive integer, the list is empty, or a
+                circuit cannot be written as OpenQASM 3 (e.g. parametric gates).
+            BackendError: If the submission fails, naming the step and the job id.
+
+        """
+        single = not isinstance(program, Sequence)
+        circuits = list(program) if isinstance(program, Sequence) else [program]
+        if not circuits:
+            raise ValueError("program should hold at least one circuit: got an empty list")
+        job_settings(
+            device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
+        )  # checked before the (possibly long) conversion
+        qasm = convert_to_qasm_strs(circuits)
+        return self.sample_qasm(
+            program=qasm[0] if single else qasm,
+            device_id=device_id,
+            shots=shots,
+            name=name,
+            description=description,
+            transpiler_info=transpiler_info,
+            simulator_info=simulator_info,
+            mitigation_info=mitigation_info,
+        )
+
+    def sample_qasm(
+        self,
+        program: str | Sequence[str],
+        device_id: str,
+        shots: int,
+        name: str | None = None,
+        description: str | None = None,
+        transpiler_info: dict[str, Any] | None = None,
+        simulator_info: dict[str, Any] | None = None,
+        mitigation_info: dict[str, Any] | None = None,
+        job_type: str | None = None,
+    ) -> OqtopusSamplingJob:
+        """Execute a sampling measurement of OpenQASM 3 program(s).
+
+        Args:
+            program: The program, or the list of programs, to be sampled.
+            device_id: The device id to be executed.
+            shots: Number of repetitions of each circuit, 1 to 10,000,000.
+            name: The name to be assigned to the job.
+            description: The description to be assigned to the job.
+            transpiler_info: The transpiler information.
+            simulator_info: The simulator information.
+            mitigation_info: The mitigation information.
+            job_type: ``"sampling"`` or ``"multi_manual"``; by default ``sampling`` for
+                one program and ``multi_manual`` for a list.
+
+        Returns:
+            The submitted job.
+
+        Raises:
+            ValueError: If ``shots`` is not a positive integer, the programs are empty or
+                not strings, or ``job_type`` is not a sampling job type.
+            BackendError: If the submission fails, naming the step and the job id.
+
+        """
+        settings = job_settings(
+            device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
+        )
+        programs = _programs(program)
+        if job_type is None:
+            job_type = "sampling" if isinstance(program, str) else "multi_manual"
+        if job_type not in _SAMPLING_JOB_TYPES:
+            raise ValueError(f"job_type should be one of {_SAMPLING_JOB_TYPES}: {job_type!r}")
+        if job_type == "sampling" and len(programs) != 1:
+            raise ValueError(f"a sampling job takes one program, got {len(programs)}")
+        record = self._submit(
+            job_type, lambda name: build_programs_archive(name, programs), settings
+        )
+        return OqtopusSamplingJob(record, self._client)
+
+
+def _programs(program: str | Sequence[str]) -> list[str]:
+    programs = [program] if isinstance(program, str) else list(program)
+    if not programs:
+        raise ValueError("program should hold at least one OpenQASM 3 text: got an empty list")
+    for index, text in enumerate(programs):
+        if not isinstance(text, str) or not text.strip():
+            raise ValueError(f"program {index} is not a non-empty string: {text!r:.80}")
+    return programs

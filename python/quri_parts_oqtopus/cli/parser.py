@@ -1,0 +1,332 @@
+"""The command tree of ``oqtopus``: commands, options, help texts with examples."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import NoReturn, TypeAlias
+
+from quri_parts_oqtopus.cli import commands
+from quri_parts_oqtopus.cli.errors import EXIT_USAGE
+from quri_parts_oqtopus.cli.operator_syntax import OPERATOR_SYNTAX
+
+__all__ = ["PROG", "build_parser"]
+
+PROG = "oqtopus"
+JOB_STATUSES = (
+    "registered",
+    "submitted",
+    "ready",
+    "running",
+    "succeeded",
+    "failed",
+    "cancelling",
+    "cancelled",
+)
+DEFAULT_INTERVAL = 2.0
+
+TOP_EPILOG = f"""\
+configuration (first that applies):
+  --url URL --token TOKEN         (other users can see it in ps: prefer the next ones)
+  --config FILE [--section NAME]  INI file: url=, api_token=, proxy= (section: default;
+                                  --section alone reads ~/.oqtopus)
+  env OQTOPUS_URL + OQTOPUS_API_TOKEN (+ OQTOPUS_PROXY)
+  ~/.oqtopus, section [default]
+
+output:
+  Tables for people by default; --json (accepted before or after the command) prints
+  only JSON on stdout: the server's objects, or for results the outcome
+  {{"job_id", "job_type", "status", "message", "result"}}, printed also when the job failed
+  or the wait timed out. Errors go to stderr, one line.
+
+exit codes:
+  0  success
+  1  the job failed or was cancelled (jobs result, submit --wait)
+  2  usage or bad input (unknown option, bad shots, unreadable file, bad operator, no config)
+  3  server or API error (unknown job or device, refused action, connection failure)
+  4  timeout: the job had not ended when --timeout passed
+  5  unexpected internal error (a bug: please report it)
+  130 interrupted (Ctrl-C)
+
+examples:
+  {PROG} devices
+  {PROG} jobs list --status succeeded --size 20
+  {PROG} submit sampling bell.qasm --device qulacs --shots 1000 --wait
+  {PROG} jobs result 0f1e... --timeout 60
+  {PROG} --json jobs get 0f1e... | jq .status
+"""
+
+Handler = Callable[[commands.Context], None]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors on one stderr line, like every other error of the CLI."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+# A string: argparse's class is generic only in the type stubs.
+Subcommands: TypeAlias = "argparse._SubParsersAction[_Parser]"
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+
+def _common_options() -> _Parser:
+    """Options every command accepts, before or after its name.
+
+    Defaults are SUPPRESS so that a value given before the command is not reset by the
+    subcommand's parser.
+    """
+    common = _Parser(add_help=False)
+    group = common.add_argument_group("connection and output")
+    group.add_argument("--url", default=argparse.SUPPRESS, help="OQTOPUS base URL")
+    group.add_argument("--token", default=argparse.SUPPRESS, help="API token (goes with --url)")
+    group.add_argument("--config", default=argparse.SUPPRESS, metavar="FILE", help="INI file")
+    group.add_argument("--section", default=argparse.SUPPRESS, metavar="NAME", help="its section")
+    group.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print machine-readable JSON only",
+    )
+    return common
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"should be 1 or more: {text!r}")
+    return value
+
+
+def resource_id(text: str) -> str:
+    """A job or device id; refused if it would change the URL path it is put into."""
+    if not text or any(c in "/?#%\\" or not c.isprintable() or c.isspace() for c in text):
+        raise argparse.ArgumentTypeError(f"not a valid id: {text!r}")
+    return text
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"should be a finite number >= 0: {text!r}")
+    return value
+
+
+class _Tree:
+    """Adds commands with the shared options, formatter and example epilogs."""
+
+    def __init__(self, common: _Parser) -> None:
+        self.common = common
+
+    def command(
+        self,
+        group: Subcommands,
+        name: str,
+        summary: str,
+        examples: str,
+        handler: Handler | None = None,
+    ) -> _Parser:
+        parser = group.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=examples,
+            formatter_class=_formatter,
+            parents=[self.common] if handler is not None else [],
+        )
+        if handler is not None:
+            parser.set_defaults(handler=handler)
+        return parser
+
+
+def _add_wait_options(parser: argparse.ArgumentParser, *, flag: bool) -> None:
+    if flag:
+        parser.add_argument("--wait", action="store_true", help="wait for the job's result")
+    parser.add_argument(
+        "--timeout",
+        type=seconds,
+        default=None,
+        metavar="SECONDS",
+        help="give up waiting after SECONDS, exit 4 (default: wait until the job ends)",
+    )
+    interval = ("--interval",) if flag else ("--wait", "--interval")
+    parser.add_argument(
+        *interval,
+        dest="interval",
+        type=seconds,
+        default=DEFAULT_INTERVAL,
+        metavar="SECONDS",
+        help=f"seconds between status polls (default {DEFAULT_INTERVAL})",
+    )
+
+
+def _add_submit_settings(parser: argparse.ArgumentParser, *, shots: bool, name: bool) -> None:
+    parser.add_argument("--device", required=True, help="device id, e.g. qulacs")
+    if shots:
+        parser.add_argument("--shots", type=int, required=True, help="1 to 10,000,000")
+    parser.add_argument("--name", required=name, default=None, help="job name")
+    parser.add_argument("--description", default=None, help="job description")
+    _add_wait_options(parser, flag=True)
+
+
+def _add_devices(tree: _Tree, top: Subcommands) -> None:
+    parser = tree.command(
+        top,
+        "devices",
+        "list the devices, or show one in detail",
+        f"examples:\n  {PROG} devices\n  {PROG} devices qulacs\n  {PROG} devices --json",
+        commands.devices,
+    )
+    parser.add_argument(
+        "device_id", nargs="?", metavar="DEVICE_ID", type=resource_id, help="one device in detail"
+    )
+
+
+def _add_jobs(tree: _Tree, top: Subcommands) -> None:
+    jobs = tree.command(
+        top,
+        "jobs",
+        "list, inspect, wait for, cancel and delete jobs",
+        f"examples:\n  {PROG} jobs list\n  {PROG} jobs result JOB_ID --timeout 60",
+    )
+    group = jobs.add_subparsers(dest="jobs_command", metavar="COMMAND", required=True)
+    _add_jobs_list(tree, group)
+    for name, summary, handler in (
+        ("get", "show a job as the server describes it", commands.jobs_get),
+        ("status", "show a job's status", commands.jobs_status),
+        ("cancel", "ask the server to cancel a job", commands.jobs_cancel),
+        ("delete", "delete a job that has ended", commands.jobs_delete),
+    ):
+        example = f"examples:\n  {PROG} jobs {name} JOB_ID\n  {PROG} jobs {name} JOB_ID --json"
+        parser = tree.command(group, name, summary, example, handler)
+        parser.add_argument("job_id", metavar="ID", type=resource_id)
+    _add_jobs_result(tree, group)
+    _add_jobs_log(tree, group)
+
+
+def _add_jobs_list(tree: _Tree, group: Subcommands) -> None:
+    listing = tree.command(
+        group,
+        "list",
+        "list jobs, newest first by default",
+        f"examples:\n  {PROG} jobs list\n  {PROG} jobs list --status failed --q bell"
+        f"\n  {PROG} jobs list --page 2 --size 20 --order ASC --json",
+        commands.jobs_list,
+    )
+    listing.add_argument("--status", choices=JOB_STATUSES, help="only jobs with this status")
+    listing.add_argument("--q", metavar="TEXT", help="substring of the id, name or description")
+    listing.add_argument("--page", type=positive_int, help="page number, from 1")
+    listing.add_argument("--size", type=positive_int, help="jobs per page (server default 10)")
+    listing.add_argument("--order", type=str.upper, choices=("ASC", "DESC"), help="by creation")
+
+
+def _add_jobs_result(tree: _Tree, group: Subcommands) -> None:
+    result = tree.command(
+        group,
+        "result",
+        "wait for a job's end and show its result (counts or exp_value ± stds)",
+        f"examples:\n  {PROG} jobs result JOB_ID\n  {PROG} jobs result JOB_ID --timeout 60"
+        " --wait 1\n\nexit 1 if the job failed or was cancelled, 4 on timeout; with --json the"
+        "\noutcome object is printed in those cases too.",
+        commands.jobs_result,
+    )
+    result.add_argument("job_id", metavar="ID", type=resource_id)
+    _add_wait_options(result, flag=False)
+
+
+def _add_jobs_log(tree: _Tree, group: Subcommands) -> None:
+    log = tree.command(
+        group,
+        "log",
+        "download the log of an SSE job as sselog_<ID>.log (never overwrites a file)",
+        f"examples:\n  {PROG} jobs log JOB_ID\n  {PROG} jobs log JOB_ID --dir logs/",
+        commands.jobs_log,
+    )
+    log.add_argument("job_id", metavar="ID", type=resource_id)
+    log.add_argument("--dir", default=None, help="directory to save into (default: current)")
+
+
+def _add_submit(tree: _Tree, top: Subcommands) -> None:
+    submit = tree.command(
+        top,
+        "submit",
+        "submit a sampling, estimation or SSE job; prints the job id",
+        f"examples:\n  {PROG} submit sampling bell.qasm --device qulacs --shots 1000",
+    )
+    group = submit.add_subparsers(dest="submit_command", metavar="KIND", required=True)
+    _add_submit_sampling(tree, group)
+    _add_submit_estimation(tree, group)
+    _add_submit_sse(tree, group)
+
+
+def _add_submit_sampling(tree: _Tree, group: Subcommands) -> None:
+    sampling = tree.command(
+        group,
+        "sampling",
+        "sample OpenQASM 3 programs: one file is a sampling job, several a multi_manual job",
+        f"examples:\n  {PROG} submit sampling bell.qasm --device qulacs --shots 1000 --wait"
+        f"\n  {PROG} submit sampling a.qasm b.qasm --device qulacs --shots 500 --name pair",
+        commands.submit_sampling,
+    )
+    sampling.add_argument("files", nargs="+", metavar="FILE.qasm", help="OpenQASM 3 programs")
+    sampling.add_argument(
+        "--job-type", choices=("sampling", "multi_manual"), help="default: by number of files"
+    )
+    _add_submit_settings(sampling, shots=True, name=False)
+
+
+def _add_submit_estimation(tree: _Tree, group: Subcommands) -> None:
+    estimation = tree.command(
+        group,
+        "estimation",
+        "estimate the expectation value of a Pauli operator on an OpenQASM 3 program",
+        f"{OPERATOR_SYNTAX}\n\nexamples:\n  {PROG} submit estimation bell.qasm"
+        f' --operator "Z0 Z1:1.0,X0:0.5" --device qulacs --shots 1000 --wait',
+        commands.submit_estimation,
+    )
+    estimation.add_argument("file", metavar="FILE.qasm", help="an OpenQASM 3 program")
+    estimation.add_argument(
+        "--operator", required=True, help='e.g. "Z0 Z1:1.0,X0:0.5" (syntax below)'
+    )
+    _add_submit_settings(estimation, shots=True, name=False)
+
+
+def _add_submit_sse(tree: _Tree, group: Subcommands) -> None:
+    sse = tree.command(
+        group,
+        "sse",
+        "run a Python program on the server (server-side execution)",
+        f"examples:\n  {PROG} submit sse program.py --device qulacs --name my-run --wait"
+        f"\n  {PROG} jobs log JOB_ID",
+        commands.submit_sse,
+    )
+    sse.add_argument("program", metavar="PROGRAM.py", help="the Python program to upload")
+    _add_submit_settings(sse, shots=False, name=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command tree."""
+    common = _common_options()
+    parser = _Parser(
+        prog=PROG,
+        description="Command-line client of OQTOPUS: devices, jobs, submissions.",
+        epilog=TOP_EPILOG,
+        formatter_class=_formatter,
+        parents=[common],
+    )
+    top = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    tree = _Tree(common)
+    _add_devices(tree, top)
+    _add_jobs(tree, top)
+    _add_submit(tree, top)
+    return parser

@@ -1,0 +1,408 @@
+"""Job sets: many sampling jobs submitted, awaited and collected as one, and resumable.
+
+A job set submits one sampling job per program with bounded concurrency, waits for all
+of them with one shared polling loop, and returns results in submission order, with
+failures reported per job. With a journal file it survives a crash of the client: every
+job id is written the moment the job exists, and :meth:`OqtopusJobSet.resume` reattaches
+to what was submitted and submits only the rest, so no job is lost or run twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import orjson
+from quri_parts.backend import BackendError
+from quri_parts.circuit import NonParametricQuantumCircuit
+
+from quri_parts_oqtopus.backend import (
+    OqtopusConfig,
+    OqtopusSamplingBackend,
+    OqtopusSamplingJob,
+    OqtopusSamplingResult,
+)
+from quri_parts_oqtopus.backend.job import (
+    JobRecord,
+    OqtopusJobBase,
+    check_concurrency,
+    job_settings,
+    submit_all,
+    wait_for_jobs,
+)
+from quri_parts_oqtopus.qasm import convert_to_qasm_strs
+from quri_parts_oqtopus.upload import build_programs_archive
+
+__all__ = ["JobSetProgress", "OqtopusJobFailure", "OqtopusJobSet"]
+
+_JOURNAL_KIND = "quri-parts-oqtopus job set"
+
+
+@dataclass(frozen=True)
+class OqtopusJobFailure:
+    """Why one program of a job set has no result.
+
+    Attributes:
+        index: The program's position in the set.
+        job_id: The job's id, or None when it was never submitted.
+        status: The job's final status (``failed``, ``cancelled``) or ``not submitted``.
+        message: The reason, as the server or the client gave it.
+
+    """
+
+    index: int
+    job_id: str | None
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class JobSetProgress:
+    """How far a job set has come: counts of jobs by status, and the total."""
+
+    by_status: dict[str, int]
+    total: int
+
+    @property
+    def ended(self) -> int:
+        """Jobs that have ended (succeeded, failed or cancelled)."""
+        return sum(self.by_status.get(s, 0) for s in ("succeeded", "failed", "cancelled"))
+
+
+class OqtopusJobSet:
+    """Sampling jobs of many programs, handled as one. Make it with :meth:`submit`."""
+
+    def __init__(
+        self,
+        backend: OqtopusSamplingBackend,
+        programs: Sequence[str],
+        settings: dict[str, Any],
+        journal: _Journal | None,
+    ) -> None:
+        self._backend = backend
+        self._programs = list(programs)
+        self._settings = settings
+        self._journal = journal
+        self._jobs: list[OqtopusSamplingJob | None] = [None] * len(programs)
+        self._errors: dict[int, str] = {}
+
+    # -- making a job set ------------------------------------------------------------------
+    @classmethod
+    def submit(
+        cls,
+        programs: Sequence[NonParametricQuantumCircuit | str],
+        device_id: str,
+        shots: int,
+        config: OqtopusConfig | None = None,
+        *,
+        concurrency: int = 4,
+        journal: str | Path | None = None,
+        name: str | None = None,
+        description: str | None = None,
+        transpiler_info: dict[str, Any] | None = None,
+        simulator_info: dict[str, Any] | None = None,
+        mitigation_info: dict[str, Any] | None = None,
+    ) -> OqtopusJobSet:
+        """Submit one sampling job per program (circuit or OpenQASM 3 text).
+
+        Args:
+            programs: The circuits or QASM texts, in the order results come back.
+            device_id: The device the jobs run on.
+            shots: Shots of every job.
+            config: The OQTOPUS configuration (None: environment, then ``~/.oqtopus``).
+            concurrency: At most this many submissions at a time.
+            journal: A new file recording the set, for :meth:`resume` after a crash.
+            name: Name of every job (``#index`` is appended).
+            description: Description of every job.
+            transpiler_info: The transpiler information of every job.
+            simulator_info: The simulator information of every job.
+            mitigation_info: The mitigation information of every job.
+
+        Returns:
+            The job set; submissions that failed are listed by :meth:`failures`.
+
+        Raises:
+            ValueError: For bad settings, an empty list, a program that cannot be written
+                as OpenQASM 3, or a journal file that exists already.
+
+        """
+        texts = _as_qasm(programs)
+        settings = job_settings(
+            device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
+        )
+        check_concurrency(concurrency)
+        backend = OqtopusSamplingBackend(config)
+        writer = None
+        if journal is not None:
+            writer = _Journal.create(Path(journal), backend.config.url, settings, len(texts))
+        job_set = cls(backend, texts, settings, writer)
+        job_set._submit_indices(range(len(texts)), concurrency)
+        return job_set
+
+    @classmethod
+    def resume(
+        cls,
+        journal: str | Path,
+        programs: Sequence[NonParametricQuantumCircuit | str],
+        config: OqtopusConfig | None = None,
+        *,
+        concurrency: int = 4,
+    ) -> OqtopusJobSet:
+        """Reattach to a journaled job set and submit the programs it never submitted.
+
+        A job that was registered but whose submission is not recorded is looked up: if
+        the server shows it submitted, it is adopted; otherwise it never runs, and the
+        program is submitted afresh. So each program runs once.
+
+        Raises:
+            ValueError: If the journal is not a job set journal, belongs to another URL, or
+                ``programs`` is not the same number of programs.
+            BackendError: If a recorded job cannot be read from the server.
+
+        """
+        header, events = _Journal.read(Path(journal))
+        texts = _as_qasm(programs)
+        if header["size"] != len(texts):
+            raise ValueError(
+                f"journal {str(journal)!r} holds {header['size']} programs, got {len(texts)}"
+            )
+        backend = OqtopusSamplingBackend(config)
+        if header["url"] != backend.config.url:
+            raise ValueError(
+                f"journal {str(journal)!r} belongs to {header['url']!r}, not {backend.config.url!r}"
+            )
+        job_set = cls(backend, texts, header["settings"], _Journal(Path(journal)))
+        missing = job_set._adopt(events)
+        job_set._submit_indices(missing, concurrency)
+        return job_set
+
+    # -- using it --------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._programs)
+
+    @property
+    def jobs(self) -> list[OqtopusSamplingJob | None]:
+        """The job of each program, None where the submission failed."""
+        return list(self._jobs)
+
+    def wait(
+        self,
+        timeout: float | None = None,
+        wait: float = 1.0,
+        on_progress: Callable[[JobSetProgress], None] | None = None,
+        progress_bar: bool = False,
+    ) -> bool:
+        """Wait until every submitted job has ended, polling all of them in one loop.
+
+        Args:
+            timeout: Seconds to wait; None waits for ever.
+            wait: Seconds between polling rounds.
+            on_progress: Called after each round with the counts by status.
+            progress_bar: Show a ``tqdm`` progress bar (needs ``tqdm`` installed).
+
+        Returns:
+            True when every job has ended, False when ``timeout`` passed first.
+
+        Raises:
+            ValueError: If ``progress_bar`` is asked for without ``tqdm`` installed.
+            BackendError: If a job cannot be read from the server.
+
+        """
+        jobs = [job for job in self._jobs if job is not None]
+        reporters = [r for r in (on_progress, _progress_bar(progress_bar, len(jobs))) if r]
+
+        def report(polled: Sequence[OqtopusJobBase]) -> None:
+            progress = JobSetProgress(dict(Counter(job.status for job in polled)), len(polled))
+            for reporter in reporters:
+                reporter(progress)
+
+        return wait_for_jobs(jobs, timeout, wait, on_round=report)
+
+    def results(self) -> list[OqtopusSamplingResult | OqtopusJobFailure]:
+        """The result of each program, in order, or why it has none.
+
+        Call after :meth:`wait`; a job still running is reported as a failure with its
+        status, never waited for here.
+        """
+        return [self._result(index) for index in range(len(self))]
+
+    def failures(self) -> list[OqtopusJobFailure]:
+        """The programs without a result, and why."""
+        return [r for r in self.results() if isinstance(r, OqtopusJobFailure)]
+
+    def resubmit_failed(self, concurrency: int = 4) -> list[int]:
+        """Submit again every program whose job failed, was cancelled or never went out.
+
+        Returns:
+            The indices submitted again.
+
+        """
+        ended = ("failed", "cancelled", "not submitted")
+        indices = [failure.index for failure in self.failures() if failure.status in ended]
+        self._submit_indices(indices, concurrency)
+        return indices
+
+    def save(self, path: str | Path) -> None:
+        """Write a journal of the set as it stands now, for :meth:`resume` elsewhere."""
+        journal = _Journal.create(Path(path), self._backend.config.url, self._settings, len(self))
+        for index, job in enumerate(self._jobs):
+            if job is not None:
+                journal.record(index, job.job_id, "submitted")
+
+    # -- internals -------------------------------------------------------------------------
+    def _submit_indices(self, indices: Sequence[int], concurrency: int) -> None:
+        if not indices:
+            return
+        calls = [partial(self._submit_one, i) for i in indices]
+        # Each failure is kept per program (self._errors, the journal): not raised as one.
+        with contextlib.suppress(BackendError):
+            submit_all(calls, concurrency)
+
+    def _submit_one(self, index: int) -> OqtopusSamplingJob:
+        settings = dict(self._settings)
+        if settings.get("name") is not None:
+            settings["name"] = f"{settings['name']}#{index}"
+
+        def registered(job_id: str) -> None:
+            if self._journal is not None:
+                self._journal.record(index, job_id, "registered")
+
+        try:
+            program = self._programs[index]
+            record = self._backend._submit(
+                "sampling",
+                lambda name: build_programs_archive(name, [program]),
+                settings,
+                registered,
+            )
+        except BackendError as error:
+            self._errors[index] = str(error)
+            if self._journal is not None:
+                self._journal.record(index, None, "failed", str(error))
+            raise
+        job = OqtopusSamplingJob(record, self._backend._client)
+        self._jobs[index] = job
+        self._errors.pop(index, None)
+        if self._journal is not None:
+            self._journal.record(index, job.job_id, "submitted")
+        return job
+
+    def _adopt(self, events: list[dict[str, Any]]) -> list[int]:
+        """Attach the recorded jobs; the indices still to submit."""
+        latest: dict[int, dict[str, Any]] = {}
+        for event in events:
+            if event["event"] != "failed":
+                latest[int(event["index"])] = event
+        missing = []
+        for index in range(len(self)):
+            recorded = latest.get(index)
+            job = None if recorded is None else self._attach(recorded["job_id"], recorded["event"])
+            if job is None:
+                missing.append(index)
+            else:
+                self._jobs[index] = job
+        return missing
+
+    def _attach(self, job_id: str, event: str) -> OqtopusSamplingJob | None:
+        record = JobRecord(self._backend._client.get_job(job_id))
+        if event == "registered" and record.status == "registered":
+            return None  # never submitted: it will never run, so submit the program afresh
+        return OqtopusSamplingJob(record, self._backend._client)
+
+    def _result(self, index: int) -> OqtopusSamplingResult | OqtopusJobFailure:
+        job = self._jobs[index]
+        if job is None:
+            reason = self._errors.get(index, "never submitted")
+            return OqtopusJobFailure(index, None, "not submitted", reason)
+        if job.status != "succeeded":
+            message = str(job._job.info("job_info").get("message") or "")
+            return OqtopusJobFailure(index, job.job_id, job.status, message)
+        try:
+            return job.result(timeout=0)
+        except BackendError as error:
+            return OqtopusJobFailure(index, job.job_id, job.status, str(error))
+
+
+class _Journal:
+    """An append-only JSON-lines file: a header, then one line per submission event.
+
+    Each line is appended and the file closed again at once, so that a killed process
+    loses nothing it recorded and no handle stays open.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+
+    @classmethod
+    def create(cls, path: Path, url: str, settings: dict[str, Any], size: int) -> _Journal:
+        header = {"kind": _JOURNAL_KIND, "version": 1, "url": url, "size": size}
+        try:
+            with path.open("xb") as file:
+                file.write(orjson.dumps({**header, "settings": settings}) + b"\n")
+        except FileExistsError:
+            raise ValueError(f"journal already exists: {str(path)!r} (resume it instead)") from None
+        return cls(path)
+
+    @staticmethod
+    def read(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as error:
+            raise ValueError(f"cannot read journal {str(path)!r}: {error}") from error
+        entries = []
+        for number, line in enumerate(lines, start=1):
+            try:
+                entries.append(orjson.loads(line))
+            except orjson.JSONDecodeError:
+                if number == len(lines):
+                    break  # the last line was being written when the process died
+                raise ValueError(f"journal {str(path)!r}, line {number}, is not JSON") from None
+        if not entries or entries[0].get("kind") != _JOURNAL_KIND:
+            raise ValueError(f"not a job set journal: {str(path)!r}")
+        return entries[0], entries[1:]
+
+    def record(self, index: int, job_id: str | None, event: str, error: str = "") -> None:
+        line: dict[str, Any] = {"index": index, "job_id": job_id, "event": event}
+        if error:
+            line["error"] = error
+        self._write(line)
+
+    def _write(self, line: dict[str, Any]) -> None:
+        with self._lock, self._path.open("ab") as file:
+            file.write(orjson.dumps(line) + b"\n")
+
+
+def _as_qasm(programs: Sequence[NonParametricQuantumCircuit | str]) -> list[str]:
+    items = list(programs)
+    if not items:
+        raise ValueError("a job set needs at least one program: got an empty list")
+    for index, item in enumerate(items):
+        if isinstance(item, str) and not item.strip():
+            raise ValueError(f"program {index} is an empty string")
+    written = iter(convert_to_qasm_strs([p for p in items if not isinstance(p, str)]))
+    return [p if isinstance(p, str) else next(written) for p in items]
+
+
+def _progress_bar(wanted: bool, total: int) -> Callable[[JobSetProgress], None] | None:
+    if not wanted:
+        return None
+    try:
+        from tqdm import tqdm  # noqa: PLC0415 - optional dependency, loaded on demand
+    except ImportError:
+        raise ValueError("progress_bar=True needs tqdm: pip install tqdm") from None
+    bar = tqdm(total=total, unit="job")
+
+    def update(progress: JobSetProgress) -> None:
+        bar.update(progress.ended - bar.n)
+        bar.set_postfix(progress.by_status)
+        if progress.ended >= progress.total:
+            bar.close()
+
+    return update

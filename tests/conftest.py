@@ -1,0 +1,79 @@
+"""Fixtures shared by the integration tests: one local OQTOPUS server on loopback."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+from hypothesis import HealthCheck, settings
+
+from quri_parts_oqtopus.backend import OqtopusConfig
+from quri_parts_oqtopus.local import LocalServer
+
+SENTINEL_TOKEN = "sentinel-Tk-5f1c2e9a-never-print-me"
+
+
+class Admin:
+    """The local server's admin switches: device status and injected faults."""
+
+    def __init__(self, server: LocalServer) -> None:
+        self._url = server.url
+        self._headers = {"q-api-token": server.token}
+
+    def set_device_status(self, device_id: str, status: str) -> None:
+        response = requests.put(
+            f"{self._url}/_admin/devices/{device_id}",
+            json={"status": status},
+            headers=self._headers,
+            timeout=10,
+        )
+        response.raise_for_status()
+
+    def add_fault(self, **rule: Any) -> None:
+        response = requests.post(
+            f"{self._url}/_admin/faults", json={"rules": [rule]}, headers=self._headers, timeout=10
+        )
+        response.raise_for_status()
+
+    def fault_hits(self) -> list[int]:
+        response = requests.get(f"{self._url}/_admin/faults", headers=self._headers, timeout=10)
+        response.raise_for_status()
+        return [int(rule["fired"]) for rule in response.json()["rules"]]
+
+    def clear_faults(self) -> None:
+        requests.delete(
+            f"{self._url}/_admin/faults", headers=self._headers, timeout=10
+        ).raise_for_status()
+
+
+@pytest.fixture(scope="session")
+def server() -> Iterator[LocalServer]:
+    with LocalServer(token=SENTINEL_TOKEN, admin=True, workers=2) as local:
+        yield local
+
+
+@pytest.fixture
+def config(server: LocalServer) -> OqtopusConfig:
+    return server.config
+
+
+@pytest.fixture
+def admin(server: LocalServer) -> Iterator[Admin]:
+    switches = Admin(server)
+    yield switches
+    switches.clear_faults()
+    switches.set_device_status("qulacs", "available")
+
+
+# Hypothesis profiles: the default keeps the parity tests near a minute; run
+# `pytest --hypothesis-profile=long` (or HYPOTHESIS_PROFILE=long) for ten times more examples.
+settings.register_profile(
+    "default", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "long", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

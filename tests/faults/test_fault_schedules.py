@@ -1,0 +1,134 @@
+"""Randomised fault schedules between the client and the local server: nothing lost or doubled.
+
+Each schedule (a seed) submits a small batch of sampling jobs through a proxy that breaks
+a share of the exchanges at every step (register, upload, submit, polling, result
+download), then checks on the server itself, without the proxy, that every job the client
+reported exists once, that no job ran twice, that every job that ran was either returned
+or named in the error the client raised, and that every result that came back is right.
+
+``FAULT_SCHEDULES`` sets the number of schedules (CI runs a short smoke; the README's
+figures come from a run of thousands), ``FAULT_RATE`` the share of broken exchanges.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+import requests
+from quri_parts.backend import BackendError
+from quri_parts.circuit import QuantumCircuit
+
+from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
+from quri_parts_oqtopus.local import LocalServer
+
+from .proxy import FaultProxy, random_plan
+
+SCHEDULES = int(os.environ.get("FAULT_SCHEDULES", "30"))
+RATE = float(os.environ.get("FAULT_RATE", "0.2"))
+JOBS_PER_SCHEDULE = 3
+DEVICE = "qulacs"
+
+
+@dataclass
+class Tally:
+    """What the suite counts over all schedules."""
+
+    jobs_attempted: int = 0
+    jobs_returned: int = 0
+    jobs_ran: int = 0
+    errors_reported: int = 0
+    results_checked: int = 0
+    results_given_up: int = 0
+    lost: list[str] = field(default_factory=list)
+    duplicated: list[str] = field(default_factory=list)
+    wrong_results: list[str] = field(default_factory=list)
+
+
+def x_on(qubit: int) -> QuantumCircuit:
+    circuit = QuantumCircuit(JOBS_PER_SCHEDULE)
+    circuit.add_X_gate(qubit)
+    return circuit
+
+
+def server_jobs(server: LocalServer, prefix: str) -> list[dict[str, str]]:
+    query: dict[str, str | int] = {"q": prefix, "size": 100}
+    answer = requests.get(
+        f"{server.url}/jobs",
+        params=query,
+        headers={"q-api-token": server.token},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    jobs: list[dict[str, str]] = answer.json()
+    return [job for job in jobs if job["name"].startswith(prefix)]
+
+
+def run_schedule(seed: int, proxy: FaultProxy, server: LocalServer, tally: Tally) -> None:
+    proxy.plan = random_plan(seed, RATE)
+    config = OqtopusConfig(proxy.url, server.token, timeout=(2.0, 5.0), retries=4, backoff=0.005)
+    backend = OqtopusSamplingBackend(config)
+    outcomes: dict[str, str] = {}  # name -> job id returned, or the error text
+    for k in range(JOBS_PER_SCHEDULE):
+        name = f"fault-{seed}-{k}"
+        tally.jobs_attempted += 1
+        try:
+            job = backend.sample(x_on(k), DEVICE, 5, name=name)
+        except BackendError as error:
+            tally.errors_reported += 1
+            outcomes[name] = f"error: {error}"
+            continue
+        tally.jobs_returned += 1
+        outcomes[name] = job.job_id
+        try:
+            counts = job.result(timeout=60, wait=0.02).counts
+        except BackendError:
+            tally.results_given_up += 1
+            continue
+        tally.results_checked += 1
+        if counts != {1 << k: 5}:
+            tally.wrong_results.append(f"{name}: {dict(counts)}")
+    check_server_side(server, f"fault-{seed}-", outcomes, tally)
+
+
+def check_server_side(
+    server: LocalServer, prefix: str, outcomes: dict[str, str], tally: Tally
+) -> None:
+    ran: dict[str, list[str]] = {}
+    for job in server_jobs(server, prefix):
+        if job["status"] != "registered":  # a registered job never runs
+            ran.setdefault(job["name"], []).append(job["job_id"])
+    for name, outcome in outcomes.items():
+        ids = ran.get(name, [])
+        tally.jobs_ran += len(ids)
+        if len(ids) > 1:
+            tally.duplicated.append(f"{name}: {ids}")
+        elif outcome.startswith("error: "):
+            if ids and ids[0] not in outcome:
+                tally.lost.append(f"{name}: {ids[0]} ran but the error does not name it")
+        elif outcome not in ids:
+            tally.lost.append(f"{name}: returned {outcome}, the server ran {ids}")
+
+
+def test_no_job_is_lost_or_duplicated_under_random_faults(server: LocalServer) -> None:
+    tally = Tally()
+    port = urlparse(server.url).port
+    assert port is not None
+    with FaultProxy(port, random_plan(0, RATE)) as proxy:
+        for seed in range(SCHEDULES):
+            run_schedule(seed, proxy, server, tally)
+    injected = sum(proxy.injected.values())
+    print(
+        f"\nfault schedules: {SCHEDULES}, exchanges: {proxy.requests}, faults injected: "
+        f"{injected} {dict(sorted(proxy.injected.items()))}\n"
+        f"jobs attempted: {tally.jobs_attempted}, returned: {tally.jobs_returned}, "
+        f"errors reported: {tally.errors_reported}, ran on the server: {tally.jobs_ran}\n"
+        f"results checked: {tally.results_checked}, gave up waiting: {tally.results_given_up}\n"
+        f"jobs lost: {len(tally.lost)}, jobs duplicated: {len(tally.duplicated)}, "
+        f"wrong results: {len(tally.wrong_results)}"
+    )
+    assert injected > 0
+    assert tally.lost == []
+    assert tally.duplicated == []
+    assert tally.wrong_results == []

@@ -1,0 +1,8 @@
+OPENQASM 3;
+include "stdgates.inc";
+qubit[2] q;
+bit[2] c;
+
+h q[0];
+cx q[0], q[1];
+c = measure q;

@@ -1,0 +1,26 @@
+OPENQASM 3;
+include "stdgates.inc";
+qubit[3] q;
+bit[3] c;
+
+id q[1];
+x q[1];
+y q[1];
+z q[1];
+h q[1];
+s q[1];
+sdg q[1];
+sx q[1];
+t q[1];
+tdg q[1];
+rx(1.0471975511965976) q[0];
+ry(-0.0) q[1];
+rz(1e-05) q[2];
+u1(2.0) q[0];
+u2(1e+16, -1e-300) q[1];
+u3(inf, -inf, nan) q[2];
+cx q[2], q[0];
+cz q[0], q[1];
+swap q[1], q[2];
+ccx q[0], q[2], q[1];
+c = measure q;

@@ -1,0 +1,215 @@
+"""OqtopusConfig: construction, the file format, resolution order, and secrecy of the token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
+
+TOKEN = "sentinel-token-0123456789"
+
+
+def write_config(path: Path, text: str) -> str:
+    path.write_text(text, encoding="utf-8")
+    return str(path)
+
+
+def test_properties_return_what_was_given() -> None:
+    config = OqtopusConfig("http://127.0.0.1:1", TOKEN, "http://127.0.0.1:3128")
+    assert (config.url, config.api_token, config.proxy) == (
+        "http://127.0.0.1:1",
+        TOKEN,
+        "http://127.0.0.1:3128",
+    )
+    assert OqtopusConfig("u", "t").proxy is None
+
+
+@pytest.mark.parametrize(("url", "token"), [(None, "t"), ("u", None)])
+def test_none_url_or_token_is_a_value_error(url: str, token: str) -> None:
+    with pytest.raises(ValueError, match="should not be None"):
+        OqtopusConfig(url, token)
+
+
+def test_repr_hides_the_token() -> None:
+    text = repr(OqtopusConfig("http://127.0.0.1:1", TOKEN))
+    assert TOKEN not in text
+    assert "127.0.0.1" in text
+
+
+def test_from_file_reads_the_named_section(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path / "oqtopus",
+        "[default]\nurl=http://127.0.0.1:1\napi_token=a\n\n"
+        "[other]\nurl=http://127.0.0.1:2\napi_token=b\nproxy=http://127.0.0.1:3\n",
+    )
+    assert OqtopusConfig.from_file(path=path) == OqtopusConfig("http://127.0.0.1:1", "a")
+    assert OqtopusConfig.from_file("other", path) == OqtopusConfig(
+        "http://127.0.0.1:2", "b", "http://127.0.0.1:3"
+    )
+
+
+def test_from_file_expands_home_and_env_vars(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("CFG_DIR", str(tmp_path))
+    write_config(tmp_path / ".oqtopus", "[default]\nurl=http://127.0.0.1:9\napi_token=x\n")
+    assert OqtopusConfig.from_file().url == "http://127.0.0.1:9"
+    assert OqtopusConfig.from_file(path="$CFG_DIR/.oqtopus").api_token == "x"
+
+
+def test_token_with_percent_sign_is_read_verbatim(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "c", "[default]\nurl=http://127.0.0.1:1\napi_token=a%b\n")
+    assert OqtopusConfig.from_file(path=path).api_token == "a%b"
+
+
+def test_missing_file_names_the_file(tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    with pytest.raises(ValueError, match="not found") as info:
+        OqtopusConfig.from_file(path=str(missing))
+    assert str(missing) in str(info.value)
+
+
+def test_missing_section_names_file_and_section(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "c", "[default]\nurl=u\napi_token=t\n")
+    with pytest.raises(ValueError, match=r"no section \[prod\]") as info:
+        OqtopusConfig.from_file("prod", path)
+    assert path in str(info.value)
+
+
+@pytest.mark.parametrize("missing", ["url", "api_token"])
+def test_missing_key_names_file_section_and_key(tmp_path: Path, missing: str) -> None:
+    lines = {"url": "url=http://127.0.0.1:1", "api_token": "api_token=t"}
+    del lines[missing]
+    path = write_config(tmp_path / "c", "[default]\n" + "\n".join(lines.values()) + "\n")
+    with pytest.raises(ValueError, match=rf"\[default\], has no key '{missing}'") as info:
+        OqtopusConfig.from_file(path=path)
+    assert path in str(info.value)
+
+
+@pytest.mark.parametrize(("section", "path"), [(None, "~/.oqtopus"), ("default", None)])
+def test_from_file_none_arguments_are_value_errors(section: str, path: str) -> None:
+    with pytest.raises(ValueError, match="should not be None"):
+        OqtopusConfig.from_file(section, path)
+
+
+def test_sse_container_gives_an_empty_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OQTOPUS_ENV", "sse_container")
+    assert OqtopusConfig.from_file(path="/nonexistent") == OqtopusConfig("", "")
+
+
+def test_resolution_prefers_the_argument(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OQTOPUS_URL", "http://127.0.0.1:7")
+    monkeypatch.setenv("OQTOPUS_API_TOKEN", "env")
+    given = OqtopusConfig("http://127.0.0.1:8", "arg")
+    assert OqtopusSamplingBackend(given).config == given
+
+
+def test_resolution_uses_env_when_both_are_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.oqtopus to fall back on
+    monkeypatch.setenv("OQTOPUS_URL", "http://127.0.0.1:7")
+    monkeypatch.setenv("OQTOPUS_API_TOKEN", "env")
+    monkeypatch.setenv("OQTOPUS_PROXY", "http://127.0.0.1:3128")
+    assert OqtopusSamplingBackend().config == OqtopusConfig(
+        "http://127.0.0.1:7", "env", "http://127.0.0.1:3128"
+    )
+
+
+def test_resolution_falls_back_to_the_default_section(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("OQTOPUS_API_TOKEN", raising=False)
+    monkeypatch.setenv("OQTOPUS_URL", "http://127.0.0.1:7")  # alone it is not enough
+    write_config(tmp_path / ".oqtopus", "[default]\nurl=http://127.0.0.1:5\napi_token=f\n")
+    assert OqtopusSamplingBackend().config == OqtopusConfig("http://127.0.0.1:5", "f")
+
+
+def test_file_config_without_proxy_takes_env_proxy(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("OQTOPUS_URL", raising=False)
+    monkeypatch.setenv("OQTOPUS_PROXY", "http://127.0.0.1:3128")
+    write_config(tmp_path / ".oqtopus", "[default]\nurl=http://127.0.0.1:5\napi_token=f\n")
+    assert OqtopusSamplingBackend().config.proxy == "http://127.0.0.1:3128"
+
+
+def test_no_config_anywhere_is_a_value_error_naming_the_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("OQTOPUS_URL", raising=False)
+    monkeypatch.delenv("OQTOPUS_API_TOKEN", raising=False)
+    with pytest.raises(ValueError, match=r"\.oqtopus"):
+        OqtopusSamplingBackend()
+
+
+def test_transport_settings_have_sane_defaults() -> None:
+    config = OqtopusConfig("http://127.0.0.1:1", "t")
+    assert config.timeout == (10.0, 60.0)
+    assert config.retries == 5
+    assert config.backoff == 0.5
+
+
+def test_transport_settings_are_kept_by_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OQTOPUS_PROXY", "http://127.0.0.1:3128")
+    given = OqtopusConfig("http://127.0.0.1:1", "t", timeout=3, retries=0, backoff=0.01)
+    resolved = OqtopusConfig.resolve(given)
+    assert (resolved.timeout, resolved.retries, resolved.backoff) == ((3.0, 3.0), 0, 0.01)
+    assert resolved.proxy == "http://127.0.0.1:3128"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value"),
+    [
+        ("timeout", 0),
+        ("timeout", -1.0),
+        ("timeout", (1.0, float("nan"))),
+        ("timeout", (1.0, 2.0, 3.0)),
+        ("retries", -1),
+        ("retries", 1.5),
+        ("retries", True),
+        ("backoff", -0.1),
+        ("backoff", float("inf")),
+    ],
+)
+def test_bad_transport_settings_name_the_value(setting: str, value: object) -> None:
+    with pytest.raises(ValueError, match=setting) as info:
+        OqtopusConfig("http://127.0.0.1:1", "t", **{setting: value})  # type: ignore[arg-type]
+    assert repr(value) in str(info.value)
+
+
+def test_transport_settings_from_file(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path / "c",
+        "[default]\nurl=http://127.0.0.1:1\napi_token=t\ntimeout=2,30\nretries=1\nbackoff=0.1\n",
+    )
+    config = OqtopusConfig.from_file(path=path)
+    assert (config.timeout, config.retries, config.backoff) == ((2.0, 30.0), 1, 0.1)
+
+
+def test_bad_transport_setting_in_file_names_file_and_section(tmp_path: Path) -> None:
+    path = write_config(tmp_path / "c", "[default]\nurl=u\napi_token=t\nretries=many\n")
+    with pytest.raises(ValueError, match=r"section \[default\]: .*many") as info:
+        OqtopusConfig.from_file(path=path)
+    assert path in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("url", "proxy", "message"),
+    [
+        ("", None, "should start with http"),
+        ("127.0.0.1:8080", None, "should start with http"),
+        ("ftp://127.0.0.1", None, "should start with http"),
+        ("http://127.0.0.1:1", "127.0.0.1:3128", "proxy should be a URL with a scheme"),
+    ],
+)
+def test_backend_refuses_urls_without_scheme(url: str, proxy: str | None, message: str) -> None:
+    with pytest.raises(ValueError, match=message) as info:
+        OqtopusSamplingBackend(OqtopusConfig(url, "t", proxy))
+    assert repr(proxy if proxy else url) in str(info.value)
