@@ -111,6 +111,12 @@ def test_jobs_of_an_sse_program_cut_off_by_a_stop_are_cancelled(
     assert api.wait(children[0]["job_id"])["status"] == "cancelled"
 
 
+def test_a_second_server_on_the_same_data_dir_is_refused(restartable: LocalServer) -> None:
+    with pytest.raises(RuntimeError, match="another server is using the data directory"):
+        LocalServer(data_dir=restartable.data_dir).start()
+    assert Api(restartable).get("/devices").status_code == 200
+
+
 def test_stop_ends_the_server_and_every_worker(tmp_path: Path) -> None:
     local = LocalServer(data_dir=tmp_path, workers=2)
     with local:

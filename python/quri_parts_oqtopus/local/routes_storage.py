@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 
 from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from .archive import ArchiveError, build_json_zip, build_zip, read_single_json_zip
 from .errors import ApiError, bad_request, not_found
 from .routes_user import UPLOAD_PATH, base_url_of, presigned_upload
-from .state import State
+from .state import ServerState, State
 from .store import PAYLOAD_NAMES
 from .submission import parse_input
 from .views import SSE_LOG_NAME
@@ -65,18 +66,23 @@ async def upload(request: Request, state: State) -> Response:
         data = await _read_file_part(part, limit)
     finally:
         await form.close()
+    # Decompressing and storing is blocking work: keep it off the event loop.
+    await run_in_threadpool(_store_input, state, job_id, data)
+    return Response(status_code=204)
+
+
+def _store_input(state: ServerState, job_id: str, archive: bytes) -> None:
     job = state.store.get_job(job_id)
     if job is None:
         raise not_found(f"job {job_id} not found")
     if job.status != "registered":
         raise bad_request(f"job {job_id} is already submitted (status {job.status})")
     try:
-        value = read_single_json_zip(data, state.settings.max_json_bytes)
+        value = read_single_json_zip(archive, state.settings.max_json_bytes)
     except ArchiveError as e:
         raise bad_request(str(e)) from e
     parse_input(value)
     state.store.write_payload(job_id, "input", value)
-    return Response(status_code=204)
 
 
 @router.get("/_storage/jobs/{job_id}/{name}.zip")

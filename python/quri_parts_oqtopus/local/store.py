@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import secrets
 import shutil
@@ -13,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 CANCELLABLE_STATUSES = frozenset({"submitted", "ready", "running"})
@@ -117,6 +118,22 @@ class JobQuery:
     descending: bool = True
 
 
+def _lock_exclusively(path: Path) -> IO[bytes]:
+    """Hold ``path`` locked while the server lives: one server per data directory.
+
+    Raises:
+        RuntimeError: If another server holds the directory.
+
+    """
+    handle = path.open("ab")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError as e:
+        handle.close()
+        raise RuntimeError(f"another server is using the data directory {path.parent}") from e
+    return handle
+
+
 class Store:
     """Thread-safe access to the database and the job files under ``data_dir``."""
 
@@ -124,6 +141,7 @@ class Store:
         self.data_dir = data_dir
         self.jobs_dir = data_dir / "jobs"
         self.jobs_dir.mkdir(parents=True, exist_ok=True)
+        self._lock_file = _lock_exclusively(data_dir / "oqtopus-local.lock")
         # One connection shared by the request threads and the scheduler, serialised by a lock.
         self._db = sqlite3.connect(
             data_dir / "oqtopus-local.sqlite3", check_same_thread=False, isolation_level=None
@@ -137,6 +155,7 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+        self._lock_file.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
