@@ -30,9 +30,10 @@ develop: venv
 	$(BIN)/maturin develop --release --extras dev -q
 
 lint: venv
-	$(BIN)/ruff check python tests benches
-	$(BIN)/ruff format --check python tests benches
+	$(BIN)/ruff check python tests benches examples
+	$(BIN)/ruff format --check python tests benches examples
 	$(BIN)/mypy
+	$(BIN)/python -m mypy.stubtest quri_parts_oqtopus._core
 
 rust-check:
 	cargo fmt --all -- --check

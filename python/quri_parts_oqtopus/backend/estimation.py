@@ -8,6 +8,7 @@ from quri_parts.backend import BackendError
 from quri_parts.circuit import NonParametricQuantumCircuit
 from quri_parts.core.operator import Operator
 
+from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, TranspilerInfo
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase, job_settings
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult
 from quri_parts_oqtopus.operator import encode_operator
@@ -77,9 +78,9 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
         shots: int,
         name: str | None = None,
         description: str | None = None,
-        transpiler_info: dict[str, Any] | None = None,
-        simulator_info: dict[str, Any] | None = None,
-        mitigation_info: dict[str, Any] | None = None,
+        transpiler_info: TranspilerInfo | dict[str, Any] | None = None,
+        simulator_info: SimulatorInfo | dict[str, Any] | None = None,
+        mitigation_info: MitigationInfo | dict[str, Any] | None = None,
     ) -> OqtopusEstimationJob:
         """Execute an estimation of ``operator`` on a circuit.
 
@@ -129,9 +130,9 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
         shots: int,
         name: str | None = None,
         description: str | None = None,
-        transpiler_info: dict[str, Any] | None = None,
-        simulator_info: dict[str, Any] | None = None,
-        mitigation_info: dict[str, Any] | None = None,
+        transpiler_info: TranspilerInfo | dict[str, Any] | None = None,
+        simulator_info: SimulatorInfo | dict[str, Any] | None = None,
+        mitigation_info: MitigationInfo | dict[str, Any] | None = None,
     ) -> OqtopusEstimationJob:
         """Execute an estimation of ``operator`` on an OpenQASM 3 program.
 

@@ -382,9 +382,9 @@ def job_settings(
     shots: int,
     name: str | None,
     description: str | None,
-    transpiler_info: dict[str, Any] | None,
-    simulator_info: dict[str, Any] | None,
-    mitigation_info: dict[str, Any] | None,
+    transpiler_info: Mapping[str, Any] | None,
+    simulator_info: Mapping[str, Any] | None,
+    mitigation_info: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """The submit body's settings, checked: the documented ``ValueError`` on bad input.
 

@@ -23,6 +23,7 @@ from quri_parts.backend import BackendError
 from quri_parts.circuit import NonParametricQuantumCircuit
 
 from quri_parts_oqtopus._http import is_url
+from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, TranspilerInfo
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase, job_settings
 from quri_parts_oqtopus.backend.results import OqtopusSamplingResult
 from quri_parts_oqtopus.counts import decode_sampling_archive
@@ -101,9 +102,9 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
         shots: int,
         name: str | None = None,
         description: str | None = None,
-        transpiler_info: dict[str, Any] | None = None,
-        simulator_info: dict[str, Any] | None = None,
-        mitigation_info: dict[str, Any] | None = None,
+        transpiler_info: TranspilerInfo | dict[str, Any] | None = None,
+        simulator_info: SimulatorInfo | dict[str, Any] | None = None,
+        mitigation_info: MitigationInfo | dict[str, Any] | None = None,
     ) -> OqtopusSamplingJob:
         """Execute a sampling measurement of a circuit, or of a list of circuits together.
 
@@ -155,9 +156,9 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
         shots: int,
         name: str | None = None,
         description: str | None = None,
-        transpiler_info: dict[str, Any] | None = None,
-        simulator_info: dict[str, Any] | None = None,
-        mitigation_info: dict[str, Any] | None = None,
+        transpiler_info: TranspilerInfo | dict[str, Any] | None = None,
+        simulator_info: SimulatorInfo | dict[str, Any] | None = None,
+        mitigation_info: MitigationInfo | dict[str, Any] | None = None,
         job_type: str | None = None,
     ) -> OqtopusSamplingJob:
         """Execute a sampling measurement of OpenQASM 3 program(s).

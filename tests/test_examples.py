@@ -1,0 +1,40 @@
+"""Every script in examples/ runs unchanged against the local server."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from quri_parts_oqtopus.local import LocalServer
+
+EXAMPLES = Path(__file__).parent.parent / "examples"
+SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py") if p.name != "sse_program.py")
+
+
+def test_every_example_is_listed() -> None:
+    assert len(SCRIPTS) >= 7, SCRIPTS
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_example_runs(script: str, server: LocalServer, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "OQTOPUS_URL": server.url,
+        "OQTOPUS_API_TOKEN": server.token,
+        "HOME": str(tmp_path),
+    }
+    run = subprocess.run(
+        [sys.executable, str(EXAMPLES / script)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, f"{script}:\n{run.stdout}\n{run.stderr}"
+    assert run.stdout.strip(), f"{script} printed nothing"
