@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from hypothesis import HealthCheck, settings
+from quri_parts.circuit import QuantumCircuit
 
 from quri_parts_oqtopus.backend import OqtopusConfig
 from quri_parts_oqtopus.local import LocalServer
@@ -77,3 +80,59 @@ settings.register_profile(
     "long", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def bell() -> QuantumCircuit:
+    """H then CNOT: only 00 and 11 are ever measured."""
+    circuit = QuantumCircuit(2)
+    circuit.add_H_gate(0)
+    circuit.add_CNOT_gate(0, 1)
+    return circuit
+
+
+def x_on(qubit: int, qubit_count: int) -> QuantumCircuit:
+    """X on one qubit: the one outcome is ``1 << qubit``."""
+    circuit = QuantumCircuit(qubit_count)
+    circuit.add_X_gate(qubit)
+    return circuit
+
+
+def run_script(
+    python: str, script: Path, server: LocalServer, cwd: Path
+) -> subprocess.CompletedProcess[str]:
+    """Run ``script`` as a user would, configured only by OQTOPUS_URL/OQTOPUS_API_TOKEN."""
+    env = {
+        **os.environ,
+        "OQTOPUS_URL": server.url,
+        "OQTOPUS_API_TOKEN": server.token,
+        "HOME": str(cwd),  # no ~/.oqtopus: the environment is the only config
+    }
+    return subprocess.run(
+        [python, str(script)],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def server_jobs(server: LocalServer, text: str) -> list[dict[str, str]]:
+    """Every job on the server whose name starts with ``text``, read past the proxy."""
+    jobs: list[dict[str, str]] = []
+    page = 1
+    while True:
+        query: dict[str, str | int] = {"q": text, "page": page, "size": 1000}
+        answer = requests.get(
+            f"{server.url}/jobs",
+            params=query,
+            headers={"q-api-token": server.token},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        batch: list[dict[str, str]] = answer.json()
+        jobs += [job for job in batch if job["name"].startswith(text)]
+        if len(batch) < 1000:
+            return jobs
+        page += 1

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from quri_parts.backend import BackendError
-from quri_parts.circuit import QuantumCircuit, UnboundParametricQuantumCircuit
+from quri_parts.circuit import UnboundParametricQuantumCircuit
 from quri_parts.core.operator import PAULI_IDENTITY, Operator, pauli_label
 
 from quri_parts_oqtopus.backend import (
@@ -28,23 +28,10 @@ from quri_parts_oqtopus.backend import (
 )
 from quri_parts_oqtopus.counts import split_counts
 
-from .conftest import Admin
+from .conftest import Admin, bell, x_on
 
 DEVICE = "qulacs"
 WAIT = 0.05  # seconds between polls: the local server answers in milliseconds
-
-
-def bell() -> QuantumCircuit:
-    circuit = QuantumCircuit(2)
-    circuit.add_H_gate(0)
-    circuit.add_CNOT_gate(0, 1)
-    return circuit
-
-
-def x_on(qubit_count: int, qubit: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(qubit_count)
-    circuit.add_X_gate(qubit)
-    return circuit
 
 
 # -- devices ---------------------------------------------------------------------------------
@@ -111,12 +98,12 @@ def test_sample_bell_gives_only_correlated_outcomes(config: OqtopusConfig) -> No
 
 
 def test_counts_put_classical_bit_zero_lowest(config: OqtopusConfig) -> None:
-    job = OqtopusSamplingBackend(config).sample(x_on(3, 0), device_id=DEVICE, shots=10)
+    job = OqtopusSamplingBackend(config).sample(x_on(0, 3), device_id=DEVICE, shots=10)
     assert job.result(timeout=60, wait=WAIT).counts == {1: 10}
 
 
 def test_sample_list_is_multi_manual_with_divided_counts(config: OqtopusConfig) -> None:
-    circuits = [x_on(2, 1), bell(), x_on(1, 0)]
+    circuits = [x_on(1, 2), bell(), x_on(0, 1)]
     job = OqtopusSamplingBackend(config).sample(circuits, device_id=DEVICE, shots=500)
     assert job.job_type == "multi_manual"
     result = job.result(timeout=60, wait=WAIT)

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from quri_parts.circuit import QuantumCircuit, UnboundParametricQuantumCircuit
+from quri_parts.circuit import UnboundParametricQuantumCircuit
 from quri_parts.core.operator import Operator, pauli_label
 
 from quri_parts_oqtopus.backend import (
@@ -19,16 +19,9 @@ from quri_parts_oqtopus.backend import (
     OqtopusSseBackend,
 )
 
-from .conftest import Admin
+from .conftest import Admin, bell
 
 DEVICE = "qulacs"
-
-
-def bell() -> QuantumCircuit:
-    circuit = QuantumCircuit(2)
-    circuit.add_H_gate(0)
-    circuit.add_CNOT_gate(0, 1)
-    return circuit
 
 
 def parametric() -> UnboundParametricQuantumCircuit:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from quri_parts_oqtopus.local import LocalServer
+
+from .conftest import run_script
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 SCRIPTS = sorted(p.name for p in EXAMPLES.glob("*.py") if p.name != "sse_program.py")
@@ -21,20 +21,6 @@ def test_every_example_is_listed() -> None:
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_example_runs(script: str, server: LocalServer, tmp_path: Path) -> None:
-    env = {
-        **os.environ,
-        "OQTOPUS_URL": server.url,
-        "OQTOPUS_API_TOKEN": server.token,
-        "HOME": str(tmp_path),
-    }
-    run = subprocess.run(
-        [sys.executable, str(EXAMPLES / script)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    run = run_script(sys.executable, EXAMPLES / script, server, tmp_path)
     assert run.returncode == 0, f"{script}:\n{run.stdout}\n{run.stderr}"
     assert run.stdout.strip(), f"{script} printed nothing"

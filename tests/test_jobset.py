@@ -10,27 +10,20 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import requests
 from quri_parts.circuit import QuantumCircuit
 
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingResult
 from quri_parts_oqtopus.jobset import JobSetProgress, OqtopusJobFailure, OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
 
-from .conftest import Admin
+from .conftest import Admin, server_jobs, x_on
 
 DEVICE = "qulacs"
 BAD_QASM = "OPENQASM 3;\nqubit[1] q;\nnot_a_gate q[0];"
 
 
-def x_on(qubit: int, qubit_count: int = 8) -> QuantumCircuit:
-    circuit = QuantumCircuit(qubit_count)
-    circuit.add_X_gate(qubit)
-    return circuit
-
-
 def test_results_come_back_in_submission_order(config: OqtopusConfig) -> None:
-    job_set = OqtopusJobSet.submit([x_on(i) for i in range(8)], DEVICE, 5, config, concurrency=3)
+    job_set = OqtopusJobSet.submit([x_on(i, 8) for i in range(8)], DEVICE, 5, config, concurrency=3)
     seen: list[JobSetProgress] = []
     assert job_set.wait(wait=0.05, on_progress=seen.append)
     results = job_set.results()
@@ -44,7 +37,7 @@ def test_results_come_back_in_submission_order(config: OqtopusConfig) -> None:
 def test_a_failed_job_is_reported_alone_and_can_be_resubmitted(
     config: OqtopusConfig, tmp_path: Path
 ) -> None:
-    programs: list[QuantumCircuit | str] = [x_on(0), BAD_QASM, x_on(2)]
+    programs: list[QuantumCircuit | str] = [x_on(0, 8), BAD_QASM, x_on(2, 8)]
     job_set = OqtopusJobSet.submit(programs, DEVICE, 5, config)
     job_set.wait(wait=0.05)
     failures = job_set.failures()
@@ -66,7 +59,7 @@ def test_failed_submissions_are_kept_per_program(config: OqtopusConfig, admin: A
     admin.add_fault(
         method="POST", path="^/jobs/[^/]+/submit$", status=400, body='{"message": "no"}', times=-1
     )
-    job_set = OqtopusJobSet.submit([x_on(0), x_on(1)], DEVICE, 5, config)
+    job_set = OqtopusJobSet.submit([x_on(0, 8), x_on(1, 8)], DEVICE, 5, config)
     failures = job_set.failures()
     assert [(f.index, f.job_id, f.status) for f in failures] == [
         (0, None, "not submitted"),
@@ -83,16 +76,16 @@ def test_journal_must_be_new(config: OqtopusConfig, tmp_path: Path) -> None:
     journal = tmp_path / "set.jobs"
     journal.write_text("taken")
     with pytest.raises(ValueError, match="journal already exists"):
-        OqtopusJobSet.submit([x_on(0)], DEVICE, 5, config, journal=journal)
+        OqtopusJobSet.submit([x_on(0, 8)], DEVICE, 5, config, journal=journal)
 
 
 def test_resume_of_a_finished_set_submits_nothing(config: OqtopusConfig, tmp_path: Path) -> None:
     journal = tmp_path / "set.jobs"
-    first = OqtopusJobSet.submit([x_on(i) for i in range(3)], DEVICE, 5, config, journal=journal)
-    again = OqtopusJobSet.resume(journal, [x_on(i) for i in range(3)], config)
+    first = OqtopusJobSet.submit([x_on(i, 8) for i in range(3)], DEVICE, 5, config, journal=journal)
+    again = OqtopusJobSet.resume(journal, [x_on(i, 8) for i in range(3)], config)
     assert [j.job_id for j in again.jobs if j] == [j.job_id for j in first.jobs if j]
     with pytest.raises(ValueError, match="holds 3 programs, got 2"):
-        OqtopusJobSet.resume(journal, [x_on(0), x_on(1)], config)
+        OqtopusJobSet.resume(journal, [x_on(0, 8), x_on(1, 8)], config)
 
 
 KILLED_CLIENT = """
@@ -152,36 +145,8 @@ def test_a_killed_client_resumes_and_every_program_runs_once(
     # On the server, every program ran exactly once: one job per name that left 'registered'.
     ran = Counter(
         job["name"]
-        for job in all_jobs(server)
+        for job in server_jobs(server, "crash#")
         if job["name"].startswith("crash#") and job["status"] != "registered"
     )
     assert sorted(ran) == sorted(f"crash#{i}" for i in range(size))
     assert set(ran.values()) == {1}, [name for name, n in ran.items() if n > 1]
-
-
-def all_jobs(server: LocalServer) -> list[dict[str, str]]:
-    jobs: list[dict[str, str]] = []
-    page = 1
-    while True:
-        query: dict[str, str | int] = {"q": "crash#", "page": page, "size": 500}
-        answer = requests.get(
-            f"{server.url}/jobs",
-            params=query,
-            headers={"q-api-token": server.token},
-            timeout=30,
-        )
-        answer.raise_for_status()
-        batch = answer.json()
-        jobs += batch
-        if len(batch) < 500:
-            return jobs
-        page += 1
-
-
-def test_a_program_too_wide_for_the_device_is_refused_before_sending(
-    config: OqtopusConfig, admin: Admin
-) -> None:
-    admin.add_fault(method="POST", path=".*", delay=0.0, times=-1)  # counts every POST
-    with pytest.raises(ValueError, match="the programs need 40"):
-        OqtopusJobSet.submit([x_on(0, qubit_count=40)], DEVICE, 5, config)
-    assert admin.fault_hits() == [0]

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from quri_parts.backend import BackendError
-from quri_parts.circuit import QuantumCircuit
 
 from quri_parts_oqtopus.backend import (
     OqtopusConfig,
@@ -26,16 +25,9 @@ from quri_parts_oqtopus.backend import (
 from quri_parts_oqtopus.jobset import OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
 
-from .conftest import SENTINEL_TOKEN, Admin
+from .conftest import SENTINEL_TOKEN, Admin, bell
 
 DEVICE = "qulacs"
-
-
-def bell() -> QuantumCircuit:
-    circuit = QuantumCircuit(2)
-    circuit.add_H_gate(0)
-    circuit.add_CNOT_gate(0, 1)
-    return circuit
 
 
 def texts_of(error: BaseException) -> list[str]:

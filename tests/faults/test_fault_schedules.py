@@ -16,13 +16,12 @@ import os
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-import requests
 from quri_parts.backend import BackendError
-from quri_parts.circuit import QuantumCircuit
 
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
 from quri_parts_oqtopus.local import LocalServer
 
+from ..conftest import server_jobs, x_on
 from .proxy import FaultProxy, random_plan
 
 SCHEDULES = int(os.environ.get("FAULT_SCHEDULES", "30"))
@@ -46,25 +45,6 @@ class Tally:
     wrong_results: list[str] = field(default_factory=list)
 
 
-def x_on(qubit: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(JOBS_PER_SCHEDULE)
-    circuit.add_X_gate(qubit)
-    return circuit
-
-
-def server_jobs(server: LocalServer, prefix: str) -> list[dict[str, str]]:
-    query: dict[str, str | int] = {"q": prefix, "size": 100}
-    answer = requests.get(
-        f"{server.url}/jobs",
-        params=query,
-        headers={"q-api-token": server.token},
-        timeout=30,
-    )
-    answer.raise_for_status()
-    jobs: list[dict[str, str]] = answer.json()
-    return [job for job in jobs if job["name"].startswith(prefix)]
-
-
 def run_schedule(seed: int, proxy: FaultProxy, server: LocalServer, tally: Tally) -> None:
     proxy.plan = random_plan(seed, RATE)
     config = OqtopusConfig(proxy.url, server.token, timeout=(2.0, 5.0), retries=4, backoff=0.005)
@@ -74,7 +54,7 @@ def run_schedule(seed: int, proxy: FaultProxy, server: LocalServer, tally: Tally
         name = f"fault-{seed}-{k}"
         tally.jobs_attempted += 1
         try:
-            job = backend.sample(x_on(k), DEVICE, 5, name=name)
+            job = backend.sample(x_on(k, JOBS_PER_SCHEDULE), DEVICE, 5, name=name)
         except BackendError as error:
             tally.errors_reported += 1
             outcomes[name] = f"error: {error}"

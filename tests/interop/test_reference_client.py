@@ -14,6 +14,8 @@ import pytest
 
 from quri_parts_oqtopus.local import LocalServer
 
+from ..conftest import run_script
+
 SCRIPT = Path(__file__).parent.parent / "scripts" / "reference_api_script.py"
 REFERENCE_PYTHON = os.environ.get("OQTOPUS_REFERENCE_PYTHON", "")
 
@@ -39,20 +41,6 @@ def test_reference_client_runs_every_job_type_against_the_local_server(
         check=True,
     ).stdout.strip()
     assert version == "1.1.5", f"{python} holds quri-parts-oqtopus {version}, not the reference"
-    env = {
-        **os.environ,
-        "OQTOPUS_URL": server.url,
-        "OQTOPUS_API_TOKEN": server.token,
-        "HOME": str(tmp_path),
-    }
-    run = subprocess.run(
-        [python, str(SCRIPT)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
+    run = run_script(python, SCRIPT, server, tmp_path)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "reference script: 0 failed" in run.stdout
