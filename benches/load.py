@@ -28,7 +28,7 @@ STEPS = {
     "submit": "submit_job",
     "get": "get_job",
     "status": "get_job_status",
-    "download": "download_archive_json",
+    "download": "download",
 }
 _latencies: dict[str, list[float]] = defaultdict(list)
 _lock = threading.Lock()
