@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 WHEEL_DIR := dist
 
-.PHONY: all venv wheel install develop lint rust-check test ref-venv pytest smoke smoke-run demo bench ci clean
+.PHONY: all venv wheel install develop lint rust-check test ref-venv pytest smoke smoke-run demo bench bench-smoke ci clean
 
 all: test
 
@@ -67,11 +67,17 @@ smoke-run:
 demo: install
 	$(BIN)/oqtopus-local demo
 
-bench: install
-	$(BIN)/python benches/compare.py
+bench: install ref-venv
+	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/compare.py
+	$(BIN)/python benches/load.py
+
+# A short run of both benchmarks, so that they never rot; the figures come from `make bench`.
+bench-smoke:
+	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/compare.py --quick --repeat 1
+	$(BIN)/python benches/load.py --jobs 40 --threads 4
 
 # Prerequisites run left to right, each once: the wheel is built a single time.
-ci: rust-check install ref-venv lint pytest smoke-run
+ci: rust-check install ref-venv lint pytest smoke-run bench-smoke
 
 clean:
 	rm -rf $(VENV) .smoke-venv $(REF_VENV) $(WHEEL_DIR) target
