@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import os
 import random
 import time
 from collections.abc import Callable, Mapping
@@ -136,7 +137,16 @@ class OqtopusHttpClient:
 
     def __init__(self, config: OqtopusConfig) -> None:
         if not config.url.startswith(("http://", "https://")):
-            raise ValueError(f"OQTOPUS url should start with http:// or https://: {config.url!r}")
+            hint = ""
+            if not config.url and os.getenv("OQTOPUS_ENV") == "sse_container":
+                hint = (
+                    " (inside an SSE container this client talks HTTP: set OQTOPUS_URL and"
+                    " OQTOPUS_API_TOKEN; handing jobs to the container's sse_driver is not"
+                    " supported)"
+                )
+            raise ValueError(
+                f"OQTOPUS url should start with http:// or https://: {config.url!r}{hint}"
+            )
         if config.proxy and "://" not in config.proxy:
             raise ValueError(f"OQTOPUS proxy should be a URL with a scheme: {config.proxy!r}")
         self._base_url = config.url.rstrip("/")
