@@ -110,13 +110,13 @@ impl<'a> Content<'a> {
 /// as pieces; compact, as orjson writes it. The programs are escaped only when rendered;
 /// the operator's part, small next to the terms it is written from, is written here.
 pub fn job_input<'a>(programs: &[&'a str], operator: Option<&[Term]>) -> Content<'a> {
-    let quote = |bytes: &'static [u8]| Piece::Raw(Cow::Borrowed(bytes));
+    let fixed = |bytes: &'static [u8]| Piece::Raw(Cow::Borrowed(bytes));
     let mut pieces = Vec::with_capacity(3 * programs.len() + 2);
-    pieces.push(quote(b"{\"program\":["));
+    pieces.push(fixed(b"{\"program\":["));
     for (i, program) in programs.iter().enumerate() {
-        pieces.push(quote(if i == 0 { b"\"" } else { b",\"" }));
+        pieces.push(fixed(if i == 0 { b"\"" } else { b",\"" }));
         pieces.push(Piece::Escaped(program.as_bytes()));
-        pieces.push(quote(b"\""));
+        pieces.push(fixed(b"\""));
     }
     let mut tail = b"]".to_vec();
     if let Some(terms) = operator {
