@@ -1,16 +1,18 @@
 //! Job archives: a ZIP holding one deflated JSON file, written and read in Rust. Pure Rust.
 //!
-//! Writing deflates fixed-size chunks on all cores (each ends on a sync flush, so their
-//! concatenation is one valid deflate stream, as pigz does) and combines their CRCs.
+//! Writing streams the entry: its content is described as pieces (raw bytes, or texts to
+//! escape as JSON), cut into fixed-size chunks that each core renders, CRCs and deflates
+//! on its own (each ends on a sync flush, so their concatenation is one valid deflate
+//! stream, as pigz does). Only the compressed parts stay; the whole document never exists.
 
 use crate::error::CoreError;
 use crate::floatfmt::write_float_repr;
-use crate::ir::Circuit;
-use crate::json::write_string;
+use crate::json::{write_escaped, write_string};
 use crate::operator::Term;
-use crate::qasm::print_circuit;
 use flate2::{Compress, Compression, Crc, Decompress, FlushCompress, FlushDecompress, Status};
 use rayon::prelude::*;
+use std::borrow::Cow;
+use std::ops::Range;
 
 /// Deflate level for uploads. zlib-rs's level 1 is its "quick" strategy (static Huffman
 /// codes), which leaves the benchmark's QASM JSON at 0.50 of its size; level 2 is the
@@ -19,7 +21,7 @@ use rayon::prelude::*;
 /// network, so 30% fewer bytes are worth far more than the milliseconds level 1 saves.
 pub const LEVEL: u32 = 2;
 
-/// Input bytes per deflate chunk; each chunk restarts the 32 KiB window, which costs
+/// Content bytes per deflate chunk; each chunk restarts the 32 KiB window, which costs
 /// well under 1% of the size at this length.
 const CHUNK: usize = 1 << 20;
 
@@ -33,35 +35,141 @@ const END_OF_DIRECTORY: u32 = 0x0605_4b50;
 const DOS_TIME: u16 = 0;
 const DOS_DATE: u16 = (1 << 5) | 1;
 
-fn too_large(len: usize) -> CoreError {
+fn too_large(len: u64) -> CoreError {
     CoreError::InvalidArchive(format!(
         "archive entry of {len} bytes needs ZIP64, not supported"
     ))
 }
 
-/// The raw deflate stream of `data` as consecutive parts (chunks compressed in parallel)
-/// and the CRC-32 of `data`.
-pub fn deflate(data: &[u8], level: u32) -> (Vec<Vec<u8>>, u32) {
-    let chunks: Vec<&[u8]> = if data.is_empty() {
-        vec![data]
-    } else {
-        data.chunks(CHUNK).collect()
-    };
-    let last = chunks.len() - 1;
-    let parts: Vec<(Vec<u8>, Crc)> = chunks
-        .par_iter()
-        .enumerate()
-        .map(|(i, chunk)| {
-            let mut crc = Crc::new();
-            crc.update(chunk);
-            (deflate_chunk(chunk, level, i == last), crc)
-        })
-        .collect();
-    let mut crc = Crc::new();
-    for (_, part_crc) in &parts {
-        crc.combine(part_crc);
+/// A piece of an entry's content: bytes as they are, or UTF-8 text written as the inside
+/// of a JSON string literal. Both may be cut at any byte (see `write_escaped`).
+pub enum Piece<'a> {
+    Raw(Cow<'a, [u8]>),
+    Escaped(&'a [u8]),
+}
+
+impl Piece<'_> {
+    fn source(&self) -> &[u8] {
+        match self {
+            Piece::Raw(bytes) => bytes,
+            Piece::Escaped(text) => text,
+        }
     }
-    (parts.into_iter().map(|(part, _)| part).collect(), crc.sum())
+
+    fn render(&self, range: Range<usize>, out: &mut Vec<u8>) {
+        match self {
+            Piece::Raw(bytes) => out.extend_from_slice(&bytes[range]),
+            Piece::Escaped(text) => write_escaped(out, &text[range]),
+        }
+    }
+}
+
+/// An entry's content as pieces, addressed by offsets into their concatenated sources.
+pub struct Content<'a> {
+    pieces: Vec<Piece<'a>>,
+    /// Source offset where each piece starts.
+    starts: Vec<usize>,
+    source_len: usize,
+}
+
+impl<'a> Content<'a> {
+    pub fn new(pieces: Vec<Piece<'a>>) -> Self {
+        let mut starts = Vec::with_capacity(pieces.len());
+        let mut source_len = 0;
+        for piece in &pieces {
+            starts.push(source_len);
+            source_len += piece.source().len();
+        }
+        Content {
+            pieces,
+            starts,
+            source_len,
+        }
+    }
+
+    /// Appends the rendered bytes of the source bytes `range` to `out`.
+    fn render(&self, range: Range<usize>, out: &mut Vec<u8>) {
+        let first = self
+            .starts
+            .partition_point(|&start| start <= range.start)
+            .saturating_sub(1);
+        for (piece, &start) in self.pieces[first..].iter().zip(&self.starts[first..]) {
+            if start >= range.end {
+                break;
+            }
+            let end = start + piece.source().len();
+            piece.render(
+                range.start.max(start) - start..range.end.min(end) - start,
+                out,
+            );
+        }
+    }
+}
+
+/// The job input document `{"program":[...]}` (plus `"operator":[{"pauli":..,"coeff":..}]`)
+/// as pieces; compact, as orjson writes it. The programs are escaped only when rendered;
+/// the operator's part, small next to the terms it is written from, is written here.
+pub fn job_input<'a>(programs: &[&'a str], operator: Option<&[Term]>) -> Content<'a> {
+    let fixed = |bytes: &'static [u8]| Piece::Raw(Cow::Borrowed(bytes));
+    let mut pieces = Vec::with_capacity(3 * programs.len() + 2);
+    pieces.push(fixed(b"{\"program\":["));
+    for (i, program) in programs.iter().enumerate() {
+        pieces.push(fixed(if i == 0 { b"\"" } else { b",\"" }));
+        pieces.push(Piece::Escaped(program.as_bytes()));
+        pieces.push(fixed(b"\""));
+    }
+    let mut tail = b"]".to_vec();
+    if let Some(terms) = operator {
+        tail.reserve(terms.len() * 48 + 16);
+        tail.extend_from_slice(b",\"operator\":[");
+        let mut coeff = String::with_capacity(24);
+        for (i, term) in terms.iter().enumerate() {
+            if i > 0 {
+                tail.push(b',');
+            }
+            tail.extend_from_slice(b"{\"pauli\":");
+            write_string(&mut tail, &term.pauli);
+            tail.extend_from_slice(b",\"coeff\":");
+            coeff.clear();
+            write_float_repr(&mut coeff, term.coeff);
+            tail.extend_from_slice(coeff.as_bytes());
+            tail.push(b'}');
+        }
+        tail.push(b']');
+    }
+    tail.push(b'}');
+    pieces.push(Piece::Raw(Cow::Owned(tail)));
+    Content::new(pieces)
+}
+
+/// One deflated chunk: its part of the deflate stream, the CRC of its rendered bytes.
+struct Part {
+    deflated: Vec<u8>,
+    crc: Crc,
+    len: usize,
+}
+
+/// Renders and deflates `content` in chunks of `chunk` source bytes on all cores. Each
+/// task holds one rendered chunk at a time and keeps only its deflated part, so memory is
+/// the compressed output plus one chunk (and deflate state) per pool thread.
+fn deflate_content(content: &Content<'_>, level: u32, chunk: usize) -> Vec<Part> {
+    let count = content.source_len.div_ceil(chunk).max(1);
+    (0..count)
+        .into_par_iter()
+        .map(|i| {
+            let range = i * chunk..((i + 1) * chunk).min(content.source_len);
+            let mut rendered = Vec::with_capacity(range.len() + range.len() / 8 + 64);
+            content.render(range, &mut rendered);
+            let mut crc = Crc::new();
+            crc.update(&rendered);
+            let deflated = deflate_chunk(&rendered, level, i == count - 1);
+            Part {
+                deflated,
+                crc,
+                len: rendered.len(),
+            }
+        })
+        .collect()
 }
 
 fn deflate_chunk(chunk: &[u8], level: u32, last: bool) -> Vec<u8> {
@@ -80,87 +188,106 @@ fn deflate_chunk(chunk: &[u8], level: u32, last: bool) -> Vec<u8> {
         let done = compress.total_in() as usize == chunk.len()
             && (status == Status::StreamEnd || (!last && out.len() < out.capacity()));
         if done {
+            // The parts are what stays in memory until the archive is written out.
+            out.shrink_to_fit();
             return out;
         }
-        out.reserve(out.capacity().max(64 * 1024));
+        // Exact steps: doubling would leave up to half of every part unused.
+        out.reserve_exact(64 * 1024);
     }
 }
 
-/// `text` as a JSON string literal.
-pub fn json_literal(text: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(text.len() + text.len() / 8 + 2);
-    write_string(&mut out, text);
-    out
+/// A finished one-entry ZIP archive in pieces: the local header, the deflate stream in
+/// parts, the central directory and end record. Written out once its size is known.
+pub struct Archive {
+    head: Vec<u8>,
+    parts: Vec<Vec<u8>>,
+    tail: Vec<u8>,
 }
 
-/// Each text as a JSON string literal, escaped on all cores.
-pub fn json_literals(texts: &[&str]) -> Vec<Vec<u8>> {
-    texts.par_iter().map(|text| json_literal(text)).collect()
-}
+impl Archive {
+    /// The archive's size in bytes.
+    pub fn size(&self) -> usize {
+        self.head.len() + self.parts.iter().map(Vec::len).sum::<usize>() + self.tail.len()
+    }
 
-/// The upload archive of a job: `job_input_json` deflated into the one entry `entry_name`.
-pub fn write_job_archive(
-    entry_name: &str,
-    programs: &[Vec<u8>],
-    operator: Option<&[Term]>,
-) -> Result<Vec<u8>, CoreError> {
-    write_zip(entry_name, &job_input_json(programs, operator))
-}
-
-/// The QASM text of `circuit` as a JSON string literal.
-pub fn qasm_json_literal(circuit: &Circuit) -> Vec<u8> {
-    json_literal(&print_circuit(circuit))
-}
-
-/// The job input document `{"program":[...]}` (plus `"operator":[{"pauli":..,"coeff":..}]`)
-/// from programs already written as JSON string literals; compact, as orjson writes it.
-pub fn job_input_json(programs: &[Vec<u8>], operator: Option<&[Term]>) -> Vec<u8> {
-    let size = programs.iter().map(|p| p.len() + 1).sum::<usize>()
-        + operator.map_or(0, |terms| terms.len() * 48 + 16);
-    let mut out = Vec::with_capacity(size + 16);
-    out.extend_from_slice(b"{\"program\":[");
-    for (i, program) in programs.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
+    /// Writes the archive into `out`, which must be exactly `size()` bytes long.
+    pub fn write_into(&self, out: &mut [u8]) {
+        assert_eq!(out.len(), self.size(), "archive buffer of the wrong size");
+        let mut at = 0;
+        let pieces = std::iter::once(&self.head)
+            .chain(&self.parts)
+            .chain(std::iter::once(&self.tail));
+        for piece in pieces {
+            out[at..at + piece.len()].copy_from_slice(piece);
+            at += piece.len();
         }
-        out.extend_from_slice(program);
     }
-    out.push(b']');
-    if let Some(terms) = operator {
-        out.extend_from_slice(b",\"operator\":[");
-        let mut coeff = String::with_capacity(24);
-        for (i, term) in terms.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(b"{\"pauli\":");
-            write_string(&mut out, &term.pauli);
-            out.extend_from_slice(b",\"coeff\":");
-            coeff.clear();
-            write_float_repr(&mut coeff, term.coeff);
-            out.extend_from_slice(coeff.as_bytes());
-            out.push(b'}');
-        }
-        out.push(b']');
+
+    /// The archive as one `Vec`.
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = vec![0; self.size()];
+        self.write_into(&mut out);
+        out
     }
-    out.push(b'}');
-    out
 }
 
 /// A ZIP archive holding `data` as the one deflated entry `entry_name`.
-pub fn write_zip(entry_name: &str, data: &[u8]) -> Result<Vec<u8>, CoreError> {
-    if data.len() as u64 > MAX_ENTRY {
-        return Err(too_large(data.len()));
+pub fn write_zip(entry_name: &str, data: &[u8]) -> Result<Archive, CoreError> {
+    write_entry(
+        entry_name,
+        &Content::new(vec![Piece::Raw(Cow::Borrowed(data))]),
+    )
+}
+
+/// The upload archive of a job: `job_input` deflated into the one entry `entry_name`.
+pub fn write_job_archive(
+    entry_name: &str,
+    programs: &[&str],
+    operator: Option<&[Term]>,
+) -> Result<Archive, CoreError> {
+    write_entry(entry_name, &job_input(programs, operator))
+}
+
+/// A ZIP archive holding the rendered `content` as the one deflated entry `entry_name`.
+pub fn write_entry(entry_name: &str, content: &Content<'_>) -> Result<Archive, CoreError> {
+    write_entry_in_chunks(entry_name, content, CHUNK)
+}
+
+fn write_entry_in_chunks(
+    entry_name: &str,
+    content: &Content<'_>,
+    chunk: usize,
+) -> Result<Archive, CoreError> {
+    // Rendering never shrinks the source: refuse what cannot fit before any work.
+    if content.source_len as u64 > MAX_ENTRY {
+        return Err(too_large(content.source_len as u64));
     }
-    let (deflated, crc) = deflate(data, LEVEL);
-    let deflated_len: usize = deflated.iter().map(Vec::len).sum();
-    if deflated_len as u64 > MAX_ENTRY {
-        return Err(too_large(deflated_len));
+    let parts = deflate_content(content, LEVEL, chunk);
+    let mut crc = Crc::new();
+    for part in &parts {
+        crc.combine(&part.crc);
     }
+    let size = parts.iter().map(|part| part.len as u64).sum::<u64>();
+    let parts: Vec<Vec<u8>> = parts.into_iter().map(|part| part.deflated).collect();
+    let deflated_len = parts.iter().map(|part| part.len() as u64).sum::<u64>();
+    // The central directory's offset (after the local header) must fit too.
+    let header_len = 30 + entry_name.len() as u64;
+    for len in [size, deflated_len + header_len] {
+        if len > MAX_ENTRY {
+            return Err(too_large(len));
+        }
+    }
+    let (head, tail) = zip_frame(entry_name, crc.sum(), deflated_len as u32, size as u32);
+    Ok(Archive { head, parts, tail })
+}
+
+/// The local header, and the central directory with the end record, of a ZIP holding one
+/// deflated entry.
+fn zip_frame(entry_name: &str, crc: u32, deflated_len: u32, size: u32) -> (Vec<u8>, Vec<u8>) {
     let name = entry_name.as_bytes();
     // Bit 11: the name is UTF-8 (only needed, and only set, when it is not ASCII).
     let flags: u16 = if entry_name.is_ascii() { 0 } else { 1 << 11 };
-    let mut out = Vec::with_capacity(deflated_len + 2 * name.len() + 128);
     let common = |out: &mut Vec<u8>| {
         put16(out, 20); // version needed: deflate
         put16(out, flags);
@@ -168,37 +295,36 @@ pub fn write_zip(entry_name: &str, data: &[u8]) -> Result<Vec<u8>, CoreError> {
         put16(out, DOS_TIME);
         put16(out, DOS_DATE);
         put32(out, crc);
-        put32(out, deflated_len as u32);
-        put32(out, data.len() as u32);
+        put32(out, deflated_len);
+        put32(out, size);
         put16(out, name.len() as u16);
         put16(out, 0); // extra field length
     };
-    put32(&mut out, LOCAL_HEADER);
-    common(&mut out);
-    out.extend_from_slice(name);
-    for part in &deflated {
-        out.extend_from_slice(part);
-    }
-    let directory_offset = out.len();
-    put32(&mut out, CENTRAL_HEADER);
-    put16(&mut out, 0x0314); // made by: Unix, spec 2.0
-    common(&mut out);
-    put16(&mut out, 0); // comment length
-    put16(&mut out, 0); // disk number
-    put16(&mut out, 0); // internal attributes
-    put32(&mut out, 0o600 << 16); // external attributes: -rw-------, as zipfile.writestr
-    put32(&mut out, 0); // local header offset
-    out.extend_from_slice(name);
-    let directory_len = out.len() - directory_offset;
-    put32(&mut out, END_OF_DIRECTORY);
-    put16(&mut out, 0);
-    put16(&mut out, 0);
-    put16(&mut out, 1);
-    put16(&mut out, 1);
-    put32(&mut out, directory_len as u32);
-    put32(&mut out, directory_offset as u32);
-    put16(&mut out, 0);
-    Ok(out)
+    let mut head = Vec::with_capacity(30 + name.len());
+    put32(&mut head, LOCAL_HEADER);
+    common(&mut head);
+    head.extend_from_slice(name);
+    let directory_offset = head.len() as u64 + u64::from(deflated_len);
+    let mut tail = Vec::with_capacity(46 + name.len() + 22);
+    put32(&mut tail, CENTRAL_HEADER);
+    put16(&mut tail, 0x0314); // made by: Unix, spec 2.0
+    common(&mut tail);
+    put16(&mut tail, 0); // comment length
+    put16(&mut tail, 0); // disk number
+    put16(&mut tail, 0); // internal attributes
+    put32(&mut tail, 0o600 << 16); // external attributes: -rw-------, as zipfile.writestr
+    put32(&mut tail, 0); // local header offset
+    tail.extend_from_slice(name);
+    let directory_len = tail.len();
+    put32(&mut tail, END_OF_DIRECTORY);
+    put16(&mut tail, 0);
+    put16(&mut tail, 0);
+    put16(&mut tail, 1);
+    put16(&mut tail, 1);
+    put32(&mut tail, directory_len as u32);
+    put32(&mut tail, directory_offset as u32);
+    put16(&mut tail, 0);
+    (head, tail)
 }
 
 fn put16(out: &mut Vec<u8>, value: u16) {
@@ -310,11 +436,46 @@ mod tests {
             .collect()
     }
 
+    /// The job input as one piece, written the plain way: what the chunks must add up to.
+    fn expected_json(programs: &[&str], operator: Option<&str>) -> Vec<u8> {
+        let mut out = b"{\"program\":[".to_vec();
+        for (i, program) in programs.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_string(&mut out, program);
+        }
+        out.push(b']');
+        if let Some(operator) = operator {
+            out.extend_from_slice(operator.as_bytes());
+        }
+        out.push(b'}');
+        out
+    }
+
+    fn check_job(programs: &[&str], terms: Option<&[Term]>, operator_json: Option<&str>) {
+        let expected = expected_json(programs, operator_json);
+        let content = job_input(programs, terms);
+        for chunk in [1, 2, 3, 5, 7, 64, 1000, 4099, CHUNK - 3, CHUNK] {
+            if content.source_len / chunk > 1_000 {
+                continue; // a deflater per byte of megabytes: slow, and proves nothing more
+            }
+            let archive = write_entry_in_chunks("job.json", &content, chunk).unwrap();
+            let (name, json) = read_single_entry(&archive.to_vec()).unwrap();
+            assert_eq!(name, "job.json");
+            assert!(
+                json == expected,
+                "chunks of {chunk} bytes, programs {:?}",
+                programs.iter().map(|p| p.len()).collect::<Vec<_>>()
+            );
+        }
+    }
+
     #[test]
     fn zips_read_back_whatever_their_size() {
         for len in [0, 1, 1000, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17] {
             let data = sample(len);
-            let archive = write_zip("job.json", &data).unwrap();
+            let archive = write_zip("job.json", &data).unwrap().to_vec();
             let (name, content) = read_single_entry(&archive).unwrap();
             assert_eq!(name, "job.json");
             assert!(content == data, "round trip of {len} bytes");
@@ -322,8 +483,75 @@ mod tests {
     }
 
     #[test]
+    fn empty_program_list_is_an_empty_json_array() {
+        check_job(&[], None, None);
+        let archive = write_job_archive("job.json", &[], None).unwrap().to_vec();
+        assert_eq!(read_single_entry(&archive).unwrap().1, b"{\"program\":[]}");
+    }
+
+    #[test]
+    fn escapes_cut_at_every_chunk_boundary_read_back() {
+        // With chunks of 1 to 7 bytes every escape and every UTF-8 sequence is cut somewhere.
+        check_job(
+            &["a\"b\\c\nd\te\u{1}\u{1f}f\r\u{8}\u{c}", "é ✓ 𝄞", "", "\""],
+            None,
+            None,
+        );
+    }
+
+    #[test]
+    fn programs_longer_than_a_chunk_read_back() {
+        // Longer than every chunk size but the last two, which the huge program exceeds.
+        let long = String::from_utf8(sample(9000).iter().map(|b| b & 0x7f).collect()).unwrap();
+        check_job(&["OPENQASM 3;\n", &long, "x q[0];\n"], None, None);
+        let huge = "h q[0];\n\"\\\u{0}".repeat(CHUNK / 8);
+        assert!(huge.len() > CHUNK + CHUNK / 4);
+        check_job(&[&huge], None, None);
+    }
+
+    #[test]
+    fn operator_follows_the_programs() {
+        let terms = [
+            Term {
+                pauli: "X0 Z3".into(),
+                coeff: 0.5,
+            },
+            Term {
+                pauli: "Y\"1".into(),
+                coeff: -2.0,
+            },
+        ];
+        let operator =
+            r#","operator":[{"pauli":"X0 Z3","coeff":0.5},{"pauli":"Y\"1","coeff":-2.0}]"#;
+        check_job(&["h q[0];\n", "x q[1];\n"], Some(&terms), Some(operator));
+        check_job(&[], Some(&terms[..0]), Some(r#","operator":[]"#));
+    }
+
+    #[test]
+    fn headers_hold_the_crc_and_sizes_of_the_whole_entry() {
+        let program = "rz(0.5) q[3];\n".repeat(CHUNK / 10);
+        let expected = expected_json(&[&program, &program], None);
+        let archive = write_job_archive("job.json", &[&program, &program], None).unwrap();
+        let bytes = archive.to_vec();
+        assert_eq!(bytes.len(), archive.size());
+        let mut crc = Crc::new();
+        crc.update(&expected);
+        let field = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap());
+        assert_eq!(field(14), crc.sum(), "local header CRC");
+        assert_eq!(field(22) as usize, expected.len(), "local header size");
+        let deflated = bytes.len() - 30 - 8 - (46 + 8 + 22);
+        assert_eq!(field(18) as usize, deflated, "local header compressed size");
+        assert!(
+            deflated < expected.len() / 2,
+            "{deflated} of {}",
+            expected.len()
+        );
+        assert_eq!(read_single_entry(&bytes).unwrap().1, expected);
+    }
+
+    #[test]
     fn corrupted_archives_are_refused() {
-        let mut archive = write_zip("job.json", &sample(5000)).unwrap();
+        let mut archive = write_zip("job.json", &sample(5000)).unwrap().to_vec();
         assert!(read_single_entry(&archive[..archive.len() - 30]).is_err());
         let middle = archive.len() / 2;
         archive[middle] ^= 0xff;

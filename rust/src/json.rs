@@ -352,7 +352,13 @@ const NEEDS_ESCAPE: [bool; 256] = {
 pub fn write_string(out: &mut Vec<u8>, text: &str) {
     out.reserve(text.len() + text.len() / 16 + 2);
     out.push(b'"');
-    let bytes = text.as_bytes();
+    write_escaped(out, text.as_bytes());
+    out.push(b'"');
+}
+
+/// Appends the inside of a JSON string literal holding `bytes` (UTF-8). Every escape
+/// stands for one ASCII byte, so a text may be escaped piecewise, cut at any byte.
+pub fn write_escaped(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut run = 0;
     while let Some(offset) = bytes[run..]
         .iter()
@@ -373,7 +379,6 @@ pub fn write_string(out: &mut Vec<u8>, text: &str) {
         run = at + 1;
     }
     out.extend_from_slice(&bytes[run..]);
-    out.push(b'"');
 }
 
 #[cfg(test)]

@@ -135,6 +135,15 @@ fn read_archive<'py>(data: &Bound<'py, PyBytes>) -> PyResult<(String, Bound<'py,
     Ok((name, PyBytes::new(py, &content)))
 }
 
+/// The finished archive as Python `bytes`, written straight into the new object.
+fn archive_bytes<'py>(py: Python<'py>, zip: &archive::Archive) -> PyResult<Bound<'py, PyBytes>> {
+    PyBytes::new_with(py, zip.size(), |buffer| {
+        // No other thread can reach the new object yet: the GIL is not needed to fill it.
+        py.detach(|| zip.write_into(buffer));
+        Ok(())
+    })
+}
+
 /// A ZIP archive holding `content` as the one deflated entry `entry_name`.
 #[pyfunction]
 fn write_archive<'py>(
@@ -144,7 +153,7 @@ fn write_archive<'py>(
     let py = content.py();
     let bytes = content.as_bytes();
     let zip = py.detach(|| archive::write_zip(entry_name, bytes))?;
-    Ok(PyBytes::new(py, &zip))
+    archive_bytes(py, &zip)
 }
 
 /// The upload archive of a job, straight from circuits: `{"program": [QASM, ...]}` plus
@@ -157,10 +166,14 @@ fn circuits_archive<'py>(
     operator: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Bound<'py, PyBytes>> {
     let py = circuits.py();
-    let programs = batch::map_circuits(circuits, |c| archive::qasm_json_literal(&c))?;
+    let programs = batch::map_circuits(circuits, |c| qasm::print_circuit(&c))?;
     let terms = operator.map(operator::read_operator).transpose()?;
-    let zip = py.detach(|| archive::write_job_archive(entry_name, &programs, terms.as_deref()))?;
-    Ok(PyBytes::new(py, &zip))
+    let zip = py.detach(|| {
+        let texts: Vec<&str> = programs.iter().map(String::as_str).collect();
+        archive::write_job_archive(entry_name, &texts, terms.as_deref())
+    })?;
+    drop(programs);
+    archive_bytes(py, &zip)
 }
 
 /// The upload archive of a job from QASM texts (and an operator's terms).
@@ -177,11 +190,8 @@ fn programs_archive<'py>(
         .map(|p| p.to_str())
         .collect::<PyResult<Vec<&str>>>()?;
     let terms = operator.map(operator::read_operator).transpose()?;
-    let zip = py.detach(|| {
-        let literals = archive::json_literals(&texts);
-        archive::write_job_archive(entry_name, &literals, terms.as_deref())
-    })?;
-    Ok(PyBytes::new(py, &zip))
+    let zip = py.detach(|| archive::write_job_archive(entry_name, &texts, terms.as_deref()))?;
+    archive_bytes(py, &zip)
 }
 
 /// Parses OpenQASM 3 text into `(n_qubits, n_clbits, ops)`, each op a tuple ending with its
