@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 WHEEL_DIR := dist
 
-.PHONY: all venv wheel install develop lint rust-check test ref-venv pytest smoke smoke-run demo bench bench-smoke ci clean
+.PHONY: all venv wheel install develop lint rust-check test ref-venv pytest smoke smoke-run demo bench bench-smoke ci clean fuzz
 
 all: test
 
@@ -76,8 +76,32 @@ bench-smoke:
 	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/compare.py --quick --repeat 1
 	$(BIN)/python benches/load.py --jobs 40 --threads 4
 
+# Coverage-guided fuzzing of the Rust parsers (cargo-fuzz: libFuzzer with AddressSanitizer),
+# FUZZ_SECONDS per target. cargo-fuzz passes nightly-only flags to rustc; RUSTC_BOOTSTRAP=1
+# lets the stable toolchain accept them. A crash stops the run: its input is left in
+# fuzz/artifacts/<target>/, the log in fuzz/logs/. Not part of `ci` (tests/test_native_fuzz.py is).
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS := qasm_parse counts_json pauli archive
+FUZZ := RUSTC_BOOTSTRAP=1 cargo fuzz
+
+fuzz:
+	command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+	$(FUZZ) build -O
+	mkdir -p fuzz/logs
+	for target in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$target; \
+	  dict=$$(test -f fuzz/$$target.dict && echo -dict=fuzz/$$target.dict); \
+	  $(FUZZ) run -O $$target fuzz/corpus/$$target fuzz/seeds/$$target -- \
+	    -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 -timeout=10 -print_final_stats=1 \
+	    $$dict > fuzz/logs/$$target.log 2>&1 \
+	    || { tail -n 40 fuzz/logs/$$target.log; echo "fuzz: $$target FAILED"; exit 1; }; \
+	  echo "fuzz: $$target: $$(grep -o '[0-9]* runs in [0-9]* second' fuzz/logs/$$target.log)s," \
+	    "corpus $$(ls fuzz/corpus/$$target | wc -l) inputs," \
+	    "$$(grep -o 'cov: [0-9]*' fuzz/logs/$$target.log | tail -n 1) edges, 0 crashes"; \
+	done
+
 # Prerequisites run left to right, each once: the wheel is built a single time.
 ci: rust-check install ref-venv lint pytest smoke-run bench-smoke
 
 clean:
-	rm -rf $(VENV) .smoke-venv $(REF_VENV) $(WHEEL_DIR) target
+	rm -rf $(VENV) .smoke-venv $(REF_VENV) $(WHEEL_DIR) target fuzz/target

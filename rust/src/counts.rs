@@ -299,7 +299,10 @@ pub fn parse_bits(bits: &str) -> Result<u64, CoreError> {
 /// key; program 0 owns the lowest `bit_widths[0]` bits, program 1 the next ones, and so on.
 /// A key seen with count 0 is kept with count 0, as `Counter` updates keep it.
 pub fn split_counts(counts: &[(u64, u64)], bit_widths: &[u32]) -> Result<Vec<Counts>, CoreError> {
-    let total: u32 = bit_widths.iter().sum();
+    // Summed as u64: widths from Python may be any u32, and their u32 sum can wrap.
+    let total = bit_widths
+        .iter()
+        .fold(0u64, |sum, &w| sum.saturating_add(u64::from(w)));
     if total > 64 {
         return Err(CoreError::InvalidCounts(format!(
             "bit widths add up to {total} bits, more than the 64 a key can hold"
@@ -329,11 +332,12 @@ pub fn split_counts(counts: &[(u64, u64)], bit_widths: &[u32]) -> Result<Vec<Cou
             }
         };
         split.push(if width <= DENSE_WIDTH {
-            split_dense(counts, width, part)
+            split_dense(counts, width, part)?
         } else {
             let mut sums: BTreeMap<u64, u64> = BTreeMap::new();
             for &(key, count) in counts {
-                *sums.entry(part(key)).or_insert(0) += count;
+                let sum = sums.entry(part(key)).or_insert(0);
+                *sum = add_count(*sum, count, part(key))?;
             }
             sums.into_iter().collect()
         });
@@ -342,21 +346,34 @@ pub fn split_counts(counts: &[(u64, u64)], bit_widths: &[u32]) -> Result<Vec<Cou
     Ok(split)
 }
 
+/// `sum + count` for the counts merged into `key`; counts past 2**64 - 1 cannot be returned.
+fn add_count(sum: u64, count: u64, key: u64) -> Result<u64, CoreError> {
+    sum.checked_add(count).ok_or_else(|| {
+        CoreError::InvalidCounts(format!(
+            "counts merged into key {key} add up to more than 2**64 - 1"
+        ))
+    })
+}
+
 /// Programs this narrow are summed in a table indexed by key instead of a map.
 const DENSE_WIDTH: u32 = 16;
 
-fn split_dense(counts: &[(u64, u64)], width: u32, part: impl Fn(u64) -> u64) -> Counts {
+fn split_dense(
+    counts: &[(u64, u64)],
+    width: u32,
+    part: impl Fn(u64) -> u64,
+) -> Result<Counts, CoreError> {
     let mut sums = vec![0u64; 1 << width];
     let mut seen = vec![false; 1 << width];
     for &(key, count) in counts {
         let index = part(key) as usize;
-        sums[index] += count;
+        sums[index] = add_count(sums[index], count, part(key))?;
         seen[index] = true;
     }
-    (0..sums.len())
+    Ok((0..sums.len())
         .filter(|&i| seen[i])
         .map(|i| (i as u64, sums[i]))
-        .collect()
+        .collect())
 }
 
 #[cfg(test)]
@@ -506,6 +523,29 @@ mod tests {
         for bad in ["-1", "1.0", "1e3", "01", "", "18446744073709551616", "1-"] {
             assert!(parse_count(bad, "k").is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn widths_whose_u32_sum_wraps_are_refused() {
+        // Found by tests/test_native_fuzz.py: the u32 sum overflowed (a panic in debug builds,
+        // a wrapped total of 0 and a shift by 2**32 - 1 in release builds).
+        let err = split_counts(&[(0, 1)], &[u32::MAX, 1]).unwrap_err();
+        assert!(err.to_string().contains("4294967296 bits"), "{err}");
+    }
+
+    #[test]
+    fn merged_counts_past_u64_are_refused() {
+        // Found by tests/test_native_fuzz.py: `+=` overflowed in the dense and the map path.
+        for widths in [&[1u32, 1][..], &[20, 1]] {
+            let high = 1u64 << widths[0];
+            let err = split_counts(&[(0, u64::MAX), (high, 1)], widths).unwrap_err();
+            assert!(
+                err.to_string().contains("more than 2**64 - 1"),
+                "{widths:?}: {err}"
+            );
+        }
+        let exact = split_counts(&[(0, u64::MAX - 1), (2, 1)], &[1, 1]).unwrap();
+        assert_eq!(exact[0], vec![(0, u64::MAX)]);
     }
 
     #[test]

@@ -10,6 +10,10 @@ fn malformed(what: &str, pos: usize) -> CoreError {
     CoreError::InvalidArchive(format!("invalid JSON: {what} at byte {pos}"))
 }
 
+/// Deepest nesting of arrays and objects a skipped value may have (counts documents
+/// nest three levels).
+const MAX_NESTING: usize = 128;
+
 /// A position in a JSON text (already known to be UTF-8).
 pub struct Cursor<'a> {
     text: &'a str,
@@ -288,19 +292,32 @@ impl<'a> Cursor<'a> {
 
     /// Skips any value; returns its raw text.
     pub fn skip_value(&mut self) -> Result<&'a str> {
+        self.skip_nested(0)
+    }
+
+    /// `skip_value` for a value inside `depth` arrays and objects; the depth bound keeps
+    /// the recursion (and so the stack) small for hostile input such as `[[[[...`.
+    fn skip_nested(&mut self, depth: usize) -> Result<&'a str> {
         let start = match self.peek() {
             Some(_) => self.pos,
             None => return Err(malformed("expected a value", self.pos)),
         };
-        match self.bytes()[self.pos] {
-            b'{' => self.object(|cursor, _| cursor.skip_value().map(|_| ()))?,
+        let byte = self.bytes()[self.pos];
+        if matches!(byte, b'{' | b'[') && depth >= MAX_NESTING {
+            return Err(malformed(
+                &format!("value nested deeper than {MAX_NESTING} levels"),
+                self.pos,
+            ));
+        }
+        match byte {
+            b'{' => self.object(|cursor, _| cursor.skip_nested(depth + 1).map(|_| ()))?,
             b'[' => {
                 self.pos += 1;
                 if self.peek() == Some(b']') {
                     self.pos += 1;
                 } else {
                     loop {
-                        self.skip_value()?;
+                        self.skip_nested(depth + 1)?;
                         match self.peek() {
                             Some(b',') => self.pos += 1,
                             Some(b']') => {
@@ -414,6 +431,19 @@ mod tests {
             .unwrap();
         cursor.finish().unwrap();
         assert_eq!(keys, ["a", "c", "d"]);
+    }
+
+    #[test]
+    fn deeply_nested_values_are_refused_not_recursed_into() {
+        // Found by tests/test_native_fuzz.py: a result archive holding `{"x": [[[...]]]}`
+        // 10**6 levels deep overflowed the stack (SIGSEGV) of the Python process.
+        let deep = format!("{}{}", "[".repeat(1_000_000), "]".repeat(1_000_000));
+        let err = Cursor::new(&deep).skip_value().unwrap_err();
+        assert!(err.to_string().contains("nested deeper than 128"), "{err}");
+        let deep_objects = format!("{}1{}", r#"{"a":"#.repeat(200_000), "}".repeat(200_000));
+        assert!(Cursor::new(&deep_objects).skip_value().is_err());
+        let limit = format!("{}{}", "[".repeat(MAX_NESTING), "]".repeat(MAX_NESTING));
+        assert_eq!(Cursor::new(&limit).skip_value().unwrap(), limit);
     }
 
     #[test]

@@ -30,6 +30,12 @@ use std::collections::HashMap;
 /// against `qubit[1000000000] q; h q;` expanding into a billion operations.
 pub const MAX_BITS: usize = 1 << 16;
 
+/// Largest number of qubit operands (a gate on two qubits counts two, a barrier on all
+/// qubits counts them all) a program may expand into. Broadcasting and decompositions
+/// multiply: `cu(1,2,3,4) q, r;` on two 32768-qubit registers is 196608 gates, so without
+/// this bound a few hundred bytes of text asked for gigabytes.
+pub const MAX_OPERANDS: usize = 1 << 21;
+
 /// A parsed program: registers flattened to consecutive indices in declaration order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Program {
@@ -43,6 +49,16 @@ pub struct Program {
 pub struct Op {
     pub line: usize,
     pub kind: OpKind,
+}
+
+impl Op {
+    /// The qubits this operation names (at least one, for an empty barrier too).
+    fn operand_count(&self) -> usize {
+        match &self.kind {
+            OpKind::Gate { qubits, .. } | OpKind::Barrier { qubits } => qubits.len().max(1),
+            OpKind::Measure { .. } | OpKind::Reset { .. } => 1,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -74,6 +90,7 @@ pub fn parse_qasm(src: &str) -> Result<Program, CoreError> {
     for (index, stmt) in statements.iter().enumerate() {
         builder
             .statement(stmt, index == 0)
+            .and_then(|()| builder.count_operands())
             .map_err(|msg| stmt.error(&msg))?;
     }
     // Reported after the statements so that `gate g a { x a; }` is refused for being a gate.
@@ -163,9 +180,25 @@ struct Builder {
     /// Highest `$n` seen plus one, when the program addresses physical qubits.
     n_physical: Option<usize>,
     ops: Vec<Op>,
+    /// Qubit operands of `ops[..counted]`, checked against `MAX_OPERANDS` per statement
+    /// (one statement adds at most `MAX_BITS` operands times a decomposition's length).
+    operands: usize,
+    counted: usize,
 }
 
 impl Builder {
+    fn count_operands(&mut self) -> Result<(), String> {
+        let new_ops = &self.ops[self.counted..];
+        self.operands += new_ops.iter().map(Op::operand_count).sum::<usize>();
+        self.counted = self.ops.len();
+        if self.operands > MAX_OPERANDS {
+            return Err(format!(
+                "program expands to more than {MAX_OPERANDS} qubit operands"
+            ));
+        }
+        Ok(())
+    }
+
     fn statement(&mut self, stmt: &Statement<'_>, is_first: bool) -> Result<(), String> {
         let mut cur = Cursor::new(stmt.toks);
         let line = stmt.line;

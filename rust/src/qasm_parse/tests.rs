@@ -279,3 +279,21 @@ fn reset_of_a_register_resets_every_qubit() {
         vec![OpKind::Reset { qubit: 0 }, OpKind::Reset { qubit: 1 }]
     );
 }
+
+#[test]
+fn programs_expanding_past_the_operand_bound_are_refused() {
+    // Found by tests/test_native_fuzz.py: 224 bytes of broadcast `cu` calls expanded into
+    // 2.3 million gates (1.3 GB); a few kilobytes of `barrier;` asked for tens of gigabytes.
+    let cu = format!(
+        "{HEADER}qubit[32768] q;\nqubit[32768] r;\n{}",
+        "cu(1, 2, 3, 4) q, r;\n".repeat(20)
+    );
+    let msg = error_of(&cu);
+    assert!(msg.contains("more than 2097152 qubit operands"), "{msg}");
+    assert!(msg.starts_with("line 12"), "{msg}"); // 9 operands x 32768 per call: the 8th passes 2**21
+    let barriers = format!("{HEADER}qubit[65536] q;\n{}", "barrier;\n".repeat(40));
+    assert!(error_of(&barriers).contains("qubit operands"));
+    // Up to the bound, broadcasting still works.
+    let within = format!("{HEADER}qubit[65536] q;\n{}", "h q;\n".repeat(32));
+    assert_eq!(parse_qasm(&within).unwrap().ops.len(), 32 * 65536);
+}
