@@ -703,24 +703,15 @@ def test_archive_claiming_more_than_its_deflate_data_can_hold_is_refused(
     assert "claims more bytes" in raised(outcome)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="archive.rs write_zip stores the name length as u16 and writes a corrupt ZIP for "
-    "names of 65536 bytes or more (reported to the archive-memory branch, not fixed here)",
-)
-def test_write_archive_with_a_name_of_65536_bytes_reads_back(native: NativeWorker) -> None:
-    name = "n" * 65536
-    outcome = call(native, "write_archive", name, b"hello")
+def test_entry_names_beyond_the_zip_limit_are_refused(native: NativeWorker) -> None:
+    longest = "n" * 65535
+    outcome = call(native, "write_archive", longest, b"hello")
     assert outcome.returned
-    assert unzipped(outcome.value) == (name, b"hello")
+    assert unzipped(outcome.value) == (longest, b"hello")
+    too_long = call(native, "write_archive", longest + "x", b"hello")
+    assert "longer than a ZIP allows" in raised(too_long)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="archive.rs inflate reserves the entry's claimed size before inflating: a 4 MiB "
-    "archive claiming 4 GiB aborts a process whose address space is capped (reported to the "
-    "archive-memory branch, not fixed here)",
-)
 def test_archive_claiming_4_gib_within_the_deflate_bound_does_not_abort_a_capped_process(
     native: NativeWorker,
 ) -> None:

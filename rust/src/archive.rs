@@ -25,6 +25,9 @@ pub const LEVEL: u32 = 2;
 /// well under 1% of the size at this length.
 const CHUNK: usize = 1 << 20;
 
+/// First (and smallest) growth step of an inflate buffer.
+const INFLATE_STEP: usize = 1 << 20;
+
 /// Largest entry either side accepts (no ZIP64), also the bound against ZIP bombs.
 const MAX_ENTRY: u64 = u32::MAX as u64;
 
@@ -259,6 +262,13 @@ fn write_entry_in_chunks(
     content: &Content<'_>,
     chunk: usize,
 ) -> Result<Archive, CoreError> {
+    // ZIP stores the name length in 16 bits: a longer name would corrupt the archive.
+    if entry_name.len() > usize::from(u16::MAX) {
+        return Err(CoreError::InvalidArchive(format!(
+            "archive entry name of {} bytes is longer than a ZIP allows (65535)",
+            entry_name.len()
+        )));
+    }
     // Rendering never shrinks the source: refuse what cannot fit before any work.
     if content.source_len as u64 > MAX_ENTRY {
         return Err(too_large(content.source_len as u64));
@@ -415,12 +425,28 @@ fn inflate(body: &[u8], size: usize) -> Result<Vec<u8>, CoreError> {
         ));
     }
     let mut inflater = Decompress::new(false);
-    // One byte of headroom tells a stream longer than its header from one that fits.
-    let mut out = Vec::with_capacity(size + 1);
-    let status = inflater
-        .decompress_vec(body, &mut out, FlushDecompress::Finish)
-        .map_err(|e| bad(&format!("corrupt deflate data ({e})")))?;
-    if status != Status::StreamEnd {
+    // One byte of headroom tells a stream longer than its header from one that fits. The
+    // buffer grows with what really inflates, never reserving a forged claimed size at once.
+    let limit = size + 1;
+    let mut out = Vec::with_capacity(limit.min(INFLATE_STEP));
+    loop {
+        let consumed = inflater.total_in() as usize;
+        let status = inflater
+            .decompress_vec(&body[consumed..], &mut out, FlushDecompress::Finish)
+            .map_err(|e| bad(&format!("corrupt deflate data ({e})")))?;
+        if status == Status::StreamEnd {
+            break;
+        }
+        if out.len() >= limit {
+            return Err(bad("deflate data does not end where the header says"));
+        }
+        if out.len() == out.capacity() {
+            out.reserve((limit - out.len()).min(out.capacity().max(INFLATE_STEP)));
+        } else if inflater.total_in() as usize == body.len() {
+            return Err(bad("deflate data does not end where the header says"));
+        }
+    }
+    if out.len() > size {
         return Err(bad("deflate data does not end where the header says"));
     }
     Ok(out)
