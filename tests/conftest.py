@@ -90,6 +90,15 @@ def bell() -> QuantumCircuit:
     return circuit
 
 
+def ghz(qubit_count: int) -> QuantumCircuit:
+    """A GHZ state: only all-zeros and all-ones are ever measured."""
+    circuit = QuantumCircuit(qubit_count)
+    circuit.add_H_gate(0)
+    for qubit in range(1, qubit_count):
+        circuit.add_CNOT_gate(qubit - 1, qubit)
+    return circuit
+
+
 def x_on(qubit: int, qubit_count: int) -> QuantumCircuit:
     """X on one qubit: the one outcome is ``1 << qubit``."""
     circuit = QuantumCircuit(qubit_count)

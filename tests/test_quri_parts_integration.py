@@ -17,15 +17,9 @@ from quri_parts_oqtopus.estimator import (
 )
 from quri_parts_oqtopus.sampler import create_oqtopus_concurrent_sampler, create_oqtopus_sampler
 
+from .conftest import ghz
+
 DEVICE = "qulacs"
-
-
-def ghz(qubit_count: int) -> QuantumCircuit:
-    circuit = QuantumCircuit(qubit_count)
-    circuit.add_H_gate(0)
-    for qubit in range(1, qubit_count):
-        circuit.add_CNOT_gate(qubit - 1, qubit)
-    return circuit
 
 
 def test_sampler_counts_have_int_keys(config: OqtopusConfig) -> None:

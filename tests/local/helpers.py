@@ -32,11 +32,17 @@ def qasm(qubits: int, body: str, measure: str | None = "c = measure q;") -> str:
     return "\n".join(lines)
 
 
-def zip_json(value: object, name: str = "input.json") -> bytes:
+def zip_members(members: dict[str, bytes]) -> bytes:
+    """A deflated ZIP holding ``members`` as given (also malformed job archives)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(name, json.dumps(value))
+        for name, data in members.items():
+            archive.writestr(name, data)
     return buffer.getvalue()
+
+
+def zip_json(value: object, name: str = "input.json") -> bytes:
+    return zip_members({name: json.dumps(value).encode()})
 
 
 def unzip_one(data: bytes) -> tuple[str, bytes]:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import base64
-import io
 import os
-import zipfile
 from typing import Any
 
 import pytest
 import requests
 
-from .helpers import Api, bell_qasm, zip_json
+from .helpers import Api, bell_qasm, zip_json, zip_members
 
 SUBMIT = {"device_id": "qulacs", "job_type": "sampling", "shots": 100}
 
@@ -164,23 +162,15 @@ def test_second_submit_and_late_upload_are_400(api: Api) -> None:
     assert api.upload(registered["presigned_url"], archive).status_code == 400
 
 
-def _bad_zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize(
     ("archive", "reason"),
     [
         (b"plain bytes", "not a readable ZIP"),
-        (_bad_zip({"a.json": b"{}", "b.json": b"{}"}), "exactly one file"),
-        (_bad_zip({"../../etc/input.json": b"{}"}), "plain file name"),
-        (_bad_zip({"input.json": b'{"program": "not a list"}'}), "program"),
+        (zip_members({"a.json": b"{}", "b.json": b"{}"}), "exactly one file"),
+        (zip_members({"../../etc/input.json": b"{}"}), "plain file name"),
+        (zip_members({"input.json": b'{"program": "not a list"}'}), "program"),
         # 70 MiB of spaces deflate to ~70 KiB: a bomb beyond the 64 MiB JSON bound.
-        (_bad_zip({"input.json": b"{" + b" " * (70 * 1024 * 1024) + b"}"}), "expands beyond"),
+        (zip_members({"input.json": b"{" + b" " * (70 * 1024 * 1024) + b"}"}), "expands beyond"),
     ],
     ids=["not-zip", "two-files", "traversal", "wrong-type", "bomb"],
 )

@@ -17,13 +17,7 @@ from quri_parts_oqtopus.local.programs import Program, combine_programs, program
 from quri_parts_oqtopus.local.routes_user import _query_time
 from quri_parts_oqtopus.local.simulate import estimate, parse_pauli, sample_counts, split_counts
 
-
-def _zip(members: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
+from .helpers import zip_members
 
 
 def test_archive_round_trip_gives_the_object_back() -> None:
@@ -35,15 +29,15 @@ def test_archive_round_trip_gives_the_object_back() -> None:
     ("archive", "reason"),
     [
         (b"not a zip at all", "not a readable ZIP"),
-        (_zip({}), "exactly one file, found 0"),
-        (_zip({"a.json": b"{}", "b.json": b"{}"}), "exactly one file, found 2"),
-        (_zip({"../evil.json": b"{}"}), "plain file name"),
-        (_zip({"dir/input.json": b"{}"}), "plain file name"),
-        (_zip({"/abs.json": b"{}"}), "plain file name"),
-        (_zip({"input.txt": b"{}"}), "not a .json file"),
-        (_zip({"input.json": b"[1, 2]"}), "must be an object"),
-        (_zip({"input.json": b"{not json"}), "not valid UTF-8 JSON"),
-        (_zip({"input.json": b"{" + b" " * 5000 + b"}"}), "expands beyond 1000 bytes"),
+        (zip_members({}), "exactly one file, found 0"),
+        (zip_members({"a.json": b"{}", "b.json": b"{}"}), "exactly one file, found 2"),
+        (zip_members({"../evil.json": b"{}"}), "plain file name"),
+        (zip_members({"dir/input.json": b"{}"}), "plain file name"),
+        (zip_members({"/abs.json": b"{}"}), "plain file name"),
+        (zip_members({"input.txt": b"{}"}), "not a .json file"),
+        (zip_members({"input.json": b"[1, 2]"}), "must be an object"),
+        (zip_members({"input.json": b"{not json"}), "not valid UTF-8 JSON"),
+        (zip_members({"input.json": b"{" + b" " * 5000 + b"}"}), "expands beyond 1000 bytes"),
     ],
 )
 def test_archive_refuses_what_is_not_one_small_json_object(archive: bytes, reason: str) -> None:
@@ -54,11 +48,11 @@ def test_archive_refuses_what_is_not_one_small_json_object(archive: bytes, reaso
 def test_archive_refuses_json_nested_beyond_the_parser() -> None:
     deep = b"[" * 200_000 + b"]" * 200_000
     with pytest.raises(ArchiveError, match="nested too deeply"):
-        read_single_json_zip(_zip({"input.json": b'{"a": ' + deep + b"}"}), 10**6)
+        read_single_json_zip(zip_members({"input.json": b'{"a": ' + deep + b"}"}), 10**6)
 
 
 def test_archive_refuses_a_bomb_whose_header_lies_about_its_size() -> None:
-    bomb = bytearray(_zip({"input.json": b"{" + b" " * 100_000 + b"}"}))
+    bomb = bytearray(zip_members({"input.json": b"{" + b" " * 100_000 + b"}"}))
     real_size = (100_002).to_bytes(4, "little")
     # Patch the declared uncompressed size in both headers to 10 bytes.
     for offset in (i for i in range(len(bomb) - 4) if bomb[i : i + 4] == real_size):
