@@ -69,11 +69,13 @@ demo: install
 
 bench: install ref-venv
 	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/compare.py
+	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/time_to_result.py
 	$(BIN)/python benches/load.py
 
 # A short run of both benchmarks, so that they never rot; the figures come from `make bench`.
 bench-smoke:
 	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/compare.py --quick --repeat 1
+	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/time_to_result.py --quick
 	$(BIN)/python benches/load.py --jobs 40 --threads 4
 
 # Coverage-guided fuzzing of the Rust parsers (cargo-fuzz: libFuzzer with AddressSanitizer),

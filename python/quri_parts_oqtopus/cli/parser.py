@@ -166,7 +166,10 @@ def _add_wait_options(parser: argparse.ArgumentParser, *, flag: bool) -> None:
         type=seconds,
         default=DEFAULT_INTERVAL,
         metavar="SECONDS",
-        help=f"seconds between status polls (default {DEFAULT_INTERVAL})",
+        help=(
+            "longest gap between status polls; they start 0.05 s apart and double up to it"
+            f" (default {DEFAULT_INTERVAL})"
+        ),
     )
 
 

@@ -1,0 +1,140 @@
+"""Time to result: wall time from ``sample()`` to counts, ours against the reference.
+
+Both clients run with the documented defaults (``result()`` with no arguments: no
+timeout, ``wait=10.0``) against one local OQTOPUS server, each side in a subprocess of
+its own interpreter (the reference's import names are ours), the sides alternating
+run by run. Cases:
+
+- ``tiny``: a 2-qubit Bell circuit, 1,000 shots (the server needs milliseconds);
+- ``short``: a 16-qubit, 320-gate random circuit, 1,000 shots (~0.2 s on the server);
+- ``batch``: 50 tiny jobs submitted one after another, then every result collected.
+
+Prints the median of each case per side and the ratio reference / ours. Nothing is
+asserted: this is a measurement. ``--quick`` runs 1 repeat and a batch of 5, for CI.
+
+    python benches/time_to_result.py [--quick] [--repeat 5] [--reference-python PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+CASES = {
+    "tiny": "one 2-qubit job, sample() -> counts",
+    "short": "one 16-qubit 320-gate job (~0.2 s on the server), sample() -> counts",
+    "batch": "N tiny jobs submitted in a row, then all counts",
+}
+REPO = Path(__file__).resolve().parent.parent
+
+
+def bell() -> Any:
+    from quri_parts.circuit import QuantumCircuit
+
+    circuit = QuantumCircuit(2)
+    circuit.add_H_gate(0)
+    circuit.add_CNOT_gate(0, 1)
+    return circuit
+
+
+def random_circuit(qubits: int, gates: int, seed: int) -> Any:
+    from quri_parts.circuit import QuantumCircuit
+
+    rng = random.Random(seed)
+    circuit = QuantumCircuit(qubits)
+    for _ in range(gates):
+        kind = rng.randrange(3)
+        if kind == 0:
+            circuit.add_H_gate(rng.randrange(qubits))
+        elif kind == 1:
+            circuit.add_RZ_gate(rng.randrange(qubits), rng.uniform(-3.2, 3.2))
+        else:
+            control, target = rng.sample(range(qubits), 2)
+            circuit.add_CNOT_gate(control, target)
+    return circuit
+
+
+def run_case(case: str, batch: int) -> dict[str, Any]:
+    """One measurement of ``case`` with this interpreter's quri_parts_oqtopus."""
+    from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
+
+    config = OqtopusConfig(os.environ["BENCH_URL"], os.environ["BENCH_TOKEN"])
+    backend = OqtopusSamplingBackend(config)
+    circuits = {
+        "tiny": [bell()],
+        "short": [random_circuit(16, 320, seed=7)],
+        "batch": [bell()] * batch,
+    }[case]
+    started = time.perf_counter()
+    jobs = [backend.sample(circuit, device_id="qulacs", shots=1000) for circuit in circuits]
+    counts = [job.result().counts for job in jobs]  # the documented defaults
+    elapsed = time.perf_counter() - started
+    if any(sum(c.values()) != 1000 for c in counts):
+        raise SystemExit(f"{case}: a result does not hold 1,000 shots: {counts!r:.200}")
+    return {"seconds": elapsed, "jobs": len(jobs)}
+
+
+def measure(python: str, case: str, batch: int, env: dict[str, str]) -> float:
+    command = [python, __file__, "--side", case, "--batch", str(batch)]
+    child = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if child.returncode != 0:
+        raise SystemExit(f"{python} failed on {case}:\n{child.stdout}\n{child.stderr}")
+    seconds: float = json.loads(child.stdout.strip().splitlines()[-1])["seconds"]
+    return seconds
+
+
+def reference_python(given: str | None) -> str:
+    for candidate in (given, REPO / ".ref-venv" / "bin" / "python"):
+        if candidate and Path(candidate).exists():
+            return str(candidate)
+    raise SystemExit("no reference interpreter: run `make ref-venv` or pass --reference-python")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="1 repeat, a batch of 5 (CI)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument(
+        "--reference-python", default=os.environ.get("OQTOPUS_REFERENCE_PYTHON") or None
+    )
+    parser.add_argument("--side", choices=sorted(CASES), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.side:
+        print(json.dumps(run_case(args.side, args.batch)))
+        return
+    if args.quick:
+        args.repeat, args.batch = 1, 5
+    sides = {"reference": reference_python(args.reference_python), "ours": sys.executable}
+
+    from quri_parts_oqtopus.local import LocalServer
+
+    with LocalServer() as server:
+        env = {**os.environ, "BENCH_URL": server.url, "BENCH_TOKEN": server.token}
+        measure(sys.executable, "tiny", 1, env)  # warm the simulator worker up
+        times: dict[str, dict[str, list[float]]] = {s: {c: [] for c in CASES} for s in sides}
+        for case in CASES:
+            for run in range(args.repeat):
+                order = list(sides) if run % 2 == 0 else list(reversed(sides))
+                for side in order:
+                    times[side][case].append(measure(sides[side], case, args.batch, env))
+    print(f"time to result, documented defaults, median of {args.repeat}; batch = {args.batch}")
+    print(f"{'case':<8} {'reference s':>12} {'ours s':>9} {'ratio':>7}  what")
+    for case, what in CASES.items():
+        reference = statistics.median(times["reference"][case])
+        ours = statistics.median(times["ours"][case])
+        what_text = what.replace("N tiny", f"{args.batch} tiny")
+        print(f"{case:<8} {reference:>12.3f} {ours:>9.3f} {reference / ours:>6.1f}x  {what_text}")
+    print("all runs (s):", json.dumps(times))
+
+
+if __name__ == "__main__":
+    main()
