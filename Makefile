@@ -4,24 +4,36 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 WHEEL_DIR := dist
 
-.PHONY: all venv wheel install develop lint rust-check test ref-venv pytest smoke smoke-run demo bench bench-smoke ci clean fuzz
+.PHONY: all venv wheel wheel-check sdist smoke-sdist install develop lint rust-check test ref-venv pytest smoke smoke-run demo bench bench-smoke ci clean fuzz
 
 all: test
 
 $(BIN)/maturin:
+	@echo "== creating $(VENV) with maturin and ziglang (the build tools)"
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q "maturin>=1.7,<2"
+	$(BIN)/python -m pip install -q "maturin>=1.7,<2" "ziglang>=0.13"
 
 venv: $(BIN)/maturin
 
-# The abi3 wheel users install: one per platform, any CPython >= 3.10.
+# The abi3 wheel users install: any CPython >= 3.10. Linked by zig against glibc 2.17
+# (manylinux2014), so it installs on every Linux still in use (RHEL 7/8, Ubuntu 18.04+).
 wheel: venv
+	@echo "== compiling the native module (Rust, release; about a minute the first time)"
 	rm -rf $(WHEEL_DIR)
-	$(BIN)/maturin build --release --out $(WHEEL_DIR) -q
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/maturin build --release --zig \
+	  --compatibility manylinux2014 --out $(WHEEL_DIR) -q
+
+# The wheel's platform tag is what the libraries it links to allow (auditwheel's verdict).
+wheel-check: venv
+	$(BIN)/python -m pip install -q auditwheel
+	$(BIN)/auditwheel show $(WHEEL_DIR)/*.whl > $(WHEEL_DIR)/auditwheel.txt
+	cat $(WHEEL_DIR)/auditwheel.txt
+	grep -q '"manylinux_2_17_x86_64"' $(WHEEL_DIR)/auditwheel.txt
 
 # Tests run against the built wheel installed in the venv, not against the source tree.
 install: wheel
+	@echo "== installing the wheel and the test tools into $(VENV)"
 	$(BIN)/python -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl
 	$(BIN)/python -m pip install -q "$$(ls $(WHEEL_DIR)/*.whl)[dev]"
 
@@ -64,6 +76,21 @@ smoke-run:
 	.smoke-venv/bin/python -m pip install -q "$$(ls $(WHEEL_DIR)/*.whl)[local]"
 	cd /tmp && $(CURDIR)/.smoke-venv/bin/python $(CURDIR)/tests/smoke/wheel_smoke.py
 
+# The source distribution, built, then installed into a fresh venv by pip (which compiles
+# the Rust itself, as on a platform without a wheel) and smoke-tested like the wheel.
+SDIST_DIR := dist-sdist
+sdist: venv
+	rm -rf $(SDIST_DIR)
+	$(BIN)/maturin sdist --out $(SDIST_DIR)
+
+smoke-sdist: sdist
+	@echo "== installing the sdist into a fresh venv (pip compiles the Rust: about two minutes)"
+	rm -rf .smoke-sdist-venv
+	$(PYTHON) -m venv .smoke-sdist-venv
+	.smoke-sdist-venv/bin/python -m pip install -q --upgrade pip
+	.smoke-sdist-venv/bin/python -m pip install -q "$$(ls $(SDIST_DIR)/*.tar.gz)[local]"
+	cd /tmp && $(CURDIR)/.smoke-sdist-venv/bin/python $(CURDIR)/tests/smoke/wheel_smoke.py
+
 demo: install
 	$(BIN)/oqtopus-local demo
 
@@ -103,7 +130,7 @@ fuzz:
 	done
 
 # Prerequisites run left to right, each once: the wheel is built a single time.
-ci: rust-check install ref-venv lint pytest smoke-run bench-smoke
+ci: rust-check install wheel-check ref-venv lint pytest smoke-run smoke-sdist bench-smoke
 
 clean:
-	rm -rf $(VENV) .smoke-venv $(REF_VENV) $(WHEEL_DIR) target fuzz/target
+	rm -rf $(VENV) .smoke-venv .smoke-sdist-venv $(REF_VENV) $(WHEEL_DIR) $(SDIST_DIR) target fuzz/target
