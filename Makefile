@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 WHEEL_DIR := dist
 
-.PHONY: all venv wheel wheel-check sdist smoke-sdist install develop lint rust-check test ref-venv pytest smoke smoke-run demo bench bench-smoke ci clean fuzz
+.PHONY: all venv wheel wheel-check sdist smoke-sdist docs install develop lint rust-check test ref-venv pytest smoke smoke-run demo bench bench-smoke ci clean fuzz
 
 all: test
 
@@ -46,6 +46,10 @@ lint: venv
 	$(BIN)/ruff format --check python tests benches examples
 	$(BIN)/mypy
 	$(BIN)/python -m mypy.stubtest quri_parts_oqtopus._core
+
+# The documentation site (docs/, mkdocs.yml): guides and the API reference from docstrings.
+docs: venv
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 rust-check:
 	cargo fmt --all -- --check
@@ -130,7 +134,7 @@ fuzz:
 	done
 
 # Prerequisites run left to right, each once: the wheel is built a single time.
-ci: rust-check install wheel-check ref-venv lint pytest smoke-run smoke-sdist bench-smoke
+ci: rust-check install wheel-check ref-venv lint docs pytest smoke-run smoke-sdist bench-smoke
 
 clean:
 	rm -rf $(VENV) .smoke-venv .smoke-sdist-venv $(REF_VENV) $(WHEEL_DIR) $(SDIST_DIR) target fuzz/target

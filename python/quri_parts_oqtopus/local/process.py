@@ -103,6 +103,7 @@ class LocalServer:
 
     @property
     def running(self) -> bool:
+        """Whether the server's process is alive."""
         return self._process is not None and self._process.poll() is None
 
     def _command(self, port_file: Path) -> list[str]:
