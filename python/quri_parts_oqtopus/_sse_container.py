@@ -75,7 +75,7 @@ class SseDriverClient(OqtopusHttpClient):
     are kept, ended, for ``get_job`` and ``get_job_status``.
     """
 
-    def __init__(self) -> None:  # noqa: D107 - no super().__init__(): there is no URL
+    def __init__(self) -> None:
         self._jobs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
@@ -136,7 +136,8 @@ class SseDriverClient(OqtopusHttpClient):
             job = self._jobs.get(job_id)
         if job is None:
             raise BackendError(f"get job {job_id}: not a job run by this program's sse_driver")
-        return json.loads(json.dumps(job))  # a copy the caller may change
+        copy: dict[str, Any] = json.loads(json.dumps(job))  # the caller may change it
+        return copy
 
     def get_job_status(self, job_id: str) -> str:
         """The status of a job this client ran (it has ended)."""
@@ -207,7 +208,7 @@ def _job_object(ended: object) -> dict[str, Any]:
         ended = ended.model_dump(mode="json")
     if not isinstance(ended, Mapping):
         raise BackendError(f"sse_driver returned {type(ended).__name__}, not a job")
-    job = json.loads(json.dumps(dict(ended), default=str))
+    job: dict[str, Any] = json.loads(json.dumps(dict(ended), default=str))
     if "job_info" not in job:  # some drivers answer job_info's fields at the top level
         job["job_info"] = {key: job.pop(key) for key in _INFO_KEYS if key in job}
     return job

@@ -59,7 +59,9 @@ def _value(log: str, key: str) -> str:
 def test_sse_token_lists_and_reads_only_the_jobs_its_program_created(api: Api) -> None:
     other = api.submit("sampling", {"program": [bell_qasm()]}, shots=10)
     api.wait(other)
-    source = _SESSION + f"""
+    source = (
+        _SESSION
+        + f"""
 other = {other!r}
 mine = session.post(url + "/jobs").json()["job_id"]
 listed = [job["job_id"] for job in session.get(url + "/jobs", params={{"size": 1000}}).json()]
@@ -69,6 +71,7 @@ for suffix in ("", "/status", "/sselog"):
     print("get" + suffix, session.get(url + "/jobs/" + other + suffix).status_code)
 print("delete", session.delete(url + "/jobs/" + other).status_code)
 """
+    )
     job, log = _run(api, source)
     assert job["status"] == "succeeded", job["job_info"]["message"]
     assert _value(log, "listed") == f'["{_value(log, "mine")}"]'
@@ -141,11 +144,12 @@ def argv_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
     command = [sys.executable, "-m", "quri_parts_oqtopus.local.cli", "serve", "--port", "0"]
     command += ["--data-dir", str(data_dir), "--token", token, "--port-file", str(port_file)]
     env = {**os.environ, "OQTOPUS_LOCAL_TOKEN": token}
-    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) as process:  # noqa: S603
+    with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) as process:
         try:
             deadline = time.monotonic() + 60
             while not port_file.is_file():
-                assert process.poll() is None and time.monotonic() < deadline
+                assert process.poll() is None
+                assert time.monotonic() < deadline
                 time.sleep(0.05)
             endpoint = Endpoint(f"http://127.0.0.1:{port_file.read_text()}", token)
             while requests.get(endpoint.url + "/_health", timeout=5).status_code != 200:
@@ -350,3 +354,62 @@ print("written", written)
     assert job["status"] == "succeeded", job["job_info"]["message"]
     assert int(_value(log, "written")) <= 64  # MiB: the default sse_scratch_bytes
     assert "No space left on device" in log
+
+
+# -- where the system cannot contain programs ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def uncontained() -> Iterator[LocalServer]:
+    with LocalServer(sse_containment="none", sse_timeout=60) as local:
+        yield local
+
+
+@pytest.mark.parametrize("ending", ["exit", "cancel"])
+def test_without_containment_the_subreaper_still_ends_every_process(
+    ending: str, uncontained: LocalServer
+) -> None:
+    api = Api(uncontained)
+    marker = f"{300 + secrets.randbelow(10**6) / 10**7:.7f}"
+    source = _escapers(marker) + ("time.sleep(120)\n" if ending == "cancel" else "")
+    job_id = api.submit("sse", {"sse_program": source}, shots=1)
+    if ending == "cancel":
+        deadline = time.monotonic() + 60
+        while len(_sleepers(marker)) < 3:
+            assert time.monotonic() < deadline, "the program never started its children"
+            time.sleep(0.05)
+        assert api.post(f"/jobs/{job_id}/cancel").status_code == 200
+    expected = "cancelled" if ending == "cancel" else "succeeded"
+    assert api.wait(job_id, timeout=120)["status"] == expected
+    deadline = time.monotonic() + 10
+    while (left := _sleepers(marker)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == [], f"processes left behind after a job that ended by {ending}: {left}"
+
+
+def _interpreter_without_namespaces(tmp_path: Path) -> str:
+    """An ``sse_python`` standing for a system where the launcher cannot contain programs."""
+    script = tmp_path / "python-without-namespaces"
+    script.write_text(
+        '#!/bin/sh\nif [ "$2" = "--probe" ]; then echo "no namespaces (EPERM)"; exit 0; fi\n'
+        f'exec {sys.executable} "$@"\n'
+    )
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_a_server_that_requires_containment_refuses_to_start_without_it(tmp_path: Path) -> None:
+    server = LocalServer(
+        sse_python=_interpreter_without_namespaces(tmp_path),
+        sse_containment="require",
+        startup_timeout=30,
+    )
+    with pytest.raises(RuntimeError, match="SSE programs cannot be contained on this system"):
+        server.start()
+    server.close()
+
+
+def test_a_server_that_cannot_contain_programs_says_so_loudly(tmp_path: Path) -> None:
+    with LocalServer(sse_python=_interpreter_without_namespaces(tmp_path)) as server:
+        log = server.log_path.read_text()
+    assert "WARNING: SSE programs are NOT contained" in log

@@ -62,9 +62,12 @@ def _check(result: int, what: str) -> None:
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
+def _c_text(text: str | None) -> bytes | None:
+    return None if text is None else text.encode()
+
+
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str = "") -> None:
-    encode = lambda text: None if text is None else text.encode()  # noqa: E731
-    result = _libc.mount(encode(source), target.encode(), encode(fstype), flags, encode(data))
+    result = _libc.mount(_c_text(source), target.encode(), _c_text(fstype), flags, _c_text(data))
     _check(result, f"mount {target}")
 
 
@@ -156,8 +159,9 @@ def _prepare_filesystem(args: argparse.Namespace, mode: str, source: str) -> Pat
     quota = f"size={args.scratch_bytes},mode=0700,uid={owner[0]},gid={owner[1]}"
     _mount("tmpfs", args.scratch, "tmpfs", _MS_NOSUID | _MS_NODEV, quota)
     program = _fill_scratch(Path(args.scratch), source, owner)
-    if os.path.isdir("/dev/shm"):
-        _mount(str(Path(args.scratch, "shm")), "/dev/shm", None, _MS_BIND)
+    shared_memory = "/dev/shm"  # noqa: S108 - replaced by a directory of the scratch tmpfs
+    if os.path.isdir(shared_memory):
+        _mount(str(Path(args.scratch, "shm")), shared_memory, None, _MS_BIND)
     return program
 
 

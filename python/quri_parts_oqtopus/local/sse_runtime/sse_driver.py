@@ -23,6 +23,7 @@ interpreter can run it).
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import os
@@ -95,15 +96,19 @@ def _plain(value: Any) -> dict[str, Any]:
             value = value.model_dump()
     if not isinstance(value, Mapping):
         raise TypeError(f"sse_driver: expected a model or a mapping, got {type(value).__name__}")
-    return json.loads(json.dumps(dict(value), default=lambda v: getattr(v, "value", str(v))))
+    plain: dict[str, Any] = json.loads(
+        json.dumps(dict(value), default=lambda v: getattr(v, "value", str(v)))
+    )
+    return plain
 
 
 def _as_client_model(job: dict[str, Any]) -> Any:
+    # The real driver returns oqtopus_client's model; where that package is, so do we.
     try:
-        from oqtopus_client.rest.models import JobsJob  # noqa: PLC0415 - optional
+        models = importlib.import_module("oqtopus_client.rest.models")
     except ImportError:
         return job
-    return JobsJob.model_validate(job)
+    return models.JobsJob.model_validate(job)
 
 
 class _Server:
@@ -142,12 +147,12 @@ class _Server:
     def _archive(self, url: str) -> Any:
         # Storage URLs are presigned: no token goes with them.
         try:
-            with _OPENER.open(url, timeout=_TIMEOUT) as answer:  # noqa: S310 - the server's URL
+            with _OPENER.open(url, timeout=_TIMEOUT) as answer:
                 data = answer.read()
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 text = archive.read(archive.namelist()[0]).decode("utf-8")
         except (OSError, ValueError, IndexError, zipfile.BadZipFile) as e:
-            raise SseRuntimeError(f"cannot read {url.split('?')[0]}: {e}") from e
+            raise SseRuntimeError(f"cannot read {url.split('?', maxsplit=1)[0]}: {e}") from e
         try:
             return json.loads(text)
         except ValueError:
