@@ -11,6 +11,7 @@ import secrets
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,7 +199,8 @@ def test_sse_program_cannot_write_outside_its_scratch_directory(
     api: Api, server: LocalServer, tmp_path: Path
 ) -> None:
     tmp_path.chmod(0o777)  # writable for anyone: only the containment can stop the write
-    targets = [tmp_path / "escaped", server.data_dir / "escaped", Path("/tmp") / tmp_path.name]
+    escaped = f"escaped-{secrets.token_hex(8)}"
+    targets = [tmp_path / escaped, server.data_dir / escaped, Path(tempfile.gettempdir()) / escaped]
     source = f"""
 import os
 for target in {[str(t) for t in targets]!r}:
