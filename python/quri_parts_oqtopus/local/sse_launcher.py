@@ -149,7 +149,7 @@ def _prepare_filesystem(args: argparse.Namespace, mode: str, source: str) -> Pat
     _remount_read_only()
     _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
     if mode == "root":
-        _keep_reachable(_interpreter_paths(), args.uid)
+        _keep_reachable([*_interpreter_paths(), args.scratch])
     for hidden in args.hide:
         if os.path.isdir(hidden):
             _mount("tmpfs", hidden, "tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV, "size=4k,mode=0")
@@ -166,7 +166,7 @@ def _prepare_filesystem(args: argparse.Namespace, mode: str, source: str) -> Pat
 
 
 def _interpreter_paths() -> list[str]:
-    """What the program needs to read: this interpreter, its standard library and sys.path."""
+    """What the program needs to reach: this interpreter, its standard library, sys.path."""
     paths = [sys.base_prefix, sys.prefix, os.path.dirname(sys.executable), *sys.path]
     return sorted({os.path.realpath(p) for p in paths if p and os.path.isdir(p)})
 
@@ -174,14 +174,14 @@ def _interpreter_paths() -> list[str]:
 def _closed_ancestor(path: str) -> str | None:
     """The outermost directory above ``path`` that others may not enter (e.g. ``/root``)."""
     parts = Path(path).parts
-    for depth in range(2, len(parts) + 1):
+    for depth in range(2, len(parts)):  # strictly above: a path's own mode is its owner's
         ancestor = os.path.join(*parts[:depth])
         if not os.stat(ancestor).st_mode & 0o001:
             return ancestor
     return None
 
 
-def _keep_reachable(paths: list[str], uid: int) -> None:
+def _keep_reachable(paths: list[str]) -> None:
     """Make ``paths`` readable for the program's uid where a closed directory is above them.
 
     The closed directory (say ``/root``) is covered by an empty tmpfs, which hides the rest
@@ -203,7 +203,6 @@ def _keep_reachable(paths: list[str], uid: int) -> None:
         _mount(None, ancestor, None, _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
     for fd in originals.values():
         os.close(fd)
-    del uid  # the mode bits decide; kept in the signature for the reader
 
 
 def _fill_scratch(scratch: Path, source: str, owner: tuple[int, int]) -> Path:
