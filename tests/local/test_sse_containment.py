@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -415,3 +416,65 @@ def test_a_server_that_cannot_contain_programs_says_so_loudly(tmp_path: Path) ->
     with LocalServer(sse_python=_interpreter_without_namespaces(tmp_path)) as server:
         log = server.log_path.read_text()
     assert "WARNING: SSE programs are NOT contained" in log
+
+
+# -- an unprivileged server: a user namespace does the containing ---------------------------
+
+_SYSTEM_PYTHON = Path("/usr/bin/python3")
+
+
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """A directory another user can reach (pytest's own are private to root)."""
+    path = Path(tempfile.mkdtemp())
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or not _SYSTEM_PYTHON.exists() or not Path("/usr/bin/setpriv").exists(),
+    reason="needs root to become an unprivileged user, a system python3 and setpriv",
+)
+def test_an_unprivileged_launcher_contains_its_program_in_a_user_namespace(
+    open_tmp: Path,
+) -> None:
+    from quri_parts_oqtopus.local.sse_sandbox import LAUNCHER  # noqa: PLC0415
+
+    nobody = 65534
+    data, scratch = open_tmp / "data", open_tmp / "scratch"
+    data.mkdir()
+    scratch.mkdir()
+    (data / "secret").write_text("the-signing-secret")
+    program = data / "main.py"
+    program.write_text(
+        """
+import os
+print("uid", os.getuid(), "processes", len([p for p in os.listdir("/proc") if p.isdigit()]))
+print("caps", next(l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff")))
+for attempt, act in [("read", lambda: open(os.environ["DATA"] + "/secret").read()),
+                     ("write", lambda: open(os.environ["OUTSIDE"], "w").write("x"))]:
+    try:
+        print(attempt, "GOT", act())
+    except OSError as e:
+        print(attempt, "refused", e.strerror)
+"""
+    )
+    for path in (open_tmp, data, scratch, data / "secret", program):
+        os.chown(path, nobody, nobody)
+    open_tmp.chmod(0o755)
+    command = ["/usr/bin/setpriv", f"--reuid={nobody}", f"--regid={nobody}", "--clear-groups"]
+    command += [str(_SYSTEM_PYTHON), str(LAUNCHER), "--sandbox", "namespaces"]
+    command += ["--memory-bytes", str(1 << 30), "--file-bytes", str(1 << 20)]
+    command += ["--processes", "64", "--scratch-bytes", str(1 << 20)]
+    command += ["--parent-pid", str(os.getpid()), "--scratch", str(scratch), "--hide", str(data)]
+    env = {"PATH": "/usr/bin:/bin", "DATA": str(data), "OUTSIDE": str(open_tmp / "escaped")}
+    done = subprocess.run(
+        [*command, str(program)], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "uid 0 processes 2" in done.stdout  # root of its own namespace, alone in its /proc
+    assert "caps 0000000000000000" in done.stdout
+    assert "read refused" in done.stdout
+    assert "write refused Read-only file system" in done.stdout
+    assert "the-signing-secret" not in done.stdout
+    assert not (open_tmp / "escaped").exists()
