@@ -48,10 +48,10 @@ def _probe(python: str) -> tuple[bool, str]:
         )
     except (OSError, subprocess.SubprocessError) as e:
         raise ValueError(f"sse_python {python!r} cannot run the SSE launcher: {e}") from e
-    said = (done.stdout.strip() or done.stderr.strip() or f"exit {done.returncode}")[-500:]
+    said = f"{done.stdout.strip()} {done.stderr.strip()}".strip()[-500:]
     if done.returncode != 0:
         raise ValueError(f"sse_python {python!r} cannot run the SSE launcher: {said}")
-    return said == "namespaces", said
+    return done.stdout.strip() == "namespaces", said
 
 
 @dataclass(frozen=True)
