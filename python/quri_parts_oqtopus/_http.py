@@ -140,9 +140,8 @@ class OqtopusHttpClient:
             hint = ""
             if not config.url and os.getenv("OQTOPUS_ENV") == "sse_container":
                 hint = (
-                    " (inside an SSE container this client talks HTTP: set OQTOPUS_URL and"
-                    " OQTOPUS_API_TOKEN; handing jobs to the container's sse_driver is not"
-                    " supported)"
+                    " (inside an SSE container the backends hand jobs to sse_driver; this"
+                    " HTTP client needs OQTOPUS_URL and OQTOPUS_API_TOKEN)"
                 )
             raise ValueError(
                 f"OQTOPUS url should start with http:// or https://: {config.url!r}{hint}"

@@ -6,7 +6,7 @@ import io
 import json
 import time
 import zipfile
-from typing import Any
+from typing import Any, NamedTuple
 
 import requests
 
@@ -52,10 +52,17 @@ def unzip_one(data: bytes) -> tuple[str, bytes]:
         return names[0], archive.read(names[0])
 
 
+class Endpoint(NamedTuple):
+    """A server started some other way than ``LocalServer``: its URL and token."""
+
+    url: str
+    token: str
+
+
 class Api:
     """A ``requests`` session against one server with its token."""
 
-    def __init__(self, server: LocalServer, token: str | None = None) -> None:
+    def __init__(self, server: LocalServer | Endpoint, token: str | None = None) -> None:
         self.url = server.url
         self.session = requests.Session()
         self.session.trust_env = False  # loopback only, never a proxy

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from quri_parts_oqtopus._http import OqtopusHttpClient
+from quri_parts_oqtopus._sse_container import SseDriverClient, hands_jobs_to_driver
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 
 
@@ -14,7 +15,9 @@ class OqtopusBackendBase:
             environment variables ``OQTOPUS_URL`` and ``OQTOPUS_API_TOKEN`` exist, they
             (with ``OQTOPUS_PROXY``) make the configuration; otherwise the ``default``
             section of ``~/.oqtopus`` is read. A configuration without a proxy takes
-            ``OQTOPUS_PROXY``.
+            ``OQTOPUS_PROXY``. Inside an SSE container (``OQTOPUS_ENV=sse_container``) a
+            configuration without URL (what ``OqtopusConfig.from_file()`` returns there)
+            hands every job to the container's ``sse_driver`` module.
 
     Raises:
         ValueError: If no configuration can be found (missing file, section or key).
@@ -23,7 +26,11 @@ class OqtopusBackendBase:
 
     def __init__(self, config: OqtopusConfig | None = None) -> None:
         self.config: OqtopusConfig = OqtopusConfig.resolve(config)
-        self._client = OqtopusHttpClient(self.config)
+        self._client: OqtopusHttpClient = (
+            SseDriverClient()
+            if hands_jobs_to_driver(self.config.url)
+            else OqtopusHttpClient(self.config)
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={self.config.url!r})"

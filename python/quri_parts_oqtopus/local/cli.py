@@ -16,6 +16,7 @@ from pathlib import Path
 from .settings import (
     DEFAULT_HOST,
     DEFAULT_PORT,
+    SSE_CONTAINMENT,
     TOKEN_VARIABLE,
     MiB,
     ServerSettings,
@@ -53,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--token",
         default=None,
-        help=f"the q-api-token clients must send (default: ${TOKEN_VARIABLE}, else random)",
+        help=f"the q-api-token clients must send (default: ${TOKEN_VARIABLE}, else random); "
+        "other local users can read a server's command line",
     )
     serve.add_argument(
         "--workers", type=int, default=1, help="simulator worker processes (default %(default)s)"
@@ -72,6 +74,18 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=4096,
         help="address-space limit of an SSE program in MiB (default %(default)s)",
+    )
+    serve.add_argument(
+        "--sse-python",
+        default=None,
+        help="the interpreter that runs SSE programs (default: this server's own)",
+    )
+    serve.add_argument(
+        "--sse-containment",
+        choices=SSE_CONTAINMENT,
+        default="auto",
+        help="contain SSE programs where possible and warn where not (auto), refuse to "
+        "start without containment (require), or do not contain them (none)",
     )
     serve.add_argument(
         "--devices",
@@ -93,6 +107,8 @@ def _parser() -> argparse.ArgumentParser:
         "--log-level", default="warning", help="uvicorn log level (default %(default)s)"
     )
     serve.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
+    # LocalServer writes the token to stdin: it is then in neither argv nor the environment.
+    serve.add_argument("--token-stdin", action="store_true", help=argparse.SUPPRESS)
     serve.add_argument("--port-file", type=Path, default=None, help=argparse.SUPPRESS)
     serve.add_argument("--parent-pid", type=int, default=None, help=argparse.SUPPRESS)
     return parser
@@ -137,10 +153,18 @@ def _write_port_file(path: Path, port: int) -> None:
     partial.replace(path)
 
 
+def _token(args: argparse.Namespace) -> str:
+    # Read once; not left in the environment the simulator workers inherit.
+    from_environment = os.environ.pop(TOKEN_VARIABLE, None)
+    if args.token_stdin:
+        return sys.stdin.readline().strip()
+    return args.token or from_environment or secrets.token_urlsafe(24)
+
+
 def settings_from(args: argparse.Namespace, port: int) -> ServerSettings:
     return ServerSettings(
         data_dir=(args.data_dir or default_data_dir()).expanduser().resolve(),
-        token=args.token or os.environ.get(TOKEN_VARIABLE) or secrets.token_urlsafe(24),
+        token=_token(args),
         host=args.host,
         port=port,
         workers=args.workers,
@@ -150,6 +174,8 @@ def settings_from(args: argparse.Namespace, port: int) -> ServerSettings:
         devices_file=args.devices,
         sse_timeout=args.sse_timeout,
         sse_memory_bytes=args.sse_memory_mb * MiB,
+        sse_python=args.sse_python,
+        sse_containment=args.sse_containment,
     )
 
 

@@ -53,6 +53,8 @@ class LocalServer:
         inline_job_info: Serve ``job_info`` values inline instead of as ZIP URLs.
         devices_file: JSON list of extra device definitions.
         sse_timeout: Wall-clock limit of one SSE program, in seconds.
+        sse_python: The interpreter that runs SSE programs (None: this one).
+        sse_containment: ``"auto"``, ``"require"`` or ``"none"`` (see ``ServerSettings``).
         startup_timeout: How long ``start`` waits for the server to answer.
 
     """
@@ -68,6 +70,8 @@ class LocalServer:
         inline_job_info: bool = False,
         devices_file: str | Path | None = None,
         sse_timeout: float = 300.0,
+        sse_python: str | Path | None = None,
+        sse_containment: str = "auto",
         startup_timeout: float = 60.0,
     ) -> None:
         self._owns_data_dir = data_dir is None
@@ -79,6 +83,8 @@ class LocalServer:
         self._inline_job_info = inline_job_info
         self._devices_file = Path(devices_file) if devices_file is not None else None
         self._sse_timeout = sse_timeout
+        self._sse_python = None if sse_python is None else str(sse_python)
+        self._sse_containment = sse_containment
         self._startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -113,7 +119,10 @@ class LocalServer:
             "--data-dir", str(self.data_dir), "--quiet",
             "--workers", str(self.workers), "--sse-timeout", str(self._sse_timeout),
             "--port-file", str(port_file), "--parent-pid", str(os.getpid()),
+            "--sse-containment", self._sse_containment, "--token-stdin",
         ]  # fmt: skip
+        if self._sse_python is not None:
+            command.extend(["--sse-python", self._sse_python])
         if self.admin:
             command.append("--admin")
         if self._inline_job_info:
@@ -139,12 +148,16 @@ class LocalServer:
             # Own session: stop() can end the server and every worker it spawned at once.
             self._process = subprocess.Popen(  # noqa: S603 - our interpreter, our module
                 self._command(port_file),
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                env={**os.environ, TOKEN_VARIABLE: self.token},
+                env={k: v for k, v in os.environ.items() if k != TOKEN_VARIABLE},
             )
+        assert self._process.stdin is not None
+        # Neither argv nor the environment: other processes can read both.
+        self._process.stdin.write(f"{self.token}\n".encode())
+        self._process.stdin.close()
         atexit.register(self.stop)
         try:
             self._wait_until_answering(port_file)

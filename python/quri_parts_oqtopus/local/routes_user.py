@@ -24,7 +24,7 @@ from .models import (
     SselogResponse,
     SubmitJobRequest,
 )
-from .state import Authenticated, ServerState, State
+from .state import Authenticated, Caller, ServerState, State
 from .store import CANCELLABLE_STATUSES, TERMINAL_STATUSES, JobQuery, JobRow, format_time
 from .submission import check_input, submit_registered
 from .views import job_object
@@ -47,9 +47,10 @@ def base_url_of(request: Request) -> str:
     return str(request.base_url).rstrip("/")
 
 
-def _job_or_404(state: ServerState, job_id: str) -> JobRow:
+def _job_or_404(state: ServerState, job_id: str, caller: Caller) -> JobRow:
+    """The job, 404 when it does not exist or belongs to someone the caller is not."""
     job = state.store.get_job(job_id) if _is_uuid(job_id) else None
-    if job is None:
+    if job is None or not caller.may_see(job):
         raise not_found(f"job {job_id} not found")
     return job
 
@@ -105,7 +106,7 @@ def register_job(
 ) -> dict[str, Any]:
     """Without a body: register a job and answer its upload URL. With the legacy body
     (submit fields plus ``job_info``): create and submit the job at once."""
-    job_id = state.store.register_job()
+    job_id = state.store.register_job(parent_job_id=caller.sse_job_id)
     if body is None:
         return {
             "job_id": job_id,
@@ -128,7 +129,7 @@ def submit_job(
     job_id: str, body: SubmitJobRequest, state: State, caller: Authenticated
 ) -> dict[str, str]:
     """Submit a registered job whose input was uploaded."""
-    _job_or_404(state, job_id)
+    _job_or_404(state, job_id, caller)
     submit_registered(state, job_id, body, caller)
     return {"message": "job submitted"}
 
@@ -137,8 +138,8 @@ def submit_job(
 
 
 @router.get("/jobs/{job_id}", tags=["job"], response_model=None, responses=_answers(Job))
-def get_job(job_id: str, request: Request, state: State, _: Authenticated) -> dict[str, Any]:
-    return job_object(state, _job_or_404(state, job_id), base_url_of(request))
+def get_job(job_id: str, request: Request, state: State, caller: Authenticated) -> dict[str, Any]:
+    return job_object(state, _job_or_404(state, job_id, caller), base_url_of(request))
 
 
 @router.get(
@@ -147,8 +148,8 @@ def get_job(job_id: str, request: Request, state: State, _: Authenticated) -> di
     response_model=None,
     responses=_answers(JobStatusResponse),
 )
-def get_job_status(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
-    job = _job_or_404(state, job_id)
+def get_job_status(job_id: str, state: State, caller: Authenticated) -> dict[str, str]:
+    job = _job_or_404(state, job_id, caller)
     return {"job_id": job.job_id, "status": job.status}
 
 
@@ -192,7 +193,7 @@ def list_jobs(
     *,
     request: Request,
     state: State,
-    _: Authenticated,
+    caller: Authenticated,
     fields: str | None = None,
     start_time: str | None = None,
     end_time: str | None = None,
@@ -214,6 +215,7 @@ def list_jobs(
         page=page,
         size=size,
         descending=order.upper() == "DESC",
+        parent_job_id=caller.sse_job_id,  # an SSE program lists only its own jobs
     )
     wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
     base_url = base_url_of(request)
@@ -226,9 +228,9 @@ def list_jobs(
 @router.post(
     "/jobs/{job_id}/cancel", tags=["job"], response_model=None, responses=_answers(Message)
 )
-def cancel_job(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
+def cancel_job(job_id: str, state: State, caller: Authenticated) -> dict[str, str]:
     """Ask a submitted, ready or running job to stop; it ends `cancelled` (or may still win)."""
-    job = _job_or_404(state, job_id)
+    job = _job_or_404(state, job_id, caller)
     if not state.store.update_job(job_id, {"status": "cancelling"}, only_from=CANCELLABLE_STATUSES):
         current = state.store.get_job(job_id)
         shown = current.status if current else job.status
@@ -240,8 +242,8 @@ def cancel_job(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
 
 
 @router.delete("/jobs/{job_id}", tags=["job"], response_model=None, responses=_answers(Message))
-def delete_job(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
-    job = _job_or_404(state, job_id)
+def delete_job(job_id: str, state: State, caller: Authenticated) -> dict[str, str]:
+    job = _job_or_404(state, job_id, caller)
     if job.status not in TERMINAL_STATUSES:
         raise bad_request(f"job {job_id} cannot be deleted in status {job.status}")
     state.store.delete_job(job_id)
@@ -251,9 +253,9 @@ def delete_job(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
 @router.get(
     "/jobs/{job_id}/sselog", tags=["job"], response_model=None, responses=_answers(SselogResponse)
 )
-def get_sselog(job_id: str, state: State, _: Authenticated) -> dict[str, str]:
+def get_sselog(job_id: str, state: State, caller: Authenticated) -> dict[str, str]:
     """The SSE log archive, base64-encoded (the older servers' way to fetch it)."""
-    job = _job_or_404(state, job_id)
+    job = _job_or_404(state, job_id, caller)
     if job.job_type != "sse":
         raise bad_request(f"job {job_id} is not an sse job")
     log = state.store.sse_log_path(job_id)

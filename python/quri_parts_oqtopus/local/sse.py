@@ -1,24 +1,33 @@
-"""SSE jobs: the uploaded Python program runs in its own limited child process."""
+"""SSE jobs: the uploaded Python program runs contained and limited in a child process.
+
+Programs run as in an OQTOPUS SSE container: ``OQTOPUS_ENV=sse_container`` and an
+importable ``sse_driver`` module that runs their jobs on this server (see
+``sse_runtime/sse_driver.py``). They also get ``OQTOPUS_URL`` and an ``OQTOPUS_API_TOKEN``
+that is valid only while their job runs and only for the jobs it creates.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from .settings import ServerSettings
-from .store import CANCELLABLE_STATUSES, TERMINAL_STATUSES, Store, utc_now
+from .sse_sandbox import DRIVER_DIR, SSE_FILE_BYTES, Sandbox
+from .store import CANCELLABLE_STATUSES, TERMINAL_STATUSES, JobRow, Store, utc_now
 
 LOG_TAIL_CHARS = 2000
-# Largest file (the log included) an SSE program may write.
-SSE_FILE_BYTES = 64 * 1024 * 1024
-_PROXY_VARIABLES = {"http_proxy", "https_proxy", "all_proxy", "no_proxy"}
+# What programs keep of the server's environment: nothing secret, nothing that redirects.
+_KEPT_VARIABLES = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH")
+_LOOPBACK = "127.0.0.1,localhost,::1"
+_STOP_GRACE_SECONDS = 2.0
 
 
 def log_tail(path: Path, limit: int = LOG_TAIL_CHARS) -> str:
@@ -30,12 +39,19 @@ def log_tail(path: Path, limit: int = LOG_TAIL_CHARS) -> str:
     return data[-limit:].decode("utf-8", errors="replace").strip()
 
 
-def _kill_group(process: subprocess.Popen[bytes]) -> None:
-    # The program may have started children of its own: end its whole session.
-    try:
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """End the launcher and everything the program started.
+
+    SIGTERM first: the launcher then kills the program's whole tree (the namespace, or every
+    orphan it reaped); SIGKILL to its process group if it has not gone after a grace time.
+    """
+    with contextlib.suppress(ProcessLookupError):
+        process.send_signal(signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=_STOP_GRACE_SECONDS)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        process.kill()
+    process.wait()
 
 
 class SseRunner:
@@ -58,6 +74,7 @@ class SseRunner:
         self._processes: dict[str, subprocess.Popen[bytes]] = {}
         self._threads: dict[str, threading.Thread] = {}
         self._stopping = threading.Event()
+        self._sandbox = Sandbox.open(settings)
 
     def active_count(self) -> int:
         with self._lock:
@@ -77,7 +94,7 @@ class SseRunner:
         with self._lock:
             process = self._processes.get(job_id)
         if process is not None:
-            _kill_group(process)
+            _end(process)
 
     def stop_all(self) -> None:
         """Kill every running program; their jobs stay `running` for the restart recovery."""
@@ -85,52 +102,56 @@ class SseRunner:
         with self._lock:
             processes = list(self._processes.values())
             threads = list(self._threads.values())
-        for process in processes:
-            _kill_group(process)
+        for process in processes:  # each may take its grace time: all at once
+            threading.Thread(target=_end, args=(process,), daemon=True).start()
         for thread in threads:
             thread.join(timeout=5.0)
+        self._sandbox.close()
 
-    def _environment(self, job_id: str) -> dict[str, str]:
-        env = {
-            key: value
-            for key, value in os.environ.items()
-            if not key.startswith("OQTOPUS_") and key.lower() not in _PROXY_VARIABLES
+    def _environment(self, job: JobRow, scratch: Path) -> dict[str, str]:
+        """What a program's environment holds: the container's variables, no server secret."""
+        env = {key: os.environ[key] for key in _KEPT_VARIABLES if key in os.environ}
+        job_json = {
+            "job_id": job.job_id,
+            "name": job.name or "",
+            "description": job.description,
+            "job_type": "sse",
+            "status": "running",
+            "device_id": job.device_id,
+            "shots": job.shots,
         }
         env.update(
+            OQTOPUS_ENV="sse_container",
+            PYTHONPATH=str(DRIVER_DIR),
+            JOB_JSON=json.dumps(job_json),
+            IN_PATH=str(scratch / "in"),
+            OUT_PATH=str(scratch / "out"),
             OQTOPUS_URL=self._server_url,
-            OQTOPUS_API_TOKEN=self._token_for(job_id),
-            OQTOPUS_SSE_JOB_ID=job_id,
-            NO_PROXY="127.0.0.1,localhost,::1",
-            no_proxy="127.0.0.1,localhost,::1",
+            OQTOPUS_API_TOKEN=self._token_for(job.job_id),
+            OQTOPUS_SSE_JOB_ID=job.job_id,
+            HOME=str(scratch),
+            TMPDIR=str(scratch / "tmp"),
+            NO_PROXY=_LOOPBACK,
+            no_proxy=_LOOPBACK,
             PYTHONUNBUFFERED="1",
+            PYTHONDONTWRITEBYTECODE="1",
+            TERM="dumb",
         )
         return env
 
-    def _command(self, script: Path) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "quri_parts_oqtopus.local.sse_launcher",
-            "--memory-bytes",
-            str(self._settings.sse_memory_bytes),
-            "--file-bytes",
-            str(SSE_FILE_BYTES),
-            "--parent-pid",
-            str(os.getpid()),
-            str(script),
-        ]
-
-    def _execute(self, job_id: str, scratch: Path) -> tuple[int | None, float]:
+    def _execute(self, job: JobRow, scratch: Path) -> tuple[int | None, float]:
         """Run the program; the exit code (None on timeout) and the wall time."""
+        job_id = job.job_id
         source = self._store.read_payload(job_id, "input") or {}
-        script = scratch / "main.py"
-        script.write_text(str(source.get("sse_program", "")), encoding="utf-8")
+        # In the job's directory, which the program cannot see: the launcher reads it first.
+        program = self._store.job_dir(job_id) / "sse_program.py"
+        program.write_text(str(source.get("sse_program", "")), encoding="utf-8")
         started = time.monotonic()
         with self._store.sse_log_path(job_id).open("wb") as log:
             process = subprocess.Popen(  # noqa: S603 - our interpreter and launcher
-                self._command(script),
-                cwd=scratch,
-                env=self._environment(job_id),
+                self._sandbox.command(self._settings, program, scratch),
+                cwd=self._sandbox.scratch_root,
+                env=self._environment(job, scratch),
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -139,42 +160,43 @@ class SseRunner:
             with self._lock:
                 self._processes[job_id] = process
             if self._stopping.is_set() or self._cancel_requested(job_id):
-                _kill_group(process)  # a cancel or a stop that came before the process existed
+                _end(process)  # a cancel or a stop that came before the process existed
             try:
                 code: int | None = process.wait(timeout=self._settings.sse_timeout)
             except subprocess.TimeoutExpired:
-                _kill_group(process)
-                process.wait()
+                _end(process)
                 code = None
             finally:
                 with self._lock:
                     self._processes.pop(job_id, None)
+                # Whatever the program left running ends with its job, on every path.
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(process.pid, signal.SIGKILL)
         return code, time.monotonic() - started
 
     def clear_scratch(self) -> None:
         """Remove what programs of an earlier run of the server left behind."""
-        shutil.rmtree(self._scratch_root, ignore_errors=True)
-
-    @property
-    def _scratch_root(self) -> Path:
-        return self._store.data_dir / "sse-scratch"
+        shutil.rmtree(self._store.data_dir / "sse-scratch", ignore_errors=True)  # before 2.1
 
     def _cancel_requested(self, job_id: str) -> bool:
         job = self._store.get_job(job_id)
         return job is None or job.status == "cancelling"
 
     def _run(self, job_id: str) -> None:
-        scratch = self._scratch_root / job_id
-        shutil.rmtree(scratch, ignore_errors=True)
-        scratch.mkdir(parents=True)
+        scratch = self._sandbox.scratch(job_id)
         try:
-            code, elapsed = self._execute(job_id, scratch)
+            job = self._store.get_job(job_id)
+            if job is None:
+                return
+            code, elapsed = self._execute(job, scratch)
             if not self._stopping.is_set():
                 self._finish(job_id, code, elapsed)
         except Exception as e:  # a job must never be left hanging
             self._fail(job_id, f"the SSE program could not be run: {type(e).__name__}: {e}")
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+            self._store.job_dir(job_id).joinpath("sse_program.py").unlink(missing_ok=True)
+            self._forget_unsubmitted(job_id)
             with self._lock:
                 self._threads.pop(job_id, None)
             self._wake()
@@ -194,6 +216,8 @@ class SseRunner:
         if code is None:
             limit = self._settings.sse_timeout
             self._fail(job_id, f"the SSE program exceeded its time limit of {limit} s\n{tail}")
+        elif code == 125:
+            self._fail(job_id, f"the SSE program could not be contained\n{tail}")
         elif code < 0:
             name = signal.Signals(-code).name
             self._fail(job_id, f"the SSE program was killed by signal {name}\n{tail}")
@@ -202,9 +226,18 @@ class SseRunner:
         else:
             self._succeed(job_id, elapsed)
 
+    def _submitted_children(self, job_id: str) -> list[JobRow]:
+        return [c for c in self._store.children_of(job_id) if c.status != "registered"]
+
+    def _forget_unsubmitted(self, job_id: str) -> None:
+        # Jobs the program registered but never submitted cannot run any more.
+        for child in self._store.children_of(job_id):
+            if child.status == "registered":
+                self._store.delete_job(child.job_id)
+
     def _succeed(self, job_id: str, elapsed: float) -> None:
         self._wait_for_children(job_id)
-        children = self._store.children_of(job_id)
+        children = self._submitted_children(job_id)
         # The result is the last job's; a last job that failed leaves the SSE job without one.
         if children and self._store.has_payload(children[-1].job_id, "result"):
             result = self._store.read_payload(children[-1].job_id, "result")
@@ -217,7 +250,7 @@ class SseRunner:
         # A program may exit without waiting for the jobs it submitted.
         deadline = time.monotonic() + self._settings.sse_timeout
         while time.monotonic() < deadline and not self._stopping.is_set():
-            children = self._store.children_of(job_id)
+            children = self._submitted_children(job_id)
             if all(child.status in TERMINAL_STATUSES for child in children):
                 return
             time.sleep(0.1)

@@ -14,7 +14,7 @@ from .faults import FaultBook
 from .scheduler import Scheduler
 from .settings import ServerSettings
 from .sse import SseRunner
-from .store import Store
+from .store import JobRow, Store
 
 _SSE_TOKEN_PREFIX = "sse."  # noqa: S105 - a prefix, not a secret
 
@@ -58,6 +58,10 @@ class Caller:
     """Who is calling: the user, or the SSE program of ``sse_job_id``."""
 
     sse_job_id: str | None = None
+
+    def may_see(self, job: JobRow) -> bool:
+        """The user sees every job; an SSE program only the jobs it created."""
+        return self.sse_job_id is None or job.parent_job_id == self.sse_job_id
 
 
 def server_state(request: Request) -> ServerState:

@@ -116,6 +116,7 @@ class JobQuery:
     page: int = 1
     size: int = 10
     descending: bool = True
+    parent_job_id: str | None = None  # only the jobs of this SSE job
 
 
 def _lock_exclusively(path: Path) -> IO[bytes]:
@@ -239,12 +240,14 @@ class Store:
 
     # -- jobs ----------------------------------------------------------------------------
 
-    def register_job(self) -> str:
+    def register_job(self, parent_job_id: str | None = None) -> str:
+        """A new ``registered`` job; ``parent_job_id`` is the SSE job registering it."""
         job_id = str(uuid.uuid4())
         with self._transaction() as db:
             db.execute(
-                "INSERT INTO jobs (job_id, status, created_at) VALUES (?, 'registered', ?)",
-                (job_id, utc_now()),
+                "INSERT INTO jobs (job_id, status, created_at, parent_job_id)"
+                " VALUES (?, 'registered', ?, ?)",
+                (job_id, utc_now(), parent_job_id),
             )
         self.job_dir(job_id).mkdir(parents=True, exist_ok=True)
         return job_id
@@ -304,6 +307,9 @@ class Store:
         if query.end_time is not None:
             clauses.append("created_at <= ?")
             values.append(query.end_time)
+        if query.parent_job_id is not None:
+            clauses.append("parent_job_id = ?")
+            values.append(query.parent_job_id)
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         order = "DESC" if query.descending else "ASC"
         sql = f"SELECT * FROM jobs {where} ORDER BY seq {order} LIMIT ? OFFSET ?"  # noqa: S608

@@ -62,7 +62,7 @@ def submit_registered(
     """
     store = state.store
     job = store.get_job(job_id)
-    if job is None:
+    if job is None or not caller.may_see(job):
         raise not_found(f"job {job_id} not found")
     if job.status != "registered":
         raise bad_request(f"job {job_id} is already submitted (status {job.status})")
@@ -81,7 +81,6 @@ def submit_registered(
         "simulator_info": request.simulator_info or {},
         "mitigation_info": request.mitigation_info or {},
         "submitted_at": utc_now(),
-        "parent_job_id": caller.sse_job_id,
     }
     if not store.update_job(job_id, changes, only_from=["registered"]):
         raise bad_request(f"job {job_id} is already submitted")
