@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -439,13 +440,15 @@ def test_download_log_target_checks(config: OqtopusConfig, tmp_path: Path) -> No
     backend = OqtopusSseBackend(config)
     a_file = tmp_path / "file"
     a_file.write_text("x")
-    with pytest.warns(DeprecationWarning, match="download_log is deprecated"):
-        with pytest.raises(ValueError, match="no job has been executed"):
-            backend.download_log()
-        with pytest.raises(ValueError, match="does not exist"):
-            backend.download_log("any", save_dir=str(tmp_path / "missing"))
-        with pytest.raises(ValueError, match="not a directory"):
-            backend.download_log("any", save_dir=str(a_file))
+    cases: dict[str, Callable[[], str]] = {
+        "no job has been executed": backend.download_log,
+        "does not exist": lambda: backend.download_log("any", save_dir=str(tmp_path / "missing")),
+        "not a directory": lambda: backend.download_log("any", save_dir=str(a_file)),
+    }
+    for message, call in cases.items():
+        deprecated = pytest.warns(DeprecationWarning, match="download_log is deprecated")
+        with pytest.raises(ValueError, match=message), deprecated:
+            call()
 
 
 # -- secrecy -----------------------------------------------------------------------------------

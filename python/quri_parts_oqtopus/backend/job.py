@@ -26,6 +26,7 @@ from quri_parts_oqtopus.backend.errors import (
 )
 from quri_parts_oqtopus.backend.job_info import JobInfo
 from quri_parts_oqtopus.backend.job_result import OqtopusJobResult, job_result_of
+from quri_parts_oqtopus.backend.results import OqtopusEstimationResult, OqtopusSamplingResult
 from quri_parts_oqtopus.models.base import OqtopusModelBase
 from quri_parts_oqtopus.models.utils import DateTimeEncoder
 
@@ -241,6 +242,17 @@ class OqtopusJobBase(OqtopusModelBase):
         return self._job.time("ended_at")
 
     # -- actions -------------------------------------------------------------------------
+    def result(
+        self, timeout: float | None = None, wait: float = 10.0
+    ) -> OqtopusSamplingResult | OqtopusEstimationResult:
+        """Wait until the job ends and return its result (each job kind implements it).
+
+        Raises:
+            NotImplementedError: Here, in the base class.
+
+        """
+        raise NotImplementedError("Subclasses must implement this method.")
+
     def refresh(self) -> None:
         """Retrieve the latest job information from OQTOPUS Cloud.
 

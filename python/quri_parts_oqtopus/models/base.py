@@ -8,6 +8,9 @@ __all__ = ["OqtopusModelBase"]
 class OqtopusModelBase:
     """Base class of the OQTOPUS models: they can be refreshed and written as JSON."""
 
+    def __init__(self) -> None:
+        """Nothing to set up (the reference's signature, for subclasses that call it)."""
+
     def refresh(self) -> None:
         """Retrieve the latest information from OQTOPUS Cloud.
 
