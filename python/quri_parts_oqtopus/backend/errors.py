@@ -16,7 +16,14 @@ from typing import TypeVar
 from quri_parts.backend import BackendError
 
 __all__ = [
+    "CANCEL_FAILED",
+    "DEVICE_REFRESH_FAILED",
+    "ESTIMATION_FAILED",
+    "INVALID_RESULT",
+    "REFRESH_FAILED",
+    "RETRIEVE_FAILED",
     "SAMPLING_FAILED",
+    "SSE_FAILED",
     "OqtopusArgumentTypeError",
     "OqtopusConfigError",
     "OqtopusConfigFileError",
@@ -25,6 +32,7 @@ __all__ = [
     "OqtopusJobTypeError",
     "OqtopusTimeoutError",
     "reported_as",
+    "with_message",
 ]
 
 # The reference's fixed texts, each the start of the messages of one failing operation.
@@ -101,7 +109,8 @@ def reported_as(summary: str) -> Iterator[None]:
     """Make a ``BackendError`` raised inside start with ``summary`` (the reference's text).
 
     The error keeps its class and attributes (HTTP status ...) and is chained to the
-    original. Other exceptions pass unchanged.
+    original. Other exceptions, and errors that already start so, pass unchanged (so
+    does everything when ``summary`` is ``""``).
     """
     try:
         yield
