@@ -27,7 +27,8 @@ from .test_reference_client import reference_python
 
 SCRIPT = Path(__file__).parent.parent / "scripts" / "conformance_scenarios.py"
 DEVICES = [
-    {"device_id": "slow", "execution_delay": 2.0},
+    # Its jobs outlast the scenarios' 0.3 s timeouts by far, even on a loaded machine.
+    {"device_id": "slow", "execution_delay": 4.0},
     {
         "device_id": "offline",
         "status": "unavailable",
@@ -35,7 +36,8 @@ DEVICES = [
         "device_type": "QPU",
         "n_qubits": 5,
     },
-    # One device per side, for the fault the scenarios inject (faults are server-wide).
+    # One device per side: for the fault the scenarios inject (faults are server-wide), and
+    # without the other side's jobs in its n_pending_jobs.
     {"device_id": "spare-reference"},
     {"device_id": "spare-ours"},
 ]
