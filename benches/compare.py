@@ -164,8 +164,9 @@ def sample_cpu(backend: Any, circuits: list[Any]) -> tuple[float, str]:
 
 def run_reference(size: dict[str, int], repeat: int, result_zip: Path) -> dict[str, Any]:
     from oqtopus_client.services.storage import OqtopusStorage  # type: ignore[import-not-found,unused-ignore]
+
     from quri_parts_oqtopus.backend.jobs.estimation import OqtopusEstimationBackend  # type: ignore[import-not-found,unused-ignore]
-    from quri_parts_oqtopus.backend.jobs.sampling import _convert_to_qasm_str_with_measure  # type: ignore[import-not-found,unused-ignore]
+    from quri_parts_oqtopus.backend.jobs.sampling import _convert_to_qasm_str_with_measure  # type: ignore[import-not-found,attr-defined,unused-ignore]
     from quri_parts_oqtopus.models.jobs.sampling import OqtopusSamplingJob  # type: ignore[import-not-found,unused-ignore]
 
     out: dict[str, Any] = {}
@@ -191,7 +192,7 @@ def run_reference(size: dict[str, int], repeat: int, result_zip: Path) -> dict[s
 
     # estimate_qasm encodes the operator, builds the job spec, then would submit it.
     backend = OqtopusEstimationBackend.__new__(OqtopusEstimationBackend)
-    backend._run_job_spec = capture
+    backend._run_job_spec = capture  # type: ignore[attr-defined,unused-ignore]
 
     def estimate() -> Any:
         try:
@@ -209,7 +210,7 @@ def run_reference(size: dict[str, int], repeat: int, result_zip: Path) -> dict[s
     def decode() -> Any:
         document = OqtopusStorage._extract_zip_object(data)
         job = SimpleNamespace(status="succeeded", job_info={"result": document})
-        result = OqtopusSamplingJob(job, object()).result()
+        result = OqtopusSamplingJob(job, object()).result()  # type: ignore[arg-type,unused-ignore]
         return result.counts, result.divided_counts
 
     out["e"], (counts, divided) = best_of(repeat, decode)
@@ -255,7 +256,8 @@ def api_floors(circuits: list[Any], operator: Any, repeat: int) -> dict[str, flo
 
 def run_reference_memory(size: dict[str, int]) -> dict[str, Any]:
     from oqtopus_client.services.storage import OqtopusStorage  # type: ignore[import-not-found,unused-ignore]
-    from quri_parts_oqtopus.backend.jobs.sampling import _convert_to_qasm_str_with_measure  # type: ignore[import-not-found,unused-ignore]
+
+    from quri_parts_oqtopus.backend.jobs.sampling import _convert_to_qasm_str_with_measure  # type: ignore[import-not-found,attr-defined,unused-ignore]
 
     def work(circuits: list[Any]) -> Any:
         qasm = [_convert_to_qasm_str_with_measure(c) for c in circuits]

@@ -27,9 +27,13 @@ class Admin:
         self._headers = {"q-api-token": server.token}
 
     def set_device_status(self, device_id: str, status: str) -> None:
+        self.set_device(device_id, status=status)
+
+    def set_device(self, device_id: str, **fields: Any) -> None:
+        """Change fields of a device (``status``, ``execution_delay`` in seconds, ...)."""
         response = requests.put(
             f"{self._url}/_admin/devices/{device_id}",
-            json={"status": status},
+            json=fields,
             headers=self._headers,
             timeout=10,
         )
@@ -68,7 +72,7 @@ def admin(server: LocalServer) -> Iterator[Admin]:
     switches = Admin(server)
     yield switches
     switches.clear_faults()
-    switches.set_device_status("qulacs", "available")
+    switches.set_device("qulacs", status="available", execution_delay=0.0)
 
 
 # Hypothesis profiles: the default keeps the parity tests near a minute; run

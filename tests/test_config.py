@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from quri_parts.backend import BackendError
 
-from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
+from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusDeviceBackend, OqtopusSamplingBackend
 
 TOKEN = "sentinel-token-0123456789"
 
@@ -209,7 +210,15 @@ def test_bad_transport_setting_in_file_names_file_and_section(tmp_path: Path) ->
         ("http://127.0.0.1:1", "127.0.0.1:3128", "proxy should be a URL with a scheme"),
     ],
 )
-def test_backend_refuses_urls_without_scheme(url: str, proxy: str | None, message: str) -> None:
+def test_urls_without_scheme_are_accepted_then_every_call_says_why_it_fails(
+    url: str, proxy: str | None, message: str
+) -> None:
+    # As the reference: any string at construction, a failure at the first request.
+    backend = OqtopusSamplingBackend(OqtopusConfig(url, "t", proxy))
     with pytest.raises(ValueError, match=message) as info:
-        OqtopusSamplingBackend(OqtopusConfig(url, "t", proxy))
+        backend.sample_qasm("OPENQASM 3;", device_id="qulacs", shots=1)
+    assert isinstance(info.value, BackendError)
+    assert str(info.value).startswith("To execute sampling on OQTOPUS Cloud is failed. ")
     assert repr(proxy if proxy else url) in str(info.value)
+    with pytest.raises(BackendError, match=message):
+        OqtopusDeviceBackend(OqtopusConfig(url, "t", proxy)).get_devices()

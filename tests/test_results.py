@@ -9,11 +9,20 @@ import pytest
 from quri_parts_oqtopus.backend import OqtopusEstimationResult, OqtopusSamplingResult
 
 
-def test_documented_example_has_int_keys() -> None:
-    result = OqtopusSamplingResult({"counts": {"0": 600, "1": 300, "3": 100}})
-    assert result.counts == {0: 600, 1: 300, 3: 100}
-    assert all(isinstance(k, int) for k in result.counts)
+def test_counts_built_directly_keep_their_keys_as_the_reference() -> None:
+    # quri-parts-oqtopus 1.1.5 keeps the given keys ("11" is not read as the number 11).
+    result = OqtopusSamplingResult({"counts": {"0": 600, "11": 300}})
+    counts: object = result.counts  # typed with int keys, which a job's result() has
+    assert counts == {"0": 600, "11": 300}
     assert result.divided_counts is None
+    assert OqtopusSamplingResult({"counts": {0: 600, 3: 100}}).counts == {0: 600, 3: 100}
+
+
+def test_divided_counts_built_directly_keep_the_index_and_read_keys_as_ints() -> None:
+    given = {"counts": {0: 1}, "divided_counts": {"0": {"11": 2}, "1": {3: 1}}}
+    result = OqtopusSamplingResult(given)
+    assert result.divided_counts == {"0": {11: 2}, "1": {3: 1}}
+    assert repr(result) == str(given)
 
 
 def test_missing_counts_is_a_value_error() -> None:
@@ -80,10 +89,15 @@ def test_estimation_result_accepts_inner_and_wrapped_dicts() -> None:
     wrapped = OqtopusEstimationResult({"estimation": {"exp_value": 2.0, "stds": 1.1}})
     for result in (inner, wrapped):
         assert result.exp_value == 2.0
-        assert isinstance(result.exp_value, float)
         assert result.stds == 1.1
+    assert isinstance(inner.exp_value, int)  # kept as given, as the reference keeps it
 
 
-def test_estimation_result_without_value_is_a_value_error() -> None:
-    with pytest.raises(ValueError, match="'estimation' does not exist"):
-        OqtopusEstimationResult({"counts": {}})
+def test_estimation_result_without_value_has_none_as_the_reference() -> None:
+    result = OqtopusEstimationResult({"counts": {}})
+    assert (result.exp_value, result.stds, repr(result)) == (None, None, "{'counts': {}}")
+
+
+def test_estimation_result_of_something_else_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match=r"result should be a dict: 2\.0"):
+        OqtopusEstimationResult(2.0)  # type: ignore[arg-type]

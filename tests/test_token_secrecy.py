@@ -82,11 +82,16 @@ def error_paths(config: OqtopusConfig, admin: Admin, tmp: Path) -> list[Callable
             {"method": "GET", "path": "^/_storage/", **failing},
             lambda: sampling.retrieve_job(done.job_id).result(timeout=5, wait=0.05),
         ),
-        lambda: OqtopusSseBackend(quick(config)).download_log("no-such-job", str(tmp)),
+        lambda: download_log_deprecated(OqtopusSseBackend(quick(config)), str(tmp)),
         lambda: OqtopusSamplingBackend(
             OqtopusConfig("http://127.0.0.1:9", SENTINEL_TOKEN, retries=0)
         ).sample(bell(), DEVICE, 5),
     ]
+
+
+def download_log_deprecated(backend: OqtopusSseBackend, save_dir: str) -> str:
+    with pytest.warns(DeprecationWarning, match="download_log is deprecated"):
+        return backend.download_log("no-such-job", save_dir)
 
 
 def test_sentinel_token_never_leaks(

@@ -1,12 +1,43 @@
-"""Print the public surface of quri_parts_oqtopus.backend as JSON: members, kinds, parameters.
+"""Print the public surface of quri_parts_oqtopus as JSON: its modules' names, and the
+members, kinds and parameters of its classes.
 
 Run by the interop test with the reference's interpreter and with ours, then compared.
+The modules are the reference's (quri-parts-oqtopus 1.1.5); the reference's sampler
+module builds a backend when imported, so OQTOPUS_URL / OQTOPUS_API_TOKEN must be set.
 """
 
+import importlib
 import inspect
 import json
+import types
 
-import quri_parts_oqtopus.backend as backend
+MODULES = [
+    "quri_parts_oqtopus.backend",
+    "quri_parts_oqtopus.backend.base",
+    "quri_parts_oqtopus.backend.config",
+    "quri_parts_oqtopus.backend.devices.device",
+    "quri_parts_oqtopus.backend.jobs.base",
+    "quri_parts_oqtopus.backend.jobs.estimation",
+    "quri_parts_oqtopus.backend.jobs.sampling",
+    "quri_parts_oqtopus.backend.jobs.sse",
+    "quri_parts_oqtopus.models.base",
+    "quri_parts_oqtopus.models.devices.device",
+    "quri_parts_oqtopus.models.jobs.base",
+    "quri_parts_oqtopus.models.jobs.estimation",
+    "quri_parts_oqtopus.models.jobs.results.estimation",
+    "quri_parts_oqtopus.models.jobs.results.sampling",
+    "quri_parts_oqtopus.models.jobs.sampling",
+    "quri_parts_oqtopus.models.jobs.sse",
+    "quri_parts_oqtopus.models.utils",
+    "quri_parts_oqtopus.sampler",
+]
+# Classes beyond backend.__all__ whose surface is compared: the bases user code names.
+EXTRA_CLASSES = {
+    "OqtopusBackendBase": "quri_parts_oqtopus.backend.base",
+    "OqtopusJobBase": "quri_parts_oqtopus.models.jobs.base",
+    "OqtopusModelBase": "quri_parts_oqtopus.models.base",
+    "DateTimeEncoder": "quri_parts_oqtopus.models.utils",
+}
 
 
 def parameters(function):
@@ -20,9 +51,7 @@ def parameters(function):
     ]
 
 
-surface = {}
-for class_name in sorted(backend.__all__):
-    cls = getattr(backend, class_name)
+def class_surface(cls):
     members = {"__init__": {"kind": "method", "parameters": parameters(cls.__init__)}}
     for name, value in inspect.getmembers(cls):
         if name.startswith("_"):
@@ -34,5 +63,32 @@ for class_name in sorted(backend.__all__):
             members[name] = {"kind": "staticmethod", "parameters": parameters(value)}
         elif callable(value):
             members[name] = {"kind": "method", "parameters": parameters(value)}
-    surface[class_name] = members
-print(json.dumps(surface, indent=1, sort_keys=True))
+    return members
+
+
+def name_entry(value):
+    """What a module-level name is: its kind and where it comes from."""
+    if isinstance(value, types.ModuleType):
+        return {"kind": "module"}
+    if isinstance(value, (type, types.FunctionType, types.BuiltinFunctionType)):
+        origin = (getattr(value, "__module__", None) or "").split(".")[0]
+        kind = "class" if isinstance(value, type) else "function"
+        return {"kind": kind, "origin": origin, "name": value.__qualname__}
+    if isinstance(value, (list, tuple, str, int, float)):
+        return {"kind": "constant", "value": list(value) if isinstance(value, tuple) else value}
+    origin = (type(value).__module__ or "").split(".")[0]
+    return {"kind": "object", "origin": origin, "name": type(value).__qualname__}
+
+
+modules = {}
+for module_name in MODULES:
+    module = importlib.import_module(module_name)
+    modules[module_name] = {
+        name: name_entry(value) for name, value in vars(module).items() if not name.startswith("_")
+    }
+
+backend = importlib.import_module("quri_parts_oqtopus.backend")
+classes = {name: class_surface(getattr(backend, name)) for name in sorted(backend.__all__)}
+for name, module_name in EXTRA_CLASSES.items():
+    classes[name] = class_surface(getattr(importlib.import_module(module_name), name))
+print(json.dumps({"classes": classes, "modules": modules}, indent=1, sort_keys=True))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus._sse_container import SseDriverClient, hands_jobs_to_driver
 from quri_parts_oqtopus.backend.config import OqtopusConfig
+from quri_parts_oqtopus.backend.errors import OqtopusInvalidArgumentError
 
 
 class OqtopusBackendBase:
@@ -20,17 +21,34 @@ class OqtopusBackendBase:
             hands every job to the container's ``sse_driver`` module.
 
     Raises:
-        ValueError: If no configuration can be found (missing file, section or key).
+        ValueError: If no configuration can be found (missing file, section or key; also
+            a ``KeyError``, as the reference raises).
+
+    A URL that is not ``http(s)://`` (or a proxy without a scheme) is accepted here, as
+    the reference accepts it; every call then fails with a ``BackendError`` (and
+    ``ValueError``) that says why.
 
     """
 
     def __init__(self, config: OqtopusConfig | None = None) -> None:
         self.config: OqtopusConfig = OqtopusConfig.resolve(config)
-        self._client: OqtopusHttpClient = (
-            SseDriverClient()
-            if hands_jobs_to_driver(self.config.url)
-            else OqtopusHttpClient(self.config)
-        )
+        self._http: OqtopusHttpClient | None = None
+        self._unusable_config = ""
+        try:
+            self._http = (
+                SseDriverClient()
+                if hands_jobs_to_driver(self.config.url)
+                else OqtopusHttpClient(self.config)
+            )
+        except ValueError as e:
+            self._unusable_config = str(e)
+
+    @property
+    def _client(self) -> OqtopusHttpClient:
+        """The backend's HTTP client; raises if the configuration cannot make one."""
+        if self._http is None:
+            raise OqtopusInvalidArgumentError(self._unusable_config)
+        return self._http
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={self.config.url!r})"

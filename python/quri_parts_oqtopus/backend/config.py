@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from quri_parts_oqtopus.backend.errors import OqtopusConfigError, OqtopusConfigFileError
+
 _SSE_CONTAINER = "sse_container"
 
 #: Seconds to connect and to wait for an answer, for every API call.
@@ -168,7 +170,9 @@ class OqtopusConfig:
         Raises:
             ValueError: If ``path`` or ``section`` is None, or if the file, the section
                 or one of the required keys is missing; the message names the file,
-                the section and the key.
+                the section and the key. A missing file, section or key is also a
+                ``KeyError`` and an unreadable file a ``configparser.Error``, as the
+                reference raises.
 
         """
         if os.getenv("OQTOPUS_ENV") == _SSE_CONTAINER:
@@ -179,18 +183,24 @@ class OqtopusConfig:
             raise ValueError("section should not be None.")
         file = Path(os.path.expandvars(path)).expanduser()
         if not file.is_file():
-            raise ValueError(f"OQTOPUS config file not found: {str(file)!r}")
+            raise OqtopusConfigError(
+                f"OQTOPUS config file not found: {str(file)!r} (for section [{section}])"
+            )
         parser = configparser.ConfigParser(interpolation=None)
         try:
             parser.read(file, encoding="utf-8")
         except (configparser.Error, UnicodeDecodeError) as e:
-            raise ValueError(f"OQTOPUS config file {str(file)!r} cannot be parsed: {e}") from e
+            raise OqtopusConfigFileError(
+                f"OQTOPUS config file {str(file)!r} cannot be parsed: {e}"
+            ) from e
         if not parser.has_section(section):
-            raise ValueError(f"OQTOPUS config file {str(file)!r} has no section [{section}]")
+            raise OqtopusConfigError(
+                f"OQTOPUS config file {str(file)!r} has no section [{section}]"
+            )
         values = parser[section]
         for key in ("url", "api_token"):
             if key not in values:
-                raise ValueError(
+                raise OqtopusConfigError(
                     f"OQTOPUS config file {str(file)!r}, section [{section}], has no key {key!r}"
                 )
         where = f"OQTOPUS config file {str(file)!r}, section [{section}]"

@@ -8,6 +8,11 @@ from quri_parts.backend import BackendError
 from quri_parts.circuit import NonParametricQuantumCircuit
 from quri_parts.core.operator import Operator
 
+from quri_parts_oqtopus.backend.errors import (
+    ESTIMATION_FAILED,
+    OqtopusInvalidArgumentError,
+    reported_as,
+)
 from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, TranspilerInfo
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase, job_settings
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult
@@ -23,7 +28,7 @@ class OqtopusEstimationJob(OqtopusJobBase):
 
     Args:
         job: The job's record.
-        client: The HTTP client of the backend.
+        client: The HTTP client of the backend (also accepted as ``job_api``).
 
     Raises:
         ValueError: If ``job`` or ``client`` is None.
@@ -43,17 +48,22 @@ class OqtopusEstimationJob(OqtopusJobBase):
             The expectation value and its standard deviation.
 
         Raises:
-            BackendError: On timeout (naming the job and how long it waited), if the job
-                failed or was cancelled (with the server's message), if the job cannot be
+            BackendError: On timeout (``"Timeout occurred after <timeout> seconds. ..."``,
+                also a ``TimeoutError``), if the job failed or was cancelled (``"Job ended
+                with status failed. ..."`` with the server's message), if the job cannot be
                 read, or if its result is malformed.
 
         """
-        self._ended_job(timeout, wait)
-        payload = self._result_payload()
-        try:
-            return OqtopusEstimationResult(payload)
-        except (TypeError, ValueError) as e:
-            raise BackendError(f"Job {self.job_id} has a malformed estimation result: {e}") from e
+        self._succeeded_job(timeout, wait)
+        return self._info.memo("result", self._read_result)
+
+    def _read_result(self) -> OqtopusEstimationResult:
+        estimation = self._result_payload().get("estimation")
+        if not isinstance(estimation, dict) or "exp_value" not in estimation:
+            raise BackendError(
+                f"Job {self.job_id} has a malformed estimation result: {estimation!r:.200}"
+            )
+        return OqtopusEstimationResult(estimation)
 
 
 class OqtopusEstimationBackend(OqtopusJobBackendBase):
@@ -103,12 +113,16 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
         Raises:
             ValueError: If ``shots`` is not a positive integer, a coefficient has an
                 imaginary part, the operator is empty, or the circuit cannot be written.
-            BackendError: If the submission fails, naming the step and the job id.
+            BackendError: If the submission fails, naming the step and the job id
+                (``"To execute estimation on OQTOPUS Cloud is failed. ..."``).
 
         """
         if isinstance(program, (list, tuple)):
             if len(program) != 1:
-                raise ValueError(f"estimation takes one circuit, got a list of {len(program)}")
+                raise OqtopusInvalidArgumentError(
+                    f"{ESTIMATION_FAILED} estimation takes one circuit, got a list of "
+                    f"{len(program)}"
+                )
             program = program[0]
         return self.estimate_qasm(
             program=convert_to_qasm_str(program),
@@ -153,18 +167,43 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
         Raises:
             ValueError: If ``shots`` is not a positive integer, a coefficient has an
                 imaginary part (beyond 1e-9) or is not finite, the operator is empty, or
-                the program is not a non-empty string.
-            BackendError: If the submission fails, naming the step and the job id.
+                the program is not a non-empty string; all but ``shots < 1`` and complex
+                coefficients are also a ``BackendError``, as the reference raises.
+            BackendError: If the submission fails, naming the step and the job id
+                (``"To execute estimation on OQTOPUS Cloud is failed. ..."``).
 
         """
         settings = job_settings(
-            device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
+            device_id,
+            shots,
+            name,
+            description,
+            transpiler_info,
+            simulator_info,
+            mitigation_info,
+            ESTIMATION_FAILED,
         )
-        if not isinstance(program, str) or not program.strip():
-            raise ValueError(f"program should be a non-empty OpenQASM 3 text: {program!r:.80}")
-        terms = encode_operator(operator)
-        job_input = {"program": [program], "operator": terms}
-        record = self._submit(
-            "estimation", lambda name: build_job_archive(name, job_input), settings
-        )
-        return OqtopusEstimationJob(record, self._client)
+        terms = _operator_terms(operator)
+        with reported_as(ESTIMATION_FAILED):
+            if not isinstance(program, str) or not program.strip():
+                raise OqtopusInvalidArgumentError(
+                    f"program should be a non-empty OpenQASM 3 text: {program!r:.80}"
+                )
+            job_input = {"program": [program], "operator": terms}
+            record = self._submit(
+                "estimation", lambda name: build_job_archive(name, job_input), settings
+            )
+            return OqtopusEstimationJob(record, self._client)
+
+
+def _operator_terms(operator: Operator) -> list[dict[str, str | float]]:
+    """The payload terms; refused as the reference refuses them, or before the service does."""
+    try:
+        return encode_operator(operator)
+    except ValueError as e:
+        if str(e).startswith("Complex numbers are not supported"):
+            # The reference's own check: a plain ValueError with its text.
+            raise OqtopusInvalidArgumentError(str(e)) from None
+        # An empty operator (and, ours only, a non-finite coefficient): refused by the
+        # service in the reference, so a BackendError with its text too.
+        raise OqtopusInvalidArgumentError(f"{ESTIMATION_FAILED} {e}") from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -12,14 +13,29 @@ from typing import Any, ClassVar, TypeVar
 import orjson
 from quri_parts.backend import BackendError
 
-from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
+from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
+from quri_parts_oqtopus.backend.errors import (
+    CANCEL_FAILED,
+    REFRESH_FAILED,
+    RETRIEVE_FAILED,
+    OqtopusArgumentTypeError,
+    OqtopusInvalidArgumentError,
+    OqtopusTimeoutError,
+    reported_as,
+)
+from quri_parts_oqtopus.backend.job_info import JobInfo
+from quri_parts_oqtopus.backend.job_result import OqtopusJobResult, job_result_of
+from quri_parts_oqtopus.backend.results import OqtopusEstimationResult, OqtopusSamplingResult
+from quri_parts_oqtopus.models.base import OqtopusModelBase
+from quri_parts_oqtopus.models.utils import DateTimeEncoder
 
 __all__ = [
     "JOB_FINAL_STATUS",
     "JobRecord",
     "OqtopusJobBackendBase",
     "OqtopusJobBase",
+    "OqtopusJobResult",
     "poll_delays",
     "submit_all",
     "wait_for_all_or_raise",
@@ -28,7 +44,6 @@ __all__ = [
 
 JOB_FINAL_STATUS = ("succeeded", "failed", "cancelled")
 MAX_SHOTS = 10_000_000
-_RESOLVED_INFO_KEYS = ("input", "combined_program", "result", "transpile_result")
 
 
 class JobRecord:
@@ -78,15 +93,20 @@ class JobRecord:
         return f"JobRecord(job_id={self.job_id!r}, status={self.status!r})"
 
 
-class OqtopusJobBase:
+class OqtopusJobBase(OqtopusModelBase):
     """What every OQTOPUS job has: its properties, refresh, waiting, cancel and JSON form.
 
     Args:
-        job: The job's record, as read from the server.
+        job: The job's record as read from the server (a :class:`JobRecord`, the job's
+            JSON object, or what :meth:`wait_for_completion` returned).
         client: The HTTP client of the backend that made or retrieved the job.
+        job_api: The same as ``client``, by the name of the documented signature
+            ``OqtopusSamplingJob(job, job_api)``.
 
     Raises:
         ValueError: If ``job`` or ``client`` is None.
+        TypeError: If ``job`` is none of the above, or both ``client`` and ``job_api``
+            are given.
 
     """
 
@@ -99,14 +119,26 @@ class OqtopusJobBase:
         for job_type in cls.JOB_TYPES:
             OqtopusJobBase._by_job_type[job_type] = cls
 
-    def __init__(self, job: JobRecord, client: OqtopusHttpClient) -> None:
+    def __init__(
+        self,
+        job: JobRecord | OqtopusJobResult | Mapping[str, Any],
+        client: OqtopusHttpClient | None = None,
+        *,
+        job_api: OqtopusHttpClient | None = None,
+    ) -> None:
+        if client is not None and job_api is not None:
+            raise TypeError("pass the HTTP client as 'client' or as 'job_api', not both")
+        client = job_api if client is None else client
         if job is None:
             raise ValueError("'job' should not be None")
         if client is None:
             raise ValueError("'client' should not be None")
-        self._job = job
         self._client = client
-        self._resolved: dict[str, Any] = {}
+        self._set_record(_as_record(job))
+
+    def _set_record(self, record: JobRecord) -> None:
+        self._job = record
+        self._info = JobInfo(record.info("job_info"), record.job_id, self._client)
 
     @classmethod
     def for_record(cls, job: JobRecord, client: OqtopusHttpClient) -> OqtopusJobBase:
@@ -118,7 +150,7 @@ class OqtopusJobBase:
         """
         job_type = job.text("job_type")
         if job_type not in cls._by_job_type:
-            raise BackendError(f"Unknown job_type of job {job.job_id}: {job_type!r}")
+            raise BackendError(f"Unknown job_type: {job_type} (job {job.job_id})")
         return cls._by_job_type[job_type](job, client)
 
     # -- properties ----------------------------------------------------------------------
@@ -161,15 +193,14 @@ class OqtopusJobBase:
     def job_info(self) -> dict[str, Any]:
         """The detail information of the job, with archive URLs replaced by their content.
 
+        Laid out as quri-parts-oqtopus 1.1.5 shows it: absent values left out,
+        ``program`` (and ``operator``) copied from ``input``, ``message`` always present.
+
         Raises:
             BackendError: If an archive cannot be downloaded or read.
 
         """
-        info = self._job.info("job_info")
-        for key in _RESOLVED_INFO_KEYS:
-            if key in info:
-                info[key] = self._info_entry(key)
-        return info
+        return self._info.presented()
 
     @property
     def transpiler_info(self) -> dict[str, Any]:
@@ -212,20 +243,31 @@ class OqtopusJobBase:
         return self._job.time("ended_at")
 
     # -- actions -------------------------------------------------------------------------
+    def result(
+        self, timeout: float | None = None, wait: float = 10.0
+    ) -> OqtopusSamplingResult | OqtopusEstimationResult:
+        """Wait until the job ends and return its result (each job kind implements it).
+
+        Raises:
+            NotImplementedError: Here, in the base class.
+
+        """
+        raise NotImplementedError("Subclasses must implement this method.")
+
     def refresh(self) -> None:
         """Retrieve the latest job information from OQTOPUS Cloud.
 
         Raises:
             BackendError: If the job cannot be found, authentication fails, the call
-                times out, etc.
+                times out, etc. (``"To refresh job is failed. ..."``).
 
         """
-        self._job = JobRecord(self._client.get_job(self.job_id))
-        self._resolved.clear()
+        with reported_as(REFRESH_FAILED):
+            self._set_record(JobRecord(self._client.get_job(self.job_id)))
 
     def wait_for_completion(
         self, timeout: float | None = None, wait: float = 10.0
-    ) -> JobRecord | None:
+    ) -> OqtopusJobResult | None:
         """Wait until the job ends (``succeeded``, ``failed`` or ``cancelled``).
 
         Polls the cheap status endpoint at once, then after 0.05 s, with each gap twice
@@ -237,14 +279,18 @@ class OqtopusJobBase:
             wait: The longest time in seconds between two queries.
 
         Returns:
-            The ended job's record, or None if ``timeout`` passed first.
+            The ended job (an ``OqtopusSamplingJobResult``, ``OqtopusEstimationJobResult``
+            ... with ``status``, ``job_info`` and the job's other fields), or None if
+            ``timeout`` passed first.
 
         Raises:
             ValueError: If ``timeout`` or ``wait`` is negative or not a number.
             BackendError: If the job cannot be read from the server.
 
         """
-        return self._job if wait_for_jobs([self], timeout, wait) else None
+        if not wait_for_jobs([self], timeout, wait):
+            return None
+        return job_result_of(self._job, self._info)
 
     def cancel(self) -> None:
         """Cancel the job.
@@ -254,14 +300,19 @@ class OqtopusJobBase:
 
         Raises:
             BackendError: If the job cannot be found, authentication fails, or the server
-                refuses the cancel (e.g. the job has ended), with the server's reason.
+                refuses the cancel (e.g. the job has ended), with the server's reason
+                (``"To cancel job is failed. ..."``).
 
         """
-        self._client.cancel_job(self.job_id)
-        self.refresh()
+        with reported_as(CANCEL_FAILED):
+            self._client.cancel_job(self.job_id)
+            self.refresh()
 
     def to_json(self) -> str:
         """A JSON text of the job's properties (timestamps in ISO 8601).
+
+        The same text as quri-parts-oqtopus 1.1.5 writes for the same job: ``json.dumps``
+        with :class:`~quri_parts_oqtopus.models.utils.DateTimeEncoder`.
 
         Raises:
             BackendError: If an archive in ``job_info`` cannot be downloaded.
@@ -285,55 +336,60 @@ class OqtopusJobBase:
             "running_at": self.running_at,
             "ended_at": self.ended_at,
         }
-        return orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS).decode()
+        return json.dumps(payload, cls=DateTimeEncoder)
 
     def __repr__(self) -> str:
-        return (
-            f"{type(self).__name__}(job_id={self.job_id!r}, job_type={self.job_type!r}, "
-            f"status={self.status!r}, device_id={self.device_id!r})"
-        )
+        # The reference's repr is its to_json(); a repr must not raise, though.
+        try:
+            return self.to_json()
+        except BackendError:
+            return (
+                f"{type(self).__name__}(job_id={self.job_id!r}, job_type={self.job_type!r}, "
+                f"status={self.status!r}, device_id={self.device_id!r})"
+            )
 
     # -- for the subclasses and the polling loop -----------------------------------------
     def _poll(self) -> bool:
         """Ask the job's status once; read the job whole if it has ended. True if ended."""
-        status = self._client.get_job_status(self.job_id)
+        with reported_as(REFRESH_FAILED):
+            status = self._client.get_job_status(self.job_id)
         if status in JOB_FINAL_STATUS:
             self.refresh()
             return True
         self._job = self._job.with_status(status)
         return False
 
-    def _ended_job(self, timeout: float | None, wait: float) -> None:
+    def _ended_job(self, timeout: float | None, wait: float, timed_out: str = "") -> None:
+        """Wait for the job's end; on timeout raise ``timed_out`` (the reference's text)."""
+        if self.status in JOB_FINAL_STATUS:
+            return
+        started = time.monotonic()
+        if self.wait_for_completion(timeout, wait) is None:
+            summary = timed_out or f"Timeout occurred after {timeout} seconds."
+            raise OqtopusTimeoutError(
+                f"{summary} Job {self.job_id} is still {self.status!r} after "
+                f"{time.monotonic() - started:.1f} s of waiting."
+            )
+
+    def _end_report(self) -> str:
+        """How the ended job ended, for messages: its id, status and the server's message."""
+        message = self._info.entry("message")
+        return f"Job {self.job_id} ended with status {self.status}" + (
+            f": {message}" if message else "."
+        )
+
+    def _succeeded_job(self, timeout: float | None, wait: float) -> None:
         """Wait for the job's end; raise unless it succeeded."""
-        if self.status not in JOB_FINAL_STATUS:
-            started = time.monotonic()
-            if self.wait_for_completion(timeout, wait) is None:
-                raise BackendError(
-                    f"Timeout occurred after {timeout} seconds: job {self.job_id} is still "
-                    f"{self.status!r} after {time.monotonic() - started:.1f} s of waiting."
-                )
+        self._ended_job(timeout, wait)
         if self.status != "succeeded":
-            message = self._job.info("job_info").get("message")
-            reason = f": {message}" if message else ""
-            raise BackendError(f"Job {self.job_id} ended with status {self.status}{reason}")
+            raise BackendError(f"Job ended with status {self.status}. {self._end_report()}")
 
     def _result_payload(self) -> dict[str, Any]:
         """The ``job_info.result`` object of an ended job, downloaded if it is a URL."""
-        result = self._info_entry("result")
+        result = self._info.entry("result")
         if not isinstance(result, Mapping):
             raise BackendError(f"Job {self.job_id} has no result: {result!r:.200}")
         return dict(result)
-
-    def _info_entry(self, key: str) -> Any:
-        if key not in self._resolved:
-            value = self._job.info("job_info").get(key)
-            if is_url(value):
-                operation = f"download {key} of job {self.job_id}"
-                value = self._client.download_archive_json(value, operation=operation)
-            elif isinstance(value, str) and key != "combined_program":
-                value = _json_or_text(value)
-            self._resolved[key] = value
-        return self._resolved[key]
 
 
 class OqtopusJobBackendBase(OqtopusBackendBase):
@@ -356,11 +412,14 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
             ``OqtopusEstimationJob`` or an ``OqtopusSseJob``, by the job's type.
 
         Raises:
-            BackendError: If the job cannot be found, authentication fails, or its type
-                is unknown.
+            BackendError: If the job cannot be found or authentication fails
+                (``"To retrieve_job from OQTOPUS Cloud is failed. ..."``), or its type
+                is unknown (``"Unknown job_type: ..."``).
 
         """
-        return OqtopusJobBase.for_record(JobRecord(self._client.get_job(job_id)), self._client)
+        with reported_as(RETRIEVE_FAILED):
+            record = JobRecord(self._client.get_job(job_id))
+        return OqtopusJobBase.for_record(record, self._client)
 
     def _submit(
         self,
@@ -379,6 +438,22 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
         return JobRecord(self._client.get_job(job_id))
 
 
+def check_shots(shots: int) -> None:
+    """The reference's first check, before anything else: ``shots >= 1``.
+
+    Raises:
+        ValueError: ``"shots should be a positive integer.: <shots>"`` (also a
+            ``TypeError`` when ``shots`` cannot be compared with 1, as in the reference).
+
+    """
+    try:
+        positive = shots >= 1
+    except TypeError:
+        raise OqtopusArgumentTypeError(f"shots should be a positive integer.: {shots!r}") from None
+    if not positive:
+        raise OqtopusInvalidArgumentError(f"shots should be a positive integer.: {shots}")
+
+
 def job_settings(
     device_id: str,
     shots: int,
@@ -387,27 +462,28 @@ def job_settings(
     transpiler_info: Mapping[str, Any] | None,
     simulator_info: Mapping[str, Any] | None,
     mitigation_info: Mapping[str, Any] | None,
+    summary: str = "",
 ) -> dict[str, Any]:
     """The submit body's settings, checked: the documented ``ValueError`` on bad input.
 
+    ``summary`` starts the messages of the checks the reference leaves to the service
+    (``"To execute sampling on OQTOPUS Cloud is failed."``); the first check of
+    ``shots`` is the reference's own and has its own text.
+
     Raises:
         ValueError: If ``shots`` is not an int in 1..10,000,000, ``device_id`` is not a
-            string, or an info is not a dict.
+            string, or an info is not a dict; also a ``BackendError``, as the reference
+            raises for all but ``shots < 1``.
 
     """
-    if isinstance(shots, bool) or not isinstance(shots, int) or not 1 <= shots <= MAX_SHOTS:
-        raise ValueError(f"shots should be a positive integer up to {MAX_SHOTS}.: {shots!r}")
-    if not isinstance(device_id, str):
-        # "" is allowed: inside SSE the server picks the device whatever is passed.
-        raise ValueError(f"device_id should be a string: {device_id!r}")
+    check_shots(shots)
+    with reported_as(summary):
+        _check_settings(device_id, shots, transpiler_info, simulator_info, mitigation_info)
     infos = {
         "transpiler_info": transpiler_info,
         "simulator_info": simulator_info,
         "mitigation_info": mitigation_info,
     }
-    for key, value in infos.items():
-        if value is not None and not isinstance(value, Mapping):
-            raise ValueError(f"{key} should be a dict or None: {value!r}")
     return {
         "device_id": device_id,
         "shots": shots,
@@ -415,6 +491,40 @@ def job_settings(
         "description": description,
         **{key: dict(value or {}) for key, value in infos.items()},
     }
+
+
+def _check_settings(
+    device_id: str,
+    shots: int,
+    transpiler_info: Mapping[str, Any] | None,
+    simulator_info: Mapping[str, Any] | None,
+    mitigation_info: Mapping[str, Any] | None,
+) -> None:
+    if isinstance(shots, bool) or not isinstance(shots, int) or shots > MAX_SHOTS:
+        raise OqtopusInvalidArgumentError(
+            f"shots should be an int from 1 to {MAX_SHOTS:,}: {shots!r}"
+        )
+    if not isinstance(device_id, str):
+        # "" is allowed: inside SSE the server picks the device whatever is passed.
+        raise OqtopusInvalidArgumentError(f"device_id should be a string: {device_id!r}")
+    infos = {
+        "transpiler_info": transpiler_info,
+        "simulator_info": simulator_info,
+        "mitigation_info": mitigation_info,
+    }
+    for key, value in infos.items():
+        if value is not None and not isinstance(value, Mapping):
+            raise OqtopusInvalidArgumentError(f"{key} should be a dict or None: {value!r}")
+
+
+def _as_record(job: JobRecord | OqtopusJobResult | Mapping[str, Any]) -> JobRecord:
+    if isinstance(job, JobRecord):
+        return job
+    if isinstance(job, OqtopusJobResult):
+        return job.record
+    if isinstance(job, Mapping):
+        return JobRecord(job)
+    raise TypeError(f"'job' should be a job record or the job's JSON object: {job!r:.200}")
 
 
 _Job = TypeVar("_Job", bound=OqtopusJobBase)
@@ -518,10 +628,13 @@ def poll_delays(wait: float) -> Iterator[float]:
 def wait_for_all_or_raise(
     jobs: Sequence[OqtopusJobBase], timeout: float | None, wait: float
 ) -> None:
-    """:func:`wait_for_jobs`, raising a ``BackendError`` that names the pending jobs on timeout."""
+    """:func:`wait_for_jobs`, raising a ``BackendError`` (and ``TimeoutError``) that names the
+    pending jobs on timeout."""
     if not wait_for_jobs(jobs, timeout, wait):
         pending = [job.job_id for job in jobs if job.status not in JOB_FINAL_STATUS]
-        raise BackendError(f"Timeout occurred after {timeout} seconds; pending jobs: {pending}")
+        raise OqtopusTimeoutError(
+            f"Timeout occurred after {timeout} seconds. Pending jobs: {pending}"
+        )
 
 
 def parse_timestamp(value: object) -> datetime | None:
@@ -538,10 +651,3 @@ def parse_timestamp(value: object) -> datetime | None:
 def _check_seconds(name: str, value: float) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
         raise ValueError(f"{name} should be a non-negative number of seconds: {value!r}")
-
-
-def _json_or_text(value: str) -> Any:
-    try:
-        return orjson.loads(value)
-    except orjson.JSONDecodeError:
-        return value

@@ -16,16 +16,19 @@ class OqtopusSamplingResult(SamplingResult):
 
     Args:
         result: A dict with the key ``counts`` (and optionally ``divided_counts``), or a
-            dict holding such a dict under ``sampling``. Count keys are measured values as
-            ints (or their decimal strings); the LSB of a key's binary form is classical
-            bit 0. ``divided_counts`` maps a program index to counts of that program.
+            dict holding such a dict under ``sampling``. Count keys are measured values
+            (ints; the LSB of a key's binary form is classical bit 0) and are kept as
+            given, as the reference keeps them. ``divided_counts`` maps a program index
+            (kept as given) to counts of that program, whose keys become ``int(key)``.
 
     Raises:
-        ValueError: If ``counts`` does not exist in result, or a key or count is invalid.
+        ValueError: If ``counts`` does not exist in result, or a ``divided_counts`` key
+            is not an integer.
 
     Examples:
         ``OqtopusSamplingResult({"counts": {0: 600, 1: 300, 3: 100}})`` has
         ``counts == {0: 600, 1: 300, 3: 100}``: outcomes ``00``, ``01`` and ``11``.
+        A job's ``result()`` always has int keys.
 
     """
 
@@ -38,17 +41,15 @@ class OqtopusSamplingResult(SamplingResult):
         divided = result.get("divided_counts")
         self._set(
             result,
-            _int_keyed(result["counts"]),
-            {int(index): _int_keyed(counts) for index, counts in divided.items()}
-            if divided
-            else None,
+            Counter(result["counts"]),
+            {index: _int_keyed(counts) for index, counts in divided.items()} if divided else None,
         )
 
     def _set(
         self,
         result: Mapping[str, Any],
         counts: SamplingCounts,
-        divided_counts: dict[int, SamplingCounts] | None,
+        divided_counts: dict[Any, SamplingCounts] | None,
     ) -> None:
         self._result = result
         self._counts = counts
@@ -75,7 +76,10 @@ class OqtopusSamplingResult(SamplingResult):
     ) -> OqtopusSamplingResult:
         """The result of counts already decoded to int keys (no second conversion pass)."""
         result = cls.__new__(cls)
-        result._set({"counts": counts, "divided_counts": divided_counts}, counts, divided_counts)
+        shown: dict[str, Any] = {"counts": counts}  # what repr() shows, as the reference
+        if divided_counts is not None:
+            shown["divided_counts"] = divided_counts
+        result._set(shown, counts, divided_counts)
         return result
 
     @property
@@ -84,8 +88,11 @@ class OqtopusSamplingResult(SamplingResult):
         return self._counts
 
     @property
-    def divided_counts(self) -> dict[int, SamplingCounts] | None:
-        """Counts of each program of a multi-program job, by program index, else None."""
+    def divided_counts(self) -> dict[Any, SamplingCounts] | None:
+        """Counts of each program of a multi-program job, by program index, else None.
+
+        The indexes are ints in a job's result (kept as given when built directly).
+        """
         return self._divided_counts
 
     def __repr__(self) -> str:
@@ -98,29 +105,34 @@ class OqtopusEstimationResult:
     Args:
         result: A dict with ``exp_value`` and ``stds``, or a dict holding such a dict
             under ``estimation``, e.g. ``{"estimation": {"exp_value": 2.0, "stds": 1.1}}``.
+            Values are kept as given; missing ones are None (as in the reference).
 
     Raises:
-        ValueError: If neither ``estimation`` nor ``exp_value`` exists in result.
+        ValueError: If ``result`` is not a dict.
 
     """
 
     def __init__(self, result: dict[str, Any]) -> None:
         super().__init__()
-        if isinstance(result.get("estimation"), Mapping):
-            result = result["estimation"]
-        if "exp_value" not in result:
-            raise ValueError(f"'estimation' does not exist in result: {result!r:.200}")
+        if not isinstance(result, Mapping):
+            raise ValueError(f"result should be a dict: {result!r:.200}")
         self._result = result
+        wrapped = result.get("estimation")
+        self._values = (
+            wrapped if isinstance(wrapped, Mapping) and "exp_value" not in result else result
+        )
 
     @property
     def exp_value(self) -> float | None:
         """The estimated expectation value."""
-        return _float_or_none(self._result.get("exp_value"))
+        value: float | None = self._values.get("exp_value")
+        return value
 
     @property
     def stds(self) -> float | None:
         """The standard deviation (error) of the estimate."""
-        return _float_or_none(self._result.get("stds"))
+        value: float | None = self._values.get("stds")
+        return value
 
     def __repr__(self) -> str:
         return str(self._result)
@@ -134,7 +146,3 @@ def _int_keyed(counts: Mapping[Any, Any]) -> SamplingCounts:
         except (TypeError, ValueError):
             raise ValueError(f"counts key is not an integer: {key!r}") from None
     return converted
-
-
-def _float_or_none(value: Any) -> float | None:
-    return None if value is None else float(value)

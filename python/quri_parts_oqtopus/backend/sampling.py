@@ -23,6 +23,11 @@ from quri_parts.backend import BackendError
 from quri_parts.circuit import NonParametricQuantumCircuit
 
 from quri_parts_oqtopus._http import is_url
+from quri_parts_oqtopus.backend.errors import (
+    SAMPLING_FAILED,
+    OqtopusInvalidArgumentError,
+    reported_as,
+)
 from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, TranspilerInfo
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase, job_settings
 from quri_parts_oqtopus.backend.results import OqtopusSamplingResult
@@ -40,7 +45,7 @@ class OqtopusSamplingJob(OqtopusJobBase):
 
     Args:
         job: The job's record.
-        client: The HTTP client of the backend.
+        client: The HTTP client of the backend (also accepted as ``job_api``).
 
     Raises:
         ValueError: If ``job`` or ``client`` is None.
@@ -60,12 +65,16 @@ class OqtopusSamplingJob(OqtopusJobBase):
             The counts (int keys) and, for ``multi_manual``, the counts of each program.
 
         Raises:
-            BackendError: On timeout (naming the job and how long it waited), if the job
-                failed or was cancelled (with the server's message), if the job cannot be
+            BackendError: On timeout (``"Timeout occurred after <timeout> seconds. ..."``,
+                also a ``TimeoutError``), if the job failed or was cancelled (``"Job ended
+                with status failed. ..."`` with the server's message), if the job cannot be
                 read, or if its result is malformed.
 
         """
-        self._ended_job(timeout, wait)
+        self._succeeded_job(timeout, wait)
+        return self._info.memo("result", self._read_result)
+
+    def _read_result(self) -> OqtopusSamplingResult:
         url = self._job.info("job_info").get("result")
         if is_url(url):
             # The archive is inflated and its counts decoded in Rust, without the GIL.
@@ -127,16 +136,27 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
         Raises:
             ValueError: If ``shots`` is not a positive integer, the list is empty, or a
                 circuit cannot be written as OpenQASM 3 (e.g. parametric gates).
-            BackendError: If the submission fails, naming the step and the job id.
+            BackendError: If the submission fails, naming the step and the job id
+                (``"To execute sampling on OQTOPUS Cloud is failed. ..."``).
 
         """
         single = not isinstance(program, Sequence)
         circuits = list(program) if isinstance(program, Sequence) else [program]
-        if not circuits:
-            raise ValueError("program should hold at least one circuit: got an empty list")
+        # Checked before the (possibly long) conversion, as sample_qasm checks them.
         job_settings(
-            device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
-        )  # checked before the (possibly long) conversion
+            device_id,
+            shots,
+            name,
+            description,
+            transpiler_info,
+            simulator_info,
+            mitigation_info,
+            SAMPLING_FAILED,
+        )
+        if not circuits:
+            raise OqtopusInvalidArgumentError(
+                f"{SAMPLING_FAILED} program should hold at least one circuit: got an empty list"
+            )
         qasm = convert_to_qasm_strs(circuits)
         return self.sample_qasm(
             program=qasm[0] if single else qasm,
@@ -180,31 +200,49 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
 
         Raises:
             ValueError: If ``shots`` is not a positive integer, the programs are empty or
-                not strings, or ``job_type`` is not a sampling job type.
-            BackendError: If the submission fails, naming the step and the job id.
+                not strings, or ``job_type`` is not a sampling job type; all but
+                ``shots < 1`` are also a ``BackendError``, as the reference raises.
+            BackendError: If the submission fails, naming the step and the job id
+                (``"To execute sampling on OQTOPUS Cloud is failed. ..."``).
 
         """
         settings = job_settings(
-            device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
+            device_id,
+            shots,
+            name,
+            description,
+            transpiler_info,
+            simulator_info,
+            mitigation_info,
+            SAMPLING_FAILED,
         )
-        programs = _programs(program)
-        if job_type is None:
-            job_type = "sampling" if isinstance(program, str) else "multi_manual"
-        if job_type not in _SAMPLING_JOB_TYPES:
-            raise ValueError(f"job_type should be one of {_SAMPLING_JOB_TYPES}: {job_type!r}")
-        if job_type == "sampling" and len(programs) != 1:
-            raise ValueError(f"a sampling job takes one program, got {len(programs)}")
-        record = self._submit(
-            job_type, lambda name: build_programs_archive(name, programs), settings
-        )
-        return OqtopusSamplingJob(record, self._client)
+        with reported_as(SAMPLING_FAILED):
+            programs = _programs(program)
+            if job_type is None:
+                job_type = "sampling" if isinstance(program, str) else "multi_manual"
+            if job_type not in _SAMPLING_JOB_TYPES:
+                raise OqtopusInvalidArgumentError(
+                    f"job_type should be one of {_SAMPLING_JOB_TYPES}: {job_type!r}"
+                )
+            if job_type == "sampling" and len(programs) != 1:
+                raise OqtopusInvalidArgumentError(
+                    f"a sampling job takes one program, got {len(programs)}"
+                )
+            record = self._submit(
+                job_type, lambda name: build_programs_archive(name, programs), settings
+            )
+            return OqtopusSamplingJob(record, self._client)
 
 
 def _programs(program: str | Sequence[str]) -> list[str]:
     programs = [program] if isinstance(program, str) else list(program)
     if not programs:
-        raise ValueError("program should hold at least one OpenQASM 3 text: got an empty list")
+        raise OqtopusInvalidArgumentError(
+            "program should hold at least one OpenQASM 3 text: got an empty list"
+        )
     for index, text in enumerate(programs):
         if not isinstance(text, str) or not text.strip():
-            raise ValueError(f"program {index} is not a non-empty string: {text!r:.80}")
+            raise OqtopusInvalidArgumentError(
+                f"program {index} is not a non-empty string: {text!r:.80}"
+            )
     return programs

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import errno
+import os
 from pathlib import Path
 
 from quri_parts.backend import BackendError
+from typing_extensions import deprecated
 
 from quri_parts_oqtopus._http import is_url
 from quri_parts_oqtopus.backend.config import OqtopusConfig
+from quri_parts_oqtopus.backend.errors import (
+    INVALID_RESULT,
+    SSE_FAILED,
+    OqtopusDirectoryError,
+    OqtopusInvalidArgumentError,
+    OqtopusJobTypeError,
+    reported_as,
+)
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase, job_settings
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult, OqtopusSamplingResult
 from quri_parts_oqtopus.upload import build_job_archive
@@ -16,6 +27,13 @@ __all__ = ["OqtopusSseBackend", "OqtopusSseJob"]
 
 #: The service refuses programs whose base64 text reaches this many bytes.
 MAX_SSE_BASE64_BYTES = 10 * 1024 * 1024
+# The reference's deprecation notice, word for word: warning filters match on it.
+_DOWNLOAD_LOG_DEPRECATION = (
+    "OqtopusSseBackend().download_log is deprecated. "
+    "Use `download_log` method of `OqtopusSseJob` instead. \n"
+    "e.g. `OqtopusSseBackend().run_sse(...).download_log(...)` or "
+    "`OqtopusJobBackendBase().retrieve_job(job_id=...).download_log(...)`"
+)
 
 
 class OqtopusSseJob(OqtopusJobBase):
@@ -23,7 +41,7 @@ class OqtopusSseJob(OqtopusJobBase):
 
     Args:
         job: The job's record.
-        client: The HTTP client of the backend.
+        client: The HTTP client of the backend (also accepted as ``job_api``).
 
     Raises:
         ValueError: If ``job`` or ``client`` is None.
@@ -45,21 +63,30 @@ class OqtopusSseJob(OqtopusJobBase):
             A sampling or an estimation result, by what the program ran.
 
         Raises:
-            BackendError: On timeout, if the job failed or was cancelled (with the
-                server's message), or if its result is neither sampling nor estimation.
+            BackendError: On timeout (``"Timed out waiting for job <id> after <timeout>
+                seconds. ..."``, also a ``TimeoutError``), or if the job failed or was
+                cancelled, or its result is neither sampling nor estimation (``"The job
+                result is not a valid type. ..."``, with the server's message).
 
         """
-        self._ended_job(timeout, wait)
+        self._ended_job(
+            timeout, wait, f"Timed out waiting for job {self.job_id} after {timeout} seconds."
+        )
+        if self.status != "succeeded":
+            raise BackendError(f"{INVALID_RESULT} {self._end_report()}")
         payload = self._result_payload()
         try:
             if payload.get("sampling") is not None:
                 return OqtopusSamplingResult.from_server(payload["sampling"])
-            if payload.get("estimation") is not None:
-                return OqtopusEstimationResult(payload)
+            if isinstance(payload.get("estimation"), dict):
+                return OqtopusEstimationResult(payload["estimation"])
         except (TypeError, ValueError) as e:
-            raise BackendError(f"SSE job {self.job_id} has a malformed result: {e}") from e
+            raise BackendError(
+                f"{INVALID_RESULT} SSE job {self.job_id} has a malformed result: {e}"
+            ) from e
         raise BackendError(
-            f"SSE job {self.job_id}: the job result is not a valid type: {payload!r:.200}"
+            f"{INVALID_RESULT} SSE job {self.job_id} holds neither a sampling nor an "
+            f"estimation result: {payload!r:.200}"
         )
 
     def download_log(self, save_dir: str | None = None) -> str:
@@ -74,19 +101,23 @@ class OqtopusSseJob(OqtopusJobBase):
         Raises:
             ValueError: If ``save_dir`` does not exist or is not a directory, or if the
                 file already exists.
-            BackendError: If the log cannot be downloaded.
+            BackendError: If the log cannot be downloaded (``"To perform sse on OQTOPUS
+                Cloud is failed. ..."``).
 
         """
         directory = _log_directory(save_dir)
-        self.refresh()
+        with reported_as(SSE_FAILED):
+            self.refresh()
         log_url = self._job.info("job_info").get("sse_log")
         if is_url(log_url):
             target = directory / f"sselog_{self.job_id}.log"
             _refuse_existing(target)
             operation = f"download SSE log of job {self.job_id}"
-            data = self._client.download(log_url, operation=operation)
+            with reported_as(SSE_FAILED):
+                data = self._client.download(log_url, operation=operation)
         else:
-            data, file_name = self._client.get_legacy_sselog(self.job_id)
+            with reported_as(SSE_FAILED):
+                data, file_name = self._client.get_legacy_sselog(self.job_id)
             target = directory / Path(file_name).name
             _refuse_existing(target)
         with target.open("xb") as f:  # "x": never overwrite a file that appeared meanwhile
@@ -128,20 +159,24 @@ class OqtopusSseBackend(OqtopusJobBackendBase):
         Raises:
             ValueError: If ``file_path`` is not set, does not exist, is not a file, is not
                 a ``.py`` file, is not UTF-8 text, or its base64 size reaches 10 MiB.
-            BackendError: If an error is returned from OQTOPUS Cloud.
+            BackendError: If an error is returned from OQTOPUS Cloud (``"To perform sse
+                on OQTOPUS Cloud is failed. ..."``).
 
         """
         source = _read_program(file_path)
-        settings = job_settings(device_id, 1, name, description, None, None, None)
+        settings = job_settings(device_id, 1, name, description, None, None, None, SSE_FAILED)
         job_input = {"sse_program": source}
-        record = self._submit("sse", lambda name: build_job_archive(name, job_input), settings)
-        self._last_job = OqtopusSseJob(record, self._client)
+        with reported_as(SSE_FAILED):
+            record = self._submit("sse", lambda name: build_job_archive(name, job_input), settings)
+            self._last_job = OqtopusSseJob(record, self._client)
         return self._last_job
 
+    @deprecated(_DOWNLOAD_LOG_DEPRECATION)
     def download_log(self, job_id: str | None = None, save_dir: str | None = None) -> str:
-        """Download the log of an SSE job (``job_id``, else the last one run here).
+        """Download the log of an SSE job (``job_id``, else the last one run or read here).
 
-        Prefer ``OqtopusSseJob.download_log``.
+        Deprecated, as in the reference (a ``DeprecationWarning``): use
+        ``OqtopusSseJob.download_log``.
 
         Returns:
             The path of the saved log.
@@ -149,18 +184,21 @@ class OqtopusSseBackend(OqtopusJobBackendBase):
         Raises:
             ValueError: If no ``job_id`` is given and no job was run here, if ``save_dir``
                 does not exist or is not a directory, or if the file already exists.
-            BackendError: If the job is not an SSE job or the log cannot be downloaded.
+            TypeError: If the job is not an SSE job (also a ``BackendError``).
+            BackendError: If the job cannot be read or the log cannot be downloaded.
 
         """
         if job_id is None:
             if self._last_job is None:
                 raise ValueError("job_id is not set and no job has been executed.")
-            job: OqtopusJobBase = self._last_job
-        else:
-            _log_directory(save_dir)  # bad input fails before anything is sent
-            job = self.retrieve_job(job_id)
+            return self._last_job.download_log(save_dir=save_dir)
+        _log_directory(save_dir)  # bad input fails before anything is sent
+        job: OqtopusJobBase = self.retrieve_job(job_id)
         if not isinstance(job, OqtopusSseJob):
-            raise BackendError(f"The job with id {job.job_id} is not an SSE job.")
+            raise OqtopusJobTypeError(
+                f"The job with id {job_id} is not an SSE job. It is a {job.job_type!r} job."
+            )
+        self._last_job = job
         return job.download_log(save_dir=save_dir)
 
 
@@ -170,10 +208,13 @@ def _read_program(file_path: str) -> str:
     path = Path(file_path)
     if not path.exists():
         raise ValueError(f"The file does not exist: {file_path}")
-    if not path.is_file():
-        raise ValueError(f"The path is not a regular file: {file_path}")
     if path.suffix != ".py":
         raise ValueError(f"The file is not python file: {file_path}")
+    if path.is_dir():
+        # OSError's own text, as the reference's failing read gives it.
+        raise OqtopusDirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), file_path)
+    if not path.is_file():
+        raise ValueError(f"The path is not a regular file: {file_path}")
     data = path.read_bytes()
     encoded_size = 4 * ((len(data) + 2) // 3)
     if encoded_size >= MAX_SSE_BASE64_BYTES:
@@ -184,7 +225,10 @@ def _read_program(file_path: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise ValueError(f"The file is not UTF-8 text: {file_path} ({e})") from e
+        # The reference fails reading it inside its submission: a BackendError too.
+        raise OqtopusInvalidArgumentError(
+            f"{SSE_FAILED} The file is not UTF-8 text: {file_path} ({e})"
+        ) from e
 
 
 def _log_directory(save_dir: str | None) -> Path:

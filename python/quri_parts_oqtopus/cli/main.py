@@ -43,9 +43,11 @@ def _classify(error: BaseException) -> tuple[int, str]:
     """The exit code of a failure, and its message: the one error mapping of the CLI."""
     if isinstance(error, CliError):
         return error.exit_code, str(error)
+    if isinstance(error, ValueError):  # bad arguments, also those that are a BackendError
+        return EXIT_USAGE, str(error)
     if isinstance(error, BackendError):
         return EXIT_API, str(error)
-    if isinstance(error, (ValueError, OSError)):  # bad arguments; an unwritable --dir
+    if isinstance(error, OSError):  # an unwritable --dir
         return EXIT_USAGE, str(error)
     if isinstance(error, KeyboardInterrupt):
         return EXIT_INTERRUPTED, "interrupted"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import pprint
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,24 +13,55 @@ from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
+from quri_parts_oqtopus.backend.config import OqtopusConfig
+from quri_parts_oqtopus.backend.errors import DEVICE_REFRESH_FAILED, reported_as
 from quri_parts_oqtopus.backend.job import job_settings, parse_timestamp
+from quri_parts_oqtopus.models.base import OqtopusModelBase
+from quri_parts_oqtopus.models.utils import DateTimeEncoder
 
-__all__ = ["OqtopusDevice", "OqtopusDeviceBackend"]
+# OqtopusBackendBase and OqtopusConfig too: the reference's module of this path has them.
+__all__ = ["OqtopusBackendBase", "OqtopusConfig", "OqtopusDevice", "OqtopusDeviceBackend"]
+
+#: A device's fields in the order of the reference's device model (its to_json order).
+DEVICE_FIELDS = (
+    "device_id",
+    "device_type",
+    "status",
+    "available_at",
+    "n_pending_jobs",
+    "n_qubits",
+    "basis_gates",
+    "supported_instructions",
+    "device_info",
+    "calibrated_at",
+    "description",
+)
+_TIMESTAMP_FIELDS = ("available_at", "calibrated_at")
 
 
-class OqtopusDevice:
+class OqtopusDevice(OqtopusModelBase):
     """A device embedded in the OQTOPUS framework.
 
     Args:
         device: The device's JSON object, as the server sent it.
-        client: The HTTP client used to refresh it.
+        client: The HTTP client used to refresh it (also accepted as ``device_api``, the
+            name the documentation gives).
 
     Raises:
         ValueError: If ``device`` or ``client`` is None.
 
     """
 
-    def __init__(self, device: dict[str, Any], client: OqtopusHttpClient) -> None:
+    def __init__(
+        self,
+        device: dict[str, Any],
+        client: OqtopusHttpClient | None = None,
+        *,
+        device_api: OqtopusHttpClient | None = None,
+    ) -> None:
+        if client is not None and device_api is not None:
+            raise TypeError("pass the HTTP client as 'client' or as 'device_api', not both")
+        client = device_api if client is None else client
         if device is None:
             raise ValueError("'device' should not be None")
         if client is None:
@@ -124,22 +157,35 @@ class OqtopusDevice:
 
         Raises:
             BackendError: If the device cannot be found, authentication fails, the call
-                times out, etc.
+                times out, etc. (``"failed to refresh device info ..."``).
 
         """
-        self._device = self._client.get_device(self.device_id)
+        with reported_as(DEVICE_REFRESH_FAILED):
+            self._device = self._client.get_device(self.device_id)
         self._device_info = None
 
     def to_json(self) -> str:
-        """A JSON text of the device as the server describes it."""
-        return orjson.dumps(self._device).decode()
+        """A JSON text of the device, the same text as quri-parts-oqtopus 1.1.5 writes.
+
+        The fields in the order of the reference's model, absent ones left out,
+        timestamps in ISO 8601 and ``device_info`` as a JSON text.
+        """
+        fields = {key: value for key, value in self._fields().items() if value is not None}
+        return json.dumps(fields, cls=DateTimeEncoder)
 
     def __repr__(self) -> str:
-        return (
-            f"OqtopusDevice(device_id={self.device_id!r}, device_type={self.device_type!r}, "
-            f"status={self.status!r}, n_qubits={self.n_qubits}, "
-            f"n_pending_jobs={self.n_pending_jobs})"
-        )
+        # As the reference: every field (None when absent), pretty-printed.
+        return pprint.pformat(self._fields())
+
+    def _fields(self) -> dict[str, Any]:
+        """Every field, then any the server adds: timestamps as datetimes, None when absent."""
+        extras = [key for key in self._device if key not in DEVICE_FIELDS]
+        fields = {key: self._device.get(key) for key in (*DEVICE_FIELDS, *extras)}
+        for key in _TIMESTAMP_FIELDS:
+            fields[key] = parse_timestamp(fields[key])
+        if is_url(fields["device_info"]):
+            fields["device_info"] = json.dumps(self.device_info)
+        return fields
 
     def _read_device_info(self) -> dict[str, Any]:
         value = self._device.get("device_info")

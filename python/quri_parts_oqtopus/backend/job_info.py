@@ -1,0 +1,139 @@
+"""A job's ``job_info``: its archives, downloaded once on first use, and the dict users see.
+
+The dict is laid out as quri-parts-oqtopus 1.1.5 shows it (its ``to_json`` text and the keys
+user code reads): an entry downloaded from an archive keeps only the fields of the
+reference's model of it, absent values are left out, ``program`` and ``operator`` are
+copied up from ``input``, and ``message`` is always there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
+
+import orjson
+
+from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
+
+__all__ = ["JobInfo"]
+
+_T = TypeVar("_T")
+
+#: The entries of ``job_info``, in the reference's order.
+INFO_KEYS = ("input", "combined_program", "result", "transpile_result", "sse_log", "message")
+#: The entries the service may send as a URL to a ZIP archive (``sse_log`` is kept a URL).
+ARCHIVED_KEYS = ("input", "combined_program", "result", "transpile_result")
+
+
+class JobInfo:
+    """The ``job_info`` of one job record, with archive URLs resolved on demand.
+
+    Args:
+        raw: The record's ``job_info`` object as the server sent it.
+        job_id: The job's id, for error messages.
+        client: The HTTP client that downloads the archives.
+
+    """
+
+    def __init__(self, raw: Mapping[str, Any], job_id: str, client: OqtopusHttpClient) -> None:
+        self._raw = raw
+        self._job_id = job_id
+        self._client = client
+        self._entries: dict[str, Any] = {}
+        self._archived: set[str] = set()
+        self._made: dict[str, Any] = {}
+
+    def memo(self, name: str, make: Callable[[], _T]) -> _T:
+        """``make()``, made once for this record (a typed result read from the entries)."""
+        if name not in self._made:
+            self._made[name] = make()
+        return cast("_T", self._made[name])
+
+    def entry(self, key: str) -> Any:
+        """One entry: an archive's JSON content, an inline value, or None when absent.
+
+        Raises:
+            BackendError: If an archive cannot be downloaded or read.
+
+        """
+        if key not in self._entries:
+            value = self._raw.get(key)
+            if key in ARCHIVED_KEYS and is_url(value):
+                operation = f"download {key} of job {self._job_id}"
+                value = self._client.download_archive_json(value, operation=operation)
+                self._archived.add(key)
+            elif isinstance(value, str) and key in ("input", "result", "transpile_result"):
+                value = _json_or_text(value)
+            self._entries[key] = value
+        return self._entries[key]
+
+    def presented(self) -> dict[str, Any]:
+        """The whole ``job_info`` as the reference shows it (see the module docstring).
+
+        Raises:
+            BackendError: If an archive cannot be downloaded or read.
+
+        """
+        shown: dict[str, Any] = {}
+        extras = [key for key in self._raw if key not in INFO_KEYS]
+        for key in (*INFO_KEYS, *extras):
+            value = self.entry(key) if key in ARCHIVED_KEYS else self._raw.get(key)
+            if key in self._archived and isinstance(value, Mapping) and key in _MODEL_LAYOUTS:
+                value = _MODEL_LAYOUTS[key](value)
+            if value is not None:
+                shown[key] = value
+        job_input = shown.get("input")
+        if isinstance(job_input, Mapping):
+            for key in ("program", "operator"):
+                if key in job_input and key not in shown:
+                    shown[key] = job_input[key]
+        shown.setdefault("message", None)
+        return shown
+
+
+def _fields(value: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
+    """The ``names`` of ``value`` that are present and not None, in the order of ``names``."""
+    return {name: value[name] for name in names if value.get(name) is not None}
+
+
+def _input_layout(value: Mapping[str, Any]) -> dict[str, Any]:
+    shown = _fields(value, ("program", "operator", "sse_program"))
+    if isinstance(shown.get("operator"), list):
+        shown["operator"] = [
+            _fields(term, ("pauli", "coeff")) if isinstance(term, Mapping) else term
+            for term in shown["operator"]
+        ]
+    return shown
+
+
+def _result_layout(value: Mapping[str, Any]) -> dict[str, Any]:
+    shown: dict[str, Any] = {}
+    for kind, names in (
+        ("sampling", ("counts", "divided_counts")),
+        ("estimation", ("exp_value", "stds")),
+    ):
+        if isinstance(value.get(kind), Mapping):
+            shown[kind] = _fields(value[kind], names)
+    # The reference's result model files every other key under this name.
+    shown["additional_properties"] = {
+        key: item for key, item in value.items() if key not in ("sampling", "estimation")
+    }
+    return shown
+
+
+def _transpile_result_layout(value: Mapping[str, Any]) -> dict[str, Any]:
+    return _fields(value, ("transpiled_program", "stats", "virtual_physical_mapping"))
+
+
+_MODEL_LAYOUTS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "input": _input_layout,
+    "result": _result_layout,
+    "transpile_result": _transpile_result_layout,
+}
+
+
+def _json_or_text(value: str) -> Any:
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return value
