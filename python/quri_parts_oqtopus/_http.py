@@ -214,11 +214,10 @@ class OqtopusHttpClient:
             try:
                 self._transport.exchange(request, deadline)
             except OqtopusHttpError as error:
-                refused = error.status is not None and 400 <= error.status < 500
-                if refused and error.status != 429:
+                if error.status is not None and 300 <= error.status < 500:  # answered: not acted
                     if uncertain and self._status_of(job_id, deadline) != "registered":
                         return  # refused as already submitted by an attempt whose answer was lost
-                elif error.sent and error.status != 429:
+                elif error.sent:
                     uncertain = True  # no answer, a 5xx, or a 200 cut short: it may have acted
                 raise
 
