@@ -285,6 +285,13 @@ class Transport:
     def exchange(self, request: Request, deadline: float) -> bytes:
         """One attempt: the request (and its same-origin redirects), and the answer's body.
 
+        A redirect of a request that carries the token to another origin is refused rather
+        than followed without the token: the OQTOPUS API has no reason to send a client
+        elsewhere, following would still hand the request's body (a job's settings) to a
+        host nobody configured, only to fail there for want of the token, and an error
+        naming the target tells the user what to change. Requests without the token
+        (storage) follow redirects anywhere, as S3 clients do.
+
         Raises:
             OqtopusHttpError: No answer, a status other than 200 (any 2xx with
                 ``any_2xx``), a refused redirect, an answer too large or too slow.
@@ -432,8 +439,7 @@ class Transport:
                 chunks.append(chunk)
         except (Urllib3Error, OSError) as e:
             if isinstance(e, ReadTimeoutError):
-                read = self._read_timeouts(request)[1]
-                what = f"the answer stalled: nothing for {read:g} s after {size:,} bytes"
+                what = f"the answer stalled after {size:,} bytes (read timeout)"
             else:
                 what = f"the answer was cut short: {type(e).__name__}: {e}"
             error = OqtopusHttpError(
