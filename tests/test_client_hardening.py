@@ -270,6 +270,15 @@ def test_cli_honours_connect_retries_from_the_config_file(
     assert re.fullmatch(r"oqtopus: error: .*connection refused \(3 attempts in \S+ s\)\n", err), err
 
 
+def test_cli_prints_nothing_about_attempts_it_repeated(capsys: pytest.CaptureFixture[str]) -> None:
+    answers = iter([json_reply({"message": "busy"}, 503)] * 2 + [json_reply([])])
+    with StubServer(lambda request: next(answers)) as stub:
+        code = main(["devices", "--json", "--url", stub.url, "--token", TOKEN])
+    captured = capsys.readouterr()
+    assert (code, captured.err, json.loads(captured.out)) == (0, "", [])
+    assert len(stub.received) == 3
+
+
 @pytest.mark.parametrize("retries", [0, 3])
 def test_a_server_dropping_every_connection_gets_retries_plus_one_attempts(retries: int) -> None:
     with StubServer(lambda request: None) as stub, pytest.raises(BackendError, match="devices"):

@@ -26,6 +26,7 @@ from urllib3.exceptions import (
     MaxRetryError,
     NameResolutionError,
     NewConnectionError,
+    ProtocolError,
     ProxyError,
     ReadTimeoutError,
 )
@@ -548,6 +549,13 @@ def _no_answer(
             f"{operation} failed: the answer was cut short: {_describe(error)}",
             None,
             broken_answer=True,
+        )
+    elif isinstance(cause, ProtocolError):  # sent, then the connection broke: no answer
+        broken = cause.args[-1] if isinstance(cause.args[-1], BaseException) else cause
+        failure = OqtopusHttpError(
+            f"{operation} failed: the connection broke before an answer came "
+            f"({type(broken).__name__}: {broken})",
+            None,
         )
     else:
         failure = OqtopusHttpError(f"{operation} failed: {_describe(error)}", None)
