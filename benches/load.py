@@ -12,44 +12,45 @@ import statistics
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from quri_parts.circuit import QuantumCircuit
 
-from quri_parts_oqtopus import _http
+from quri_parts_oqtopus import _transport
 from quri_parts_oqtopus.backend import OqtopusSamplingBackend
 from quri_parts_oqtopus.local import LocalServer
 
+#: Each HTTP exchange is timed under the step its operation names (the first prefix that fits).
 STEPS = {
-    "register": "register_job",
-    "upload": "upload_job_input",
-    "submit": "submit_job",
-    "get": "get_job",
-    "status": "get_job_status",
+    "register": "register job",
+    "upload": "upload input",
+    "submit": "submit job",
+    "status": "get status",
+    "get": "get job",
     "download": "download",
 }
 _latencies: dict[str, list[float]] = defaultdict(list)
 _lock = threading.Lock()
 
 
-def timed(step: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        try:
-            return method(*args, **kwargs)
-        finally:
-            with _lock:
-                _latencies[step].append(time.perf_counter() - started)
-
-    return wrapper
+def step_of(operation: str) -> str | None:
+    return next((step for step, prefix in STEPS.items() if operation.startswith(prefix)), None)
 
 
 def instrument() -> None:
-    for step, name in STEPS.items():
-        client = _http.OqtopusHttpClient
-        setattr(client, name, timed(step, getattr(client, name)))
+    exchange = _transport.Transport.exchange
+
+    def timed(self: _transport.Transport, request: _transport.Request, deadline: float) -> bytes:
+        started = time.perf_counter()
+        try:
+            return exchange(self, request, deadline)
+        finally:
+            step = step_of(request.operation)
+            if step is not None:
+                with _lock:
+                    _latencies[step].append(time.perf_counter() - started)
+
+    _transport.Transport.exchange = timed  # type: ignore[method-assign]
 
 
 def circuit_for(index: int) -> QuantumCircuit:

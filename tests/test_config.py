@@ -154,7 +154,26 @@ def test_transport_settings_have_sane_defaults() -> None:
     config = OqtopusConfig("http://127.0.0.1:1", "t")
     assert config.timeout == (10.0, 60.0)
     assert config.retries == 5
+    assert config.connect_retries is None  # as many as retries
     assert config.backoff == 0.5
+    assert config.deadline == 120.0
+    assert config.max_response_bytes == 256 << 20
+    assert config.max_inflated_bytes == 512 << 20  # far below the 4 GiB a ZIP can claim
+
+
+def test_with_transport_changes_only_what_it_is_given() -> None:
+    config = OqtopusConfig("http://127.0.0.1:1", "t", "http://127.0.0.1:3", retries=2)
+    changed = config.with_transport(connect_retries=0, deadline=5)
+    assert (changed.connect_retries, changed.deadline) == (0, 5.0)
+    assert (changed.url, changed.api_token, changed.proxy, changed.retries) == (
+        config.url,
+        config.api_token,
+        config.proxy,
+        2,
+    )
+    assert changed.with_transport(connect_retries=None, deadline=120.0) == config
+    with pytest.raises(ValueError, match="not transport settings of OqtopusConfig: url"):
+        config.with_transport(url="http://127.0.0.1:2")
 
 
 def test_transport_settings_are_kept_by_resolution(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -177,6 +196,14 @@ def test_transport_settings_are_kept_by_resolution(monkeypatch: pytest.MonkeyPat
         ("retries", True),
         ("backoff", -0.1),
         ("backoff", float("inf")),
+        ("connect_retries", -1),
+        ("connect_retries", 2.0),
+        ("deadline", 0),
+        ("deadline", float("nan")),
+        ("max_response_bytes", 0),
+        ("max_response_bytes", 1.5),
+        ("max_inflated_bytes", -1),
+        ("max_inflated_bytes", True),
     ],
 )
 def test_bad_transport_settings_name_the_value(setting: str, value: object) -> None:
@@ -192,6 +219,33 @@ def test_transport_settings_from_file(tmp_path: Path) -> None:
     )
     config = OqtopusConfig.from_file(path=path)
     assert (config.timeout, config.retries, config.backoff) == ((2.0, 30.0), 1, 0.1)
+
+
+def test_limits_and_deadline_from_file(tmp_path: Path) -> None:
+    path = write_config(
+        tmp_path / "c",
+        "[default]\nurl=http://127.0.0.1:1\napi_token=t\nconnect_retries=0\ndeadline=30\n"
+        "max_response_bytes=1048576\nmax_inflated_bytes=2097152\n",
+    )
+    config = OqtopusConfig.from_file(path=path)
+    assert (config.connect_retries, config.deadline) == (0, 30.0)
+    assert (config.max_response_bytes, config.max_inflated_bytes) == (1 << 20, 2 << 20)
+
+
+@pytest.mark.parametrize("key", ["deadline", "max_response_bytes", "max_inflated_bytes"])
+def test_bad_limit_in_file_names_the_key_and_value(tmp_path: Path, key: str) -> None:
+    path = write_config(tmp_path / "c", f"[default]\nurl=u\napi_token=t\n{key}=lots\n")
+    with pytest.raises(ValueError, match=rf"section \[default\]: {key} is not a number: 'lots'"):
+        OqtopusConfig.from_file(path=path)
+
+
+def test_repr_shows_every_transport_setting_and_hides_the_token() -> None:
+    text = repr(OqtopusConfig("http://127.0.0.1:1", TOKEN, deadline=7))
+    assert TOKEN not in text
+    for name in ("timeout", "retries", "connect_retries", "backoff", "deadline=7.0"):
+        assert name in text, text
+    assert "max_response_bytes=268435456" in text
+    assert "max_inflated_bytes=536870912" in text
 
 
 def test_bad_transport_setting_in_file_names_file_and_section(tmp_path: Path) -> None:

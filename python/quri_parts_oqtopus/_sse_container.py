@@ -23,7 +23,7 @@ from typing import Any
 
 from quri_parts.backend import BackendError
 
-from quri_parts_oqtopus._http import OqtopusHttpClient
+from quri_parts_oqtopus._http import ArchiveReader, OqtopusHttpClient
 from quri_parts_oqtopus.upload import read_job_archive
 
 __all__ = ["DriverJobInfo", "DriverRequest", "SseDriverClient", "hands_jobs_to_driver"]
@@ -184,7 +184,7 @@ class SseDriverClient(OqtopusHttpClient):
         """Refused: the driver returns every ``job_info`` value inline."""
         raise BackendError(f"{operation}: {self._none('download from storage')}")
 
-    def download_archive(self, url: str, read: Callable[[bytes], Any], *, operation: str) -> Any:
+    def download_archive(self, url: str, read: ArchiveReader[Any], *, operation: str) -> Any:
         """Refused: the driver returns every ``job_info`` value inline."""
         raise BackendError(f"{operation}: {self._none('download from storage')}")
 

@@ -8,6 +8,7 @@ from typing import Any
 from quri_parts.backend import SamplingCounts
 
 from quri_parts_oqtopus import _core
+from quri_parts_oqtopus.upload import DEFAULT_MAX_INFLATED_BYTES
 
 __all__ = ["decode_counts", "decode_divided_counts", "decode_sampling_archive", "split_counts"]
 
@@ -43,7 +44,7 @@ def decode_divided_counts(
 
 
 def decode_sampling_archive(
-    data: bytes,
+    data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES
 ) -> tuple[SamplingCounts, dict[int, SamplingCounts] | None]:
     """``(counts, divided_counts)`` of a sampling result archive, as downloaded.
 
@@ -51,10 +52,12 @@ def decode_sampling_archive(
     it is inflated and parsed in Rust without the GIL.
 
     Raises:
+        quri_parts_oqtopus.upload.ArchiveTooLargeError: If the result holds more than
+            ``max_size`` bytes once inflated (a ``ValueError``; nothing is inflated then).
         ValueError: For a bad archive, invalid JSON, or bad counts (see :func:`decode_counts`).
 
     """
-    return _core.read_sampling_archive(data)
+    return _core.read_sampling_archive(data, max_size)
 
 
 def split_counts(

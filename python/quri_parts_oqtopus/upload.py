@@ -13,11 +13,20 @@ from quri_parts.core.operator import Operator
 from quri_parts_oqtopus import _core
 
 __all__ = [
+    "DEFAULT_MAX_INFLATED_BYTES",
+    "ArchiveTooLargeError",
     "build_circuits_archive",
     "build_job_archive",
     "build_programs_archive",
     "read_job_archive",
 ]
+
+#: Largest archive entry, once inflated, that a reader accepts unless told otherwise. Far
+#: above any real job document, far below what a few hundred kilobytes of deflate can claim.
+DEFAULT_MAX_INFLATED_BYTES = 512 << 20
+
+#: Raised (a ``ValueError``) for an entry above the limit: refused before inflating anything.
+ArchiveTooLargeError = _core.ArchiveTooLargeError
 
 
 def _entry_name(archive_name: str) -> str:
@@ -64,15 +73,17 @@ def build_circuits_archive(
     return _core.circuits_archive(_entry_name(archive_name), circuits, operator)
 
 
-def read_job_archive(data: bytes) -> Any:
+def read_job_archive(data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES) -> Any:
     """The one JSON document inside a job archive (inflated in Rust without the GIL).
 
     Raises:
-        ValueError: If ``data`` is not a ZIP, does not hold exactly one file, is too
-            large once inflated, or the file is not JSON.
+        ArchiveTooLargeError: If the file holds more than ``max_size`` bytes once inflated
+            (a ``ValueError``; nothing is inflated then).
+        ValueError: If ``data`` is not a ZIP, does not hold exactly one file, or the file
+            is not JSON.
 
     """
-    name, payload = _core.read_archive(bytes(data))
+    name, payload = _core.read_archive(bytes(data), max_size)
     try:
         return orjson.loads(payload)
     except orjson.JSONDecodeError as e:

@@ -360,7 +360,10 @@ fn get32(data: &[u8], at: usize) -> Result<u32, CoreError> {
 }
 
 /// The name and inflated bytes of the one entry of a ZIP archive, CRC checked.
-pub fn read_single_entry(data: &[u8]) -> Result<(String, Vec<u8>), CoreError> {
+///
+/// An entry larger than `max_size` once inflated is refused before anything is inflated:
+/// the inflated size must equal the header's, so the header bounds the memory used.
+pub fn read_single_entry(data: &[u8], max_size: usize) -> Result<(String, Vec<u8>), CoreError> {
     // The end-of-directory record is in the last 22 + 65535 (comment) bytes.
     let search_from = data.len().saturating_sub(22 + 0xffff);
     let eocd = (search_from..data.len().saturating_sub(21))
@@ -394,6 +397,12 @@ pub fn read_single_entry(data: &[u8]) -> Result<(String, Vec<u8>), CoreError> {
         .get(central + 46..central + 46 + name_len)
         .ok_or_else(|| bad("truncated"))?;
     let name = String::from_utf8_lossy(name_bytes).into_owned();
+    if size > max_size {
+        return Err(CoreError::TooLarge(format!(
+            "archive entry {name:?} holds {size} bytes once inflated, more than the limit of \
+             {max_size} bytes"
+        )));
+    }
     if get32(data, local)? != LOCAL_HEADER {
         return Err(bad("bad local header"));
     }
@@ -487,7 +496,7 @@ mod tests {
                 continue; // a deflater per byte of megabytes: slow, and proves nothing more
             }
             let archive = write_entry_in_chunks("job.json", &content, chunk).unwrap();
-            let (name, json) = read_single_entry(&archive.to_vec()).unwrap();
+            let (name, json) = read_single_entry(&archive.to_vec(), usize::MAX).unwrap();
             assert_eq!(name, "job.json");
             assert!(
                 json == expected,
@@ -502,7 +511,7 @@ mod tests {
         for len in [0, 1, 1000, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17] {
             let data = sample(len);
             let archive = write_zip("job.json", &data).unwrap().to_vec();
-            let (name, content) = read_single_entry(&archive).unwrap();
+            let (name, content) = read_single_entry(&archive, usize::MAX).unwrap();
             assert_eq!(name, "job.json");
             assert!(content == data, "round trip of {len} bytes");
         }
@@ -512,7 +521,10 @@ mod tests {
     fn empty_program_list_is_an_empty_json_array() {
         check_job(&[], None, None);
         let archive = write_job_archive("job.json", &[], None).unwrap().to_vec();
-        assert_eq!(read_single_entry(&archive).unwrap().1, b"{\"program\":[]}");
+        assert_eq!(
+            read_single_entry(&archive, usize::MAX).unwrap().1,
+            b"{\"program\":[]}"
+        );
     }
 
     #[test]
@@ -572,16 +584,34 @@ mod tests {
             "{deflated} of {}",
             expected.len()
         );
-        assert_eq!(read_single_entry(&bytes).unwrap().1, expected);
+        assert_eq!(read_single_entry(&bytes, usize::MAX).unwrap().1, expected);
     }
 
     #[test]
     fn corrupted_archives_are_refused() {
         let mut archive = write_zip("job.json", &sample(5000)).unwrap().to_vec();
-        assert!(read_single_entry(&archive[..archive.len() - 30]).is_err());
+        assert!(read_single_entry(&archive[..archive.len() - 30], usize::MAX).is_err());
         let middle = archive.len() / 2;
         archive[middle] ^= 0xff;
-        assert!(read_single_entry(&archive).is_err());
-        assert!(read_single_entry(b"not a zip").is_err());
+        assert!(read_single_entry(&archive, usize::MAX).is_err());
+        assert!(read_single_entry(b"not a zip", usize::MAX).is_err());
+    }
+
+    #[test]
+    fn entries_above_the_limit_are_refused_before_inflating() {
+        let archive = write_zip("result.json", &vec![b'7'; 100_000])
+            .unwrap()
+            .to_vec();
+        assert_eq!(
+            read_single_entry(&archive, 100_000).unwrap().1.len(),
+            100_000
+        );
+        let refused = read_single_entry(&archive, 99_999).unwrap_err();
+        assert!(matches!(refused, CoreError::TooLarge(_)), "{refused:?}");
+        assert!(refused.to_string().contains("100000 bytes"), "{refused}");
+        assert!(
+            refused.to_string().contains("limit of 99999 bytes"),
+            "{refused}"
+        );
     }
 }

@@ -6,6 +6,15 @@ use pyo3::exceptions::{
 use pyo3::PyErr;
 use std::fmt;
 
+// A ValueError, so that callers catching bad archives still catch it, but its own type:
+// a too-large archive is refused for good, while a corrupt one may be downloaded again.
+pyo3::create_exception!(
+    _core,
+    ArchiveTooLargeError,
+    PyValueError,
+    "An archive entry larger, once inflated, than the reader's limit."
+);
+
 /// Everything the native core can refuse. Each variant carries a message naming the
 /// offending value; the Python exception type is the one the reference raises.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +41,8 @@ pub enum CoreError {
     InvalidOperator(String),
     /// Bytes that are not a one-file job archive, or JSON that is not what was expected.
     InvalidArchive(String),
+    /// An archive entry that would inflate beyond the caller's limit.
+    TooLarge(String),
     /// An OpenQASM program the reader refuses; the message names the line and the text.
     InvalidQasm(String),
 }
@@ -53,6 +64,7 @@ impl fmt::Display for CoreError {
             | CoreError::InvalidPauli(msg)
             | CoreError::InvalidOperator(msg)
             | CoreError::InvalidArchive(msg)
+            | CoreError::TooLarge(msg)
             | CoreError::InvalidQasm(msg) => f.write_str(msg),
         }
     }
@@ -71,6 +83,7 @@ impl From<CoreError> for PyErr {
             | CoreError::InvalidOperator(_)
             | CoreError::InvalidArchive(_)
             | CoreError::InvalidQasm(_) => PyValueError::new_err(msg),
+            CoreError::TooLarge(_) => ArchiveTooLargeError::new_err(msg),
             CoreError::WrongType(_) => PyTypeError::new_err(msg),
             CoreError::NotImplementedGate(_) => PyNotImplementedError::new_err(msg),
             CoreError::UnconvertibleGate(_) => PyAssertionError::new_err(msg),

@@ -109,15 +109,17 @@ fn decode_divided_counts<'py>(raw: &Bound<'py, PyAny>) -> PyResult<Option<Bound<
 }
 
 /// `(counts, divided_counts)` of a sampling result archive (a ZIP holding
-/// `{"sampling": {"counts": ..., "divided_counts": ...}}`), unzipped and parsed without the GIL.
+/// `{"sampling": {"counts": ..., "divided_counts": ...}}`), unzipped and parsed without the GIL;
+/// an entry above `max_size` bytes once inflated is refused with `ArchiveTooLargeError`.
 #[pyfunction]
 fn read_sampling_archive<'py>(
     data: &Bound<'py, PyBytes>,
+    max_size: usize,
 ) -> PyResult<(Bound<'py, PyDict>, Option<Bound<'py, PyDict>>)> {
     let py = data.py();
     let bytes = data.as_bytes();
     let (counts, divided) = py.detach(|| {
-        let (_, content) = archive::read_single_entry(bytes)?;
+        let (_, content) = archive::read_single_entry(bytes, max_size)?;
         let text = std::str::from_utf8(&content)
             .map_err(|e| error::CoreError::InvalidArchive(format!("result is not UTF-8: {e}")))?;
         counts::decode_sampling_result(text)
@@ -126,12 +128,16 @@ fn read_sampling_archive<'py>(
     Ok((convert::counter_from(py, &counts)?, divided))
 }
 
-/// `(entry name, content)` of a one-file ZIP archive, inflated without the GIL.
+/// `(entry name, content)` of a one-file ZIP archive, inflated without the GIL; an entry
+/// above `max_size` bytes once inflated is refused with `ArchiveTooLargeError`.
 #[pyfunction]
-fn read_archive<'py>(data: &Bound<'py, PyBytes>) -> PyResult<(String, Bound<'py, PyBytes>)> {
+fn read_archive<'py>(
+    data: &Bound<'py, PyBytes>,
+    max_size: usize,
+) -> PyResult<(String, Bound<'py, PyBytes>)> {
     let py = data.py();
     let bytes = data.as_bytes();
-    let (name, content) = py.detach(|| archive::read_single_entry(bytes))?;
+    let (name, content) = py.detach(|| archive::read_single_entry(bytes, max_size))?;
     Ok((name, PyBytes::new(py, &content)))
 }
 
@@ -247,5 +253,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(circuits_archive, m)?)?;
     m.add_function(wrap_pyfunction!(programs_archive, m)?)?;
     m.add_function(wrap_pyfunction!(parse_qasm, m)?)?;
+    m.add(
+        "ArchiveTooLargeError",
+        m.py().get_type::<error::ArchiveTooLargeError>(),
+    )?;
     Ok(())
 }

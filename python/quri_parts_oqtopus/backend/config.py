@@ -1,4 +1,4 @@
-"""Where a backend finds its OQTOPUS URL, API token, proxy, timeouts and retries."""
+"""Where a backend finds its OQTOPUS URL, API token, proxy, timeouts, retries and limits."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from quri_parts_oqtopus.backend.errors import OqtopusConfigError, OqtopusConfigFileError
+from quri_parts_oqtopus.upload import DEFAULT_MAX_INFLATED_BYTES
 
 _SSE_CONTAINER = "sse_container"
 
@@ -18,29 +19,80 @@ DEFAULT_TIMEOUT: tuple[float, float] = (10.0, 60.0)
 DEFAULT_RETRIES = 5
 #: Base of the exponential backoff between repeats, in seconds.
 DEFAULT_BACKOFF = 0.5
+#: Seconds a call may take in all, its attempts and the waits between them included.
+DEFAULT_DEADLINE = 120.0
+#: Largest answer body read: a JSON answer, a downloaded archive or file.
+DEFAULT_MAX_RESPONSE_BYTES = 256 << 20
+
+#: The keyword-only settings, as the constructor, the config file and ``with_transport`` name them.
+_TRANSPORT_KEYS = (
+    "timeout",
+    "retries",
+    "connect_retries",
+    "backoff",
+    "deadline",
+    "max_response_bytes",
+    "max_inflated_bytes",
+)
 
 
 class OqtopusConfig:
     """A configuration information class for using OQTOPUS backend.
 
+    Every API call (and every storage transfer) gets one retry budget: it makes at most
+    ``retries + 1`` attempts in total, each bounded by the timeouts, and gives up when its
+    ``deadline`` has passed, whichever comes first. A call is repeated after a connection
+    that could not be made (the request never left), and, where repeating is safe, after a
+    429 or 5xx answer or an answer that arrived broken (cut short, malformed JSON, a
+    corrupt archive). Reads are safe to repeat; of the submission steps, registering again
+    leaves at worst an unused ``registered`` job and uploading again writes the same bytes,
+    and a submit is repeated only after the job's status shows that the earlier one did not
+    take effect. Other POSTs (cancel) are repeated only when the request never left.
+
     Args:
         url: Base URL for OQTOPUS Cloud.
-        api_token: API token for OQTOPUS Cloud.
+        api_token: API token for OQTOPUS Cloud. It is sent only to the origin (scheme,
+            host, port) of ``url``: a redirect to another origin is refused.
         proxy: Proxy URL for API calls and storage transfers, or ``None``.
-        timeout: Seconds to connect and to wait for an answer, as one number or a
-            ``(connect, read)`` pair, for every API call.
-        retries: How many times a failed call is repeated after a connection error,
-            429 or 5xx (0 turns retrying off). Submissions are repeated only where that
-            cannot run a job twice.
-        backoff: Base of the capped exponential backoff between repeats, in seconds.
+        timeout: Seconds to connect, and to wait for each piece of an answer, as one number
+            or a ``(connect, read)`` pair. Archive uploads and downloads wait five times the
+            read timeout.
+        retries: How many times a failed call is repeated: at most ``retries + 1``
+            attempts of the call in total (0 turns repeating off).
+        connect_retries: How many of those repeats may follow a connection that could not
+            be made (refused, unreachable, timed out while connecting); ``None``: as many as
+            ``retries``. The ``oqtopus`` command uses 0 unless this is set, so that it says
+            at once that a server cannot be reached.
+        backoff: The waits between attempts: none before the second, then ``backoff *
+            2 ** (n - 2)`` seconds before attempt ``n`` (plus up to ``backoff`` of jitter,
+            at most 20 s), or what a 429 or 503 answer's ``Retry-After`` asks for.
+        deadline: Seconds a call may take in all, attempts and waits included (five times
+            as long for archive transfers). A call gives up at its deadline, or at most one
+            read timeout after it when the server falls silent in the middle of an answer.
+        max_response_bytes: Largest answer body read (a JSON answer, a downloaded archive
+            or ``file://`` result); a larger one is refused, without being read whole, with
+            a BackendError naming the limit.
+        max_inflated_bytes: Largest content of a downloaded archive once inflated; a
+            larger one is refused before anything is inflated.
 
     Raises:
-        ValueError: If ``url`` or ``api_token`` is None, or a timeout, retry count or
-            backoff is out of range.
+        ValueError: If ``url`` or ``api_token`` is None, or a timeout, retry count,
+            backoff, deadline or limit is out of range.
 
     """
 
-    __slots__ = ("_api_token", "_backoff", "_proxy", "_retries", "_timeout", "_url")
+    __slots__ = (
+        "_api_token",
+        "_backoff",
+        "_connect_retries",
+        "_deadline",
+        "_max_inflated_bytes",
+        "_max_response_bytes",
+        "_proxy",
+        "_retries",
+        "_timeout",
+        "_url",
+    )
 
     def __init__(
         self,
@@ -50,7 +102,11 @@ class OqtopusConfig:
         *,
         timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
         retries: int = DEFAULT_RETRIES,
+        connect_retries: int | None = None,
         backoff: float = DEFAULT_BACKOFF,
+        deadline: float = DEFAULT_DEADLINE,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
     ) -> None:
         if url is None:
             raise ValueError("url should not be None.")
@@ -60,12 +116,18 @@ class OqtopusConfig:
         self._api_token: str = api_token
         self._proxy: str | None = proxy
         self._timeout = _timeout_pair(timeout)
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise ValueError(f"retries should be a non-negative integer: {retries!r}")
-        self._retries = retries
+        self._retries = _count("retries", retries)
+        self._connect_retries = (
+            None if connect_retries is None else _count("connect_retries", connect_retries)
+        )
         if not _is_seconds(backoff):
             raise ValueError(f"backoff should be a non-negative number of seconds: {backoff!r}")
         self._backoff = float(backoff)
+        if not _is_seconds(deadline) or deadline == 0:
+            raise ValueError(f"deadline should be a positive number of seconds: {deadline!r}")
+        self._deadline = float(deadline)
+        self._max_response_bytes = _size("max_response_bytes", max_response_bytes)
+        self._max_inflated_bytes = _size("max_inflated_bytes", max_inflated_bytes)
 
     @property
     def url(self) -> str:
@@ -108,37 +170,61 @@ class OqtopusConfig:
         return self._retries
 
     @property
+    def connect_retries(self) -> int | None:
+        """How many repeats may follow a connection that could not be made (None: ``retries``)."""
+        return self._connect_retries
+
+    @property
     def backoff(self) -> float:
         """Base of the exponential backoff between repeats, in seconds."""
         return self._backoff
 
+    @property
+    def deadline(self) -> float:
+        """Seconds a call may take in all, attempts and waits included."""
+        return self._deadline
+
+    @property
+    def max_response_bytes(self) -> int:
+        """Largest answer body read, in bytes."""
+        return self._max_response_bytes
+
+    @property
+    def max_inflated_bytes(self) -> int:
+        """Largest content of a downloaded archive once inflated, in bytes."""
+        return self._max_inflated_bytes
+
     def with_proxy(self, proxy: str | None) -> OqtopusConfig:
         """A copy of this configuration with another proxy."""
+        return OqtopusConfig(self._url, self._api_token, proxy, **self._transport())
+
+    def with_transport(self, **settings: Any) -> OqtopusConfig:
+        """A copy of this configuration with some keyword-only settings changed.
+
+        Raises:
+            ValueError: For a name that is not one of the keyword-only settings, or a value
+                out of range.
+
+        """
+        unknown = sorted(set(settings) - set(_TRANSPORT_KEYS))
+        if unknown:
+            raise ValueError(f"not transport settings of OqtopusConfig: {', '.join(unknown)}")
         return OqtopusConfig(
-            self._url,
-            self._api_token,
-            proxy,
-            timeout=self._timeout,
-            retries=self._retries,
-            backoff=self._backoff,
+            self._url, self._api_token, self._proxy, **{**self._transport(), **settings}
         )
+
+    def _transport(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in _TRANSPORT_KEYS}
 
     def __repr__(self) -> str:
         # The token is a secret: never part of any text this object produces.
+        settings = ", ".join(f"{key}={value!r}" for key, value in self._transport().items())
         return (
-            f"OqtopusConfig(url={self._url!r}, api_token='***', proxy={self._proxy!r}, "
-            f"timeout={self._timeout}, retries={self._retries}, backoff={self._backoff})"
+            f"OqtopusConfig(url={self._url!r}, api_token='***', proxy={self._proxy!r}, {settings})"
         )
 
     def _key(self) -> tuple[object, ...]:
-        return (
-            self._url,
-            self._api_token,
-            self._proxy,
-            self._timeout,
-            self._retries,
-            self._backoff,
-        )
+        return (self._url, self._api_token, self._proxy, *self._transport().values())
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, OqtopusConfig):
@@ -156,7 +242,9 @@ class OqtopusConfig:
 
         The file is INI-style: a ``[section]`` header, then ``url=``, ``api_token=``
         and the optional ``proxy=``, ``timeout=`` (seconds, or ``connect,read``),
-        ``retries=`` and ``backoff=``. ``~`` and environment variables in ``path`` are
+        ``retries=``, ``connect_retries=``, ``backoff=``, ``deadline=`` (seconds),
+        ``max_response_bytes=`` and ``max_inflated_bytes=``, each meaning what the
+        constructor's argument of that name means. ``~`` and environment variables in ``path`` are
         expanded. Inside an SSE container (``OQTOPUS_ENV=sse_container``) no file is
         read and an empty configuration is returned: jobs go to the container's driver.
 
@@ -247,6 +335,18 @@ def _is_seconds(value: object) -> bool:
     )
 
 
+def _count(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{name} should be a non-negative integer: {value!r}")
+    return value
+
+
+def _size(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise ValueError(f"{name} should be a positive number of bytes: {value!r}")
+    return value
+
+
 def _timeout_pair(timeout: float | tuple[float, float]) -> tuple[float, float]:
     pair = timeout if isinstance(timeout, tuple) else (timeout, timeout)
     if len(pair) != 2 or not all(_is_seconds(t) and t > 0 for t in pair):
@@ -257,13 +357,20 @@ def _timeout_pair(timeout: float | tuple[float, float]) -> tuple[float, float]:
 
 
 def _transport_settings(values: configparser.SectionProxy) -> dict[str, Any]:
-    """The optional timeout, retries and backoff keys of a config file section."""
+    """The optional transport keys of a config file section, as constructor arguments."""
     settings: dict[str, Any] = {}
-    if "timeout" in values:
-        parts = [float(part) for part in values["timeout"].split(",")]
-        settings["timeout"] = parts[0] if len(parts) == 1 else tuple(parts)
-    if "retries" in values:
-        settings["retries"] = int(values["retries"])
-    if "backoff" in values:
-        settings["backoff"] = float(values["backoff"])
+    for key in _TRANSPORT_KEYS:
+        if key not in values:
+            continue
+        text = values[key]
+        try:
+            if key == "timeout":
+                parts = [float(part) for part in text.split(",")]
+                settings[key] = parts[0] if len(parts) == 1 else tuple(parts)
+            elif key in ("backoff", "deadline"):
+                settings[key] = float(text)
+            else:
+                settings[key] = int(text)
+        except ValueError:
+            raise ValueError(f"{key} is not a number: {text!r}") from None
     return settings

@@ -36,6 +36,10 @@ def resolve_config(
 ) -> OqtopusConfig:
     """``--url``/``--token``, else ``--config``/``--section``, else what the backends use.
 
+    Unless the configuration sets ``connect_retries``, a server that cannot be reached is
+    reported at once (one line, exit 3): someone is waiting at the terminal. Other
+    failures are repeated as configured.
+
     Raises:
         UsageError: If only one of ``--url`` and ``--token`` is given.
         ValueError: If the configuration file, section or a key is missing.
@@ -44,11 +48,15 @@ def resolve_config(
     if url is not None or token is not None:
         if url is None or token is None:
             raise UsageError("--url and --token go together: give both, or neither")
-        return OqtopusConfig.resolve(OqtopusConfig(url, token))
-    if path is not None or section is not None:
+        config = OqtopusConfig.resolve(OqtopusConfig(url, token))
+    elif path is not None or section is not None:
         chosen = OqtopusConfig.from_file(section or "default", path or DEFAULT_CONFIG_PATH)
-        return OqtopusConfig.resolve(chosen)
-    return OqtopusConfig.resolve(None)
+        config = OqtopusConfig.resolve(chosen)
+    else:
+        config = OqtopusConfig.resolve(None)
+    if config.connect_retries is None:
+        config = config.with_transport(connect_retries=0)
+    return config
 
 
 class Context:

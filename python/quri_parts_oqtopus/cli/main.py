@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -27,6 +28,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
     except SystemExit as e:  # --help (0) or a usage error argparse has already printed (2)
         return e.code if isinstance(e.code, int) else EXIT_USAGE
+    _quiet_library_notices()
     ctx = commands.Context(args)
     try:
         args.handler(ctx)
@@ -37,6 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         ctx.close()
     return EXIT_OK
+
+
+def _quiet_library_notices() -> None:
+    """Keep the library's notices of repeated attempts off stderr: a command prints its outcome."""
+    # Python's last-resort handler would print them; a failure already says its attempts.
+    package = logging.getLogger("quri_parts_oqtopus")
+    if not any(isinstance(handler, logging.NullHandler) for handler in package.handlers):
+        package.addHandler(logging.NullHandler())
 
 
 def _classify(error: BaseException) -> tuple[int, str]:
