@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -23,6 +24,18 @@ if TYPE_CHECKING:
 from .settings import TOKEN_VARIABLE, temporary_data_dir
 
 _STOP_GRACE_SECONDS = 10.0
+_LIMIT_OPTIONS = frozenset(
+    {
+        "job_timeout",
+        "worker_memory_mb",
+        "public_url",
+        "presign_ttl",
+        "header_timeout",
+        "body_timeout",
+        "max_connections",
+        "max_registered_jobs",
+    }
+)
 # Loopback only: never through a proxy from the environment.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -54,6 +67,10 @@ class LocalServer:
         devices_file: JSON list of extra device definitions.
         sse_timeout: Wall-clock limit of one SSE program, in seconds.
         startup_timeout: How long ``start`` waits for the server to answer.
+        limits: More ``oqtopus-local serve`` settings by their option name with ``_`` for
+            ``-``, e.g. ``{"job_timeout": 30, "max_connections": 100}`` (``--help`` lists
+            them: job_timeout, worker_memory_mb, public_url, presign_ttl, header_timeout,
+            body_timeout, max_connections, max_registered_jobs).
 
     """
 
@@ -69,6 +86,7 @@ class LocalServer:
         devices_file: str | Path | None = None,
         sse_timeout: float = 300.0,
         startup_timeout: float = 60.0,
+        limits: Mapping[str, float | int | str] | None = None,
     ) -> None:
         self._owns_data_dir = data_dir is None
         self.data_dir = Path(data_dir) if data_dir is not None else temporary_data_dir()
@@ -80,6 +98,10 @@ class LocalServer:
         self._devices_file = Path(devices_file) if devices_file is not None else None
         self._sse_timeout = sse_timeout
         self._startup_timeout = startup_timeout
+        self._limits = dict(limits or {})
+        unknown = set(self._limits) - _LIMIT_OPTIONS
+        if unknown:
+            raise ValueError(f"unknown limits {sorted(unknown)}; known: {sorted(_LIMIT_OPTIONS)}")
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -105,6 +127,11 @@ class LocalServer:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (its workers are its children)."""
+        return self._process.pid if self.running and self._process is not None else None
+
     def _command(self, port_file: Path) -> list[str]:
         command = [
             sys.executable, "-m", "quri_parts_oqtopus.local.cli", "serve",
@@ -119,6 +146,8 @@ class LocalServer:
             command.append("--inline-job-info")
         if self._devices_file is not None:
             command.extend(["--devices", str(self._devices_file)])
+        for name, value in self._limits.items():
+            command.extend([f"--{name.replace('_', '-')}", str(value)])
         return command
 
     def start(self) -> LocalServer:

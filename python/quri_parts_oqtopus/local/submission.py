@@ -14,13 +14,20 @@ from .store import utc_now
 
 
 def parse_input(value: object) -> JobInput:
-    """The uploaded job input; 400 naming the first field of the wrong type."""
+    """The uploaded job input; 400 naming the first unknown key or field of the wrong type."""
     try:
         return JobInput.model_validate(value)
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        if first["type"] == "extra_forbidden":
+            raise bad_request(f"invalid job input: unknown key {where!r}") from e
         raise bad_request(f"invalid job input: {where}: {first['msg']}") from e
+
+
+def stored_input(given: JobInput) -> dict[str, Any]:
+    """What is kept of an input: the fields the server knows, nothing else."""
+    return given.model_dump(exclude_none=True)
 
 
 def check_input(job_type: str, given: JobInput) -> None:
