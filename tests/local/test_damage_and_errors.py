@@ -11,7 +11,7 @@ import requests
 
 from quri_parts_oqtopus.local import LocalServer
 
-from .helpers import Api, bell_qasm
+from .helpers import Api, bell_qasm, zip_json
 
 BELL = {"program": [bell_qasm()]}
 
@@ -88,6 +88,19 @@ def test_a_truncated_archive_is_a_500_naming_the_job_and_an_intact_one_is_served
     # The input's archive is whole: a damaged JSON copy beside it does not matter.
     _damage(server, job["job_id"], "input.json")
     assert api.fetch(job["job_info"]["input"]) == BELL
+
+
+def test_submitting_a_job_whose_stored_input_is_damaged_is_a_500_naming_it(
+    server: LocalServer, api: Api
+) -> None:
+    registered = api.register()
+    assert api.upload(registered["presigned_url"], zip_json(BELL)).status_code == 204
+    job_id = registered["job_id"]
+    _damage(server, job_id, "input.json")
+    body = {"device_id": "qulacs", "job_type": "sampling", "shots": 1}
+    response = api.post(f"/jobs/{job_id}/submit", json=body)
+    assert response.status_code == 500
+    assert f"the stored input of job {job_id} is unreadable" in response.json()["message"]
 
 
 def _stopped_with_a_job(data_dir: Path) -> None:
