@@ -184,11 +184,12 @@ def test_a_large_result_downloads_without_holding_up_status_polls(api: Api) -> N
     worst, size = _large_result_download(api, 21, 2_000_000)  # 34 MiB of JSON, a 3 MiB ZIP
     print(f"\n{size >> 10} KiB ZIP; worst status poll during the download {worst * 1e3:.0f} ms")
     assert size > 2 << 20
-    assert worst < 2.0, f"a status poll took {worst:.2f} s during the download"
+    # Today the server parses and re-zips the result while it answers: polls wait ~3 s.
+    assert worst < 1.0, f"a status poll took {worst:.2f} s during the download"
 
 
 @slow
 def test_a_292_mib_result_downloads_without_holding_up_status_polls(api: Api) -> None:
     worst, size = _large_result_download(api, 26, 10_000_000)
     print(f"\n{size >> 20} MiB ZIP; worst status poll during the download {worst * 1e3:.0f} ms")
-    assert worst < 2.0, f"a status poll took {worst:.2f} s during the download"
+    assert worst < 1.0, f"a status poll took {worst:.2f} s during the download"
