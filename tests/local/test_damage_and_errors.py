@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import re
+import socket
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import requests
+import uvicorn
+from fastapi import FastAPI
 
 from quri_parts_oqtopus.local import LocalServer
+from quri_parts_oqtopus.local.errors import install_error_handlers
 
 from .helpers import Api, bell_qasm, zip_json
 
@@ -132,3 +138,32 @@ def test_an_empty_data_dir_still_starts(tmp_path: Path) -> None:
     (tmp_path / "data" / "oqtopus-local.sqlite3").write_bytes(b"")  # nothing to lose
     with LocalServer(data_dir=tmp_path / "data") as local:
         assert Api(local).get("/devices").status_code == 200
+
+
+def test_an_unexpected_exception_is_a_500_that_says_connection_close() -> None:
+    # The server's error handlers on a bare app with a route that fails, over loopback.
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.get("/boom")
+    def boom() -> None:
+        raise RuntimeError("unexpected")
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(app, log_level="critical")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.01)
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}/boom"
+        response = requests.get(url, timeout=10)
+        assert response.status_code == 500
+        assert response.json() == {"message": "internal server error: RuntimeError"}
+        assert response.headers["connection"] == "close"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
