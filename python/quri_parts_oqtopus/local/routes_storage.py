@@ -23,6 +23,8 @@ from .submission import parse_input, stored_input
 from .views import SSE_LOG_NAME
 
 router = APIRouter(include_in_schema=False)
+# Archives up to this size are answered in one piece (one thread hop instead of several).
+_SENT_WHOLE = 1 << 20
 
 
 async def _read_file_part(part: UploadFile, limit: int) -> bytes:
@@ -84,14 +86,17 @@ async def download(
         return Response(archive, media_type="application/zip")
     if name not in PAYLOAD_NAMES or not store.has_payload(job_id, name):
         raise not_found(f"job {job_id} has no {name}")
-    path = await run_in_threadpool(_intact_archive, state, job_id, name)
-    return FileResponse(path, media_type="application/zip")
+    stored = await run_in_threadpool(_intact_archive, state, job_id, name)
+    if isinstance(stored, bytes):
+        return Response(stored, media_type="application/zip")
+    return FileResponse(stored, media_type="application/zip")
 
 
-def _intact_archive(state: ServerState, job_id: str, name: str) -> Path:
+def _intact_archive(state: ServerState, job_id: str, name: str) -> bytes | Path:
+    """The archive's bytes when it is small, else its path (sent in pieces)."""
     path = state.store.ensure_archive(job_id, name)
     try:
         check_zip_file(path)
-    except ArchiveError as e:
+        return path.read_bytes() if path.stat().st_size <= _SENT_WHOLE else path
+    except (ArchiveError, OSError) as e:
         raise ApiError(500, f"the stored {name} of job {job_id} is unreadable: {e}") from e
-    return path
