@@ -104,8 +104,8 @@ def test_no_job_is_lost_or_duplicated_under_random_faults() -> None:
     # The server hands out URLs of its configured public URL: the proxy's, so that the
     # uploads and downloads pass through the proxy too. Its upstream is set once known.
     with FaultProxy(0, random_plan(0, RATE)) as proxy:
-        limits = {"public_url": proxy.url}
-        with LocalServer(token=SENTINEL_TOKEN, workers=2, limits=limits) as server:
+        options = {"public_url": proxy.url}
+        with LocalServer(token=SENTINEL_TOKEN, workers=2, options=options) as server:
             port = urlparse(server.url).port
             assert port is not None
             proxy.upstream_port = port

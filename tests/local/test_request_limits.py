@@ -33,14 +33,14 @@ HALF_SENT = 1100
 
 @pytest.fixture(scope="module")
 def guarded() -> Iterator[LocalServer]:
-    limits = {"header_timeout": 2, "body_timeout": 2}
-    with open_file_limit(1024), LocalServer(limits=limits) as local:
+    options = {"header_timeout": 2, "body_timeout": 2}
+    with open_file_limit(1024), LocalServer(options=options) as local:
         yield local
 
 
 @pytest.fixture(scope="module")
 def capped() -> Iterator[LocalServer]:
-    with LocalServer(limits={"max_connections": 64}) as local:
+    with LocalServer(options={"max_connections": 64}) as local:
         yield local
 
 

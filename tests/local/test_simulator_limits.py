@@ -31,13 +31,13 @@ def _every_qubit(gate: str, qubits: int, repeat: int = 1) -> str:
 
 @pytest.fixture(scope="module")
 def timed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    with LocalServer(admin=True, limits={"job_timeout": 2}) as local:
+    with LocalServer(admin=True, options={"job_timeout": 2}) as local:
         yield local
 
 
 @pytest.fixture(scope="module")
 def small_workers() -> Iterator[LocalServer]:
-    with LocalServer(limits={"worker_memory_mb": 700}) as local:
+    with LocalServer(options={"worker_memory_mb": 700}) as local:
         yield local
 
 
@@ -131,7 +131,7 @@ def test_a_crashing_simulator_costs_one_worker_never_the_server() -> None:
     # Without a memory limit to stop it first, qulacs ends its process when a state vector
     # cannot be allocated (2^34 amplitudes = 256 GiB).
     unlimited = {"worker_memory_mb": 1 << 30}
-    with LocalServer(admin=True, limits=unlimited) as local:
+    with LocalServer(admin=True, options=unlimited) as local:
         api = Api(local)
         api.set_device("oversized", n_qubits=40)
         program = qasm(34, "h q[0];")

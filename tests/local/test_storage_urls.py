@@ -19,19 +19,19 @@ SUBMIT = {"device_id": "qulacs", "job_type": "sampling", "shots": 10}
 
 @pytest.fixture(scope="module")
 def short_lived() -> Iterator[LocalServer]:
-    with LocalServer(limits={"presign_ttl": 3}) as local:
+    with LocalServer(options={"presign_ttl": 3}) as local:
         yield local
 
 
 @pytest.fixture(scope="module")
 def quota() -> Iterator[LocalServer]:
-    with LocalServer(limits={"max_registered_jobs": 3}) as local:
+    with LocalServer(options={"max_registered_jobs": 3}) as local:
         yield local
 
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
-    with LocalServer(limits={"public_url": "https://oqtopus.example:8443/"}) as local:
+    with LocalServer(options={"public_url": "https://oqtopus.example:8443/"}) as local:
         yield local
 
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 from .settings import TOKEN_VARIABLE, temporary_data_dir
 
 _STOP_GRACE_SECONDS = 10.0
-_LIMIT_OPTIONS = frozenset(
+_SERVE_OPTIONS = frozenset(
     {
         "job_timeout",
         "worker_memory_mb",
@@ -67,10 +67,10 @@ class LocalServer:
         devices_file: JSON list of extra device definitions.
         sse_timeout: Wall-clock limit of one SSE program, in seconds.
         startup_timeout: How long ``start`` waits for the server to answer.
-        limits: More ``oqtopus-local serve`` settings by their option name with ``_`` for
-            ``-``, e.g. ``{"job_timeout": 30, "max_connections": 100}`` (``--help`` lists
-            them: job_timeout, worker_memory_mb, public_url, presign_ttl, header_timeout,
-            body_timeout, max_connections, max_registered_jobs).
+        options: More ``oqtopus-local serve`` options by name, ``_`` for ``-``, e.g.
+            ``{"job_timeout": 30, "max_connections": 100}``: job_timeout,
+            worker_memory_mb, public_url, presign_ttl, header_timeout, body_timeout,
+            max_connections, max_registered_jobs (``serve --help`` describes them).
 
     """
 
@@ -86,7 +86,7 @@ class LocalServer:
         devices_file: str | Path | None = None,
         sse_timeout: float = 300.0,
         startup_timeout: float = 60.0,
-        limits: Mapping[str, float | int | str] | None = None,
+        options: Mapping[str, float | int | str] | None = None,
     ) -> None:
         self._owns_data_dir = data_dir is None
         self.data_dir = Path(data_dir) if data_dir is not None else temporary_data_dir()
@@ -98,10 +98,10 @@ class LocalServer:
         self._devices_file = Path(devices_file) if devices_file is not None else None
         self._sse_timeout = sse_timeout
         self._startup_timeout = startup_timeout
-        self._limits = dict(limits or {})
-        unknown = set(self._limits) - _LIMIT_OPTIONS
+        self._options = dict(options or {})
+        unknown = set(self._options) - _SERVE_OPTIONS
         if unknown:
-            raise ValueError(f"unknown limits {sorted(unknown)}; known: {sorted(_LIMIT_OPTIONS)}")
+            raise ValueError(f"unknown options {sorted(unknown)}; known: {sorted(_SERVE_OPTIONS)}")
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -146,7 +146,7 @@ class LocalServer:
             command.append("--inline-job-info")
         if self._devices_file is not None:
             command.extend(["--devices", str(self._devices_file)])
-        for name, value in self._limits.items():
+        for name, value in self._options.items():
             command.extend([f"--{name.replace('_', '-')}", str(value)])
         return command
 
