@@ -262,6 +262,8 @@ def main() -> None:
         runaway_cancel(server)
         if not args.skip_large:
             large_download(server)
+        assert server.pid is not None
+        print(f"server peak RSS over the whole run: {peak_rss_mib(server.pid):.0f} MiB")
 
 
 if __name__ == "__main__":
