@@ -13,6 +13,7 @@ figures come from a run of thousands), ``FAULT_RATE`` the share of broken exchan
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -21,8 +22,8 @@ from quri_parts.backend import BackendError
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
 from quri_parts_oqtopus.local import LocalServer
 
-from ..conftest import server_jobs, x_on
-from .proxy import FaultProxy, random_plan
+from ..conftest import SENTINEL_TOKEN, server_jobs, x_on
+from .proxy import FaultProxy, Request, random_plan
 
 SCHEDULES = int(os.environ.get("FAULT_SCHEDULES", "30"))
 RATE = float(os.environ.get("FAULT_RATE", "0.2"))
@@ -43,10 +44,17 @@ class Tally:
     lost: list[str] = field(default_factory=list)
     duplicated: list[str] = field(default_factory=list)
     wrong_results: list[str] = field(default_factory=list)
+    paths: Counter[str] = field(default_factory=Counter)
 
 
 def run_schedule(seed: int, proxy: FaultProxy, server: LocalServer, tally: Tally) -> None:
-    proxy.plan = random_plan(seed, RATE)
+    plan = random_plan(seed, RATE)
+
+    def counted(request: Request) -> str | None:
+        tally.paths[request.path.split("/")[1]] += 1  # jobs, devices or _storage
+        return plan(request)
+
+    proxy.plan = counted
     config = OqtopusConfig(proxy.url, server.token, timeout=(2.0, 5.0), retries=4, backoff=0.005)
     backend = OqtopusSamplingBackend(config)
     outcomes: dict[str, str] = {}  # name -> job id returned, or the error text
@@ -91,13 +99,18 @@ def check_server_side(
             tally.lost.append(f"{name}: returned {outcome}, the server ran {ids}")
 
 
-def test_no_job_is_lost_or_duplicated_under_random_faults(server: LocalServer) -> None:
+def test_no_job_is_lost_or_duplicated_under_random_faults() -> None:
     tally = Tally()
-    port = urlparse(server.url).port
-    assert port is not None
-    with FaultProxy(port, random_plan(0, RATE)) as proxy:
-        for seed in range(SCHEDULES):
-            run_schedule(seed, proxy, server, tally)
+    # The server hands out URLs of its configured public URL: the proxy's, so that the
+    # uploads and downloads pass through the proxy too. Its upstream is set once known.
+    with FaultProxy(0, random_plan(0, RATE)) as proxy:
+        options = {"public_url": proxy.url}
+        with LocalServer(token=SENTINEL_TOKEN, workers=2, options=options) as server:
+            port = urlparse(server.url).port
+            assert port is not None
+            proxy.upstream_port = port
+            for seed in range(SCHEDULES):
+                run_schedule(seed, proxy, server, tally)
     injected = sum(proxy.injected.values())
     print(
         f"\nfault schedules: {SCHEDULES}, exchanges: {proxy.requests}, faults injected: "
@@ -109,6 +122,7 @@ def test_no_job_is_lost_or_duplicated_under_random_faults(server: LocalServer) -
         f"wrong results: {len(tally.wrong_results)}"
     )
     assert injected > 0
+    assert tally.paths["_storage"] > 0, tally.paths  # uploads and downloads went through it
     assert tally.lost == []
     assert tally.duplicated == []
     assert tally.wrong_results == []

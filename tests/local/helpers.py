@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import resource
+import socket
 import time
 import zipfile
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import requests
@@ -43,6 +48,15 @@ def zip_members(members: dict[str, bytes]) -> bytes:
 
 def zip_json(value: object, name: str = "input.json") -> bytes:
     return zip_members({name: json.dumps(value).encode()})
+
+
+def without_url_queries(job: dict[str, Any]) -> dict[str, Any]:
+    """``job`` with its download URLs cut before their (expiring) signed query."""
+    info = {
+        name: value.split("?", 1)[0] if isinstance(value, str) and "?" in value else value
+        for name, value in job["job_info"].items()
+    }
+    return {**job, "job_info": info}
 
 
 def unzip_one(data: bytes) -> tuple[str, bytes]:
@@ -182,3 +196,73 @@ print("done with", session.get(job_url).json()["status"])
 def sampling_program(gates: str = "x q[1];") -> str:
     """An SSE program that runs one 2-qubit sampling job of ``gates`` and waits for it."""
     return SAMPLING_PROGRAM.replace("GATES", gates)
+
+
+# -- attacks: raw sockets and the server's memory ------------------------------------------
+
+
+def raw_connection(server: LocalServer, timeout: float = TIMEOUT) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", server.port), timeout=timeout)
+
+
+def status_line(sock: socket.socket) -> str:
+    """The first line of what the server answers on ``sock`` ('' when it only closed)."""
+    data = b""
+    while b"\r\n" not in data:
+        try:
+            chunk = sock.recv(4096)
+        except ConnectionResetError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\r\n", 1)[0].decode("latin-1")
+
+
+def closed_by_server(sock: socket.socket, within: float) -> bool:
+    """Whether the server closes ``sock`` within ``within`` s (whatever it sends before)."""
+    deadline = time.monotonic() + within
+    while (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            if sock.recv(65536) == b"":
+                return True
+        except TimeoutError:
+            return False
+        except ConnectionResetError:
+            return True
+    return False
+
+
+def memory_mib(pid: int, field: str) -> float:
+    """``VmRSS`` (now) or ``VmHWM`` (the peak so far) of a process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def child_pids(pid: int) -> set[int]:
+    """The live (non-zombie) children of a process (Linux /proc)."""
+    children = set()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(stat[1]) == pid and stat[0] != "Z":
+            children.add(int(entry.name))
+    return children
+
+
+@contextlib.contextmanager
+def open_file_limit(soft: int) -> Iterator[None]:
+    """Start servers under a soft RLIMIT_NOFILE of ``soft`` (a common default is 1024)."""
+    before = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, before[1]))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_NOFILE, before)

@@ -103,5 +103,5 @@ def test_openapi_document_describes_the_user_api(server: LocalServer) -> None:
         assert path in paths, path
     job = paths["/jobs/{job_id}"]["get"]["responses"]
     assert job["200"]["content"]["application/json"]["schema"]["$ref"].endswith("/Job")
-    assert set(job) == {"200", "400", "401", "404", "500"}  # 400, not FastAPI's 422
+    assert set(job) == {"200", "400", "401", "404", "413", "500"}  # 400, not FastAPI's 422
     assert "shots" in document["components"]["schemas"]["SubmitJobRequest"]["properties"]

@@ -183,10 +183,10 @@ def test_uploads_that_are_not_one_valid_json_file_are_400(
     assert reason in response.json()["message"]
 
 
-def test_oversized_upload_is_400(api: Api) -> None:
+def test_oversized_upload_is_413(api: Api) -> None:
     registered = api.register()
     response = api.upload(registered["presigned_url"], os.urandom(17 * 1024 * 1024))
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert "exceeds" in response.json()["message"]
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import time
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pytest
 from quri_parts.circuit import QuantumCircuit
 
+from quri_parts_oqtopus.local import LocalServer, ServerSettings
 from quri_parts_oqtopus.local.archive import ArchiveError, build_json_zip, read_single_json_zip
 from quri_parts_oqtopus.local.errors import ApiError
 from quri_parts_oqtopus.local.programs import Program, combine_programs, program_to_qasm
@@ -182,3 +185,37 @@ def test_list_time_filters_accept_what_clients_send(text: str, stored: str) -> N
 def test_list_time_filters_refuse_non_times(text: str) -> None:
     with pytest.raises(ApiError, match="start_time is not an ISO-8601 time"):
         _query_time(text, "start_time")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "reason"),
+    [
+        ("public_url", "ftp://example", "must be an http(s) URL"),
+        ("public_url", "http://example/?q=1", "must not hold a query"),
+        ("presign_ttl", 0, "presign_ttl must be > 0"),
+        ("header_timeout", -1.0, "header_timeout must be > 0"),
+        ("max_connections", 0, "max_connections must be >= 1"),
+        ("max_registered_jobs", 0, "max_registered_jobs must be >= 1"),
+        ("job_timeout", 0, "job_timeout must be > 0"),
+    ],
+)
+def test_server_settings_refuse_bad_limits_naming_them(
+    tmp_path: Path, field: str, value: object, reason: str
+) -> None:
+    with pytest.raises(ValueError, match=re.escape(reason)):
+        ServerSettings(data_dir=tmp_path, token="t", **{field: value})  # type: ignore[arg-type]
+
+
+def test_the_public_url_is_the_base_of_handed_out_urls_else_the_bound_address(
+    tmp_path: Path,
+) -> None:
+    bound = ServerSettings(data_dir=tmp_path, token="t", host="::1", port=8080)
+    assert bound.url == "http://[::1]:8080"
+    public = ServerSettings(data_dir=tmp_path, token="t", public_url="https://q.example/api/")
+    assert public.url == "https://q.example/api"
+    assert public.bound_url == "http://127.0.0.1:8080"
+
+
+def test_local_server_refuses_an_unknown_option() -> None:
+    with pytest.raises(ValueError, match=r"unknown options \['job_timeot'\]"):
+        LocalServer(options={"job_timeot": 3})

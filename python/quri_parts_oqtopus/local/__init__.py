@@ -14,6 +14,13 @@ It serves the whole user API (devices, jobs, presigned uploads, ZIP downloads, S
 logs) from SQLite and files in its data directory. Simulations run in a bounded pool
 of worker processes and SSE programs in limited child processes, never in the server.
 
+What a client can make it spend is bounded (each limit is a ``serve`` option): the token
+and the size of a body are checked before the body is read (1 MiB for JSON, the archive
+limit for uploads), headers and bodies have deadlines, connections a cap; registered
+jobs a quota; a simulation a cost check before it runs, a wall-clock limit and an
+address-space limit while it runs, and a cancel kills it. Every URL it hands out starts
+with its configured public URL and expires.
+
 With ``admin`` enabled, tests get ``PUT /_admin/devices/{id}`` (device fields, e.g.
 ``status`` or ``execution_delay``) and ``/_admin/faults`` (canned responses or delays
 for requests matching a method and path regex).

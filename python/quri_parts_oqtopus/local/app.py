@@ -13,6 +13,7 @@ from . import routes_admin, routes_storage, routes_user
 from .devices import install_devices
 from .errors import install_error_handlers
 from .faults import FaultBook, FaultMiddleware
+from .guard import RequestGuard
 from .scheduler import Scheduler
 from .settings import ServerSettings
 from .sse import SseRunner
@@ -22,8 +23,7 @@ from .store import Store
 
 def server_url(settings: ServerSettings) -> str:
     """The URL this server answers on (what SSE programs are given)."""
-    host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    return f"http://{host}:{settings.port}"
+    return settings.bound_url
 
 
 def build_state(settings: ServerSettings) -> ServerState:
@@ -72,6 +72,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         return {"message": "ok"}
 
     app.add_middleware(FaultMiddleware, book=state.faults)
+    app.add_middleware(RequestGuard, state=state)  # added last: the outermost, runs first
     _document_400_not_422(app)
     return app
 

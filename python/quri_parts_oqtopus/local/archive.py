@@ -7,8 +7,8 @@ import json
 import time
 import zipfile
 import zlib
-from pathlib import PurePosixPath
-from typing import Any
+from pathlib import Path, PurePosixPath
+from typing import IO, Any
 
 # The earliest time a ZIP header can hold (1980-01-01).
 _ZIP_EPOCH = 315532800.0
@@ -29,14 +29,33 @@ def build_zip(member_name: str, data: bytes, modified: float) -> bytes:
     The member's time is ``modified`` (a POSIX time), so the same content always gives
     the same bytes: clients may download an archive twice and compare.
     """
+    buffer = io.BytesIO()
+    write_zip(buffer, member_name, data, modified)
+    return buffer.getvalue()
+
+
+def write_zip(target: IO[bytes] | Path, member_name: str, data: bytes, modified: float) -> None:
+    """:func:`build_zip` written to a file or stream instead of returned."""
     stamp = time.gmtime(max(modified, _ZIP_EPOCH))[:6]
     member = zipfile.ZipInfo(member_name, date_time=stamp)
     member.compress_type = zipfile.ZIP_DEFLATED
     member.external_attr = 0o644 << 16
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(target, "w") as archive:
         archive.writestr(member, data)
-    return buffer.getvalue()
+
+
+def check_zip_file(path: Path) -> None:
+    """Raise :class:`ArchiveError` unless ``path`` ends in an intact ZIP directory.
+
+    Cheap (the data is not read): it catches a truncated or overwritten archive.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError) as e:
+        raise ArchiveError(f"{path.name} is not a readable ZIP archive: {e}") from e
+    if len(members) != 1:
+        raise ArchiveError(f"{path.name} holds {len(members)} files instead of one")
 
 
 def _check_member_name(name: str) -> None:

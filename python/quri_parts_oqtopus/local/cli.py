@@ -88,6 +88,54 @@ def _parser() -> argparse.ArgumentParser:
         "start without containment (require), or do not contain them (none)",
     )
     serve.add_argument(
+        "--job-timeout",
+        type=float,
+        default=600.0,
+        help="wall-clock limit of a simulation in s (default %(default)s)",
+    )
+    serve.add_argument(
+        "--worker-memory-mb",
+        type=int,
+        default=6144,
+        help="address-space limit of a simulator worker in MiB (default %(default)s)",
+    )
+    serve.add_argument(
+        "--public-url",
+        default=None,
+        help="base URL clients reach the server at, for the URLs it hands out"
+        " (default http://HOST:PORT)",
+    )
+    serve.add_argument(
+        "--presign-ttl",
+        type=float,
+        default=3600.0,
+        help="seconds upload forms and download URLs stay valid (default %(default)s)",
+    )
+    serve.add_argument(
+        "--header-timeout",
+        type=float,
+        default=10.0,
+        help="seconds a connection has to send a request's headers (default %(default)s)",
+    )
+    serve.add_argument(
+        "--body-timeout",
+        type=float,
+        default=60.0,
+        help="seconds a request has to send its body (default %(default)s)",
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=int,
+        default=4096,
+        help="open connections at most (default %(default)s, lowered to the open-file limit)",
+    )
+    serve.add_argument(
+        "--max-registered-jobs",
+        type=int,
+        default=1000,
+        help="jobs that may wait registered, never submitted (default %(default)s)",
+    )
+    serve.add_argument(
         "--devices",
         type=Path,
         default=None,
@@ -127,13 +175,14 @@ def _require_loopback(host: str) -> None:
 
 
 def _bind(host: str, port: int) -> socket.socket:
+    # The backlog holds connections the event loop has not accepted yet (bursts).
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose proto says TCP,
     # and without it every answer on a kept-alive connection waits ~40 ms (Nagle+delayed ACK).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
-    sock.listen(128)
+    sock.listen(1024)
     sock.set_inheritable(False)
     return sock
 
@@ -176,6 +225,14 @@ def settings_from(args: argparse.Namespace, port: int) -> ServerSettings:
         sse_memory_bytes=args.sse_memory_mb * MiB,
         sse_python=args.sse_python,
         sse_containment=args.sse_containment,
+        job_timeout=args.job_timeout,
+        worker_memory_bytes=args.worker_memory_mb * MiB,
+        public_url=args.public_url,
+        presign_ttl=args.presign_ttl,
+        header_timeout=args.header_timeout,
+        body_timeout=args.body_timeout,
+        max_connections=args.max_connections,
+        max_registered_jobs=args.max_registered_jobs,
     )
 
 
@@ -183,11 +240,20 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn  # noqa: PLC0415 - only the serve command needs the web stack
 
     from .app import create_app, server_url  # noqa: PLC0415
+    from .connections import (  # noqa: PLC0415
+        connection_cap,
+        guarded_protocol,
+        raise_open_file_limit,
+    )
 
     _require_loopback(args.host)
+    open_files = raise_open_file_limit()
     sock = _bind(args.host, args.port)
     settings = settings_from(args, sock.getsockname()[1])
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except RuntimeError as e:  # a data directory the server refuses: say why, no traceback
+        raise SystemExit(f"oqtopus-local: {e}") from e
     url = server_url(settings)
     if not args.quiet:  # LocalServer knows the token; its log file must not hold it
         print(f"OQTOPUS local server on {url}  (data: {settings.data_dir})", flush=True)
@@ -195,7 +261,17 @@ def serve(args: argparse.Namespace) -> None:
         print(f"  export OQTOPUS_API_TOKEN={settings.token}", flush=True)
     if args.parent_pid is not None:
         threading.Thread(target=_exit_with_parent, args=(args.parent_pid,), daemon=True).start()
-    config = uvicorn.Config(app, log_level=args.log_level, timeout_graceful_shutdown=5)
+    protocol = guarded_protocol(
+        settings.header_timeout, connection_cap(settings.max_connections, open_files)
+    )
+    config = uvicorn.Config(
+        app,
+        http=protocol,
+        log_level=args.log_level,
+        timeout_graceful_shutdown=5,
+        timeout_keep_alive=5,  # idle kept-alive connections close after 5 s
+        h11_max_incomplete_event_size=16 * 1024,  # request line and headers: 16 KiB at most
+    )
     server = uvicorn.Server(config)
     if args.port_file is not None:
         _write_port_file(args.port_file, settings.port)

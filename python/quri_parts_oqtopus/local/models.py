@@ -16,7 +16,8 @@ MAX_SHOTS = 10_000_000
 class OperatorItem(BaseModel):
     """One Pauli term; ``pauli`` as ``"X0 X1"``, ``"X 0 X 1"`` or ``"I"``."""
 
-    model_config = ConfigDict(extra="ignore")
+    # Inputs are stored and served back: a key nobody reads would only take up room.
+    model_config = ConfigDict(extra="forbid")
     pauli: StrictStr
     coeff: StrictFloat | StrictInt | None = None
 
@@ -24,7 +25,7 @@ class OperatorItem(BaseModel):
 class JobInput(BaseModel):
     """The uploaded JSON (``job_info`` in the legacy one-shot submission)."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="forbid")
     program: list[StrictStr] | None = None
     operator: list[OperatorItem] | None = None
     sse_program: StrictStr | None = None

@@ -13,6 +13,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -23,6 +24,18 @@ if TYPE_CHECKING:
 from .settings import TOKEN_VARIABLE, temporary_data_dir
 
 _STOP_GRACE_SECONDS = 10.0
+_SERVE_OPTIONS = frozenset(
+    {
+        "job_timeout",
+        "worker_memory_mb",
+        "public_url",
+        "presign_ttl",
+        "header_timeout",
+        "body_timeout",
+        "max_connections",
+        "max_registered_jobs",
+    }
+)
 # Loopback only: never through a proxy from the environment.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -56,6 +69,10 @@ class LocalServer:
         sse_python: The interpreter that runs SSE programs (None: this one).
         sse_containment: ``"auto"``, ``"require"`` or ``"none"`` (see ``ServerSettings``).
         startup_timeout: How long ``start`` waits for the server to answer.
+        options: More ``oqtopus-local serve`` options by name, ``_`` for ``-``, e.g.
+            ``{"job_timeout": 30, "max_connections": 100}``: job_timeout,
+            worker_memory_mb, public_url, presign_ttl, header_timeout, body_timeout,
+            max_connections, max_registered_jobs (``serve --help`` describes them).
 
     """
 
@@ -73,6 +90,7 @@ class LocalServer:
         sse_python: str | Path | None = None,
         sse_containment: str = "auto",
         startup_timeout: float = 60.0,
+        options: Mapping[str, float | int | str] | None = None,
     ) -> None:
         self._owns_data_dir = data_dir is None
         self.data_dir = Path(data_dir) if data_dir is not None else temporary_data_dir()
@@ -86,6 +104,10 @@ class LocalServer:
         self._sse_python = None if sse_python is None else str(sse_python)
         self._sse_containment = sse_containment
         self._startup_timeout = startup_timeout
+        self._options = dict(options or {})
+        unknown = set(self._options) - _SERVE_OPTIONS
+        if unknown:
+            raise ValueError(f"unknown options {sorted(unknown)}; known: {sorted(_SERVE_OPTIONS)}")
         self._process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -112,6 +134,11 @@ class LocalServer:
         """Whether the server's process is alive."""
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The server process's id while it runs (its workers are its children)."""
+        return self._process.pid if self.running and self._process is not None else None
+
     def _command(self, port_file: Path) -> list[str]:
         command = [
             sys.executable, "-m", "quri_parts_oqtopus.local.cli", "serve",
@@ -129,6 +156,8 @@ class LocalServer:
             command.append("--inline-job-info")
         if self._devices_file is not None:
             command.extend(["--devices", str(self._devices_file)])
+        for name, value in self._options.items():
+            command.extend([f"--{name.replace('_', '-')}", str(value)])
         return command
 
     def start(self) -> LocalServer:

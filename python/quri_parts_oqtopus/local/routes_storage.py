@@ -1,69 +1,50 @@
 """The server's own object storage: presigned uploads of job inputs, ZIP downloads of payloads.
 
 These routes take no ``q-api-token`` (like S3 presigned URLs); the HMAC signature in the
-form fields or the query string is the authorisation.
+form fields or the query string is the authorisation (see :mod:`.presign`). The request
+guard has already bounded the upload's size.
 """
 
 from __future__ import annotations
 
-import re
+from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from .archive import ArchiveError, build_json_zip, build_zip, read_single_json_zip
+from .archive import ArchiveError, build_zip, check_zip_file, read_single_json_zip
 from .errors import ApiError, bad_request, not_found
-from .routes_user import UPLOAD_PATH, base_url_of, presigned_upload
+from .presign import UPLOAD_PATH, check_download, check_upload_form
 from .state import ServerState, State
 from .store import PAYLOAD_NAMES
-from .submission import parse_input
+from .submission import parse_input, stored_input
 from .views import SSE_LOG_NAME
 
 router = APIRouter(include_in_schema=False)
-_UPLOAD_KEY = re.compile(r"jobs/([0-9a-f-]{36})/input\.zip")
-# Room for the form fields and multipart framing around the file part.
-_FORM_OVERHEAD = 64 * 1024
+# Archives up to this size are answered in one piece (one thread hop instead of several).
+_SENT_WHOLE = 1 << 20
 
 
 async def _read_file_part(part: UploadFile, limit: int) -> bytes:
     data = await part.read(limit + 1)
     if len(data) > limit:
-        raise bad_request(f"the uploaded file exceeds {limit} bytes")
+        raise ApiError(413, f"the uploaded file exceeds {limit} bytes")
     return data
-
-
-def _check_fields(state: State, base_url: str, form_fields: dict[str, str]) -> str:
-    """The job id of a correctly signed upload form; 400/403 otherwise."""
-    match = _UPLOAD_KEY.fullmatch(form_fields.get("key", ""))
-    if match is None:
-        raise bad_request("the upload form has no valid key field")
-    job_id = match.group(1)
-    expected = presigned_upload(state, base_url, job_id)["fields"]
-    for name, value in expected.items():
-        if form_fields.get(name) != value:
-            raise ApiError(403, f"upload field {name!r} does not match the presigned form")
-    return job_id
 
 
 @router.post(UPLOAD_PATH, status_code=204)
 async def upload(request: Request, state: State) -> Response:
     """Store the ZIP of a registered job's input (a presigned-POST form with a file part)."""
-    limit = state.settings.max_upload_bytes
-    declared = request.headers.get("content-length", "")
-    if not declared.isdigit():
-        # Like S3: the declared length is what bounds the body the server reads.
-        raise bad_request("the upload needs a Content-Length header")
-    if int(declared) > limit + _FORM_OVERHEAD:
-        raise bad_request(f"the upload exceeds {limit} bytes")
     form = await request.form(max_files=1, max_fields=32)
     try:
         fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        job_id = _check_fields(state, base_url_of(request), fields)
+        job_id = check_upload_form(state, fields)
         part = form.get("file")
         if not isinstance(part, UploadFile):
             raise bad_request("the upload form has no file part")
-        data = await _read_file_part(part, limit)
+        data = await _read_file_part(part, state.settings.max_upload_bytes)
     finally:
         await form.close()
     # Decompressing and storing is blocking work: keep it off the event loop.
@@ -81,24 +62,41 @@ def _store_input(state: ServerState, job_id: str, archive: bytes) -> None:
         value = read_single_json_zip(archive, state.settings.max_json_bytes)
     except ArchiveError as e:
         raise bad_request(str(e)) from e
-    parse_input(value)
-    state.store.write_payload(job_id, "input", value)
+    state.store.write_payload(job_id, "input", stored_input(parse_input(value)))
 
 
 @router.get("/_storage/jobs/{job_id}/{name}.zip")
-def download(job_id: str, name: str, signature: str, state: State) -> Response:
-    """One of a job's payloads as a ZIP holding one JSON file (or the SSE log)."""
-    if not state.signer.verify(f"download:{job_id}/{name}", signature):
-        raise ApiError(403, "invalid signature")
+async def download(
+    job_id: str, name: str, state: State, signature: str = "", expires: str = ""
+) -> Response:
+    """One of a job's payloads as a ZIP holding one JSON file (or the SSE log).
+
+    Payload archives are files on disk, sent in pieces: a large result never holds up
+    the other requests.
+    """
+    check_download(state, job_id, name, expires, signature)
     store = state.store
     if name == SSE_LOG_NAME:
         log = store.sse_log_path(job_id)
         if not log.is_file():
             raise not_found(f"job {job_id} has no SSE log")
-        archive = build_zip(f"sselog_{job_id}.log", log.read_bytes(), log.stat().st_mtime)
-    elif name in PAYLOAD_NAMES and store.has_payload(job_id, name):
-        modified = store.payload_path(job_id, name).stat().st_mtime
-        archive = build_json_zip(f"{name}.json", store.read_payload(job_id, name), modified)
-    else:
+        archive = await run_in_threadpool(
+            build_zip, f"sselog_{job_id}.log", log.read_bytes(), log.stat().st_mtime
+        )
+        return Response(archive, media_type="application/zip")
+    if name not in PAYLOAD_NAMES or not store.has_payload(job_id, name):
         raise not_found(f"job {job_id} has no {name}")
-    return Response(archive, media_type="application/zip")
+    stored = await run_in_threadpool(_intact_archive, state, job_id, name)
+    if isinstance(stored, bytes):
+        return Response(stored, media_type="application/zip")
+    return FileResponse(stored, media_type="application/zip")
+
+
+def _intact_archive(state: ServerState, job_id: str, name: str) -> bytes | Path:
+    """The archive's bytes when it is small, else its path (sent in pieces)."""
+    path = state.store.ensure_archive(job_id, name)
+    try:
+        check_zip_file(path)
+        return path.read_bytes() if path.stat().st_size <= _SENT_WHOLE else path
+    except (ArchiveError, OSError) as e:
+        raise ApiError(500, f"the stored {name} of job {job_id} is unreadable: {e}") from e

@@ -8,11 +8,11 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Query
 
 from .archive import build_zip
 from .devices import public_device
-from .errors import bad_request, not_found
+from .errors import ApiError, bad_request, not_found
 from .models import (
     DeviceInfo,
     Job,
@@ -24,27 +24,30 @@ from .models import (
     SselogResponse,
     SubmitJobRequest,
 )
+from .presign import upload_form
 from .state import Authenticated, Caller, ServerState, State
-from .store import CANCELLABLE_STATUSES, TERMINAL_STATUSES, JobQuery, JobRow, format_time
-from .submission import check_input, submit_registered
+from .store import (
+    CANCELLABLE_STATUSES,
+    TERMINAL_STATUSES,
+    JobQuery,
+    JobRow,
+    QuotaExceeded,
+    format_time,
+)
+from .submission import check_input, stored_input, submit_registered
 from .views import job_object
 
 # Documentation of the answers in /openapi.json; the routes themselves answer plain dicts.
 _ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Message} for code in (400, 401, 404, 500)
+    code: {"model": Message} for code in (400, 401, 404, 413, 500)
 }
 router = APIRouter(responses=_ERRORS)
+# Nothing runs for these: an ended job, or one whose submission never came.
+DELETABLE_STATUSES = TERMINAL_STATUSES | {"registered"}
 
 
 def _answers(model: object) -> dict[int | str, dict[str, Any]]:
     return {200: {"model": model}}
-
-
-UPLOAD_PATH = "/_storage/upload"
-
-
-def base_url_of(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
 
 
 def _job_or_404(state: ServerState, job_id: str, caller: Caller) -> JobRow:
@@ -85,36 +88,37 @@ def get_device(device_id: str, state: State, _: Authenticated) -> dict[str, Any]
 # -- registering and submitting ------------------------------------------------------------
 
 
-def presigned_upload(state: ServerState, base_url: str, job_id: str) -> dict[str, Any]:
-    """Where and how a client uploads the input of ``job_id`` (a presigned form POST)."""
-    key = f"jobs/{job_id}/input.zip"
-    fields = {
-        "key": key,
-        "AWSAccessKeyId": "oqtopus-local",
-        "policy": base64.b64encode(f'{{"key": "{key}"}}'.encode()).decode("ascii"),
-        "signature": state.signer.sign(f"upload:{key}"),
-    }
-    return {"url": f"{base_url}{UPLOAD_PATH}", "fields": fields}
+def _register(state: ServerState, caller: Caller) -> str:
+    limit = state.settings.max_registered_jobs
+    try:
+        return state.store.register_job(parent_job_id=caller.sse_job_id, limit=limit)
+    except QuotaExceeded as e:
+        raise ApiError(
+            429,
+            f"{limit} jobs are registered and not submitted, the most this server keeps:"
+            " submit or delete some of them first",
+        ) from e
 
 
-@router.post("/jobs", tags=["job"], response_model=None, responses=_answers(RegisteredJob))
+@router.post(
+    "/jobs",
+    tags=["job"],
+    response_model=None,
+    responses={**_answers(RegisteredJob), 429: {"model": Message}},
+)
 def register_job(
-    request: Request,
     state: State,
     caller: Authenticated,
     body: Annotated[LegacySubmitRequest | None, Body()] = None,
 ) -> dict[str, Any]:
     """Without a body: register a job and answer its upload URL. With the legacy body
     (submit fields plus ``job_info``): create and submit the job at once."""
-    job_id = state.store.register_job(parent_job_id=caller.sse_job_id)
+    job_id = _register(state, caller)
     if body is None:
-        return {
-            "job_id": job_id,
-            "presigned_url": presigned_upload(state, base_url_of(request), job_id),
-        }
+        return {"job_id": job_id, "presigned_url": upload_form(state, job_id)}
     try:
         check_input(body.job_type, body.job_info)
-        state.store.write_payload(job_id, "input", body.job_info.model_dump(exclude_none=True))
+        state.store.write_payload(job_id, "input", stored_input(body.job_info))
         submit_registered(state, job_id, body, caller)
     except Exception:  # a refused legacy submission leaves no job behind
         state.store.delete_job(job_id)
@@ -138,8 +142,8 @@ def submit_job(
 
 
 @router.get("/jobs/{job_id}", tags=["job"], response_model=None, responses=_answers(Job))
-def get_job(job_id: str, request: Request, state: State, caller: Authenticated) -> dict[str, Any]:
-    return job_object(state, _job_or_404(state, job_id, caller), base_url_of(request))
+def get_job(job_id: str, state: State, caller: Authenticated) -> dict[str, Any]:
+    return job_object(state, _job_or_404(state, job_id, caller))
 
 
 @router.get(
@@ -185,13 +189,15 @@ def _query_time(text: str | None, name: str) -> str | None:
         moment = datetime.fromisoformat(f"{date}T{clock}.{micros}{offset}")
     except ValueError as e:
         raise bad_request(f"{name} is not an ISO-8601 time: {text!r}") from e
-    return format_time(moment)
+    try:
+        return format_time(moment)
+    except OverflowError as e:  # e.g. 9999-12-31T23:59:59-23:59 is past year 9999 in UTC
+        raise bad_request(f"{name} is out of range (years 1 to 9999 in UTC): {text!r}") from e
 
 
 @router.get("/jobs", tags=["job"], response_model=None, responses=_answers(list[Job]))
 def list_jobs(
     *,
-    request: Request,
     state: State,
     caller: Authenticated,
     fields: str | None = None,
@@ -218,8 +224,9 @@ def list_jobs(
         parent_job_id=caller.sse_job_id,  # an SSE program lists only its own jobs
     )
     wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
-    base_url = base_url_of(request)
-    return [job_object(state, job, base_url, wanted) for job in state.store.query_jobs(query)]
+    jobs = state.store.query_jobs(query)
+    # A damaged file of one job shows in that job's message, not as a failed list.
+    return [job_object(state, job, wanted, tolerate_damage=True) for job in jobs]
 
 
 # -- acting on jobs -------------------------------------------------------------------------
@@ -243,8 +250,9 @@ def cancel_job(job_id: str, state: State, caller: Authenticated) -> dict[str, st
 
 @router.delete("/jobs/{job_id}", tags=["job"], response_model=None, responses=_answers(Message))
 def delete_job(job_id: str, state: State, caller: Authenticated) -> dict[str, str]:
+    """Delete an ended job, or a registered one that was never submitted."""
     job = _job_or_404(state, job_id, caller)
-    if job.status not in TERMINAL_STATUSES:
+    if job.status not in DELETABLE_STATUSES:
         raise bad_request(f"job {job_id} cannot be deleted in status {job.status}")
     state.store.delete_job(job_id)
     return {"message": "job deleted"}

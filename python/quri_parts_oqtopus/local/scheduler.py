@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 import traceback
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import resource_tracker
 from typing import Any
 
 from .settings import ServerSettings
 from .sse import SseRunner
 from .store import NOT_ENDED_STATUSES, JobRow, Store, utc_now
-from .tasks import Outcome, Task, run_in_worker, warm_up
+from .tasks import Outcome, Task
+from .workers import SimulatorPool
 
 _DEFAULT_TRANSPILER = {"transpiler_lib": "qiskit", "transpiler_options": {"optimization_level": 1}}
 
@@ -33,7 +31,7 @@ def _seed_of(simulator_info: dict[str, Any] | None) -> int | None:
 
 
 def _stop_resource_tracker() -> None:
-    # The pool's semaphores started multiprocessing's tracker process; reap it now, or it
+    # Spawning the workers started multiprocessing's tracker process; reap it now, or it
     # outlives the server as a zombie wherever init does not reap orphans.
     tracker = getattr(resource_tracker, "_resource_tracker", None)
     stop = getattr(tracker, "_stop", None)
@@ -52,16 +50,16 @@ class Scheduler:
         self._sse = sse
         self._wake = wake
         self._stopping = threading.Event()
-        self._lock = threading.Lock()
-        self._in_flight: dict[str, Future[Outcome]] = {}
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool = SimulatorPool(
+            settings.workers, settings.worker_memory_bytes, settings.job_timeout, self._on_done
+        )
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
 
     # -- lifecycle -----------------------------------------------------------------------
 
     def start(self) -> None:
         self.recover()
-        self._pool = self._new_pool()
+        self._pool.start()
         self._thread.start()
 
     def stop(self) -> None:
@@ -71,30 +69,11 @@ class Scheduler:
         if self._thread.is_alive():
             self._thread.join(timeout=5.0)
         self._sse.stop_all()
-        if self._pool is not None:
-            self._terminate_pool(self._pool)
+        self._pool.stop()  # the workers hold nothing to save
         _stop_resource_tracker()
 
     def wake(self) -> None:
         self._wake.set()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        # spawn: the server process is threaded, forking it is unsafe.
-        return ProcessPoolExecutor(
-            max_workers=self._settings.workers,
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=warm_up,
-        )
-
-    @staticmethod
-    def _terminate_pool(pool: ProcessPoolExecutor) -> None:
-        # shutdown() would wait for running simulations; the workers hold nothing to save.
-        processes = dict(getattr(pool, "_processes", None) or {})
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes.values():
-            process.terminate()
-        for process in processes.values():
-            process.join(timeout=2.0)
 
     def recover(self) -> None:
         """Jobs interrupted by a stop: queued again, except SSE programs that ran (failed)."""
@@ -139,9 +118,9 @@ class Scheduler:
 
     def _finalise_cancelled(self) -> None:
         for job in self._store.jobs_in(["cancelling"]):
-            with self._lock:
-                busy = job.job_id in self._in_flight
-            if not busy and not self._sse.is_active(job.job_id):
+            if self._pool.is_running(job.job_id):
+                self._pool.cancel(job.job_id)  # its worker is killed; the job ends in record()
+            elif not self._sse.is_active(job.job_id):
                 self._store.update_job(
                     job.job_id,
                     {"status": "cancelled", "ended_at": utc_now()},
@@ -165,9 +144,7 @@ class Scheduler:
                 if self._sse.active_count() < self._settings.sse_slots and self._mark_running(job):
                     self._sse.start(job.job_id)
                 continue
-            with self._lock:
-                full = len(self._in_flight) >= self._settings.workers
-            if not full and self._mark_running(job):
+            if self._pool.has_idle_worker() and self._mark_running(job):
                 self._submit(job)
 
     def _mark_running(self, job: JobRow) -> bool:
@@ -189,73 +166,54 @@ class Scheduler:
             transpile=transpiler.get("transpiler_lib") is not None,
             max_qubits=int(device.get("n_qubits", 0)),
             delay=float(device.get("execution_delay", 0.0)),
+            job_dir=str(self._store.job_dir(job.job_id)),
+            memory_bytes=self._settings.worker_memory_bytes,
+            limits=self._settings.cost_limits,
         )
 
     def _submit(self, job: JobRow) -> None:
         try:
-            task = self._task_for(job)
+            task = self._task_for(job)  # a damaged input file is a ValueError too
         except ValueError as e:
             self.record(job.job_id, Outcome(False, False, str(e)))
             return
-        if self._pool is None:
-            return
-        try:
-            future = self._pool.submit(run_in_worker, task)
-        except (BrokenProcessPool, RuntimeError):
-            self._replace_broken_pool(self._pool)
-            future = self._pool.submit(run_in_worker, task)
-        with self._lock:
-            self._in_flight[job.job_id] = future
-        used = self._pool
-        future.add_done_callback(lambda done: self._on_done(job.job_id, used, done))
+        if not self._pool.try_run(job.job_id, task):
+            # Not expected (only this thread dispatches); the job waits for the next round.
+            back = {"status": "ready", "running_at": None}
+            self._store.update_job(job.job_id, back, only_from=["running"])
 
-    def _on_done(self, job_id: str, pool: ProcessPoolExecutor, future: Future[Outcome]) -> None:
-        with self._lock:
-            self._in_flight.pop(job_id, None)
-        if self._stopping.is_set():
-            return  # recovered at the next start
+    def _on_done(self, job_id: str, outcome: Outcome) -> None:
         try:
-            outcome = future.result()
-        except BrokenProcessPool:
-            outcome = Outcome(False, True, "the simulator worker process died")
-            self._replace_broken_pool(pool)
-        except Exception as e:  # any worker error fails the job, never the server
-            outcome = Outcome(False, True, f"the simulator failed: {type(e).__name__}: {e}")
-        self.record(job_id, outcome)
+            self.record(job_id, outcome)
+        except Exception:  # a watcher thread must outlive one bad record; the log shows it
+            traceback.print_exc()
         self._wake.set()
-
-    def _replace_broken_pool(self, broken: ProcessPoolExecutor) -> None:
-        # Every job of a broken pool reports here; only the first replaces it.
-        with self._lock:
-            if self._pool is not broken:
-                return
-            self._pool = self._new_pool()
-        broken.shutdown(wait=False, cancel_futures=True)
 
     def record(self, job_id: str, outcome: Outcome) -> None:
         """Store a finished task; a job cancelled meanwhile ends `cancelled` without result."""
         now = utc_now()
         if outcome.succeeded:
-            self._write_payloads(job_id, outcome)
+            try:
+                self._store.commit_staged(job_id, outcome.staged)
+            except OSError as e:
+                outcome = Outcome(False, True, f"the result could not be stored: {e}")
+        if outcome.succeeded:
             changes: dict[str, Any] = {
                 "status": "succeeded",
                 "execution_time": outcome.execution_time,
                 "ended_at": now,
             }
         else:
+            self._remove_results(job_id)  # what a killed worker may have half staged
             changes = {"status": "failed", "message": outcome.message, "ended_at": now}
             if not outcome.ran:
                 changes.update(running_at=None, execution_time=None)
         if not self._store.update_job(job_id, changes, only_from=["running"]):
-            for name in ("result", "transpile_result", "combined_program"):
-                self._store.remove_payload(job_id, name)
+            self._remove_results(job_id)
             self._store.update_job(
                 job_id, {"status": "cancelled", "ended_at": now}, only_from=["cancelling"]
             )
 
-    def _write_payloads(self, job_id: str, outcome: Outcome) -> None:
-        if outcome.transpile_result is not None:
-            self._store.write_payload(job_id, "transpile_result", outcome.transpile_result)
-        if outcome.combined_program is not None:
-            self._store.write_payload(job_id, "combined_program", outcome.combined_program)
-        self._store.write_payload(job_id, "result", outcome.result)
+    def _remove_results(self, job_id: str) -> None:
+        for name in ("result", "transpile_result", "combined_program"):
+            self._store.remove_payload(job_id, name)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
+
+from .tasks import CostLimits
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
@@ -54,6 +57,20 @@ class ServerSettings:
         max_upload_bytes: Largest accepted upload (the compressed ZIP).
         max_json_bytes: Largest accepted JSON file inside an uploaded ZIP.
         poll_interval: How often the scheduler looks for work when nothing wakes it.
+        public_url: The base URL clients reach this server at, used for every URL it hands
+            out (upload forms, ``job_info`` downloads); ``http://host:port`` when None.
+            Never taken from a request's ``Host`` header.
+        presign_ttl: Seconds an upload form or download URL stays valid.
+        max_request_bytes: Largest body of any route but the upload (JSON bodies).
+        header_timeout: Seconds a connection has to send a request's headers, from its
+            opening or from the end of the previous response.
+        body_timeout: Seconds a request has to send its whole body.
+        max_connections: Open connections at most; past it the oldest one still waiting
+            for its headers is closed (lowered to fit the open-file limit).
+        max_registered_jobs: Jobs that may wait registered (never submitted) at once.
+        job_timeout: Wall-clock limit of one simulation, in seconds.
+        worker_memory_bytes: Address-space limit of each simulator worker process.
+        cost_limits: What a simulation may cost, checked before it runs.
     """
 
     data_dir: Path
@@ -74,6 +91,16 @@ class ServerSettings:
     max_upload_bytes: int = 16 * MiB
     max_json_bytes: int = 64 * MiB
     poll_interval: float = 0.5
+    public_url: str | None = None
+    presign_ttl: float = 3600.0
+    max_request_bytes: int = 1 * MiB
+    header_timeout: float = 10.0
+    body_timeout: float = 60.0
+    max_connections: int = 4096
+    max_registered_jobs: int = 1000
+    job_timeout: float = 600.0
+    worker_memory_bytes: int = 6144 * MiB
+    cost_limits: CostLimits = field(default_factory=CostLimits)
 
     def __post_init__(self) -> None:
         if self.workers < 1:
@@ -89,6 +116,33 @@ class ServerSettings:
             )
         if self.sse_python is not None and not os.access(self.sse_python, os.X_OK):
             raise ValueError(f"sse_python is not an executable file: {self.sse_python!r}")
-        for name in ("sse_max_processes", "sse_scratch_bytes"):
+        positive = ("presign_ttl", "header_timeout", "body_timeout", "job_timeout")
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
+        counts = ("max_request_bytes", "max_connections", "max_registered_jobs")
+        sizes = ("worker_memory_bytes", "sse_max_processes", "sse_scratch_bytes")
+        for name in (*counts, *sizes):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.public_url is not None:
+            _check_public_url(self.public_url)
+
+    @property
+    def bound_url(self) -> str:
+        """The URL of the address this server listens on."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The base of every URL this server hands out (no trailing slash)."""
+        return self.public_url.rstrip("/") if self.public_url is not None else self.bound_url
+
+
+def _check_public_url(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"public_url must be an http(s) URL with a host, got {url!r}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"public_url must not hold a query, fragment or user, got {url!r}")

@@ -141,6 +141,53 @@ def _check_fits(program: Program, max_qubits: int) -> None:
         )
 
 
+# Peak bytes per amplitude while sampling: the state (16), |amplitude|^2 and its
+# normalised copy (8 + 8) and the multinomial draw (8); plus the interpreter and libraries.
+_BYTES_PER_AMPLITUDE = 40
+_BASE_BYTES = 512 * 1024 * 1024
+
+
+def check_cost(task: Task, programs: list[Program], target: Program, terms: int) -> None:
+    """Refuse a job whose size alone shows it would exceed a limit.
+
+    Raises:
+        ValueError: Naming the limit and what the job would need.
+
+    """
+    amplitudes = 1 << target.qubit_count
+    if task.memory_bytes is not None:
+        needed = _BYTES_PER_AMPLITUDE * amplitudes + _BASE_BYTES
+        if needed > task.memory_bytes:
+            raise ValueError(
+                f"{target.qubit_count} qubits need about {needed / 2**30:.1f} GiB, beyond"
+                f" the worker memory limit of {task.memory_bytes / 2**20:.0f} MiB"
+            )
+    limits = task.limits
+    gate_work = len(target.circuit.gates) * amplitudes
+    if gate_work > limits.max_gate_work:
+        raise ValueError(
+            f"{len(target.circuit.gates)} gates on {target.qubit_count} qubits cost"
+            f" {gate_work:.3g} amplitude updates, beyond the limit max_gate_work"
+            f" = {limits.max_gate_work:.3g}"
+        )
+    if task.job_type == "estimation":
+        term_work = terms * amplitudes
+        if term_work > limits.max_term_work:
+            raise ValueError(
+                f"{terms} Pauli terms on {target.qubit_count} qubits cost {term_work:.3g}"
+                f" amplitude reads, beyond the limit max_term_work = {limits.max_term_work:.3g}"
+            )
+        return
+    outcomes = min(task.shots, 1 << target.bit_count)
+    copies = len(programs) + 1 if task.job_type == "multi_manual" else 1
+    if outcomes * copies > limits.max_result_work:
+        raise ValueError(
+            f"{task.shots} shots of {target.bit_count} bits give up to {outcomes} distinct"
+            f" outcomes, {outcomes * copies:.3g} counts entries in all, beyond the limit"
+            f" max_result_work = {limits.max_result_work:.3g}"
+        )
+
+
 def _prepare(task: Task) -> tuple[list[Program], Program, list[PauliTerm]]:
     programs = []
     for index, text in enumerate(task.programs):
@@ -158,12 +205,17 @@ def _prepare(task: Task) -> tuple[list[Program], Program, list[PauliTerm]]:
             raise ValueError(f"Pauli {item['pauli']!r} acts beyond the program's qubits")
         coeff = item.get("coeff")
         terms.append((factors, 1.0 if coeff is None else float(coeff)))
+    check_cost(task, programs, target, len(terms))
     return programs, target, terms
+
+
+# What a finished simulation produced: the outcome and its payloads by name.
+Simulated = tuple[Outcome, dict[str, Any]]
 
 
 def _simulate(
     task: Task, programs: list[Program], target: Program, terms: list[PauliTerm]
-) -> Outcome:
+) -> Simulated:
     rng = np.random.default_rng(task.seed)
     started = time.perf_counter()
     combined = None
@@ -178,20 +230,34 @@ def _simulate(
             combined = program_to_qasm(target)
         result = {"sampling": {"counts": counts, "divided_counts": divided}}
     elapsed = max(time.perf_counter() - started, 1e-9)
+    payloads: dict[str, Any] = {"result": result}
     shown = combined if combined is not None else task.programs[0]
-    transpiled = transpile_result(target, shown) if task.transpile else None
-    return Outcome(True, True, None, result, transpiled, combined, elapsed)
+    if task.transpile:
+        payloads["transpile_result"] = transpile_result(target, shown)
+    if combined is not None:
+        payloads["combined_program"] = combined
+    return Outcome(True, True, None, elapsed), payloads
 
 
-def run_task(task: Task) -> Outcome:
+def _out_of_memory(task: Task) -> str:
+    if task.memory_bytes is None:
+        return "the simulation ran out of memory"
+    return f"the simulation exceeded the worker memory limit of {task.memory_bytes >> 20} MiB"
+
+
+def run_task(task: Task) -> Simulated:
     """Run one job; never raises (every failure becomes a failed ``Outcome``)."""
     try:
         programs, target, terms = _prepare(task)
     except (ValueError, KeyError, TypeError) as e:
-        return Outcome(False, False, str(e))
+        return Outcome(False, False, str(e)), {}
+    except MemoryError:
+        return Outcome(False, False, _out_of_memory(task)), {}
     if task.delay > 0:
         time.sleep(task.delay)  # a configured slow device (tests of running jobs)
     try:
         return _simulate(task, programs, target, terms)
-    except (MemoryError, ValueError, RuntimeError) as e:
-        return Outcome(False, True, f"simulation failed: {type(e).__name__}: {e}")
+    except MemoryError:
+        return Outcome(False, True, _out_of_memory(task)), {}
+    except (ValueError, RuntimeError) as e:
+        return Outcome(False, True, f"simulation failed: {type(e).__name__}: {e}"), {}

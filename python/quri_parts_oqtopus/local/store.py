@@ -8,6 +8,7 @@ import secrets
 import shutil
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -15,6 +16,8 @@ from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
+
+from .archive import write_zip
 
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 CANCELLABLE_STATUSES = frozenset({"submitted", "ready", "running"})
@@ -54,6 +57,25 @@ CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 _JSON_COLUMNS = ("transpiler_info", "simulator_info", "mitigation_info")
+DATABASE_NAME = "oqtopus-local.sqlite3"
+_STAGED = ".staged"
+
+
+class QuotaExceeded(Exception):  # noqa: N818 - reads as what happened
+    """Registering one more job would pass the configured number of registered jobs."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"{limit} jobs are registered and not submitted")
+        self.limit = limit
+
+
+class UnreadablePayloadError(ValueError):
+    """A stored payload file that cannot be read back (damaged on disk)."""
+
+    def __init__(self, job_id: str, name: str, reason: str) -> None:
+        super().__init__(f"the stored {name} of job {job_id} is unreadable: {reason}")
+        self.job_id = job_id
+        self.name = name
 
 
 def utc_now() -> str:
@@ -135,18 +157,44 @@ def _lock_exclusively(path: Path) -> IO[bytes]:
     return handle
 
 
+def _check_database(database: Path, jobs_dir: Path) -> None:
+    """Refuse a data directory whose job files outlived its database.
+
+    Starting would silently show an empty server beside the jobs, and the next job ids
+    would be stored next to files the database knows nothing of.
+
+    Raises:
+        RuntimeError: Naming the directory and what is wrong with the database.
+
+    """
+    if database.is_file() and database.stat().st_size > 0:
+        return
+    jobs = sum(1 for entry in jobs_dir.iterdir() if entry.is_dir()) if jobs_dir.is_dir() else 0
+    if jobs == 0:
+        return
+    state = "is empty (0 bytes)" if database.is_file() else "is missing"
+    raise RuntimeError(
+        f"the database {database} {state} while {jobs} job directories exist in {jobs_dir};"
+        " refusing to start: restore the database, or move the job directories away"
+    )
+
+
 class Store:
     """Thread-safe access to the database and the job files under ``data_dir``."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
         self.jobs_dir = data_dir / "jobs"
-        self.jobs_dir.mkdir(parents=True, exist_ok=True)
         self._lock_file = _lock_exclusively(data_dir / "oqtopus-local.lock")
+        database = data_dir / DATABASE_NAME
+        try:
+            _check_database(database, self.jobs_dir)
+        except RuntimeError:
+            self._lock_file.close()
+            raise
+        self.jobs_dir.mkdir(parents=True, exist_ok=True)
         # One connection shared by the request threads and the scheduler, serialised by a lock.
-        self._db = sqlite3.connect(
-            data_dir / "oqtopus-local.sqlite3", check_same_thread=False, isolation_level=None
-        )
+        self._db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         with self._lock:
@@ -240,10 +288,19 @@ class Store:
 
     # -- jobs ----------------------------------------------------------------------------
 
-    def register_job(self, parent_job_id: str | None = None) -> str:
-        """A new ``registered`` job; ``parent_job_id`` is the SSE job registering it."""
+    def register_job(self, parent_job_id: str | None = None, *, limit: int | None = None) -> str:
+        """A new job in `registered`; ``parent_job_id`` is the SSE job registering it.
+
+        Raises:
+            QuotaExceeded: If ``limit`` jobs are registered already.
+
+        """
         job_id = str(uuid.uuid4())
         with self._transaction() as db:
+            if limit is not None:
+                waiting = db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'registered'")
+                if int(waiting.fetchone()[0]) >= limit:
+                    raise QuotaExceeded(limit)
             db.execute(
                 "INSERT INTO jobs (job_id, status, created_at, parent_job_id)"
                 " VALUES (?, 'registered', ?, ?)",
@@ -335,23 +392,82 @@ class Store:
     def sse_log_path(self, job_id: str) -> Path:
         return self.job_dir(job_id) / "sse.log"
 
+    def archive_path(self, job_id: str, name: str) -> Path:
+        """The payload as the ZIP that its download URL serves."""
+        return self.job_dir(job_id) / f"{name}.zip"
+
     def write_payload(self, job_id: str, name: str, value: object) -> None:
-        """Write a payload atomically, so a reader never sees half a file."""
-        path = self.payload_path(job_id, name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_suffix(".partial")
-        partial.write_text(json.dumps(value), encoding="utf-8")
-        partial.replace(path)
+        """Write a payload and its ZIP atomically, so a reader never sees half a file."""
+        write_payload_files(self.job_dir(job_id), name, value)
 
     def read_payload(self, job_id: str, name: str) -> Any:
-        """The payload's JSON value, or ``None`` when the job has none."""
+        """The payload's JSON value, or ``None`` when the job has none.
+
+        Raises:
+            UnreadablePayloadError: If the file exists but does not hold readable JSON.
+
+        """
         path = self.payload_path(job_id, name)
-        if not path.is_file():
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
             return None
-        return json.loads(path.read_text(encoding="utf-8"))
+        except OSError as e:
+            raise UnreadablePayloadError(job_id, name, str(e)) from e
+        try:
+            return json.loads(data)
+        except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError
+            raise UnreadablePayloadError(job_id, name, f"{type(e).__name__}: {e}") from e
 
     def has_payload(self, job_id: str, name: str) -> bool:
         return self.payload_path(job_id, name).is_file()
 
+    def ensure_archive(self, job_id: str, name: str) -> Path:
+        """The payload's ZIP, made from its JSON file if an older server left none.
+
+        Blocking work: call it off the event loop.
+        """
+        archive = self.archive_path(job_id, name)
+        if not archive.is_file():
+            source = self.payload_path(job_id, name)
+            partial = archive.with_name(f"{archive.name}.{uuid.uuid4().hex}.partial")
+            write_zip(partial, source.name, source.read_bytes(), source.stat().st_mtime)
+            partial.replace(archive)
+        return archive
+
     def remove_payload(self, job_id: str, name: str) -> None:
-        self.payload_path(job_id, name).unlink(missing_ok=True)
+        for path in (self.payload_path(job_id, name), self.archive_path(job_id, name)):
+            path.unlink(missing_ok=True)
+            _staged(path).unlink(missing_ok=True)
+
+    def commit_staged(self, job_id: str, names: Iterable[str]) -> None:
+        """Put the payloads a worker staged (:func:`write_payload_files`) in place."""
+        for name in names:
+            for path in (self.archive_path(job_id, name), self.payload_path(job_id, name)):
+                _staged(path).replace(path)
+
+
+def _staged(path: Path) -> Path:
+    return path.with_name(path.name + _STAGED)
+
+
+def write_payload_files(job_dir: Path, name: str, value: object, *, staged: bool = False) -> None:
+    """``<name>.json`` and the ``<name>.zip`` holding it, written in ``job_dir``.
+
+    Simulator workers write ``staged`` files (the server commits them with the job's
+    status), so large results never pass through the server's memory. The ZIP is written
+    first: wherever the JSON file exists, its archive does too.
+    """
+    job_dir.mkdir(parents=True, exist_ok=True)
+    data = json.dumps(value).encode("utf-8")
+    json_path, zip_path = job_dir / f"{name}.json", job_dir / f"{name}.zip"
+    if staged:
+        json_target, zip_target = _staged(json_path), _staged(zip_path)
+    else:
+        json_target = json_path.with_name(json_path.name + ".partial")
+        zip_target = zip_path.with_name(zip_path.name + ".partial")
+    write_zip(zip_target, json_path.name, data, time.time())
+    json_target.write_bytes(data)
+    if not staged:
+        zip_target.replace(zip_path)
+        json_target.replace(json_path)

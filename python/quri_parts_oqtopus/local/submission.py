@@ -6,21 +6,28 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .errors import bad_request, not_found
+from .errors import ApiError, bad_request, not_found
 from .models import JobInput, SubmitJobRequest
 from .scheduler import default_transpiler_info
 from .state import Caller, ServerState
-from .store import utc_now
+from .store import UnreadablePayloadError, utc_now
 
 
 def parse_input(value: object) -> JobInput:
-    """The uploaded job input; 400 naming the first field of the wrong type."""
+    """The uploaded job input; 400 naming the first unknown key or field of the wrong type."""
     try:
         return JobInput.model_validate(value)
     except ValidationError as e:
         first = e.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
+        if first["type"] == "extra_forbidden":
+            raise bad_request(f"invalid job input: unknown key {where!r}") from e
         raise bad_request(f"invalid job input: {where}: {first['msg']}") from e
+
+
+def stored_input(given: JobInput) -> dict[str, Any]:
+    """What is kept of an input: the fields the server knows, nothing else."""
+    return given.model_dump(exclude_none=True)
 
 
 def check_input(job_type: str, given: JobInput) -> None:
@@ -57,7 +64,8 @@ def submit_registered(
 
     Raises:
         ApiError: 404 for an unknown job; 400 when it is not registered, has no upload,
-            its input does not fit the job type, or the device is unknown.
+            its input does not fit the job type, or the device is unknown; 500 naming
+            the job when its stored input cannot be read.
 
     """
     store = state.store
@@ -66,7 +74,10 @@ def submit_registered(
         raise not_found(f"job {job_id} not found")
     if job.status != "registered":
         raise bad_request(f"job {job_id} is already submitted (status {job.status})")
-    uploaded = store.read_payload(job_id, "input")
+    try:
+        uploaded = store.read_payload(job_id, "input")
+    except UnreadablePayloadError as e:
+        raise ApiError(500, str(e)) from e
     if uploaded is None:
         raise bad_request(f"job {job_id} has no uploaded input; upload it to its presigned_url")
     check_input(request.job_type, parse_input(uploaded))

@@ -11,8 +11,33 @@ from typing import Any
 
 
 @dataclass(frozen=True)
+class CostLimits:
+    """What one simulation may cost; checked after parsing, before anything is simulated.
+
+    Attributes:
+        max_gate_work: Gates x 2^qubits (amplitude updates; 2^37 is minutes of qulacs).
+        max_term_work: Pauli terms x 2^qubits of an estimation.
+        max_result_work: Counts entries a sampling job may produce: min(shots, 2^bits),
+            times (programs + 1) for multi_manual, whose counts are also split per program.
+    """
+
+    max_gate_work: int = 2**37
+    max_term_work: int = 2**37
+    max_result_work: int = 50_000_000
+
+    def __post_init__(self) -> None:
+        for name in ("max_gate_work", "max_term_work", "max_result_work"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
 class Task:
-    """Everything a worker needs; plain data so it pickles cheaply."""
+    """Everything a worker needs; plain data so it pickles cheaply.
+
+    ``job_dir`` is where the worker stages the payload files it produces; ``memory_bytes``
+    is its address-space limit, which the cost check also holds the job to.
+    """
 
     job_type: str
     programs: list[str]
@@ -22,28 +47,21 @@ class Task:
     transpile: bool = True
     max_qubits: int = 26
     delay: float = 0.0
+    job_dir: str | None = None
+    memory_bytes: int | None = None
+    limits: CostLimits = field(default_factory=CostLimits)
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """A finished task: ``ran`` is False when the input was rejected before simulating."""
+    """A finished task: ``ran`` is False when the input was rejected before simulating.
+
+    ``staged`` names the payloads the worker wrote next to the job, for the server to
+    commit; the results themselves never travel through the server's memory.
+    """
 
     succeeded: bool
     ran: bool
     message: str | None = None
-    result: dict[str, Any] | None = None
-    transpile_result: dict[str, Any] | None = None
-    combined_program: str | None = None
     execution_time: float | None = None
-
-
-def run_in_worker(task: Task) -> Outcome:
-    """The pool's entry point: run one task with the simulator (imported only here)."""
-    from .simulate import run_task  # noqa: PLC0415 - keeps qulacs out of the server process
-
-    return run_task(task)
-
-
-def warm_up() -> None:
-    """Pool initializer: import the simulator once, before the first job."""
-    from .simulate import run_task  # noqa: F401, PLC0415 - the import is the warm-up
+    staged: tuple[str, ...] = ()

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote
 
+from .errors import ApiError
+from .presign import download_url
 from .state import ServerState
-from .store import PAYLOAD_NAMES, JobRow
+from .store import PAYLOAD_NAMES, JobRow, UnreadablePayloadError
 
 SSE_LOG_NAME = "sselog"
 JOB_FIELDS = (
@@ -29,34 +30,49 @@ JOB_FIELDS = (
 )
 
 
-def storage_url(state: ServerState, base_url: str, job_id: str, name: str) -> str:
-    """A presigned download URL of one of the job's archives on this server."""
-    signature = state.signer.sign(f"download:{job_id}/{name}")
-    return f"{base_url}/_storage/jobs/{quote(job_id)}/{name}.zip?signature={signature}"
-
-
-def _job_info(state: ServerState, job: JobRow, base_url: str) -> dict[str, Any]:
+def _job_info(state: ServerState, job: JobRow, damage: list[str]) -> dict[str, Any]:
+    """``job_info``; a stored file that cannot be read is None and described in ``damage``."""
     store = state.store
     info: dict[str, Any] = {}
     for name in PAYLOAD_NAMES:
         if not store.has_payload(job.job_id, name):
             info[name] = None
         elif state.settings.inline_job_info:
-            info[name] = store.read_payload(job.job_id, name)
+            try:
+                info[name] = store.read_payload(job.job_id, name)
+            except UnreadablePayloadError as e:
+                info[name] = None
+                damage.append(str(e))
         else:
-            info[name] = storage_url(state, base_url, job.job_id, name)
+            info[name] = download_url(state, job.job_id, name)
     has_log = job.job_type == "sse" and store.sse_log_path(job.job_id).is_file()
-    info["sse_log"] = storage_url(state, base_url, job.job_id, SSE_LOG_NAME) if has_log else None
+    info["sse_log"] = download_url(state, job.job_id, SSE_LOG_NAME) if has_log else None
     info["message"] = job.message
     return info
 
 
 def job_object(
-    state: ServerState, job: JobRow, base_url: str, fields: list[str] | None = None
+    state: ServerState,
+    job: JobRow,
+    fields: list[str] | None = None,
+    *,
+    tolerate_damage: bool = False,
 ) -> dict[str, Any]:
-    """The job as ``GET /jobs/{job_id}`` answers it (only ``fields`` when given)."""
+    """The job as ``GET /jobs/{job_id}`` answers it (only ``fields`` when given).
+
+    Raises:
+        ApiError: 500 naming the job and the file when one of its stored files cannot be
+            read, unless ``tolerate_damage``: then that value is None and the job's
+            ``job_info.message`` says what is damaged (one job never fails a list).
+
+    """
     wanted = [f for f in JOB_FIELDS if fields is None or f in fields]
     view: dict[str, Any] = {}
+    damage: list[str] = []
     for name in wanted:
-        view[name] = _job_info(state, job, base_url) if name == "job_info" else getattr(job, name)
+        view[name] = _job_info(state, job, damage) if name == "job_info" else getattr(job, name)
+    if damage and not tolerate_damage:
+        raise ApiError(500, "; ".join(damage))
+    if damage:
+        view["job_info"]["message"] = "; ".join(filter(None, [job.message, *damage]))
     return view

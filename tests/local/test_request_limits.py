@@ -1,0 +1,185 @@
+"""Requests that would exhaust the server: huge or slow bodies, slow headers, many connections.
+
+Each attack runs over raw sockets on loopback against a server of its own; the servers
+start under a soft limit of 1024 open files, a common default.
+"""
+
+from __future__ import annotations
+
+import resource
+import socket
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from quri_parts_oqtopus.local import LocalServer
+
+from .helpers import (
+    Api,
+    bell_qasm,
+    closed_by_server,
+    memory_mib,
+    open_file_limit,
+    raw_connection,
+    status_line,
+)
+
+GiB = 1 << 30
+MiB = 1 << 20
+HALF_SENT = 1100
+
+
+@pytest.fixture(scope="module")
+def guarded() -> Iterator[LocalServer]:
+    options = {"header_timeout": 2, "body_timeout": 2}
+    with open_file_limit(1024), LocalServer(options=options) as local:
+        yield local
+
+
+@pytest.fixture(scope="module")
+def capped() -> Iterator[LocalServer]:
+    with LocalServer(options={"max_connections": 64}) as local:
+        yield local
+
+
+def _send_body(sock: socket.socket, head: bytes, total: int, *, chunked: bool) -> int:
+    """Send ``head`` and up to ``total`` body bytes until the server stops reading; bytes sent."""
+    block = b"[" * MiB
+    piece = b"%x\r\n%s\r\n" % (len(block), block) if chunked else block
+    sock.sendall(head)
+    sent = 0
+    try:
+        while sent < total:
+            sock.sendall(piece)
+            sent += len(block)
+    except OSError:  # refused: the server closed the connection
+        pass
+    return sent
+
+
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+def test_an_unauthenticated_1_gib_submit_is_refused_before_its_body_is_read(
+    guarded: LocalServer, framing: str
+) -> None:
+    assert guarded.pid is not None
+    peak_before = memory_mib(guarded.pid, "VmHWM")
+    length = "Transfer-Encoding: chunked" if framing == "chunked" else f"Content-Length: {GiB}"
+    head = (
+        f"POST /jobs/{uuid.uuid4()}/submit HTTP/1.1\r\nHost: x\r\n"
+        f"Content-Type: application/json\r\n{length}\r\n\r\n"
+    ).encode()
+    with raw_connection(guarded) as sock:
+        sent = _send_body(sock, head, GiB, chunked=framing == "chunked")
+    growth = memory_mib(guarded.pid, "VmHWM") - peak_before
+    # Today the body is read whole first: 2.1 GiB (4.2 GiB chunked) of RSS.
+    assert growth < 100, f"{framing}: the server's peak RSS grew {growth:.0f} MiB"
+    assert sent < GiB, f"{framing}: the server read all {sent >> 20} MiB"
+    assert Api(guarded).get("/devices").status_code == 200
+
+
+def test_the_refusal_comes_on_the_headers_alone(guarded: LocalServer) -> None:
+    head = f"POST /jobs/{uuid.uuid4()}/submit HTTP/1.1\r\nHost: x\r\nContent-Length: {GiB}\r\n\r\n"
+    with raw_connection(guarded, timeout=10) as sock:
+        sock.sendall(head.encode())  # and not one byte of the body
+        assert status_line(sock) == "HTTP/1.1 401 Unauthorized"
+
+
+def test_a_json_body_beyond_1_mib_is_413_declared_or_chunked(guarded: LocalServer) -> None:
+    api = Api(guarded)
+    job_id = api.register()["job_id"]
+    declared = api.post(f"/jobs/{job_id}/submit", data=b"{" * (2 * MiB))
+    assert declared.status_code == 413, declared.text
+    assert "exceeds 1048576 bytes" in declared.json()["message"]
+    chunked = api.post(f"/jobs/{job_id}/submit", data=iter([b"{" * MiB] * 3))
+    assert chunked.status_code == 413, chunked.text
+    assert api.status(job_id) == "registered"
+
+
+def test_a_body_that_stops_arriving_is_408_after_the_body_deadline(guarded: LocalServer) -> None:
+    head = (
+        "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        f"q-api-token: {guarded.token}\r\nContent-Length: 100\r\n\r\n"
+        '{"device_id": '
+    )
+    with raw_connection(guarded, timeout=30) as sock:
+        started = time.monotonic()
+        sock.sendall(head.encode())
+        assert status_line(sock) == "HTTP/1.1 408 Request Timeout"
+        assert time.monotonic() - started < 20  # the deadline is 2 s; today: never
+
+
+def test_a_client_dripping_its_headers_is_cut_off_at_the_header_deadline(
+    guarded: LocalServer,
+) -> None:
+    with raw_connection(guarded) as sock:
+        sock.sendall(b"GET /devices HTTP/1.1\r\n")
+        started = time.monotonic()
+        closed = False
+        while not closed and time.monotonic() - started < 30:
+            sock.sendall(b"X")  # a header byte every half second
+            closed = closed_by_server(sock, 0.5)
+        assert closed, "the slow client was held for 30 s (the deadline is 2 s)"
+
+
+def test_a_kept_alive_connection_must_send_its_next_request_in_time(guarded: LocalServer) -> None:
+    request = f"GET /devices HTTP/1.1\r\nHost: x\r\nq-api-token: {guarded.token}\r\n\r\n"
+    with raw_connection(guarded) as sock:
+        sock.sendall(request.encode())
+        assert status_line(sock) == "HTTP/1.1 200 OK"
+        sock.sendall(b"GET /devices HTTP/1.1\r\n")  # the next one, never finished
+        started = time.monotonic()
+        closed = False
+        while not closed and time.monotonic() - started < 30:
+            sock.sendall(b"X")
+            closed = closed_by_server(sock, 0.5)
+        assert closed
+
+
+def _half_sent(server: LocalServer, count: int) -> list[socket.socket]:
+    sockets = []
+    for _ in range(count):
+        sock = raw_connection(server)
+        sock.sendall(b"POST /jobs HTTP/1.1\r\nHost: x\r\n")
+        sockets.append(sock)
+    return sockets
+
+
+@pytest.fixture
+def many_sockets() -> Iterator[None]:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < HALF_SENT + 200:
+        pytest.skip(f"this test needs {HALF_SENT + 200} open files; the hard limit is {hard}")
+    wanted = HALF_SENT + 200 if hard == resource.RLIM_INFINITY else hard
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+@pytest.mark.usefixtures("many_sockets")
+def test_1100_half_sent_requests_do_not_stop_a_normal_client(guarded: LocalServer) -> None:
+    sockets = _half_sent(guarded, HALF_SENT)
+    try:
+        api = Api(guarded)
+        # Today the server runs out of file descriptors and this times out.
+        job = api.wait(api.submit("sampling", {"program": [bell_qasm()]}, shots=10))
+        assert job["status"] == "succeeded"
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def test_at_the_connection_cap_the_oldest_waiting_connection_makes_room(
+    capped: LocalServer,
+) -> None:
+    sockets = _half_sent(capped, 200)  # over a cap of 64
+    try:
+        api = Api(capped)
+        job = api.wait(api.submit("sampling", {"program": [bell_qasm()]}, shots=10))
+        assert job["status"] == "succeeded"
+        still_open = [sock for sock in sockets if not closed_by_server(sock, 0.01)]
+        assert len(still_open) <= 64
+    finally:
+        for sock in sockets:
+            sock.close()
