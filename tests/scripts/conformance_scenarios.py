@@ -58,6 +58,7 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)?")
 _EXECUTION_TIME = re.compile(r'"execution_time": [0-9.e+-]+')
 _SIGNATURE = re.compile(r"signature=[0-9a-f]+")
+_EXPIRES = re.compile(r"expires=[0-9]+")  # presigned URLs expire: the time differs per read
 _TEMP = re.compile(r"/tmp/[^\s'\"/]+")
 
 
@@ -69,6 +70,7 @@ def text(value):
     value = _TIMESTAMP.sub("<ts>", value)
     value = _EXECUTION_TIME.sub('"execution_time": <t>', value)
     value = _SIGNATURE.sub("signature=<sig>", value)
+    value = _EXPIRES.sub("expires=<t>", value)
     return _TEMP.sub("<tmp>", value)
 
 
