@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from quri_parts_oqtopus._http import OqtopusHttpClient
+from quri_parts_oqtopus.backend.job import OqtopusJobBase
 from quri_parts_oqtopus.local import LocalServer
 
 from ..conftest import Admin
@@ -305,3 +306,21 @@ def test_unknown_device_is_found_before_registering_and_the_known_ones_are_liste
     assert "device 'no-such-device' not found, nothing was submitted" in run.err, str(run)
     assert "the devices are: " in run.err, str(run)
     assert "qulacs (unavailable)" in run.err, str(run)
+
+
+def test_ctrl_c_as_the_jobs_end_is_read_points_to_its_result(
+    cli: Cli, programs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_wait = OqtopusJobBase.wait_for_completion
+
+    def ended_then_interrupted(
+        job: OqtopusJobBase, timeout: float | None = None, wait: float = 10.0
+    ) -> object:
+        real_wait(job, timeout, wait)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(OqtopusJobBase, "wait_for_completion", ended_then_interrupted)
+    run = cli.fails(130, "submit", "sampling", programs["x1"], *DEVICE, "--shots", "5", "--wait")
+    job_id = run.out.strip()
+    expected = f"job {job_id} has ended succeeded; its result: oqtopus jobs result {job_id}"
+    assert expected in run.err, str(run)

@@ -72,6 +72,11 @@ def _ended_record(
     except KeyboardInterrupt:
         if ctx.out.as_json:
             ctx.out.show(_outcome(job, None, None), "")
+        if job.status in JOB_FINAL_STATUS:  # the interrupt came as the job's end was read
+            result = ctx.command_line("jobs", "result", job.job_id)
+            raise WaitInterruptedError(
+                f"interrupted: job {job.job_id} has ended {job.status}; its result: {result}"
+            ) from None
         cancel = ctx.command_line("jobs", "cancel", job.job_id)
         raise WaitInterruptedError(
             f"interrupted: job {job.job_id} is still {job.status} on the server (the wait"
