@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -16,6 +17,7 @@ from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingResult
 from quri_parts_oqtopus.jobset import JobSetProgress, OqtopusJobFailure, OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
 
+from .cli.request_log import logged_requests
 from .conftest import Admin, server_jobs, x_on
 
 DEVICE = "qulacs"
@@ -70,6 +72,115 @@ def test_failed_submissions_are_kept_per_program(config: OqtopusConfig, admin: A
     assert job_set.resubmit_failed() == [0, 1]
     assert job_set.wait(wait=0.05)
     assert job_set.failures() == []
+
+
+# -- progress -----------------------------------------------------------------------------------
+INSTALL_HINT = "pip install 'quri-parts-oqtopus[progress]'"
+CONTRACT_ORDER = (
+    "registered", "submitted", "ready", "running", "succeeded", "failed", "cancelling", "cancelled",
+)  # fmt: skip
+FRAME_COUNTS = re.compile(r"\| *(\d+)/(\d+) \[")
+FRAME_STATUS = re.compile(r"(\w+)=(\d+)")
+
+
+def frames(captured: str) -> list[str]:
+    """The lines tqdm drew, in order (each draw starts with a carriage return)."""
+    return [frame.strip() for frame in captured.split("\r") if frame.strip()]
+
+
+def frame_counts(frame: str) -> tuple[tuple[int, int], dict[str, int]]:
+    """``(ended, total)`` and the counts by status (in drawn order) of one frame."""
+    found = FRAME_COUNTS.search(frame)
+    assert found is not None, frame
+    postfix = frame[found.end() :]
+    statuses = {name: int(count) for name, count in FRAME_STATUS.findall(postfix)}
+    return (int(found[1]), int(found[2])), statuses
+
+
+def test_progress_bar_without_tqdm_is_refused_before_any_request(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "tqdm", None)  # `import tqdm` now fails as if absent
+    with logged_requests(server) as log:
+        config = OqtopusConfig(log.url, server.token)
+        with pytest.raises(ValueError, match=re.escape(INSTALL_HINT)):
+            OqtopusJobSet.submit([x_on(0, 2)] * 3, DEVICE, 5, config, progress_bar=True)
+        assert log.take() == [], "nothing may be sent before the progress bar is refused"
+
+
+def test_wait_progress_bar_without_tqdm_fails_before_polling(
+    server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with logged_requests(server) as log:
+        job_set = OqtopusJobSet.submit(
+            [x_on(0, 2)] * 2, DEVICE, 5, OqtopusConfig(log.url, server.token)
+        )
+        log.take()
+        monkeypatch.setitem(sys.modules, "tqdm", None)
+        rounds: list[JobSetProgress] = []
+        with pytest.raises(ValueError, match=re.escape(INSTALL_HINT)):
+            job_set.wait(wait=0.05, on_progress=rounds.append, progress_bar=True)
+        assert (log.take(), rounds) == ([], []), "refused before the first poll"
+
+
+def test_submit_progress_bar_shows_the_submissions_then_the_wait(
+    config: OqtopusConfig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    job_set = OqtopusJobSet.submit(
+        [x_on(i, 4) for i in range(4)], DEVICE, 5, config, concurrency=2, progress_bar=True
+    )
+    submitted = frames(capsys.readouterr().err)
+    assert submitted, "no submit bar"
+    assert all(frame.startswith("submit:") for frame in submitted), submitted
+    assert frame_counts(submitted[-1])[0] == (4, 4), submitted
+    assert job_set.wait(wait=0.05)  # the bar asked for at submit is the default of wait()
+    waited = frames(capsys.readouterr().err)
+    assert waited, "no wait bar"
+    assert all(frame.startswith("wait:") for frame in waited), waited
+    assert frame_counts(waited[-1]) == ((4, 4), {"succeeded": 4}), waited
+    job_set.wait(wait=0.05, progress_bar=False)
+    assert capsys.readouterr().err == "", "progress_bar=False turns the default bar off"
+
+
+def test_wait_draws_the_bar_once_per_round_with_that_rounds_counts(
+    config: OqtopusConfig, admin: Admin, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin.set_device("qulacs", execution_delay=0.3)  # rounds see jobs queued, running, ended
+    job_set = OqtopusJobSet.submit([x_on(i, 4) for i in range(3)], DEVICE, 5, config)
+    capsys.readouterr()
+    rounds: list[JobSetProgress] = []
+    assert job_set.wait(wait=0.2, on_progress=rounds.append, progress_bar=True)
+    assert len({tuple(p.by_status.items()) for p in rounds}) > 1, f"no change seen: {rounds}"
+    # tqdm draws once when made and once when closed; every other draw is one round's.
+    init, *drawn, closed = frames(capsys.readouterr().err)
+    assert frame_counts(init) == ((0, 3), {}), init
+    expected = [((p.ended, p.total), p.by_status) for p in rounds]
+    assert [frame_counts(frame) for frame in drawn] == expected, "one draw per round"
+    assert frame_counts(closed) == expected[-1], closed
+
+
+def test_statuses_are_reported_in_the_contracts_order_every_round(
+    config: OqtopusConfig, admin: Admin, capsys: pytest.CaptureFixture[str]
+) -> None:
+    admin.set_device_status("qulacs", "unavailable")  # jobs stay submitted
+    circuits = [x_on(i, 4) for i in range(3)]
+    job_set = OqtopusJobSet.submit(circuits, DEVICE, 5, config, check_device=False)
+    first = job_set.jobs[0]
+    assert first is not None
+    first.cancel()  # the first job ends first: a count by first appearance would list it first
+    rounds: list[JobSetProgress] = []
+    assert not job_set.wait(timeout=0.4, wait=0.1, on_progress=rounds.append, progress_bar=True)
+    admin.set_device_status("qulacs", "available")
+    assert job_set.wait(wait=0.05, on_progress=rounds.append, progress_bar=True)
+    assert rounds[0].by_status.keys() & {"cancelled", "cancelling"}, rounds[0]
+    assert list(rounds[-1].by_status) == ["succeeded", "cancelled"], rounds[-1]
+    for progress in rounds:
+        names = list(progress.by_status)
+        assert names == sorted(names, key=CONTRACT_ORDER.index), progress
+    for frame in frames(capsys.readouterr().err):
+        names = list(frame_counts(frame)[1])
+        assert names == sorted(names, key=CONTRACT_ORDER.index), frame
 
 
 def test_journal_must_be_new(config: OqtopusConfig, tmp_path: Path) -> None:

@@ -30,6 +30,7 @@ from quri_parts_oqtopus.backend import (
     OqtopusSamplingResult,
 )
 from quri_parts_oqtopus.backend.job import (
+    JOB_STATUSES,
     JobRecord,
     OqtopusJobBase,
     check_concurrency,
@@ -65,7 +66,12 @@ class OqtopusJobFailure:
 
 @dataclass(frozen=True)
 class JobSetProgress:
-    """How far a job set has come: counts of jobs by status, and the total."""
+    """How far a job set has come: counts of jobs by status, and the total.
+
+    ``by_status`` lists the statuses present in the order a job goes through them
+    (``registered``, ``submitted``, ``ready``, ``running``, ``succeeded``, ``failed``,
+    ``cancelling``, ``cancelled``; any other status last), the same order every round.
+    """
 
     by_status: dict[str, int]
     total: int
@@ -85,6 +91,7 @@ class OqtopusJobSet:
         programs: Sequence[str],
         settings: dict[str, Any],
         journal: _Journal | None,
+        progress_bar: bool = False,
     ) -> None:
         self._backend = backend
         self._programs = list(programs)
@@ -92,6 +99,7 @@ class OqtopusJobSet:
         self._journal = journal
         self._jobs: list[OqtopusSamplingJob | None] = [None] * len(programs)
         self._errors: dict[int, str] = {}
+        self._progress_bar = progress_bar
 
     # -- making a job set ------------------------------------------------------------------
     @classmethod
@@ -110,6 +118,7 @@ class OqtopusJobSet:
         transpiler_info: dict[str, Any] | None = None,
         simulator_info: dict[str, Any] | None = None,
         mitigation_info: dict[str, Any] | None = None,
+        progress_bar: bool = False,
     ) -> OqtopusJobSet:
         """Submit one sampling job per program (circuit or OpenQASM 3 text).
 
@@ -127,17 +136,22 @@ class OqtopusJobSet:
             transpiler_info: The transpiler information of every job.
             simulator_info: The simulator information of every job.
             mitigation_info: The mitigation information of every job.
+            progress_bar: Show a ``tqdm`` bar of the submissions, and by default of the
+                :meth:`wait` that follows (needs the ``progress`` extra).
 
         Returns:
             The job set; submissions that failed are listed by :meth:`failures`.
 
         Raises:
             ValueError: For bad settings, an empty list, a program that cannot be written
-                as OpenQASM 3, a program the device cannot run, or a journal file that
-                exists already.
+                as OpenQASM 3, a program the device cannot run, a journal file that
+                exists already, or ``progress_bar`` without ``tqdm`` installed; all
+                before anything is submitted.
             BackendError: If ``check_device`` and the device cannot be read.
 
         """
+        if progress_bar:
+            _tqdm()  # refused before any work, not after the submissions
         texts = _as_qasm(programs)
         settings = job_settings(
             device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
@@ -151,7 +165,7 @@ class OqtopusJobSet:
         writer = None
         if journal is not None:
             writer = _Journal.create(Path(journal), backend.config.url, settings, len(texts))
-        job_set = cls(backend, texts, settings, writer)
+        job_set = cls(backend, texts, settings, writer, progress_bar)
         job_set._submit_indices(range(len(texts)), concurrency)
         return job_set
 
@@ -163,19 +177,24 @@ class OqtopusJobSet:
         config: OqtopusConfig | None = None,
         *,
         concurrency: int = 4,
+        progress_bar: bool = False,
     ) -> OqtopusJobSet:
         """Reattach to a journaled job set and submit the programs it never submitted.
 
         A job that was registered but whose submission is not recorded is looked up: if
         the server shows it submitted, it is adopted; otherwise it never runs, and the
-        program is submitted afresh. So each program runs once.
+        program is submitted afresh. So each program runs once. ``progress_bar`` is as
+        in :meth:`submit`.
 
         Raises:
-            ValueError: If the journal is not a job set journal, belongs to another URL, or
-                ``programs`` is not the same number of programs.
+            ValueError: If the journal is not a job set journal, belongs to another URL,
+                ``programs`` is not the same number of programs, or ``progress_bar`` is
+                asked for without ``tqdm`` installed.
             BackendError: If a recorded job cannot be read from the server.
 
         """
+        if progress_bar:
+            _tqdm()
         header, events = _Journal.read(Path(journal))
         texts = _as_qasm(programs)
         if header["size"] != len(texts):
@@ -187,7 +206,7 @@ class OqtopusJobSet:
             raise ValueError(
                 f"journal {str(journal)!r} belongs to {header['url']!r}, not {backend.config.url!r}"
             )
-        job_set = cls(backend, texts, header["settings"], _Journal(Path(journal)))
+        job_set = cls(backend, texts, header["settings"], _Journal(Path(journal)), progress_bar)
         missing = job_set._adopt(events)
         job_set._submit_indices(missing, concurrency)
         return job_set
@@ -206,33 +225,43 @@ class OqtopusJobSet:
         timeout: float | None = None,
         wait: float = 1.0,
         on_progress: Callable[[JobSetProgress], None] | None = None,
-        progress_bar: bool = False,
+        progress_bar: bool | None = None,
     ) -> bool:
         """Wait until every submitted job has ended, polling all of them in one loop.
 
         Args:
             timeout: Seconds to wait; None waits for ever.
             wait: Seconds between polling rounds.
-            on_progress: Called after each round with the counts by status.
-            progress_bar: Show a ``tqdm`` progress bar (needs ``tqdm`` installed).
+            on_progress: Called after each round with the counts by status (after the
+                progress bar, if any, has been drawn for that round).
+            progress_bar: Show a ``tqdm`` bar, drawn once per round with that round's
+                counts (needs the ``progress`` extra); None: as given to :meth:`submit`.
 
         Returns:
             True when every job has ended, False when ``timeout`` passed first.
 
         Raises:
-            ValueError: If ``progress_bar`` is asked for without ``tqdm`` installed.
+            ValueError: If ``progress_bar`` is asked for without ``tqdm`` installed,
+                before anything is polled.
             BackendError: If a job cannot be read from the server.
 
         """
         jobs = [job for job in self._jobs if job is not None]
-        reporters = [r for r in (on_progress, _progress_bar(progress_bar, len(jobs))) if r]
+        show_bar = self._progress_bar if progress_bar is None else progress_bar
+        bar = _WaitBar(len(jobs)) if show_bar else None
 
         def report(polled: Sequence[OqtopusJobBase]) -> None:
-            progress = JobSetProgress(dict(Counter(job.status for job in polled)), len(polled))
-            for reporter in reporters:
-                reporter(progress)
+            progress = JobSetProgress(_by_status(polled), len(polled))
+            if bar is not None:
+                bar.show(progress)
+            if on_progress is not None:
+                on_progress(progress)
 
-        return wait_for_jobs(jobs, timeout, wait, on_round=report)
+        try:
+            return wait_for_jobs(jobs, timeout, wait, on_round=report)
+        finally:
+            if bar is not None:
+                bar.close()
 
     def results(self) -> list[OqtopusSamplingResult | OqtopusJobFailure]:
         """The result of each program, in order, or why it has none.
@@ -269,10 +298,23 @@ class OqtopusJobSet:
     def _submit_indices(self, indices: Sequence[int], concurrency: int) -> None:
         if not indices:
             return
-        calls = [partial(self._submit_one, i) for i in indices]
+        bar = _SubmitBar(len(indices)) if self._progress_bar else None
+
+        def submit(index: int) -> OqtopusSamplingJob:
+            try:
+                return self._submit_one(index)
+            finally:
+                if bar is not None:
+                    bar.step()
+
+        calls = [partial(submit, i) for i in indices]
         # Each failure is kept per program (self._errors, the journal): not raised as one.
-        with contextlib.suppress(BackendError):
-            submit_all(calls, concurrency)
+        try:
+            with contextlib.suppress(BackendError):
+                submit_all(calls, concurrency)
+        finally:
+            if bar is not None:
+                bar.close()
 
     def _submit_one(self, index: int) -> OqtopusSamplingJob:
         settings = dict(self._settings)
@@ -400,19 +442,52 @@ def _as_qasm(programs: Sequence[NonParametricQuantumCircuit | str]) -> list[str]
     return [p if isinstance(p, str) else next(written) for p in items]
 
 
-def _progress_bar(wanted: bool, total: int) -> Callable[[JobSetProgress], None] | None:
-    if not wanted:
-        return None
+def _by_status(jobs: Sequence[OqtopusJobBase]) -> dict[str, int]:
+    """Jobs counted by status, in the contract's status order (others last, by name)."""
+    counts = Counter(job.status for job in jobs)
+    ordered = {status: counts.pop(status) for status in JOB_STATUSES if status in counts}
+    ordered.update(sorted(counts.items()))
+    return ordered
+
+
+def _tqdm() -> Callable[..., Any]:
+    """The ``tqdm`` class, or the ``ValueError`` that says how to install it."""
     try:
         from tqdm import tqdm  # noqa: PLC0415 - optional dependency, loaded on demand
     except ImportError:
-        raise ValueError("progress_bar=True needs tqdm: pip install tqdm") from None
-    bar = tqdm(total=total, unit="job")
+        raise ValueError(
+            "progress_bar=True needs tqdm: pip install 'quri-parts-oqtopus[progress]'"
+        ) from None
+    bar_class: Callable[..., Any] = tqdm
+    return bar_class
 
-    def update(progress: JobSetProgress) -> None:
-        bar.update(progress.ended - bar.n)
-        bar.set_postfix(progress.by_status)
-        if progress.ended >= progress.total:
-            bar.close()
 
-    return update
+class _SubmitBar:
+    """The submit phase: one step per program handed to the server (or refused)."""
+
+    def __init__(self, total: int) -> None:
+        self._bar = _tqdm()(total=total, unit="job", desc="submit")
+        self._lock = threading.Lock()  # steps come from the submission threads
+
+    def step(self) -> None:
+        with self._lock:
+            self._bar.update(1)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+class _WaitBar:
+    """The wait phase: ended jobs out of all, and the counts by status of each round."""
+
+    def __init__(self, total: int) -> None:
+        self._bar = _tqdm()(total=total, unit="job", desc="wait")
+
+    def show(self, progress: JobSetProgress) -> None:
+        # Set everything first, then draw once: update() and set_postfix() would each draw.
+        self._bar.n = progress.ended
+        self._bar.set_postfix(progress.by_status, refresh=False)
+        self._bar.refresh()
+
+    def close(self) -> None:
+        self._bar.close()

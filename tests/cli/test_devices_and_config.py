@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
+from quri_parts_oqtopus.cli import main
+from quri_parts_oqtopus.cli.context import redact
 from quri_parts_oqtopus.local import LocalServer
 
+from ..conftest import Admin
 from .conftest import Cli
 
 
@@ -93,13 +97,48 @@ def test_home_oqtopus_default_section_is_the_last_resort(
     cli.ok("devices")
 
 
-def test_no_configuration_at_all_is_a_usage_error(
-    cli: Cli, monkeypatch: pytest.MonkeyPatch
+#: Every way to configure the CLI, as a message that found none names them.
+CONFIG_WAYS = ("OQTOPUS_URL and OQTOPUS_API_TOKEN", "--config FILE", "~/.oqtopus", "--url URL")
+
+
+def test_no_configuration_at_all_is_a_usage_error_that_names_the_ways(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, no_config: Path
 ) -> None:
     monkeypatch.delenv("OQTOPUS_URL")
     monkeypatch.delenv("OQTOPUS_API_TOKEN")
     run = cli.fails(2, "devices")
-    assert "config file not found" in run.err, str(run)
+    assert "no OQTOPUS configuration found" in run.err, str(run)
+    assert all(way in run.err for way in CONFIG_WAYS), str(run)
+    assert str(no_config) not in run.err, f"the home directory is not spelled out: {run}"
+
+
+def test_url_in_the_environment_without_a_token_names_the_token_variable(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OQTOPUS_API_TOKEN")
+    run = cli.fails(2, "devices")
+    assert "OQTOPUS_URL is set but OQTOPUS_API_TOKEN is not" in run.err, str(run)
+    assert "export OQTOPUS_API_TOKEN=" in run.err, str(run)
+    assert all(way in run.err for way in ("--url URL --token TOKEN", "--config FILE")), str(run)
+
+
+def test_token_in_the_environment_without_a_url_names_the_url_variable(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OQTOPUS_URL")
+    run = cli.fails(2, "devices")
+    assert "OQTOPUS_API_TOKEN is set but OQTOPUS_URL is not" in run.err, str(run)
+
+
+def test_url_in_the_environment_and_a_config_file_use_the_file_as_the_backends_do(
+    cli: Cli, server: LocalServer, monkeypatch: pytest.MonkeyPatch, no_config: Path
+) -> None:
+    monkeypatch.delenv("OQTOPUS_API_TOKEN")
+    monkeypatch.setenv("OQTOPUS_URL", "http://127.0.0.1:9")  # nothing listens there
+    (no_config / ".oqtopus").write_text(
+        f"[default]\nurl={server.url}\napi_token={server.token}\n", encoding="utf-8"
+    )
+    cli.ok("devices")
 
 
 def test_url_without_token_is_a_usage_error(cli: Cli, server: LocalServer) -> None:
@@ -114,3 +153,32 @@ def test_wrong_token_is_an_api_error_that_does_not_show_the_token(
     run = cli.fails(3, "--url", server.url, "--token", wrong, "devices")
     assert "401" in run.err, str(run)
     assert wrong not in run.err + run.out, str(run)
+
+
+def test_a_short_token_is_redacted_only_where_it_stands_alone(
+    server: LocalServer, admin: Admin, no_config: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The fault answers before the server reads the token, so any token reaches this message.
+    body = json.dumps({"message": "Max says: token x is not welcome (x-ray, box)"})
+    admin.add_fault(method="GET", path="^/devices$", status=403, body=body, times=1)
+    code = main(["--url", server.url, "--token", "x", "devices"])
+    err = capsys.readouterr().err
+    assert code == 3, err
+    assert "Max says: token *** is not welcome (x-ray, box)" in err, err
+
+
+@pytest.mark.parametrize(
+    ("text", "tokens", "redacted"),
+    [
+        ("Max and x", {"x"}, "Max and ***"),
+        ("token=ab1; ab1x xab1 ab1-2 a.ab1", {"ab1"}, "token=***; ab1x xab1 ab1-2 a.ab1"),
+        ("got 'ab1'", {"ab1"}, "got '***'"),
+        ("a long-token-123456 inside prefixlong-token-123456suffix", {"long-token-123456"},
+         "a *** inside prefix***suffix"),
+        ("nothing to hide", {None, ""}, "nothing to hide"),
+    ],
+)  # fmt: skip
+def test_redact_replaces_long_tokens_everywhere_and_short_ones_standing_alone(
+    text: str, tokens: set[str | None], redacted: str
+) -> None:
+    assert redact(text, tokens) == redacted, f"{text!r} with tokens {tokens}"

@@ -8,10 +8,12 @@ import uuid
 import pytest
 
 from quri_parts_oqtopus.cli import commands
+from quri_parts_oqtopus.cli.context import Context
 from quri_parts_oqtopus.local import LocalServer
 
 from ..conftest import Admin
 from .conftest import FAST, Cli
+from .request_log import logged_requests
 
 DEVICE = ("--device", "qulacs")
 
@@ -94,7 +96,44 @@ def test_result_of_an_ended_job_prints_its_counts(cli: Cli, programs: dict[str, 
     run = cli.ok("jobs", "result", job_id, "--wait", "0.05", "--timeout", "120")
     assert run.out.split() == ["BITS", "COUNT", "10", "5"], str(run)
     outcome = cli.ok("jobs", "result", job_id, "--json").json()
-    assert outcome["result"]["sampling"]["counts"] == {"10": 5}, outcome
+    assert outcome["result"] == {"counts": {"2": 5}}, "measured value 2 is bits 10"
+
+
+def ended_job(cli: Cli, programs: dict[str, str], kind: str) -> str:
+    """The id of an ended job of ``kind``, submitted and awaited by the CLI."""
+    argv = {
+        "sampling": ("sampling", programs["bell"], "--shots", "20"),
+        "multi_manual": ("sampling", programs["x1"], programs["x0"], "--shots", "20"),
+        "estimation": ("estimation", programs["bell"], "--operator", "Z0 Z1:1", "--shots", "20"),
+        "sse": ("sse", programs["sse"], "--name", "cli-requests"),
+    }[kind]
+    run = cli.ok("--json", "submit", *argv, *DEVICE, "--wait", *FAST)
+    outcome = run.json()
+    assert (outcome["job_type"], outcome["status"]) == (kind, "succeeded"), outcome
+    job_id: str = outcome["job_id"]
+    return job_id
+
+
+@pytest.mark.parametrize("kind", ["sampling", "multi_manual", "estimation", "sse"])
+def test_result_of_an_ended_job_is_one_read_of_the_job_and_one_download_of_its_result(
+    cli: Cli, server: LocalServer, programs: dict[str, str], kind: str
+) -> None:
+    job_id = ended_job(cli, programs, kind)
+    expected = [("GET", f"/jobs/{job_id}"), ("GET", f"/_storage/jobs/{job_id}/result.zip")]
+    with logged_requests(server) as log:
+        through_proxy = ("--url", log.url, "--token", server.token)
+        table = cli.ok(*through_proxy, "jobs", "result", job_id)
+        assert log.take() == expected, f"{kind}: {table}"
+        as_json = cli.ok(*through_proxy, "--json", "jobs", "result", job_id)
+        assert log.take() == expected, f"{kind} --json: {as_json}"
+    result = as_json.json()["result"]
+    if kind == "estimation":
+        assert set(result) == {"exp_value", "stds"}, result
+        assert table.out.split()[1] == "±", str(table)
+    else:
+        assert set(result["counts"]) <= {"0", "1", "2", "3", "6"}, result
+        assert table.out.startswith("BITS"), str(table)
+    assert ("divided_counts" in result) == (kind == "multi_manual"), result
 
 
 @pytest.mark.parametrize(
@@ -161,7 +200,7 @@ def test_token_in_a_server_message_is_redacted(cli: Cli, admin: Admin, server: L
 def test_an_unexpected_exception_is_one_line_with_exit_5(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def broken(ctx: commands.Context) -> None:
+    def broken(ctx: Context) -> None:
         raise RuntimeError("a bug in the CLI")
 
     monkeypatch.setattr(commands, "devices", broken)

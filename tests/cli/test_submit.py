@@ -5,10 +5,17 @@ from __future__ import annotations
 import re
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from quri_parts_oqtopus._http import OqtopusHttpClient
+from quri_parts_oqtopus.backend.job import OqtopusJobBase
+from quri_parts_oqtopus.local import LocalServer
+
+from ..conftest import Admin
 from .conftest import FAST, Cli
+from .request_log import logged_requests
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 DEVICE = ("--device", "qulacs")
@@ -51,13 +58,13 @@ def test_counts_table_is_sorted_by_bits(cli: Cli, programs: dict[str, str]) -> N
     assert sum(count for _, count in rows) == 400, str(run)
 
 
-def test_submit_wait_json_holds_the_servers_result(cli: Cli, programs: dict[str, str]) -> None:
+def test_submit_wait_json_holds_the_typed_result(cli: Cli, programs: dict[str, str]) -> None:
     outcome = cli.ok(
         "--json", "submit", "sampling", programs["x1"], *DEVICE, "--shots", "30", "--wait", *FAST
     ).json()
     assert outcome["status"] == "succeeded", outcome
     assert outcome["job_type"] == "sampling", outcome
-    assert outcome["result"]["sampling"]["counts"] == {"10": 30}, outcome
+    assert outcome["result"] == {"counts": {"2": 30}}, "keys are measured values: 2 is bits 10"
 
 
 def test_two_files_make_a_multi_manual_job_with_a_table_per_program(
@@ -82,7 +89,7 @@ def test_job_type_multi_manual_with_one_file(cli: Cli, programs: dict[str, str])
         "--job-type", "multi_manual", "--wait", *FAST,
     ).json()  # fmt: skip
     assert outcome["job_type"] == "multi_manual", outcome
-    assert outcome["result"]["sampling"]["divided_counts"] == {"0": {"1": 5}}, outcome
+    assert outcome["result"] == {"counts": {"1": 5}, "divided_counts": {"0": {"1": 5}}}, outcome
 
 
 def test_job_type_sampling_with_two_files_is_bad_input(cli: Cli, programs: dict[str, str]) -> None:
@@ -114,7 +121,8 @@ def test_estimation_json_holds_exp_value_and_stds(cli: Cli, programs: dict[str, 
         "--json", "submit", "estimation", programs["bell"], "--operator", "Z0 Z1:1.0,X0:0.5",
         *DEVICE, "--shots", "2000", "--wait", *FAST,
     ).json()  # fmt: skip
-    estimation = outcome["result"]["estimation"]
+    estimation = outcome["result"]
+    assert set(estimation) == {"exp_value", "stds"}, outcome
     assert outcome["job_type"] == "estimation", outcome
     # Bell: <Z0 Z1> = 1, <X0> = 0.
     assert abs(estimation["exp_value"] - 1.0) <= 6 * estimation["stds"] + 1e-9, outcome
@@ -131,10 +139,22 @@ def test_bad_operator_is_bad_input(cli: Cli, programs: dict[str, str], operator:
     assert "operator" in run.err, f"operator {operator!r}: {run}"
 
 
-@pytest.mark.parametrize("shots", ["0", "-5", "10000001", "ten", "1.5"])
-def test_bad_shots_are_bad_input(cli: Cli, programs: dict[str, str], shots: str) -> None:
-    run = cli.fails(2, "submit", "sampling", programs["x1"], *DEVICE, "--shots", shots)
-    assert "shots" in run.err, f"shots {shots!r}: {run}"
+@pytest.mark.parametrize(
+    ("shots", "given"),
+    [("0", "0"), ("-5", "-5"), ("10000001", "10000001"), ("ten", "'ten'"), ("1.5", "'1.5'")],
+)
+@pytest.mark.parametrize("kind", ["sampling", "estimation"])
+def test_bad_shots_say_the_range_and_the_value_before_anything_is_sent(
+    cli: Cli, server: LocalServer, programs: dict[str, str], shots: str, given: str, kind: str
+) -> None:
+    operator = ("--operator", "Z0:1") if kind == "estimation" else ()
+    with logged_requests(server) as log:
+        run = cli.fails(
+            2, "--url", log.url, "--token", server.token,
+            "submit", kind, programs["x1"], *operator, *DEVICE, "--shots", shots,
+        )  # fmt: skip
+        assert log.take() == [], str(run)
+    assert f"--shots must be 1..10,000,000, got {given}" in run.err, f"shots {shots!r}: {run}"
 
 
 def test_missing_program_file_is_bad_input(cli: Cli, tmp_path: Path) -> None:
@@ -143,10 +163,36 @@ def test_missing_program_file_is_bad_input(cli: Cli, tmp_path: Path) -> None:
     assert missing in run.err, str(run)
 
 
+@pytest.mark.parametrize(
+    ("text", "place", "reason"),
+    [
+        ("OPENQASM 3;\nqubit[2] q;\nthis is not qasm;\n", ":3:1: ", "unknown gate 'this'"),
+        ("OPENQASM 3;\nqubit[2] q;\nx q[0];   x q[5];\n", ":3:11: ", "index 5 out of range"),
+        ("OPENQASM 3;\nqubit[2] q;\n\n  rz(1.2.3) q[0];\n", ":4:3: ", "expected ')'"),
+        ("OPENQASM 3;\nqubit[1] q;\nx q[0]\n", ":3:1: ", "statement does not end"),
+    ],
+)
+def test_bad_qasm_is_found_before_upload_with_its_file_line_and_column(
+    cli: Cli, server: LocalServer, tmp_path: Path, text: str, place: str, reason: str
+) -> None:
+    program = tmp_path / "bad.qasm"
+    program.write_text(text, encoding="utf-8")
+    for kind, extra in (("sampling", ()), ("estimation", ("--operator", "Z0:1"))):
+        with logged_requests(server) as log:
+            run = cli.fails(
+                2, "--url", log.url, "--token", server.token,
+                "submit", kind, str(program), *extra, *DEVICE, "--shots", "5",
+            )  # fmt: skip
+            assert log.take() == [], f"nothing is sent for a program the reader refuses: {run}"
+        assert f"error: {program}{place}{reason}" in run.err, f"{kind}: {run}"
+        assert "--no-qasm-check" in run.err, f"{kind}: {run}"
+
+
 def test_invalid_qasm_fails_the_job_with_exit_1(cli: Cli, programs: dict[str, str]) -> None:
     run = cli.fails(
-        1, "submit", "sampling", programs["invalid"], *DEVICE, "--shots", "5", "--wait", *FAST
-    )
+        1, "submit", "sampling", programs["invalid"], *DEVICE, "--shots", "5", "--no-qasm-check",
+        "--wait", *FAST,
+    )  # fmt: skip
     job_id = run.out.strip()
     assert UUID.match(job_id), f"the job id comes first, even for a failed job: {run}"
     assert f"job {job_id} ended failed" in run.err, str(run)
@@ -157,7 +203,7 @@ def test_invalid_qasm_fails_the_job_with_exit_1(cli: Cli, programs: dict[str, st
     assert outcome.json()["result"] is None, str(outcome)
 
 
-def test_sse_program_runs_and_its_log_downloads(
+def test_sse_program_runs_and_its_log_prints_as_text(
     cli: Cli, programs: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     run = cli.ok(
@@ -172,24 +218,60 @@ def test_sse_program_runs_and_its_log_downloads(
         "cli-sse",
         "sse via the CLI",
     ), job
-    monkeypatch.chdir(tmp_path)  # without --dir: the current directory
-    saved_here = Path(cli.ok("jobs", "log", job_id).out.strip())
-    assert saved_here == tmp_path / f"sselog_{job_id}.log", str(saved_here)
-    assert saved_here.stat().st_size > 0
+    monkeypatch.chdir(tmp_path)
+    printed = cli.ok("jobs", "log", job_id)
+    assert "counts: Counter({2: 64})" in printed.out, str(printed)
+    assert not printed.out.startswith("PK"), "the text, not its ZIP archive"
+    assert list(tmp_path.glob("sselog_*")) == [], "printing writes no file"
+    assert cli.ok("jobs", "log", job_id).out == printed.out, "a second call prints it again"
+    as_json = cli.ok("--json", "jobs", "log", job_id).json()
+    assert as_json == {"job_id": job_id, "log": printed.out.removesuffix("\n") + "\n"}, as_json
 
-    logs = tmp_path / "logs"
-    logs.mkdir()
-    path = Path(cli.ok("jobs", "log", job_id, "--dir", str(logs)).out.strip())
-    assert path == logs / f"sselog_{job_id}.log", str(path)
-    with zipfile.ZipFile(path) as archive:  # the server's log archive, saved as is
-        log = b"".join(archive.read(name) for name in archive.namelist()).decode()
-    assert "counts:" in log, log
-    again = cli.fails(2, "jobs", "log", job_id, "--dir", str(logs))
-    assert "already exists" in again.err, str(again)
-    other = tmp_path / "other"
-    other.mkdir()
-    saved = cli.ok("--json", "jobs", "log", job_id, "--dir", str(other)).json()
-    assert saved == {"job_id": job_id, "path": str(other / f"sselog_{job_id}.log")}, saved
+
+def test_log_output_writes_the_text_and_overwrites_only_with_force(
+    cli: Cli, programs: dict[str, str], tmp_path: Path
+) -> None:
+    job_id = cli.ok(
+        "--json", "submit", "sse", programs["sse"], *DEVICE, "--name", "cli-sse-log", "--wait",
+        *FAST,
+    ).json()["job_id"]  # fmt: skip
+    target = tmp_path / "run.log"
+    assert cli.ok("jobs", "log", job_id, "--output", str(target)).out == f"{target}\n"
+    written = target.read_bytes()
+    assert not zipfile.is_zipfile(target), "never a ZIP under a .log name"
+    assert b"counts: Counter({2: 64})" in written, written
+    target.write_text("kept", encoding="utf-8")
+    refused = cli.fails(2, "jobs", "log", job_id, "--output", str(target))
+    assert f"{target} exists: give --force to overwrite it" in refused.err, str(refused)
+    assert target.read_text(encoding="utf-8") == "kept"
+    saved = cli.ok("--json", "jobs", "log", job_id, "--output", str(target), "--force").json()
+    assert saved == {"job_id": job_id, "path": str(target)}, saved
+    assert target.read_bytes() == written
+    nowhere = tmp_path / "missing-dir" / "run.log"
+    failed = cli.fails(2, "jobs", "log", job_id, "--output", str(nowhere))
+    assert f"cannot write {nowhere}" in failed.err, str(failed)
+
+
+def test_log_from_the_older_sselog_route_is_text_too(
+    cli: Cli, server: LocalServer, programs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Servers without ``job_info.sse_log`` serve the base64 ZIP of ``GET /jobs/{id}/sselog``."""
+    job_id = cli.ok(
+        "--json", "submit", "sse", programs["sse"], *DEVICE, "--name", "cli-sse-old", "--wait",
+        *FAST,
+    ).json()["job_id"]  # fmt: skip
+    real_get_job = OqtopusHttpClient.get_job
+
+    def without_sse_log(client: OqtopusHttpClient, job: str) -> dict[str, Any]:
+        record = real_get_job(client, job)
+        record["job_info"] = {**record["job_info"], "sse_log": None}
+        return record
+
+    monkeypatch.setattr(OqtopusHttpClient, "get_job", without_sse_log)
+    with logged_requests(server) as log:
+        printed = cli.ok("--url", log.url, "--token", server.token, "jobs", "log", job_id)
+        assert log.take() == [("GET", f"/jobs/{job_id}"), ("GET", f"/jobs/{job_id}/sselog")]
+    assert "counts: Counter({2: 64})" in printed.out, str(printed)
 
 
 def test_log_of_a_sampling_job_is_bad_input(cli: Cli, programs: dict[str, str]) -> None:
@@ -202,3 +284,43 @@ def test_sse_needs_a_name_and_a_python_file(cli: Cli, programs: dict[str, str]) 
     cli.fails(2, "submit", "sse", programs["sse"], *DEVICE)
     run = cli.fails(2, "submit", "sse", programs["x1"], *DEVICE, "--name", "not-python")
     assert "not python file" in run.err, str(run)
+
+
+@pytest.mark.parametrize("kind", ["sampling", "estimation", "sse"])
+def test_unknown_device_is_found_before_registering_and_the_known_ones_are_listed(
+    cli: Cli, server: LocalServer, admin: Admin, programs: dict[str, str], kind: str
+) -> None:
+    admin.set_device_status("qulacs", "unavailable")
+    argv = {
+        "sampling": ("sampling", programs["x1"], "--shots", "5"),
+        "estimation": ("estimation", programs["x1"], "--operator", "Z0:1", "--shots", "5"),
+        "sse": ("sse", programs["sse"], "--name", "cli-no-device"),
+    }[kind]
+    with logged_requests(server) as log:
+        run = cli.fails(
+            3, "--url", log.url, "--token", server.token,
+            "submit", *argv, "--device", "no-such-device",
+        )  # fmt: skip
+        seen = log.take()
+    assert seen == [("GET", "/devices/no-such-device"), ("GET", "/devices")], "nothing registered"
+    assert "device 'no-such-device' not found, nothing was submitted" in run.err, str(run)
+    assert "the devices are: " in run.err, str(run)
+    assert "qulacs (unavailable)" in run.err, str(run)
+
+
+def test_ctrl_c_as_the_jobs_end_is_read_points_to_its_result(
+    cli: Cli, programs: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_wait = OqtopusJobBase.wait_for_completion
+
+    def ended_then_interrupted(
+        job: OqtopusJobBase, timeout: float | None = None, wait: float = 10.0
+    ) -> object:
+        real_wait(job, timeout, wait)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(OqtopusJobBase, "wait_for_completion", ended_then_interrupted)
+    run = cli.fails(130, "submit", "sampling", programs["x1"], *DEVICE, "--shots", "5", "--wait")
+    job_id = run.out.strip()
+    expected = f"job {job_id} has ended succeeded; its result: oqtopus jobs result {job_id}"
+    assert expected in run.err, str(run)

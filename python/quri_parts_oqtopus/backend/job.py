@@ -32,6 +32,7 @@ from quri_parts_oqtopus.models.utils import DateTimeEncoder
 
 __all__ = [
     "JOB_FINAL_STATUS",
+    "JOB_STATUSES",
     "JobRecord",
     "OqtopusJobBackendBase",
     "OqtopusJobBase",
@@ -43,6 +44,17 @@ __all__ = [
 ]
 
 JOB_FINAL_STATUS = ("succeeded", "failed", "cancelled")
+#: Every job status, in the order a job goes through them (progress reports keep this order).
+JOB_STATUSES = (
+    "registered",
+    "submitted",
+    "ready",
+    "running",
+    "succeeded",
+    "failed",
+    "cancelling",
+    "cancelled",
+)
 MAX_SHOTS = 10_000_000
 
 

@@ -2,102 +2,21 @@
 
 from __future__ import annotations
 
-import argparse
-import os
-from collections.abc import Mapping
-from functools import cached_property
 from pathlib import Path
-from typing import Any
 
-import orjson
-
-from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus.backend import (
-    OqtopusConfig,
     OqtopusEstimationBackend,
-    OqtopusEstimationJob,
-    OqtopusEstimationResult,
     OqtopusSamplingBackend,
-    OqtopusSamplingJob,
-    OqtopusSamplingResult,
     OqtopusSseBackend,
-    OqtopusSseJob,
 )
 from quri_parts_oqtopus.backend.job import JobRecord, OqtopusJobBase
 from quri_parts_oqtopus.cli import render
-from quri_parts_oqtopus.cli.errors import JobFailedError, JobTimeoutError, UsageError
+from quri_parts_oqtopus.cli.checks import check_device, check_qasm, shots_from
+from quri_parts_oqtopus.cli.context import Context
+from quri_parts_oqtopus.cli.errors import UsageError
 from quri_parts_oqtopus.cli.operator_syntax import parse_operator
-
-DEFAULT_CONFIG_PATH = "~/.oqtopus"
-
-
-def resolve_config(
-    url: str | None, token: str | None, path: str | None, section: str | None
-) -> OqtopusConfig:
-    """``--url``/``--token``, else ``--config``/``--section``, else what the backends use.
-
-    Unless the configuration sets ``connect_retries``, a server that cannot be reached is
-    reported at once (one line, exit 3): someone is waiting at the terminal. Other
-    failures are repeated as configured.
-
-    Raises:
-        UsageError: If only one of ``--url`` and ``--token`` is given.
-        ValueError: If the configuration file, section or a key is missing.
-
-    """
-    if url is not None or token is not None:
-        if url is None or token is None:
-            raise UsageError("--url and --token go together: give both, or neither")
-        config = OqtopusConfig.resolve(OqtopusConfig(url, token))
-    elif path is not None or section is not None:
-        chosen = OqtopusConfig.from_file(section or "default", path or DEFAULT_CONFIG_PATH)
-        config = OqtopusConfig.resolve(chosen)
-    else:
-        config = OqtopusConfig.resolve(None)
-    if config.connect_retries is None:
-        config = config.with_transport(connect_retries=0)
-    return config
-
-
-class Context:
-    """What every command gets: its arguments, the output, and the configuration on demand."""
-
-    def __init__(self, args: argparse.Namespace) -> None:
-        self.args = args
-        self.out = render.Output(as_json=bool(getattr(args, "json", False)))
-
-    @cached_property
-    def config(self) -> OqtopusConfig:
-        a = self.args
-        return resolve_config(
-            getattr(a, "url", None),
-            getattr(a, "token", None),
-            getattr(a, "config", None),
-            getattr(a, "section", None),
-        )
-
-    @cached_property
-    def client(self) -> OqtopusHttpClient:
-        return OqtopusHttpClient(self.config)
-
-    def redact(self, text: str) -> str:
-        """``text`` with every token this command may know replaced by ``***``."""
-        tokens = {getattr(self.args, "token", None), os.environ.get("OQTOPUS_API_TOKEN")}
-        if "config" in self.__dict__:  # resolved: its token may come from a file
-            tokens.add(self.config.api_token)
-        for token in tokens:
-            if token:
-                text = text.replace(token, "***")
-        return text
-
-    def close(self) -> None:
-        """Close the HTTP client's connections, if the command opened any."""
-        if "client" in self.__dict__:
-            self.client.close()
-
-    def job(self, job_id: str) -> OqtopusJobBase:
-        """The job, as the object of its kind (sampling, estimation, SSE)."""
-        return OqtopusJobBase.for_record(JobRecord(self.client.get_job(job_id)), self.client)
+from quri_parts_oqtopus.cli.outcome import show_outcome
+from quri_parts_oqtopus.cli.sselog import read_log
 
 
 # -- devices -------------------------------------------------------------------------------------
@@ -132,7 +51,10 @@ def jobs_status(ctx: Context) -> None:
 
 
 def jobs_result(ctx: Context) -> None:
-    show_outcome(ctx, ctx.job(ctx.args.job_id), ctx.args.timeout, ctx.args.interval)
+    # One read of the job; an ended one is not polled again (see outcome.show_outcome).
+    record = JobRecord(ctx.client.get_job(ctx.args.job_id))
+    job = OqtopusJobBase.for_record(record, ctx.client)
+    show_outcome(ctx, job, record, ctx.args.timeout, ctx.args.interval)
 
 
 def jobs_cancel(ctx: Context) -> None:
@@ -152,26 +74,44 @@ def jobs_delete(ctx: Context) -> None:
 
 
 def jobs_log(ctx: Context) -> None:
-    job = ctx.job(ctx.args.job_id)
-    if not isinstance(job, OqtopusSseJob):
-        raise UsageError(f"job {job.job_id} is a {job.job_type} job; only SSE jobs have a log")
-    path = job.download_log(save_dir=ctx.args.dir)
-    ctx.out.show({"job_id": job.job_id, "path": path}, path)
+    record = JobRecord(ctx.client.get_job(ctx.args.job_id))
+    job_type = record.text("job_type")
+    if job_type != "sse":
+        raise UsageError(f"job {record.job_id} is a {job_type} job; only SSE jobs have a log")
+    output: str | None = ctx.args.output
+    if output is not None and not ctx.args.force and Path(output).exists():
+        raise UsageError(f"{output} exists: give --force to overwrite it, or another --output")
+    log = read_log(ctx.client, record, ctx.config.max_inflated_bytes)
+    if output is None:
+        text = log.decode("utf-8", errors="replace")
+        ctx.out.show({"job_id": record.job_id, "log": text}, text.removesuffix("\n"))
+        return
+    try:
+        # "x" unless forced: a file that appeared since the check is not overwritten either.
+        with Path(output).open("wb" if ctx.args.force else "xb") as file:
+            file.write(log)
+    except FileExistsError:
+        raise UsageError(f"{output} exists: give --force to overwrite it") from None
+    except OSError as e:
+        raise UsageError(f"cannot write {output}: {e.strerror or e}") from None
+    ctx.out.show({"job_id": record.job_id, "path": output}, output)
 
 
 # -- submit --------------------------------------------------------------------------------------
 def submit_sampling(ctx: Context) -> None:
     a = ctx.args
-    texts = [read_text(file) for file in a.files]
+    shots = shots_from(a.shots)
+    texts = [read_program(ctx, file) for file in a.files]
     if a.job_type == "multi_manual" or len(texts) > 1:
         program: str | list[str] = texts
     else:
         program = texts[0]
+    check_device(ctx.client, a.device)
     backend = OqtopusSamplingBackend(ctx.config)
     job = backend.sample_qasm(
         program=program,
         device_id=a.device,
-        shots=a.shots,
+        shots=shots,
         name=a.name,
         description=a.description,
         job_type=a.job_type,
@@ -181,14 +121,16 @@ def submit_sampling(ctx: Context) -> None:
 
 def submit_estimation(ctx: Context) -> None:
     a = ctx.args
+    shots = shots_from(a.shots)
     operator = parse_operator(a.operator)  # bad syntax fails before the file is read
-    program = read_text(a.file)
+    program = read_program(ctx, a.file)
+    check_device(ctx.client, a.device)
     backend = OqtopusEstimationBackend(ctx.config)
     job = backend.estimate_qasm(
         program=program,
         operator=operator,
         device_id=a.device,
-        shots=a.shots,
+        shots=shots,
         name=a.name,
         description=a.description,
     )
@@ -197,6 +139,7 @@ def submit_estimation(ctx: Context) -> None:
 
 def submit_sse(ctx: Context) -> None:
     a = ctx.args
+    check_device(ctx.client, a.device)
     job = OqtopusSseBackend(ctx.config).run_sse(
         a.program, device_id=a.device, name=a.name, description=a.description
     )
@@ -212,7 +155,21 @@ def submitted(ctx: Context, job: OqtopusJobBase) -> None:
             ctx.out.show(None, job.job_id)
         return
     ctx.out.note(job.job_id)  # first, so that a long or failed wait never loses the id
-    show_outcome(ctx, job, ctx.args.timeout, ctx.args.interval)
+    show_outcome(ctx, job, None, ctx.args.timeout, ctx.args.interval)
+
+
+def read_program(ctx: Context, file: str) -> str:
+    """The text of an OpenQASM file, checked by the local reader unless ``--no-qasm-check``.
+
+    Raises:
+        UsageError: If the file cannot be read, is not UTF-8, or is not a program the
+            reader accepts (``FILE:LINE:COLUMN: reason``).
+
+    """
+    text = read_text(file)
+    if not ctx.args.no_qasm_check:
+        check_qasm(file, text)
+    return text
 
 
 def read_text(file: str) -> str:
@@ -228,77 +185,3 @@ def read_text(file: str) -> str:
         raise UsageError(f"cannot read {file}: {e.strerror or e}") from None
     except UnicodeDecodeError as e:
         raise UsageError(f"{file} is not UTF-8 text: {e}") from None
-
-
-# -- outcome of a job ----------------------------------------------------------------------------
-def show_outcome(ctx: Context, job: OqtopusJobBase, timeout: float | None, interval: float) -> None:
-    """Wait for the job's end and print its result.
-
-    With ``--json`` the outcome object (``job_id``, ``job_type``, ``status``, ``message``,
-    ``result``) is printed whatever the end, so scripts can read the status.
-
-    Raises:
-        JobTimeoutError: If ``timeout`` passed first.
-        JobFailedError: If the job failed or was cancelled.
-
-    """
-    ended = job.wait_for_completion(timeout=timeout, wait=interval) is not None
-    message = _job_message(ctx, job.job_id) if ended else None
-    if not ended or job.status != "succeeded":
-        if ctx.out.as_json:
-            ctx.out.show(_outcome(job, message, None), "")
-        if not ended:
-            raise JobTimeoutError(f"job {job.job_id} is still {job.status} after {timeout} s")
-        reason = f": {message}" if message else ""
-        raise JobFailedError(f"job {job.job_id} ended {job.status}{reason}")
-    typed = _typed_result(job)
-    payload = _json_object(job.job_info.get("result"))
-    ctx.out.show(_outcome(job, message, payload), result_text(typed, payload))
-
-
-def _typed_result(job: OqtopusJobBase) -> OqtopusSamplingResult | OqtopusEstimationResult:
-    """The ended job's result, checked by the typed API (a malformed one is a BackendError)."""
-    if isinstance(job, (OqtopusSamplingJob, OqtopusEstimationJob, OqtopusSseJob)):
-        return job.result(timeout=0)
-    raise UsageError(f"job {job.job_id} of type {job.job_type} has no result the CLI can show")
-
-
-def _outcome(job: OqtopusJobBase, message: str | None, result: Any) -> dict[str, Any]:
-    return {
-        "job_id": job.job_id,
-        "job_type": job.job_type,
-        "status": job.status,
-        "message": message,
-        "result": result,
-    }
-
-
-def _job_message(ctx: Context, job_id: str) -> str | None:
-    # From the raw job: ``job.job_info`` would download every archive just for this text.
-    message = JobRecord(ctx.client.get_job(job_id)).info("job_info").get("message")
-    return str(message) if message else None
-
-
-def result_text(
-    typed: OqtopusSamplingResult | OqtopusEstimationResult, payload: Mapping[str, Any]
-) -> str:
-    """Counts tables (whole, then per program), or ``exp_value ± stds``."""
-    if isinstance(typed, OqtopusEstimationResult):
-        return f"{_number(typed.exp_value)} ± {_number(typed.stds)}"
-    sampling = payload["sampling"]
-    parts = [render.counts_table(_json_object(sampling["counts"]))]
-    divided = sampling.get("divided_counts")
-    for index, counts in sorted(_json_object(divided).items(), key=lambda kv: int(kv[0])):
-        parts.append(f"\nprogram {index}\n{render.counts_table(_json_object(counts))}")
-    return "\n".join(parts)
-
-
-def _json_object(value: Any) -> Mapping[str, Any]:
-    # Some servers send counts as JSON text; the typed result has already checked them.
-    if isinstance(value, (str, bytes)):
-        value = orjson.loads(value)
-    return value if isinstance(value, Mapping) else {}
-
-
-def _number(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.6g}"

@@ -34,3 +34,15 @@ class JobTimeoutError(CliError):
     """The awaited job had not ended when ``--timeout`` passed."""
 
     exit_code = EXIT_TIMEOUT
+
+
+class UnknownDeviceError(CliError):
+    """The device of a submission does not exist; found before anything was registered."""
+
+    exit_code = EXIT_API
+
+
+class WaitInterruptedError(CliError):
+    """Ctrl-C while waiting for a job: the wait stopped, the job goes on."""
+
+    exit_code = EXIT_INTERRUPTED

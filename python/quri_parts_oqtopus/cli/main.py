@@ -8,7 +8,8 @@ from collections.abc import Sequence
 
 from quri_parts.backend import BackendError
 
-from quri_parts_oqtopus.cli import commands, render
+from quri_parts_oqtopus.cli import render
+from quri_parts_oqtopus.cli.context import Context
 from quri_parts_oqtopus.cli.errors import (
     EXIT_API,
     EXIT_INTERNAL,
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as e:  # --help (0) or a usage error argparse has already printed (2)
         return e.code if isinstance(e.code, int) else EXIT_USAGE
     _quiet_library_notices()
-    ctx = commands.Context(args)
+    ctx = Context(args)
     try:
         args.handler(ctx)
     except (Exception, KeyboardInterrupt) as e:  # every failure: one line, never a traceback

@@ -6,23 +6,14 @@ import argparse
 from collections.abc import Callable
 from typing import NoReturn, TypeAlias
 
+from quri_parts_oqtopus.backend.job import JOB_STATUSES
 from quri_parts_oqtopus.cli import commands
+from quri_parts_oqtopus.cli.context import PROG, Context
 from quri_parts_oqtopus.cli.errors import EXIT_USAGE
 from quri_parts_oqtopus.cli.operator_syntax import OPERATOR_SYNTAX
 
 __all__ = ["PROG", "build_parser"]
 
-PROG = "oqtopus"
-JOB_STATUSES = (
-    "registered",
-    "submitted",
-    "ready",
-    "running",
-    "succeeded",
-    "failed",
-    "cancelling",
-    "cancelled",
-)
 DEFAULT_INTERVAL = 2.0
 
 TOP_EPILOG = f"""\
@@ -36,8 +27,14 @@ configuration (first that applies):
 output:
   Tables for people by default; --json (accepted before or after the command) prints
   only JSON on stdout: the server's objects, or for results the outcome
-  {{"job_id", "job_type", "status", "message", "result"}}, printed also when the job failed
-  or the wait timed out. Errors go to stderr, one line.
+  {{"job_id", "job_type", "status", "message", "result"}}, printed also when the job failed,
+  the wait timed out or was interrupted. "result" is the typed result: {{"counts": {{...}},
+  "divided_counts": {{...}}}} keyed by the measured value as an integer (classical bit 0
+  is its bit 0, as result().counts in Python), or {{"exp_value", "stds"}}.
+  Errors go to stderr, one line that says what to do.
+
+Ctrl-C while waiting (submit --wait, jobs result) stops the wait, not the job: the message
+gives the command that cancels it (exit 130).
 
 exit codes:
   0  success
@@ -56,7 +53,7 @@ examples:
   {PROG} --json jobs get 0f1e... | jq .status
 """
 
-Handler = Callable[[commands.Context], None]
+Handler = Callable[[Context], None]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -174,9 +171,18 @@ def _add_wait_options(parser: argparse.ArgumentParser, *, flag: bool) -> None:
 
 
 def _add_submit_settings(parser: argparse.ArgumentParser, *, shots: bool, name: bool) -> None:
-    parser.add_argument("--device", required=True, help="device id, e.g. qulacs")
+    parser.add_argument(
+        "--device", required=True, help="device id, e.g. qulacs (checked before submitting)"
+    )
     if shots:
-        parser.add_argument("--shots", type=int, required=True, help="1 to 10,000,000")
+        # Checked by the command, whose message says the range and the value given.
+        parser.add_argument("--shots", required=True, metavar="N", help="1 to 10,000,000")
+        parser.add_argument(
+            "--no-qasm-check",
+            action="store_true",
+            help="upload without reading the program first with the local OpenQASM 3 reader"
+            " (for constructs the server supports and the reader does not)",
+        )
     parser.add_argument("--name", required=name, default=None, help="job name")
     parser.add_argument("--description", default=None, help="job description")
     _add_wait_options(parser, flag=True)
@@ -251,12 +257,14 @@ def _add_jobs_log(tree: _Tree, group: Subcommands) -> None:
     log = tree.command(
         group,
         "log",
-        "download the log of an SSE job as sselog_<ID>.log (never overwrites a file)",
-        f"examples:\n  {PROG} jobs log JOB_ID\n  {PROG} jobs log JOB_ID --dir logs/",
+        "print the log of an SSE job, or write it to a file",
+        f"examples:\n  {PROG} jobs log JOB_ID\n  {PROG} jobs log JOB_ID --output run.log"
+        f"\n  {PROG} jobs log JOB_ID --output run.log --force",
         commands.jobs_log,
     )
     log.add_argument("job_id", metavar="ID", type=resource_id)
-    log.add_argument("--dir", default=None, help="directory to save into (default: current)")
+    log.add_argument("--output", metavar="FILE", default=None, help="write the log text to FILE")
+    log.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
 
 def _add_submit(tree: _Tree, top: Subcommands) -> None:

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
+from quri_parts.backend import SamplingCounts
 
 from quri_parts_oqtopus.backend.job import JobRecord
 
@@ -140,9 +141,14 @@ def job_detail(job: Mapping[str, Any]) -> str:
     return key_values(pairs)
 
 
-def counts_table(counts: Mapping[str, int]) -> str:
-    """``bits count`` rows, sorted by the measured bits."""
-    rows = sorted(counts.items(), key=lambda item: (len(item[0]), item[0]))
+def counts_table(counts: SamplingCounts) -> str:
+    """``bits count`` rows of a typed result's counts, sorted by the measured value.
+
+    A measured value is shown in binary, classical bit 0 rightmost, padded to the
+    widest value of the table (the counts do not say how many bits were measured).
+    """
+    width = max([1, *(value.bit_length() for value in counts)])
+    rows = [(format(value, f"0{width}b"), counts[value]) for value in sorted(counts)]
     return table(("BITS", "COUNT"), rows)
 
 
