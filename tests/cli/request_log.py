@@ -33,10 +33,10 @@ class RequestLog:
 
 @contextmanager
 def logged_requests(server: LocalServer) -> Iterator[RequestLog]:
-    """A proxy that forwards everything to ``server`` and logs it; its URL is ``log.url``.
+    """A proxy that forwards the API calls to ``server`` and logs them; its URL is ``log.url``.
 
-    The server builds storage URLs from the address it was asked on, so downloads of
-    archives come through the proxy too.
+    Storage URLs are the server's own (its public URL), so uploads and downloads of
+    archives go around this proxy: :func:`logged_server` sees those too.
     """
     port = urlparse(server.url).port
     assert port is not None
@@ -48,3 +48,21 @@ def logged_requests(server: LocalServer) -> Iterator[RequestLog]:
     with FaultProxy(port, plan) as proxy:
         log = RequestLog(proxy.url)
         yield log
+
+
+@contextmanager
+def logged_server(token: str) -> Iterator[tuple[LocalServer, RequestLog]]:
+    """A server of its own behind a logging proxy that is its public URL: every request,
+    storage uploads and downloads included, goes through the proxy."""
+    log: RequestLog
+
+    def plan(request: Request) -> None:
+        log.record(request)
+
+    with FaultProxy(0, plan) as proxy:
+        log = RequestLog(proxy.url)
+        with LocalServer(token=token, options={"public_url": proxy.url}) as server:
+            port = urlparse(server.url).port
+            assert port is not None
+            proxy.upstream_port = port
+            yield server, log

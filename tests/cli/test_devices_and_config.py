@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from quri_parts_oqtopus.cli import main
 from quri_parts_oqtopus.cli.context import redact
 from quri_parts_oqtopus.local import LocalServer
 
-from ..conftest import Admin
+from ..http_stub import StubServer, json_reply
 from .conftest import Cli
 
 
@@ -156,12 +155,13 @@ def test_wrong_token_is_an_api_error_that_does_not_show_the_token(
 
 
 def test_a_short_token_is_redacted_only_where_it_stands_alone(
-    server: LocalServer, admin: Admin, no_config: Path, capsys: pytest.CaptureFixture[str]
+    no_config: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # The fault answers before the server reads the token, so any token reaches this message.
-    body = json.dumps({"message": "Max says: token x is not welcome (x-ray, box)"})
-    admin.add_fault(method="GET", path="^/devices$", status=403, body=body, times=1)
-    code = main(["--url", server.url, "--token", "x", "devices"])
+    # A server that answers any token with a message naming it (the local server checks the
+    # token before any route, so a scripted one stands in).
+    body = {"message": "Max says: token x is not welcome (x-ray, box)"}
+    with StubServer(lambda request: json_reply(body, status=403)) as stub:
+        code = main(["--url", stub.url, "--token", "x", "devices"])
     err = capsys.readouterr().err
     assert code == 3, err
     assert "Max says: token *** is not welcome (x-ray, box)" in err, err

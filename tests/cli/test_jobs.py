@@ -13,7 +13,7 @@ from quri_parts_oqtopus.local import LocalServer
 
 from ..conftest import Admin
 from .conftest import FAST, Cli
-from .request_log import logged_requests
+from .request_log import logged_server
 
 DEVICE = ("--device", "qulacs")
 
@@ -99,7 +99,7 @@ def test_result_of_an_ended_job_prints_its_counts(cli: Cli, programs: dict[str, 
     assert outcome["result"] == {"counts": {"2": 5}}, "measured value 2 is bits 10"
 
 
-def ended_job(cli: Cli, programs: dict[str, str], kind: str) -> str:
+def ended_job(cli: Cli, programs: dict[str, str], kind: str, *connection: str) -> str:
     """The id of an ended job of ``kind``, submitted and awaited by the CLI."""
     argv = {
         "sampling": ("sampling", programs["bell"], "--shots", "20"),
@@ -107,7 +107,7 @@ def ended_job(cli: Cli, programs: dict[str, str], kind: str) -> str:
         "estimation": ("estimation", programs["bell"], "--operator", "Z0 Z1:1", "--shots", "20"),
         "sse": ("sse", programs["sse"], "--name", "cli-requests"),
     }[kind]
-    run = cli.ok("--json", "submit", *argv, *DEVICE, "--wait", *FAST)
+    run = cli.ok(*connection, "--json", "submit", *argv, *DEVICE, "--wait", *FAST)
     outcome = run.json()
     assert (outcome["job_type"], outcome["status"]) == (kind, "succeeded"), outcome
     job_id: str = outcome["job_id"]
@@ -118,10 +118,11 @@ def ended_job(cli: Cli, programs: dict[str, str], kind: str) -> str:
 def test_result_of_an_ended_job_is_one_read_of_the_job_and_one_download_of_its_result(
     cli: Cli, server: LocalServer, programs: dict[str, str], kind: str
 ) -> None:
-    job_id = ended_job(cli, programs, kind)
-    expected = [("GET", f"/jobs/{job_id}"), ("GET", f"/_storage/jobs/{job_id}/result.zip")]
-    with logged_requests(server) as log:
-        through_proxy = ("--url", log.url, "--token", server.token)
+    with logged_server(server.token) as (own, log):
+        through_proxy = ("--url", log.url, "--token", own.token)
+        job_id = ended_job(cli, programs, kind, *through_proxy)
+        log.take()
+        expected = [("GET", f"/jobs/{job_id}"), ("GET", f"/_storage/jobs/{job_id}/result.zip")]
         table = cli.ok(*through_proxy, "jobs", "result", job_id)
         assert log.take() == expected, f"{kind}: {table}"
         as_json = cli.ok(*through_proxy, "--json", "jobs", "result", job_id)
