@@ -15,8 +15,9 @@ import pytest
 
 from quri_parts_oqtopus.local import LocalServer
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
-GUIDES = sorted(DOCS.glob("*.md"))
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+GUIDES = [ROOT / "README.md", *sorted(DOCS.glob("*.md"))]
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 # The modules whose members the API reference pages (docs/reference/) document.
 DOCUMENTED_MODULES = [
@@ -34,7 +35,8 @@ def python_blocks(guide: Path) -> list[str]:
 
 def test_the_guides_hold_runnable_python() -> None:
     with_code = [guide.name for guide in GUIDES if python_blocks(guide)]
-    assert {"quickstart.md", "local-server.md", "job-sets.md"} <= set(with_code), with_code
+    expected = {"README.md", "quickstart.md", "local-server.md", "job-sets.md"}
+    assert expected <= set(with_code), with_code
 
 
 @pytest.mark.parametrize("guide", [g for g in GUIDES if python_blocks(g)], ids=lambda g: g.name)
