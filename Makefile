@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 WHEEL_DIR := dist
 
-.PHONY: all venv wheel wheel-check sdist smoke-sdist docs install develop lint rust-check test ref-venv pytest smoke smoke-run demo bench bench-smoke ci clean fuzz
+.PHONY: all venv wheel wheel-check sdist smoke-sdist smoke-pythons docs install develop lint rust-check test ref-venv pytest smoke smoke-run demo bench bench-smoke ci clean fuzz
 
 all: test
 
@@ -79,6 +79,18 @@ smoke-run:
 	.smoke-venv/bin/python -m pip install -q --upgrade pip
 	.smoke-venv/bin/python -m pip install -q "$$(ls $(WHEEL_DIR)/*.whl)[local]"
 	cd /tmp && $(CURDIR)/.smoke-venv/bin/python $(CURDIR)/tests/smoke/wheel_smoke.py
+
+# The one abi3 wheel under every other CPython this machine has (pyenv's, where present):
+# not part of `ci`, since other machines need not have them.
+OTHER_PYTHONS ?= $(wildcard $(HOME)/.pyenv/versions/3.1[0-9]*/bin/python)
+smoke-pythons: wheel
+	@test -n "$(OTHER_PYTHONS)" || { echo "no other CPythons found (set OTHER_PYTHONS)"; exit 1; }
+	for python in $(OTHER_PYTHONS); do \
+	  echo "== $$python"; rm -rf .smoke-other-venv; \
+	  $$python -m venv .smoke-other-venv && .smoke-other-venv/bin/python -m pip install -q --upgrade pip \
+	  && .smoke-other-venv/bin/python -m pip install -q "$$(ls $(WHEEL_DIR)/*.whl)[local]" \
+	  && (cd /tmp && $(CURDIR)/.smoke-other-venv/bin/python $(CURDIR)/tests/smoke/wheel_smoke.py) || exit 1; \
+	done; rm -rf .smoke-other-venv
 
 # The source distribution, built, then installed into a fresh venv by pip (which compiles
 # the Rust itself, as on a platform without a wheel) and smoke-tested like the wheel.
