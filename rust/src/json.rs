@@ -7,7 +7,7 @@ use std::borrow::Cow;
 type Result<T> = std::result::Result<T, CoreError>;
 
 fn malformed(what: &str, pos: usize) -> CoreError {
-    CoreError::InvalidArchive(format!("invalid JSON: {what} at byte {pos}"))
+    CoreError::InvalidJson(format!("invalid JSON: {what} at byte {pos}"))
 }
 
 /// Deepest nesting of arrays and objects a skipped value may have (counts documents
