@@ -694,6 +694,7 @@ def test_direct_read_status_never_crashes(native: NativeWorker, args: list[Any])
     outcome = call(native, "direct_read_status", *args)
     if outcome.returned:
         keys = {"enabled", "reason", "read_directly", "read_through_getters", "sweeps"}
+        keys.add("bindings_from_templates")
         ok = not args and isinstance(outcome.value, dict) and set(outcome.value) == keys
         expect(outcome, ok, "direct_read_status", args, "the status dict")
 

@@ -43,6 +43,8 @@ class DirectReadStatus(TypedDict):
     read_through_getters: int
     #: Why parameter sweeps are (not) printed from one reading of their circuit.
     sweeps: str
+    #: Bindings printed from their circuit's one reading so far.
+    bindings_from_templates: int
 
 
 def convert_to_qasm_str(circuit: ImmutableQuantumCircuit) -> str:

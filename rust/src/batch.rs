@@ -9,6 +9,7 @@ use crate::sweep::{read_parameter_sets, template_of, Parents, Sweep};
 use pyo3::intern;
 use pyo3::prelude::*;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 
@@ -18,12 +19,18 @@ pub enum Program {
     Binding(Arc<Sweep>, Vec<f64>),
 }
 
+/// Bindings printed from a template rather than read and printed whole, in this process.
+pub static FROM_TEMPLATES: AtomicU64 = AtomicU64::new(0);
+
 impl Program {
     /// The OpenQASM 3 text.
     pub fn print(&self) -> String {
         match self {
             Program::Circuit(circuit) => print_circuit(circuit),
-            Program::Binding(sweep, values) => sweep.render(values),
+            Program::Binding(sweep, values) => {
+                FROM_TEMPLATES.fetch_add(1, Ordering::Relaxed);
+                sweep.render(values)
+            }
         }
     }
 }

@@ -672,7 +672,8 @@ impl<'py> Probes<'py> {
             Some("field") => variants.iter_mut().for_each(|(_, v)| *v = shifted(*v)),
             Some("stride") => stride -= 8,
             Some("contents") => contents += 8,
-            _ => {}
+            Some("word-order") | None => {}
+            Some(other) => return Err(format!("unknown test hook {SWITCH}=corrupt-{other}")),
         }
         // qubit count, cbit count, then the vector's three words.
         let first = contents + 16;

@@ -73,6 +73,8 @@ fn sweep_to_qasm(
 fn direct_read_status(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
     let status = direct::status(py)?;
     status.set_item("sweeps", sweep::reason(py))?;
+    let rendered = batch::FROM_TEMPLATES.load(std::sync::atomic::Ordering::Relaxed);
+    status.set_item("bindings_from_templates", rendered)?;
     Ok(status)
 }
 
