@@ -124,7 +124,8 @@ def _values(index: int, values: Any, count: int) -> tuple[float, ...]:
     if isinstance(values, str | bytes | Mapping):
         raise ValueError(f"parameter set {index} is not a sequence of numbers: {values!r:.80}")
     try:
-        items = list(values)
+        # A numpy row gives Python numbers through tolist(), in one C call.
+        items = tuple(values.tolist() if hasattr(values, "tolist") else values)
     except TypeError:
         raise ValueError(
             f"parameter set {index} is not a sequence of numbers: {values!r:.80}"
@@ -133,6 +134,8 @@ def _values(index: int, values: Any, count: int) -> tuple[float, ...]:
         raise ValueError(
             f"parameter set {index} has {len(items)} values, the circuit takes {count}"
         )
+    if set(map(type, items)) <= {float}:
+        return items  # the common case, checked at C speed
     for value in items:
         if not isinstance(value, Real):
             raise ValueError(f"parameter set {index} holds a value that is not real: {value!r:.80}")

@@ -196,14 +196,15 @@ impl JobInput {
 
 fn job_input(
     py: Python<'_>,
-    programs: &[String],
+    programs: &[&str],
     terms: Option<&[operator::Term]>,
 ) -> PyResult<JobInput> {
-    let deflated = py.detach(|| {
-        let texts: Vec<&str> = programs.iter().map(String::as_str).collect();
-        archive::deflate_job_input(&texts, terms)
-    })?;
+    let deflated = py.detach(|| archive::deflate_job_input(programs, terms))?;
     Ok(JobInput { deflated })
+}
+
+fn texts(programs: &[String]) -> Vec<&str> {
+    programs.iter().map(String::as_str).collect()
 }
 
 fn one_job_input(program: batch::Program) -> Result<archive::Deflated, error::CoreError> {
@@ -219,7 +220,7 @@ fn circuits_input(
 ) -> PyResult<JobInput> {
     let programs = batch::map_circuits(circuits, |program| program.print())?;
     let terms = operator.map(operator::read_operator).transpose()?;
-    job_input(circuits.py(), &programs, terms.as_deref())
+    job_input(circuits.py(), &texts(&programs), terms.as_deref())
 }
 
 /// The upload document of one job from QASM texts (and an operator's terms).
@@ -230,10 +231,11 @@ fn programs_input(
     programs: Vec<Bound<'_, PyString>>,
     operator: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<JobInput> {
+    // Borrowed from the Python strings: the texts are not copied before deflating.
     let texts = programs
         .iter()
-        .map(|p| Ok(p.to_str()?.to_owned()))
-        .collect::<PyResult<Vec<String>>>()?;
+        .map(|p| p.to_str())
+        .collect::<PyResult<Vec<&str>>>()?;
     let terms = operator.map(operator::read_operator).transpose()?;
     job_input(py, &texts, terms.as_deref())
 }
@@ -245,7 +247,7 @@ fn sweep_input(
     parameter_sets: &Bound<'_, PyAny>,
 ) -> PyResult<JobInput> {
     let programs = batch::map_sweep(circuit, parameter_sets, |program| program.print())?;
-    job_input(circuit.py(), &programs, None)
+    job_input(circuit.py(), &texts(&programs), None)
 }
 
 /// One upload document per circuit, deflated on all cores while the next are read.
