@@ -65,9 +65,9 @@ def call(native: NativeWorker, name: str, *args: Any, archive_as: Any = None) ->
 
     With `archive_as`, a `JobInput` comes back as its `.archive(archive_as)`."""
     outcome = native.call(name, *args, archive_as=archive_as)
-    where = f"_core.{name}(*{shown(args)})" + (
-        f".archive({shown(archive_as)})" if archive_as else ""
-    )
+    where = f"_core.{name}(*{shown(args)})"
+    if archive_as is not None:
+        where += f".archive({shown(archive_as)})"
     assert outcome.crash is None, f"{where} crashed the interpreter: {outcome.crash}"
     assert outcome.error is None or outcome.error_allowed, f"{where} raised {outcome.error}"
     return outcome
