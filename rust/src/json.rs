@@ -413,6 +413,15 @@ mod tests {
     }
 
     #[test]
+    fn malformed_json_is_a_json_error_not_an_archive_error() {
+        let error = Cursor::new("{\"a\": 1").finish().unwrap_err();
+        assert!(matches!(error, CoreError::InvalidJson(_)), "{error:?}");
+        let error = crate::counts::decode_counts_json("{\"01\": 1,}").unwrap_err();
+        assert!(matches!(error, CoreError::InvalidJson(_)), "{error:?}");
+        assert!(error.to_string().starts_with("invalid JSON: "), "{error}");
+    }
+
+    #[test]
     fn escapes_decode() {
         let mut cursor = Cursor::new(r#""\u0030\u00e9\ud834\udd1e\/""#);
         assert_eq!(cursor.string().unwrap(), "0é𝄞/");
