@@ -116,10 +116,10 @@ impl Layout {
     /// layout does not decode.
     ///
     /// # Safety
-    /// `object` must point to a live object of one of the admitted types (so at least
-    /// `object_size` bytes), the GIL must be held, and nothing may mutate the circuit while
-    /// this runs: no mutable borrow exists (its `qubit_count` getter just succeeded) and no
-    /// Python code runs here, so none can begin.
+    /// `object` must point to a live object of one of the admitted types (so it spans the
+    /// smallest `__basicsize__` of them), the GIL must be held, and nothing may mutate the
+    /// circuit while this runs: no mutable borrow exists (its `qubit_count` getter just
+    /// succeeded) and no Python code runs here, so none can begin.
     unsafe fn read(&self, object: *const u8, qubit_count: i64) -> Option<Circuit> {
         let (ptr, len) = self.vector(object)?;
         let mut circuit = Circuit {
@@ -163,8 +163,9 @@ impl Layout {
     /// # Safety
     /// `element` must point to a live gate of the vector (`stride` readable bytes).
     unsafe fn gate(&self, element: *const u8) -> Option<(Kind, [i64; 3], Angles)> {
-        // SAFETY: the tag is the element's first 4 bytes, always initialised; fields are
-        // read only for decoded variants, whose words 1..=4 (bytes 8..40 < stride) they are.
+        // SAFETY (this block and `field`): the tag is the element's first 4 bytes, always
+        // initialised; fields are read only for decoded variants, whose words 1..=4 (bytes
+        // 8..40, below the stride) they are; all of it lies inside the element.
         let tag = unsafe { element.cast::<u32>().read_unaligned() } as usize;
         let variant = (*self.table.get(tag)?)?;
         let field = |k: usize| unsafe { element.add(8 + 8 * k).cast::<u64>().read_unaligned() };
