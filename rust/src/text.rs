@@ -64,13 +64,6 @@ pub fn write_float_repr(out: &mut String, value: f64) {
     layout(out, digits.as_str(), decpt);
 }
 
-/// `repr(value)` as a new string.
-pub fn float_repr(value: f64) -> String {
-    let mut out = String::with_capacity(24);
-    write_float_repr(&mut out, value);
-    out
-}
-
 /// The significant digits (at most 17, no leading or trailing zero; `0` for zero) of a
 /// non-negative finite double.
 struct ShortestDigits {
@@ -173,6 +166,12 @@ fn layout(out: &mut String, digits: &str, decpt: i32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn float_repr(value: f64) -> String {
+        let mut out = String::with_capacity(24);
+        write_float_repr(&mut out, value);
+        out
+    }
 
     #[test]
     fn floats_match_python_repr_on_known_values() {
