@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 WHEEL_DIR := dist
 
-.PHONY: all venv wheel wheel-check sdist smoke-sdist smoke-pythons docs install develop lint rust-check test ref-venv pytest smoke smoke-run demo bench bench-smoke ci clean fuzz
+.PHONY: all venv wheel wheel-check sdist smoke-sdist smoke-pythons docs install develop lint rust-check test ref-venv pytest pytest-getters smoke smoke-run demo bench bench-smoke ci clean fuzz
 
 all: test
 
@@ -56,7 +56,7 @@ rust-check:
 	cargo clippy --all-targets -- -D warnings
 	cargo test -q
 
-test: install ref-venv pytest
+test: install ref-venv pytest pytest-getters
 
 # The reference client from PyPI, in a venv of its own: its import names are ours.
 REF_VENV := .ref-venv
@@ -69,6 +69,14 @@ $(REF_VENV)/bin/python:
 
 pytest:
 	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python -m pytest -q
+
+# The parity tests and properties once more with the direct read of QURI Parts circuits
+# switched off, so that the getter reader is held to the same outputs and errors.
+GETTER_TESTS := tests/test_qasm_parity.py tests/test_direct_read.py tests/test_sweep.py \
+  tests/test_upload_archive.py
+pytest-getters:
+	QURI_PARTS_OQTOPUS_DIRECT_READ=0 OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python \
+	  $(BIN)/python -m pytest -q $(GETTER_TESTS)
 
 # The wheel in a fresh virtual environment with only its runtime (and [local]) packages.
 smoke: wheel smoke-run
@@ -146,7 +154,7 @@ fuzz:
 	done
 
 # Prerequisites run left to right, each once: the wheel is built a single time.
-ci: rust-check install wheel-check ref-venv lint docs pytest smoke-run smoke-sdist bench-smoke
+ci: rust-check install wheel-check ref-venv lint docs pytest pytest-getters smoke-run smoke-sdist bench-smoke
 
 clean:
 	rm -rf $(VENV) .smoke-venv .smoke-sdist-venv $(REF_VENV) $(WHEEL_DIR) $(SDIST_DIR) target fuzz/target

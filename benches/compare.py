@@ -7,8 +7,15 @@ Both sides build the same seeded inputs, time each case as the best of ``--repea
 and fingerprint their outputs so the table also says whether the results mean the same.
 Case (c) is the client's CPU time (``time.process_time``, all its threads) for one whole
 ``sample()`` of the batch against a local OQTOPUS server whose device is switched off, so
-the server only stores the job. Peak memory of (a)+(b) is the growth of each side's peak
-RSS over a fresh process that has just built the circuits.
+the server only stores the job. Case (g) turns 1,000 parameter sets of one parametric
+circuit into QASM: the reference binds each and converts it, ours takes a
+``ParameterSweep``; (g') times the conversion alone of circuits bound beforehand. Case (h)
+is the wall time of 1,000 small sampling jobs submitted and collected through one local
+server, each side as its users write it: the reference a loop of ``sample()`` then a loop
+of ``result()`` (defaults), ours one ``OqtopusJobSet`` (default concurrency, ``wait()``,
+``results()``). Each case prints its floor beside the ratio: what the QURI Parts objects
+alone cost, or the server's own time. Peak memory of (a)+(b) is the growth of each side's
+peak RSS over a fresh process that has just built the circuits.
 ``--quick`` uses smaller sizes, for CI.
 
     python benches/compare.py [--quick] [--reference-python PATH]
@@ -32,11 +39,27 @@ from types import SimpleNamespace
 from typing import Any
 
 SIZES: dict[str, dict[str, int]] = {
-    "full": {"circuits": 1000, "qubits": 64, "gates": 2000, "terms": 10_000, "outcomes": 200_000},
-    "quick": {"circuits": 60, "qubits": 64, "gates": 500, "terms": 2000, "outcomes": 50_000},
+    "full": {
+        "circuits": 1000,
+        "qubits": 64,
+        "gates": 2000,
+        "terms": 10_000,
+        "outcomes": 200_000,
+        "bindings": 1000,
+        "jobs": 1000,
+    },
+    "quick": {
+        "circuits": 60,
+        "qubits": 64,
+        "gates": 500,
+        "terms": 2000,
+        "outcomes": 50_000,
+        "bindings": 40,
+        "jobs": 30,
+    },
 }
 PROGRAM_BITS = [5, 5, 5, 5]
-TARGETS = {"a": 10.0, "b": 15.0, "c": 10.0, "d": 20.0, "e": 5.0, "f": 20.0}
+TARGETS = {"a": 10.0, "b": 15.0, "c": 10.0, "d": 20.0, "e": 5.0, "f": 20.0, "g": 15.0, "h": 5.0}
 CASES = {
     "a": "(a) circuits -> QASM",
     "b": "(b) QASM -> upload ZIP",
@@ -45,7 +68,26 @@ CASES = {
     "d": "(d) operator -> payload terms",
     "e": "(e) result ZIP -> counts + divided",
     "f": "(f) split_counts vs plain Python",
+    "g": "(g) parameter sets -> QASM (sweep)",
+    "g2": "(g') bound circuits -> QASM",
+    "h": "(h) small jobs submitted + collected",
 }
+FLOORS = {
+    "a": "the gates tuples and the getters the writer needs take",
+    "d": "iterating each PauliLabel takes",
+    "g": "QURI Parts' bind_parameters of every set takes",
+    "g2": "the bound circuits' gates tuples take",
+    "h": "the server's simulator runs our side's jobs (over its 2 workers) in",
+}
+BEYOND = {
+    "a": "through the public API (the direct read goes past it)",
+    "d": "for any reader of the PauliLabels",
+    "g": "for a reader of bound circuits (a ParameterSweep binds none)",
+    "g2": "through the public API (the direct read goes past it)",
+    "h": "if HTTP cost nothing",
+}
+JOB_SHOTS = 100
+JOB_QUBITS = 4
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -68,6 +110,50 @@ def make_circuits(size: dict[str, int]) -> list[Any]:
             else:
                 control, target = rng.sample(range(qubits), 2)
                 circuit.add_CNOT_gate(control, target)
+        circuits.append(circuit)
+    return circuits
+
+
+def make_sweep(size: dict[str, int]) -> tuple[Any, list[list[float]]]:
+    """A parametric circuit like ``make_circuits``' (RZ angles left open) and its bindings."""
+    from quri_parts.circuit import UnboundParametricQuantumCircuit
+
+    rng = random.Random(4)
+    qubits = size["qubits"]
+    circuit = UnboundParametricQuantumCircuit(qubits)
+    for _ in range(size["gates"]):
+        kind = rng.randrange(4)
+        if kind == 0:
+            circuit.add_H_gate(rng.randrange(qubits))
+        elif kind == 1:
+            circuit.add_X_gate(rng.randrange(qubits))
+        elif kind == 2:
+            circuit.add_ParametricRZ_gate(rng.randrange(qubits))
+        else:
+            control, target = rng.sample(range(qubits), 2)
+            circuit.add_CNOT_gate(control, target)
+    count = circuit.parameter_count
+    sets = [[rng.uniform(-3.2, 3.2) for _ in range(count)] for _ in range(size["bindings"])]
+    return circuit, sets
+
+
+def make_small_jobs(size: dict[str, int]) -> list[Any]:
+    """Small circuits of X, CNOT and SWAP gates: each has one outcome, so counts compare."""
+    from quri_parts.circuit import QuantumCircuit
+
+    rng = random.Random(5)
+    circuits = []
+    for _ in range(size["jobs"]):
+        circuit = QuantumCircuit(JOB_QUBITS)
+        for _ in range(10):
+            a, b = rng.sample(range(JOB_QUBITS), 2)
+            kind = rng.randrange(3)
+            if kind == 0:
+                circuit.add_X_gate(a)
+            elif kind == 1:
+                circuit.add_CNOT_gate(a, b)
+            else:
+                circuit.add_SWAP_gate(a, b)
         circuits.append(circuit)
     return circuits
 
@@ -215,6 +301,18 @@ def run_reference(size: dict[str, int], repeat: int, result_zip: Path) -> dict[s
 
     out["e"], (counts, divided) = best_of(repeat, decode)
     out["e_fp"] = fingerprint(counts_meaning(counts, divided))
+
+    circuit, sets = make_sweep(size)
+    out["g"], texts = best_of(
+        repeat,
+        lambda: [_convert_to_qasm_str_with_measure(circuit.bind_parameters(p)) for p in sets],
+    )
+    out["g_fp"] = fingerprint(texts)
+    bound = [circuit.bind_parameters(p) for p in sets]
+    out["g2"], texts = best_of(
+        repeat, lambda: [_convert_to_qasm_str_with_measure(b) for b in bound]
+    )
+    out["g2_fp"] = fingerprint(texts)
     return out
 
 
@@ -254,6 +352,16 @@ def api_floors(circuits: list[Any], operator: Any, repeat: int) -> dict[str, flo
     }
 
 
+def sweep_floors(circuit: Any, sets: list[list[float]], repeat: int) -> dict[str, float]:
+    """(g): what binding every set costs in QURI Parts (the floor of any reader of bound
+    circuits); (g'): reading every bound circuit's gates through the public getters."""
+    bound = [circuit.bind_parameters(p) for p in sets]
+    return {
+        "g": best_of(repeat, lambda: [circuit.bind_parameters(p) for p in sets])[0],
+        "g2": best_of(repeat, lambda: [b.gates for b in bound])[0],
+    }
+
+
 def run_reference_memory(size: dict[str, int]) -> dict[str, Any]:
     from oqtopus_client.services.storage import OqtopusStorage  # type: ignore[import-not-found,unused-ignore]
 
@@ -273,6 +381,36 @@ def run_reference_sample(size: dict[str, int], url: str, token: str) -> dict[str
     circuits = make_circuits(size)
     seconds, job_id = sample_cpu(backend, circuits)
     return {"c": seconds, "c_job": job_id}
+
+
+def run_reference_jobs(size: dict[str, int], url: str, token: str) -> dict[str, Any]:
+    """(h), the reference's way: a loop of sample(), then a loop of result() (defaults)."""
+    from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend  # type: ignore[import-not-found,unused-ignore]
+
+    backend = OqtopusSamplingBackend(OqtopusConfig(url, token))
+    circuits = make_small_jobs(size)
+    started = time.perf_counter()
+    jobs = [backend.sample(c, device_id="qulacs", shots=JOB_SHOTS, name="h-ref") for c in circuits]
+    counts = [dict(job.result().counts) for job in jobs]
+    return {"h": time.perf_counter() - started, "h_fp": fingerprint(sorted_counts(counts))}
+
+
+def run_ours_jobs(size: dict[str, int], url: str, token: str) -> dict[str, Any]:
+    """(h), ours: one job set at its default concurrency, wait(), results()."""
+    from quri_parts_oqtopus.backend import OqtopusConfig
+    from quri_parts_oqtopus.jobset import OqtopusJobSet
+
+    circuits = make_small_jobs(size)
+    config = OqtopusConfig(url, token)
+    started = time.perf_counter()
+    job_set = OqtopusJobSet.submit(circuits, "qulacs", JOB_SHOTS, config, name="h-ours")
+    job_set.wait()
+    counts = [dict(result.counts) for result in job_set.results()]  # type: ignore[union-attr]
+    return {"h": time.perf_counter() - started, "h_fp": fingerprint(sorted_counts(counts))}
+
+
+def sorted_counts(counts: list[dict[int, Any]]) -> list[list[tuple[int, Any]]]:
+    return [sorted(c.items()) for c in counts]
 
 
 def run_ours_memory(size: dict[str, int]) -> dict[str, Any]:
@@ -319,6 +457,16 @@ def run_ours(size: dict[str, int], repeat: int, result_zip: Path) -> dict[str, A
     out["e_fp"] = fingerprint(counts_meaning(counts, divided or {}))
 
     out["floor"] = api_floors(circuits, operator, repeat)
+
+    from quri_parts_oqtopus.sweep import ParameterSweep
+
+    circuit, sets = make_sweep(size)
+    out["g"], texts = best_of(repeat, lambda: convert_to_qasm_strs(ParameterSweep(circuit, sets)))
+    out["g_fp"] = fingerprint(texts)
+    bound = [circuit.bind_parameters(p) for p in sets]
+    out["g2"], texts = best_of(repeat, lambda: convert_to_qasm_strs(bound))
+    out["g2_fp"] = fingerprint(texts)
+    out["floor"] |= sweep_floors(circuit, sets, repeat)
 
     combined = dict(counts)
     out["f_ref"], expected = best_of(repeat, lambda: plain_python_split(combined, PROGRAM_BITS))
@@ -369,10 +517,8 @@ def print_table(ours: dict[str, Any], reference: dict[str, Any], mode: str) -> N
             f"{title:40} {ref_time:12.4f} {ours[case]:10.4f} {ratio:7.1f}x {target_text:>7}  {same}"
         )
     for case, floor in ours["floor"].items():
-        print(
-            f"floor {case}: the QURI Parts objects alone take {floor:.4f} s, so no reader"
-            f" can beat {reference[case] / floor:.1f}x there"
-        )
+        most = reference[case] / floor
+        print(f"floor {case}: {FLOORS[case]} {floor:.4f} s, so {most:.1f}x at most {BEYOND[case]}")
     sizes = ours["sizes"]
     print(f"upload ZIP: {sizes['b_zip_bytes']} bytes for {sizes['json_bytes']} bytes of JSON")
     print(
@@ -388,6 +534,8 @@ SIDES: dict[str, Callable[[argparse.Namespace, dict[str, int]], dict[str, Any]]]
     "reference-sample": lambda a, size: run_reference_sample(size, a.server_url, a.server_token),
     "ours-memory": lambda a, size: run_ours_memory(size),
     "ours-sample": lambda a, size: run_ours_sample(size, a.server_url, a.server_token),
+    "reference-jobs": lambda a, size: run_reference_jobs(size, a.server_url, a.server_token),
+    "ours-jobs": lambda a, size: run_ours_jobs(size, a.server_url, a.server_token),
 }
 
 
@@ -439,6 +587,36 @@ def measure_sample_cpu(
     )
 
 
+def measure_jobs(reference_py: str, mode_args: list[str], tmp: str) -> tuple[Any, Any, float]:
+    """(h) on both sides against one local server (two simulator workers), one run each;
+    and the floor: the simulator time of our side's jobs over the server's two workers."""
+    import requests
+
+    from quri_parts_oqtopus.local import LocalServer
+
+    with LocalServer(workers=2) as server:
+        args = [*mode_args, "--server-url", server.url, "--server-token", server.token]
+        reference = run_side(reference_py, "reference-jobs", args, tmp)
+        ours = run_side(sys.executable, "ours-jobs", args, tmp)
+        simulated = 0.0
+        page = 1
+        while True:
+            query: dict[str, str | int] = {"q": "h-ours", "page": page, "size": 1000}
+            listed = requests.get(
+                f"{server.url}/jobs",
+                params=query,
+                headers={"q-api-token": server.token},
+                timeout=60,
+            )
+            listed.raise_for_status()
+            batch = listed.json()
+            simulated += sum(float(job.get("execution_time") or 0.0) for job in batch)
+            if len(batch) < 1000:
+                break
+            page += 1
+    return reference, ours, simulated / 2
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
@@ -472,6 +650,9 @@ def main() -> None:
         reference_c, ours_c = measure_sample_cpu(reference_py, mode_args, args.repeat, tmp)
         reference |= reference_c
         ours |= ours_c
+        reference_h, ours_h, ours["floor"]["h"] = measure_jobs(reference_py, mode_args, tmp)
+        reference |= reference_h
+        ours |= ours_h
     print_table(ours, reference, mode)
 
 

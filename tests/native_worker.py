@@ -129,13 +129,17 @@ class NativeWorker:
             self._stderr = None
         return code, tail
 
-    def call(self, name: str, *args: Any) -> Outcome:
-        """`_core.<name>(*args)` in the child; a crash or a hang is an Outcome too."""
+    def call(self, name: str, *args: Any, archive_as: Any = None) -> Outcome:
+        """`_core.<name>(*args)` in the child; a crash or a hang is an Outcome too.
+
+        With `archive_as`, a `JobInput` result (or each of a list of them) comes back as
+        its `.archive(archive_as)`, which is fuzzed that way.
+        """
         process = self._process or self._start()
         assert process.stdin is not None
         assert process.stdout is not None
         try:
-            _send(process.stdin, (name, args))
+            _send(process.stdin, (name, args, archive_as))
         except BrokenPipeError:
             return self._crashed("died before the call")
         ready, _, _ = select.select([process.stdout], [], [], CALL_TIMEOUT_SECONDS)
@@ -167,11 +171,15 @@ def serve() -> None:
     sys.stdout = sys.stderr  # stray prints must not corrupt the reply stream
     while True:
         try:
-            name, args = _receive(requests)
+            name, args, archive_as = _receive(requests)
         except EOFError:
             return
         try:
             value = getattr(_core, name)(*args)
+            if isinstance(value, _core.JobInput):
+                value = value.archive(archive_as)
+            elif isinstance(value, list) and all(isinstance(v, _core.JobInput) for v in value):
+                value = [v.archive(archive_as) for v in value]
             outcome = Outcome(value=value)
         except BaseException as error:  # PanicException is a BaseException
             allowed = isinstance(error, ALLOWED_ERRORS)

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from quri_parts.circuit import QuantumCircuit, QuantumGate
+from quri_parts.circuit import QuantumCircuit, QuantumGate, UnboundParametricQuantumCircuit
 from quri_parts.core.operator import Operator, pauli_label
 
 from quri_parts_oqtopus import _core
@@ -60,10 +60,14 @@ def shown(value: Any) -> str:
     return text if len(text) <= 2000 else text[:2000] + "..."
 
 
-def call(native: NativeWorker, name: str, *args: Any) -> Outcome:
-    """`_core.<name>(*args)` in the worker; fails unless it returned or raised an allowed error."""
-    outcome = native.call(name, *args)
+def call(native: NativeWorker, name: str, *args: Any, archive_as: Any = None) -> Outcome:
+    """`_core.<name>(*args)` in the worker; fails unless it returned or raised an allowed error.
+
+    With `archive_as`, a `JobInput` comes back as its `.archive(archive_as)`."""
+    outcome = native.call(name, *args, archive_as=archive_as)
     where = f"_core.{name}(*{shown(args)})"
+    if archive_as is not None:
+        where += f".archive({shown(archive_as)})"
     assert outcome.crash is None, f"{where} crashed the interpreter: {outcome.crash}"
     assert outcome.error is None or outcome.error_allowed, f"{where} raised {outcome.error}"
     return outcome
@@ -269,6 +273,36 @@ def real_circuits(draw: st.DrawFn) -> QuantumCircuit:
 
 circuits = st.one_of(real_circuits(), fake_circuits, junk)
 
+
+@st.composite
+def real_parametric_circuits(draw: st.DrawFn) -> UnboundParametricQuantumCircuit:
+    n = draw(st.integers(1, 4))
+    circuit = UnboundParametricQuantumCircuit(n)
+    for _ in range(draw(st.integers(0, 6))):
+        q = draw(st.integers(0, n - 1))
+        add = draw(st.sampled_from(["H", "RZ", "PRX", "PRZ", "PPauli", "SqrtY"]))
+        if add == "H":
+            circuit.add_H_gate(q)
+        elif add == "RZ":
+            circuit.add_RZ_gate(q, draw(st.floats(allow_nan=False, allow_infinity=False)))
+        elif add == "PRX":
+            circuit.add_ParametricRX_gate(q)
+        elif add == "PRZ":
+            circuit.add_ParametricRZ_gate(q)
+        elif add == "PPauli":
+            circuit.add_ParametricPauliRotation_gate([q], [3])
+        else:
+            circuit.add_SqrtY_gate(q)
+    return circuit
+
+
+parametric_circuits = st.one_of(real_parametric_circuits(), fake_circuits, junk)
+parameter_sets = st.one_of(
+    st.lists(st.lists(st.floats(), max_size=4).map(tuple), max_size=3),
+    st.lists(st.lists(st.floats() | ints | junk, max_size=4), max_size=3),
+    sequences(junk, 3),
+)
+
 labels = st.one_of(
     st.lists(
         st.sampled_from(["X0", "Y1", "Z2", "X3", "Z10"]), min_size=1, max_size=3, unique=True
@@ -426,25 +460,6 @@ def test_split_counts_never_crashes_and_splits_into_one_counter_per_width(
         expect(outcome, ok, "split_counts", (counts, widths), "list[Counter[int]]")
 
 
-@fuzzes("parse_bits")
-@given(bits=st.one_of(st.text("01", max_size=70), mutated(["0101", "1" * 64], ["2", "é"]), junk))
-def test_parse_bits_never_crashes_and_reads_binary_text(native: NativeWorker, bits: Any) -> None:
-    outcome = call(native, "parse_bits", bits)
-    if outcome.returned:
-        ok = isinstance(bits, str) and outcome.value == int(bits, 2) and 1 <= len(bits) <= 64
-        expect(outcome, ok, "parse_bits", (bits,), "int(bits, 2)")
-
-
-@fuzzes("float_repr")
-@given(value=st.one_of(st.floats(), ints, st.builds(Convertible, junk), junk))
-def test_float_repr_never_crashes_and_matches_python_repr(native: NativeWorker, value: Any) -> None:
-    outcome = call(native, "float_repr", value)
-    if outcome.returned and type(value) is float:
-        expect(outcome, outcome.value == repr(value), "float_repr", (value,), repr(value))
-    elif outcome.returned:
-        expect(outcome, isinstance(outcome.value, str), "float_repr", (value,), "str")
-
-
 @fuzzes("circuit_to_qasm")
 @given(circuit=circuits)
 def test_circuit_to_qasm_never_crashes_on_fake_or_real_circuits(
@@ -589,32 +604,99 @@ def is_job_archive(archive: Any, n_programs: int | None, with_operator: bool) ->
     )
 
 
-@fuzzes("circuits_archive")
+FUZZED.add("JobInput")  # its one method, archive(), is fuzzed through every *_input below
+
+
+@fuzzes("circuits_input")
 @given(name=text | junk, batch=sequences(circuits, 3), operator=st.none() | operators)
-def test_circuits_archive_never_crashes_and_writes_a_job_archive(
+def test_circuits_input_never_crashes_and_writes_a_job_archive(
     native: NativeWorker, name: Any, batch: Any, operator: Any
 ) -> None:
-    outcome = call(native, "circuits_archive", name, batch, operator)
+    outcome = call(native, "circuits_input", batch, operator, archive_as=name)
     if outcome.returned:
         n = len(batch) if isinstance(batch, list | tuple) else None
         ok = is_job_archive(outcome.value, n, operator is not None)
-        expect(outcome, ok, "circuits_archive", (name, batch, operator), "a job archive")
+        expect(outcome, ok, "circuits_input", (batch, operator), "a job archive")
 
 
-@fuzzes("programs_archive")
+@fuzzes("programs_input")
 @given(
     name=text | junk,
     programs=st.lists(qasm_text | text.map(StrSub), max_size=3) | junk,
     operator=st.none() | operators,
 )
-def test_programs_archive_never_crashes_and_writes_a_job_archive(
+def test_programs_input_never_crashes_and_writes_a_job_archive(
     native: NativeWorker, name: Any, programs: Any, operator: Any
 ) -> None:
-    outcome = call(native, "programs_archive", name, programs, operator)
+    outcome = call(native, "programs_input", programs, operator, archive_as=name)
     if outcome.returned:
         n = len(programs) if isinstance(programs, list) else None
         ok = is_job_archive(outcome.value, n, operator is not None)
-        expect(outcome, ok, "programs_archive", (name, programs, operator), "a job archive")
+        expect(outcome, ok, "programs_input", (programs, operator), "a job archive")
+
+
+@fuzzes("circuit_inputs")
+@given(batch=sequences(circuits, 3))
+def test_circuit_inputs_never_crash_and_write_one_archive_per_circuit(
+    native: NativeWorker, batch: Any
+) -> None:
+    outcome = call(native, "circuit_inputs", batch, archive_as="job.zip")
+    if outcome.returned:
+        ok = isinstance(outcome.value, list) and all(
+            is_job_archive(a, 1, False) for a in outcome.value
+        )
+        if isinstance(batch, list | tuple):
+            ok = ok and len(outcome.value) == len(batch)
+        expect(outcome, ok, "circuit_inputs", (batch,), "one job archive per circuit")
+
+
+@fuzzes("sweep_to_qasm")
+@given(circuit=parametric_circuits, sets=parameter_sets)
+def test_sweep_to_qasm_never_crashes_and_prints_one_text_per_set(
+    native: NativeWorker, circuit: Any, sets: Any
+) -> None:
+    outcome = call(native, "sweep_to_qasm", circuit, sets)
+    if outcome.returned:
+        ok = isinstance(outcome.value, list) and all(isinstance(t, str) for t in outcome.value)
+        if isinstance(sets, list):
+            ok = ok and len(outcome.value) == len(sets)
+        expect(outcome, ok, "sweep_to_qasm", (circuit, sets), "one str per parameter set")
+
+
+@fuzzes("sweep_input")
+@given(circuit=parametric_circuits, sets=parameter_sets)
+def test_sweep_input_never_crashes_and_writes_a_job_archive(
+    native: NativeWorker, circuit: Any, sets: Any
+) -> None:
+    outcome = call(native, "sweep_input", circuit, sets, archive_as="job.zip")
+    if outcome.returned:
+        n = len(sets) if isinstance(sets, list) else None
+        ok = is_job_archive(outcome.value, n, False)
+        expect(outcome, ok, "sweep_input", (circuit, sets), "a job archive")
+
+
+@fuzzes("sweep_inputs")
+@given(circuit=parametric_circuits, sets=parameter_sets)
+def test_sweep_inputs_never_crash_and_write_one_archive_per_set(
+    native: NativeWorker, circuit: Any, sets: Any
+) -> None:
+    outcome = call(native, "sweep_inputs", circuit, sets, archive_as="job.zip")
+    if outcome.returned:
+        ok = isinstance(outcome.value, list) and all(
+            is_job_archive(a, 1, False) for a in outcome.value
+        )
+        expect(outcome, ok, "sweep_inputs", (circuit, sets), "one job archive per set")
+
+
+@fuzzes("direct_read_status")
+@given(args=st.lists(junk, max_size=2))
+def test_direct_read_status_never_crashes(native: NativeWorker, args: list[Any]) -> None:
+    outcome = call(native, "direct_read_status", *args)
+    if outcome.returned:
+        keys = {"enabled", "reason", "read_directly", "read_through_getters", "sweeps"}
+        keys.add("bindings_from_templates")
+        ok = not args and isinstance(outcome.value, dict) and set(outcome.value) == keys
+        expect(outcome, ok, "direct_read_status", args, "the status dict")
 
 
 @fuzzes("parse_qasm")
@@ -665,7 +747,7 @@ def test_the_worker_reports_an_abort_with_its_input(native: NativeWorker) -> Non
     outcome = native.call("circuit_to_qasm", Aborting())
     assert outcome.crash is not None
     assert "exit status -6" in outcome.crash, outcome.crash
-    assert call(native, "parse_bits", "101").value == 5  # a fresh worker takes over
+    assert call(native, "parse_pauli", "X1 Z0").value == [(0, "Z"), (1, "X")]  # a fresh worker
 
 
 def test_split_counts_refuses_widths_whose_u32_sum_wraps(native: NativeWorker) -> None:

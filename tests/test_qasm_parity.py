@@ -19,7 +19,6 @@ from hypothesis import strategies as st
 from quri_parts.circuit import QuantumCircuit, QuantumGate, UnboundParametricQuantumCircuit
 from quri_parts.openqasm.circuit import convert_to_qasm_str as reference_qasm
 
-from quri_parts_oqtopus import _core
 from quri_parts_oqtopus.qasm import convert_to_qasm_str, convert_to_qasm_strs
 from tests.golden.circuits import GOLDEN_CIRCUITS
 
@@ -125,13 +124,35 @@ def test_rotation_angle_text_is_python_repr(angle: float) -> None:
     circuit = QuantumCircuit(1)
     circuit.add_RZ_gate(0, angle)
     assert convert_to_qasm_str(circuit) == oracle(circuit), repr(angle)
-    assert _core.float_repr(angle) == repr(angle)
+
+
+def angle_text(value: float) -> str:
+    """The text the QASM writer gives ``value`` as an RZ angle."""
+    circuit = QuantumCircuit(1)
+    circuit.add_RZ_gate(0, value)
+    line = convert_to_qasm_str(circuit).splitlines()[-2]
+    assert line.startswith("rz("), line
+    assert line.endswith(") q[0];"), line
+    return line[len("rz(") : -len(") q[0];")]
 
 
 @given(st.integers(0, 2**64 - 1))
 def test_float_text_matches_repr_for_any_bit_pattern(bits: int) -> None:
     value = float(np.array([bits], dtype=np.uint64).view(np.float64)[0])
-    assert _core.float_repr(value) == repr(value), hex(bits)
+    assert angle_text(value) == repr(value), hex(bits)
+
+
+EDGE_FLOATS = [
+    5e-324, -5e-324, 2.2250738585072009e-308, 2.2250738585072014e-308, 1e-05, 9.999999999999999e-06,
+    0.0001, 9.999999999999999e-05, 1e16, 9999999999999998.0, 1e15, 1.0000000000000002e16, -0.0,
+    0.0, 1e22, 1e23, 123456789012345678.0, 1840060703092231.2, 226145521278773.62, 0.1, 0.5,
+    1.7976931348623157e308, math.inf, -math.inf, math.nan,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("value", EDGE_FLOATS, ids=repr)
+def test_float_text_matches_repr_at_the_edges(value: float) -> None:
+    assert angle_text(value) == repr(value)
 
 
 @given(

@@ -38,8 +38,8 @@ from quri_parts_oqtopus.backend.job import (
     submit_all,
     wait_for_jobs,
 )
-from quri_parts_oqtopus.qasm import convert_to_qasm_strs
-from quri_parts_oqtopus.upload import build_programs_archive
+from quri_parts_oqtopus.sweep import ParameterSweep
+from quri_parts_oqtopus.upload import JobInput, Programs, prepare_job_inputs
 
 __all__ = ["JobSetProgress", "OqtopusJobFailure", "OqtopusJobSet"]
 
@@ -88,16 +88,16 @@ class OqtopusJobSet:
     def __init__(
         self,
         backend: OqtopusSamplingBackend,
-        programs: Sequence[str],
+        inputs: Sequence[JobInput],
         settings: dict[str, Any],
         journal: _Journal | None,
         progress_bar: bool = False,
     ) -> None:
         self._backend = backend
-        self._programs = list(programs)
+        self._inputs = list(inputs)
         self._settings = settings
         self._journal = journal
-        self._jobs: list[OqtopusSamplingJob | None] = [None] * len(programs)
+        self._jobs: list[OqtopusSamplingJob | None] = [None] * len(inputs)
         self._errors: dict[int, str] = {}
         self._progress_bar = progress_bar
 
@@ -105,7 +105,7 @@ class OqtopusJobSet:
     @classmethod
     def submit(
         cls,
-        programs: Sequence[NonParametricQuantumCircuit | str],
+        programs: Sequence[NonParametricQuantumCircuit | str] | ParameterSweep,
         device_id: str,
         shots: int,
         config: OqtopusConfig | None = None,
@@ -122,8 +122,13 @@ class OqtopusJobSet:
     ) -> OqtopusJobSet:
         """Submit one sampling job per program (circuit or OpenQASM 3 text).
 
+        A :class:`~quri_parts_oqtopus.sweep.ParameterSweep` submits one job per binding of
+        one parametric circuit; the circuit is read once and only the angles are printed
+        per job.
+
         Args:
-            programs: The circuits or QASM texts, in the order results come back.
+            programs: The circuits or QASM texts (or a sweep), in the order results come
+                back.
             device_id: The device the jobs run on.
             shots: Shots of every job.
             config: The OQTOPUS configuration (None: environment, then ``~/.oqtopus``).
@@ -152,28 +157,27 @@ class OqtopusJobSet:
         """
         if progress_bar:
             _tqdm()  # refused before any work, not after the submissions
-        texts = _as_qasm(programs)
+        inputs = _job_inputs(programs)
         settings = job_settings(
             device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
         )
         check_concurrency(concurrency)
         backend = OqtopusSamplingBackend(config)
         if check_device:
-            widest = max((p.qubit_count for p in programs if not isinstance(p, str)), default=0)
             device = OqtopusDeviceBackend(backend.config).get_device(device_id)
-            device.check_fits([widest], shots)
+            device.check_fits([_widest(programs)], shots)
         writer = None
         if journal is not None:
-            writer = _Journal.create(Path(journal), backend.config.url, settings, len(texts))
-        job_set = cls(backend, texts, settings, writer, progress_bar)
-        job_set._submit_indices(range(len(texts)), concurrency)
+            writer = _Journal.create(Path(journal), backend.config.url, settings, len(inputs))
+        job_set = cls(backend, inputs, settings, writer, progress_bar)
+        job_set._submit_indices(range(len(inputs)), concurrency)
         return job_set
 
     @classmethod
     def resume(
         cls,
         journal: str | Path,
-        programs: Sequence[NonParametricQuantumCircuit | str],
+        programs: Sequence[NonParametricQuantumCircuit | str] | ParameterSweep,
         config: OqtopusConfig | None = None,
         *,
         concurrency: int = 4,
@@ -196,24 +200,24 @@ class OqtopusJobSet:
         if progress_bar:
             _tqdm()
         header, events = _Journal.read(Path(journal))
-        texts = _as_qasm(programs)
-        if header["size"] != len(texts):
+        inputs = _job_inputs(programs)
+        if header["size"] != len(inputs):
             raise ValueError(
-                f"journal {str(journal)!r} holds {header['size']} programs, got {len(texts)}"
+                f"journal {str(journal)!r} holds {header['size']} programs, got {len(inputs)}"
             )
         backend = OqtopusSamplingBackend(config)
         if header["url"] != backend.config.url:
             raise ValueError(
                 f"journal {str(journal)!r} belongs to {header['url']!r}, not {backend.config.url!r}"
             )
-        job_set = cls(backend, texts, header["settings"], _Journal(Path(journal)), progress_bar)
+        job_set = cls(backend, inputs, header["settings"], _Journal(Path(journal)), progress_bar)
         missing = job_set._adopt(events)
         job_set._submit_indices(missing, concurrency)
         return job_set
 
     # -- using it --------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._programs)
+        return len(self._inputs)
 
     @property
     def jobs(self) -> list[OqtopusSamplingJob | None]:
@@ -326,12 +330,8 @@ class OqtopusJobSet:
                 self._journal.record(index, job_id, "registered")
 
         try:
-            program = self._programs[index]
             record = self._backend._submit(
-                "sampling",
-                lambda name: build_programs_archive(name, [program]),
-                settings,
-                registered,
+                "sampling", self._inputs[index].archive, settings, registered
             )
         except BackendError as error:
             self._errors[index] = str(error)
@@ -431,15 +431,24 @@ class _Journal:
             file.write(orjson.dumps(line) + b"\n")
 
 
-def _as_qasm(programs: Sequence[NonParametricQuantumCircuit | str]) -> list[str]:
-    items = list(programs)
-    if not items:
+def _job_inputs(programs: Programs) -> list[JobInput]:
+    """One deflated upload document per program; refused programs raise here, before
+    anything is sent."""
+    if not isinstance(programs, ParameterSweep):
+        programs = list(programs)
+        for index, item in enumerate(programs):
+            if isinstance(item, str) and not item.strip():
+                raise ValueError(f"program {index} is an empty string")
+    if len(programs) == 0:
         raise ValueError("a job set needs at least one program: got an empty list")
-    for index, item in enumerate(items):
-        if isinstance(item, str) and not item.strip():
-            raise ValueError(f"program {index} is an empty string")
-    written = iter(convert_to_qasm_strs([p for p in items if not isinstance(p, str)]))
-    return [p if isinstance(p, str) else next(written) for p in items]
+    return prepare_job_inputs(programs)
+
+
+def _widest(programs: Programs) -> int:
+    """The most qubits a program of the set uses (0 for texts)."""
+    if isinstance(programs, ParameterSweep):
+        return int(programs.circuit.qubit_count)
+    return max((p.qubit_count for p in programs if not isinstance(p, str)), default=0)
 
 
 def _by_status(jobs: Sequence[OqtopusJobBase]) -> dict[str, int]:

@@ -11,13 +11,17 @@ from quri_parts.circuit import ImmutableQuantumCircuit
 from quri_parts.core.operator import Operator
 
 from quri_parts_oqtopus import _core
+from quri_parts_oqtopus.sweep import ParameterSweep
 
 __all__ = [
     "DEFAULT_MAX_INFLATED_BYTES",
     "ArchiveTooLargeError",
+    "JobInput",
     "build_circuits_archive",
     "build_job_archive",
     "build_programs_archive",
+    "prepare_job_input",
+    "prepare_job_inputs",
     "read_job_archive",
 ]
 
@@ -28,9 +32,76 @@ DEFAULT_MAX_INFLATED_BYTES = 512 << 20
 #: Raised (a ``ValueError``) for an entry above the limit: refused before inflating anything.
 ArchiveTooLargeError = _core.ArchiveTooLargeError
 
+#: What a job set or ``sample()`` accepts as programs.
+Programs = Sequence[ImmutableQuantumCircuit | str] | ParameterSweep
+
 
 def _entry_name(archive_name: str) -> str:
     return f"{PurePosixPath(archive_name).stem}.json"
+
+
+class JobInput:
+    """A job's upload document (``{"program": [...]}``), already deflated.
+
+    Made before the job is registered, so that a circuit that cannot be written fails
+    before anything is sent; :meth:`archive` frames it once the server has named the file.
+    """
+
+    __slots__ = ("_deflated",)
+
+    def __init__(self, deflated: _core.JobInput) -> None:
+        self._deflated = deflated
+
+    def archive(self, archive_name: str) -> bytes:
+        """ZIP bytes holding the document as ``<stem of archive_name>.json``."""
+        return self._deflated.archive(_entry_name(archive_name))
+
+    @property
+    def deflated_size(self) -> int:
+        """Bytes of the deflated document."""
+        return self._deflated.deflated_size
+
+
+def prepare_job_input(
+    circuits: Iterable[ImmutableQuantumCircuit] | ParameterSweep,
+    operator: Operator | None = None,
+) -> JobInput:
+    """The upload document of one job of ``circuits``: QASM, JSON and deflate in one pass.
+
+    Equal in content to ``{"program": convert_to_qasm_strs(circuits)}`` (plus
+    ``"operator": encode_operator(operator)`` when given).
+
+    Raises:
+        ValueError, NotImplementedError, AssertionError, IndexError: As
+            :func:`quri_parts_oqtopus.qasm.convert_to_qasm_str` for a refused gate.
+        ValueError: If ``operator`` cannot be encoded.
+
+    """
+    if isinstance(circuits, ParameterSweep):
+        native = _core.sweep_input(circuits.circuit, circuits.parameter_sets)
+        if operator is None:
+            return JobInput(native)
+        circuits = list(circuits)
+    return JobInput(_core.circuits_input(circuits, operator))
+
+
+def prepare_job_inputs(programs: Programs) -> list[JobInput]:
+    """One upload document per program (a circuit or an OpenQASM 3 text), in order.
+
+    Circuits are read in one pass and deflated on all cores.
+
+    Raises:
+        ValueError, NotImplementedError, AssertionError, IndexError: As
+            :func:`quri_parts_oqtopus.qasm.convert_to_qasm_str` for a refused gate.
+
+    """
+    if isinstance(programs, ParameterSweep):
+        return [JobInput(n) for n in _core.sweep_inputs(programs.circuit, programs.parameter_sets)]
+    items = list(programs)
+    made = iter(_core.circuit_inputs([p for p in items if not isinstance(p, str)]))
+    return [
+        JobInput(_core.programs_input([p]) if isinstance(p, str) else next(made)) for p in items
+    ]
 
 
 def build_job_archive(archive_name: str, job_input: Mapping[str, Any]) -> bytes:
@@ -51,18 +122,15 @@ def build_programs_archive(
             :func:`quri_parts_oqtopus.operator.encode_operator`).
 
     """
-    return _core.programs_archive(_entry_name(archive_name), list(programs), operator)
+    return JobInput(_core.programs_input(list(programs), operator)).archive(archive_name)
 
 
 def build_circuits_archive(
     archive_name: str,
-    circuits: Iterable[ImmutableQuantumCircuit],
+    circuits: Iterable[ImmutableQuantumCircuit] | ParameterSweep,
     operator: Operator | None = None,
 ) -> bytes:
-    """The upload archive straight from circuits: QASM, JSON and ZIP in one native pass.
-
-    Equal in content to ``build_job_archive(archive_name, {"program": convert_to_qasm_strs(
-    circuits)})`` (plus ``"operator": encode_operator(operator)`` when given).
+    """The upload archive straight from circuits: :func:`prepare_job_input`, then its ZIP.
 
     Raises:
         ValueError, NotImplementedError, AssertionError, IndexError: As
@@ -70,7 +138,7 @@ def build_circuits_archive(
         ValueError: If ``operator`` cannot be encoded.
 
     """
-    return _core.circuits_archive(_entry_name(archive_name), circuits, operator)
+    return prepare_job_input(circuits, operator).archive(archive_name)
 
 
 def read_job_archive(data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES) -> Any:

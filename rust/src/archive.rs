@@ -6,9 +6,9 @@
 //! stream, as pigz does). Only the compressed parts stay; the whole document never exists.
 
 use crate::error::CoreError;
-use crate::floatfmt::write_float_repr;
 use crate::json::{write_escaped, write_string};
 use crate::operator::Term;
+use crate::text::write_float_repr;
 use flate2::{Compress, Compression, Crc, Decompress, FlushCompress, FlushDecompress, Status};
 use rayon::prelude::*;
 use std::borrow::Cow;
@@ -200,15 +200,85 @@ fn deflate_chunk(chunk: &[u8], level: u32, last: bool) -> Vec<u8> {
     }
 }
 
+/// An entry's content, deflated and checksummed, waiting for its name: the expensive part
+/// of an archive, made before the name is known (the server gives it at registration).
+pub struct Deflated {
+    parts: Vec<Vec<u8>>,
+    crc: u32,
+    size: u32,
+    deflated_len: u32,
+}
+
+impl Deflated {
+    /// Renders and deflates `content` on all cores.
+    pub fn new(content: &Content<'_>) -> Result<Self, CoreError> {
+        Self::in_chunks(content, CHUNK)
+    }
+
+    fn in_chunks(content: &Content<'_>, chunk: usize) -> Result<Self, CoreError> {
+        // Rendering never shrinks the source: refuse what cannot fit before any work.
+        if content.source_len as u64 > MAX_ENTRY {
+            return Err(too_large(content.source_len as u64));
+        }
+        let parts = deflate_content(content, LEVEL, chunk);
+        let mut crc = Crc::new();
+        for part in &parts {
+            crc.combine(&part.crc);
+        }
+        let size = parts.iter().map(|part| part.len as u64).sum::<u64>();
+        let parts: Vec<Vec<u8>> = parts.into_iter().map(|part| part.deflated).collect();
+        let deflated_len = parts.iter().map(|part| part.len() as u64).sum::<u64>();
+        if size > MAX_ENTRY {
+            return Err(too_large(size));
+        }
+        if deflated_len > MAX_ENTRY {
+            return Err(too_large(deflated_len));
+        }
+        Ok(Deflated {
+            parts,
+            crc: crc.sum(),
+            size: size as u32,
+            deflated_len: deflated_len as u32,
+        })
+    }
+
+    /// The ZIP archive holding this content as its one entry `entry_name`.
+    pub fn archive(&self, entry_name: &str) -> Result<Archive<'_>, CoreError> {
+        // ZIP stores the name length in 16 bits: a longer name would corrupt the archive.
+        if entry_name.len() > usize::from(u16::MAX) {
+            return Err(CoreError::InvalidArchive(format!(
+                "archive entry name of {} bytes is longer than a ZIP allows (65535)",
+                entry_name.len()
+            )));
+        }
+        // The central directory's offset (after the local header) must fit too.
+        let end = u64::from(self.deflated_len) + 30 + entry_name.len() as u64;
+        if end > MAX_ENTRY {
+            return Err(too_large(end));
+        }
+        let (head, tail) = zip_frame(entry_name, self.crc, self.deflated_len, self.size);
+        Ok(Archive {
+            head,
+            parts: &self.parts,
+            tail,
+        })
+    }
+
+    /// Bytes the deflated content takes.
+    pub fn deflated_len(&self) -> usize {
+        self.deflated_len as usize
+    }
+}
+
 /// A finished one-entry ZIP archive in pieces: the local header, the deflate stream in
 /// parts, the central directory and end record. Written out once its size is known.
-pub struct Archive {
+pub struct Archive<'a> {
     head: Vec<u8>,
-    parts: Vec<Vec<u8>>,
+    parts: &'a [Vec<u8>],
     tail: Vec<u8>,
 }
 
-impl Archive {
+impl Archive<'_> {
     /// The archive's size in bytes.
     pub fn size(&self) -> usize {
         self.head.len() + self.parts.iter().map(Vec::len).sum::<usize>() + self.tail.len()
@@ -219,7 +289,7 @@ impl Archive {
         assert_eq!(out.len(), self.size(), "archive buffer of the wrong size");
         let mut at = 0;
         let pieces = std::iter::once(&self.head)
-            .chain(&self.parts)
+            .chain(self.parts)
             .chain(std::iter::once(&self.tail));
         for piece in pieces {
             out[at..at + piece.len()].copy_from_slice(piece);
@@ -236,60 +306,17 @@ impl Archive {
 }
 
 /// A ZIP archive holding `data` as the one deflated entry `entry_name`.
-pub fn write_zip(entry_name: &str, data: &[u8]) -> Result<Archive, CoreError> {
-    write_entry(
-        entry_name,
-        &Content::new(vec![Piece::Raw(Cow::Borrowed(data))]),
-    )
+pub fn write_zip(entry_name: &str, data: &[u8]) -> Result<Vec<u8>, CoreError> {
+    let content = Content::new(vec![Piece::Raw(Cow::Borrowed(data))]);
+    Ok(Deflated::new(&content)?.archive(entry_name)?.to_vec())
 }
 
-/// The upload archive of a job: `job_input` deflated into the one entry `entry_name`.
-pub fn write_job_archive(
-    entry_name: &str,
+/// The upload document of a job, deflated: `job_input(programs, operator)`.
+pub fn deflate_job_input(
     programs: &[&str],
     operator: Option<&[Term]>,
-) -> Result<Archive, CoreError> {
-    write_entry(entry_name, &job_input(programs, operator))
-}
-
-/// A ZIP archive holding the rendered `content` as the one deflated entry `entry_name`.
-pub fn write_entry(entry_name: &str, content: &Content<'_>) -> Result<Archive, CoreError> {
-    write_entry_in_chunks(entry_name, content, CHUNK)
-}
-
-fn write_entry_in_chunks(
-    entry_name: &str,
-    content: &Content<'_>,
-    chunk: usize,
-) -> Result<Archive, CoreError> {
-    // ZIP stores the name length in 16 bits: a longer name would corrupt the archive.
-    if entry_name.len() > usize::from(u16::MAX) {
-        return Err(CoreError::InvalidArchive(format!(
-            "archive entry name of {} bytes is longer than a ZIP allows (65535)",
-            entry_name.len()
-        )));
-    }
-    // Rendering never shrinks the source: refuse what cannot fit before any work.
-    if content.source_len as u64 > MAX_ENTRY {
-        return Err(too_large(content.source_len as u64));
-    }
-    let parts = deflate_content(content, LEVEL, chunk);
-    let mut crc = Crc::new();
-    for part in &parts {
-        crc.combine(&part.crc);
-    }
-    let size = parts.iter().map(|part| part.len as u64).sum::<u64>();
-    let parts: Vec<Vec<u8>> = parts.into_iter().map(|part| part.deflated).collect();
-    let deflated_len = parts.iter().map(|part| part.len() as u64).sum::<u64>();
-    // The central directory's offset (after the local header) must fit too.
-    let header_len = 30 + entry_name.len() as u64;
-    for len in [size, deflated_len + header_len] {
-        if len > MAX_ENTRY {
-            return Err(too_large(len));
-        }
-    }
-    let (head, tail) = zip_frame(entry_name, crc.sum(), deflated_len as u32, size as u32);
-    Ok(Archive { head, parts, tail })
+) -> Result<Deflated, CoreError> {
+    Deflated::new(&job_input(programs, operator))
 }
 
 /// The local header, and the central directory with the end record, of a ZIP holding one
@@ -495,8 +522,9 @@ mod tests {
             if content.source_len / chunk > 1_000 {
                 continue; // a deflater per byte of megabytes: slow, and proves nothing more
             }
-            let archive = write_entry_in_chunks("job.json", &content, chunk).unwrap();
-            let (name, json) = read_single_entry(&archive.to_vec(), usize::MAX).unwrap();
+            let deflated = Deflated::in_chunks(&content, chunk).unwrap();
+            let archive = deflated.archive("job.json").unwrap().to_vec();
+            let (name, json) = read_single_entry(&archive, usize::MAX).unwrap();
             assert_eq!(name, "job.json");
             assert!(
                 json == expected,
@@ -510,7 +538,7 @@ mod tests {
     fn zips_read_back_whatever_their_size() {
         for len in [0, 1, 1000, CHUNK - 1, CHUNK, CHUNK + 1, 3 * CHUNK + 17] {
             let data = sample(len);
-            let archive = write_zip("job.json", &data).unwrap().to_vec();
+            let archive = write_zip("job.json", &data).unwrap();
             let (name, content) = read_single_entry(&archive, usize::MAX).unwrap();
             assert_eq!(name, "job.json");
             assert!(content == data, "round trip of {len} bytes");
@@ -520,7 +548,8 @@ mod tests {
     #[test]
     fn empty_program_list_is_an_empty_json_array() {
         check_job(&[], None, None);
-        let archive = write_job_archive("job.json", &[], None).unwrap().to_vec();
+        let deflated = deflate_job_input(&[], None).unwrap();
+        let archive = deflated.archive("job.json").unwrap().to_vec();
         assert_eq!(
             read_single_entry(&archive, usize::MAX).unwrap().1,
             b"{\"program\":[]}"
@@ -569,7 +598,8 @@ mod tests {
     fn headers_hold_the_crc_and_sizes_of_the_whole_entry() {
         let program = "rz(0.5) q[3];\n".repeat(CHUNK / 10);
         let expected = expected_json(&[&program, &program], None);
-        let archive = write_job_archive("job.json", &[&program, &program], None).unwrap();
+        let deflated = deflate_job_input(&[&program, &program], None).unwrap();
+        let archive = deflated.archive("job.json").unwrap();
         let bytes = archive.to_vec();
         assert_eq!(bytes.len(), archive.size());
         let mut crc = Crc::new();
@@ -589,7 +619,7 @@ mod tests {
 
     #[test]
     fn corrupted_archives_are_refused() {
-        let mut archive = write_zip("job.json", &sample(5000)).unwrap().to_vec();
+        let mut archive = write_zip("job.json", &sample(5000)).unwrap();
         assert!(read_single_entry(&archive[..archive.len() - 30], usize::MAX).is_err());
         let middle = archive.len() / 2;
         archive[middle] ^= 0xff;

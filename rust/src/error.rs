@@ -39,8 +39,10 @@ pub enum CoreError {
     InvalidPauli(String),
     /// An operator the estimation payload cannot carry.
     InvalidOperator(String),
-    /// Bytes that are not a one-file job archive, or JSON that is not what was expected.
+    /// Bytes that are not a one-file ZIP archive.
     InvalidArchive(String),
+    /// Text that is not JSON (or not UTF-8), wherever it came from: counts, results.
+    InvalidJson(String),
     /// An archive entry that would inflate beyond the caller's limit.
     TooLarge(String),
     /// An OpenQASM program the reader refuses; the message names the line and the text.
@@ -64,6 +66,7 @@ impl fmt::Display for CoreError {
             | CoreError::InvalidPauli(msg)
             | CoreError::InvalidOperator(msg)
             | CoreError::InvalidArchive(msg)
+            | CoreError::InvalidJson(msg)
             | CoreError::TooLarge(msg)
             | CoreError::InvalidQasm(msg) => f.write_str(msg),
         }
@@ -82,6 +85,7 @@ impl From<CoreError> for PyErr {
             | CoreError::InvalidPauli(_)
             | CoreError::InvalidOperator(_)
             | CoreError::InvalidArchive(_)
+            | CoreError::InvalidJson(_)
             | CoreError::InvalidQasm(_) => PyValueError::new_err(msg),
             CoreError::TooLarge(_) => ArchiveTooLargeError::new_err(msg),
             CoreError::WrongType(_) => PyTypeError::new_err(msg),

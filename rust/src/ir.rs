@@ -1,16 +1,21 @@
 //! The one place that reads QURI Parts circuits into a compact gate IR.
 //!
 //! Reading needs the GIL; everything downstream (printing, JSON, deflate) works on the IR
-//! without it. Each gate is read once, touching only the attributes its kind needs:
-//! `name` (classified by pointer, since QURI Parts hands out the same `str` each time),
-//! then `target_indices`, `control_indices` or `params` as the reference writer uses them.
+//! without it. The IR holds only gates the printer can write: a gate the reference writer
+//! refuses is refused here, with the reference's exception type, and never reaches it.
+//!
+//! Two readers fill it. `direct` reads the gate vector of a `quri_parts_rust` circuit where
+//! its guards allow; everything else goes through the public attributes, one gate at a
+//! time, touching only what the reference writer touches: `name`, then `target_indices`,
+//! `control_indices` or `params`.
 
+use crate::direct;
 use crate::error::CoreError;
 use pyo3::intern;
 use pyo3::prelude::*;
-use pyo3::types::{PyFloat, PyString, PyTuple};
+use pyo3::types::{PyFloat, PyInt, PyString, PyTuple};
 
-/// How the reference writer treats a gate name (see `quri_parts.openqasm.circuit`).
+/// A gate the printer can write, as `quri_parts.openqasm.circuit` writes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// `x q[0];` and the other parameterless single-qubit stdgates.
@@ -23,22 +28,55 @@ pub enum Kind {
     Two(&'static str),
     /// `ccx q[0], q[1], q[2];`: controls then targets, exactly three qubits.
     Three(&'static str),
-    /// Refused with NotImplementedError (SqrtXdag, SqrtY, SqrtYdag).
+}
+
+impl Kind {
+    /// How many qubits the printed line names.
+    pub fn arity(self) -> usize {
+        match self {
+            Kind::Fixed(_) | Kind::Rotation(_) | Kind::U(_) => 1,
+            Kind::Two(_) => 2,
+            Kind::Three(_) => 3,
+        }
+    }
+}
+
+/// Why the reference writer refuses a gate name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// NotImplementedError: SqrtXdag, SqrtY, SqrtYdag.
     NotImplemented,
-    /// Refused with ValueError: parametric gates.
+    /// ValueError: parametric gates.
     Parametric,
-    /// Refused with ValueError: Pauli and PauliRotation.
+    /// ValueError: Pauli and PauliRotation.
     MultiQubit,
     /// Known to QURI Parts but without a branch in the writer (MC*, Measurement,
     /// UnitaryMatrix): the reference fails its `assert False, "Unreachable"`.
     Unconvertible,
-    /// Not a QURI Parts gate name.
+    /// ValueError: not a QURI Parts gate name.
     Unknown,
 }
 
+impl Refusal {
+    /// The error the reference raises for a gate called `name`.
+    pub fn into_error(self, name: &str) -> CoreError {
+        match self {
+            Refusal::NotImplemented => CoreError::NotImplementedGate(name.to_owned()),
+            Refusal::Parametric => {
+                CoreError::UnsupportedGate(format!("Parametric gates are not supported: {name}"))
+            }
+            Refusal::MultiQubit => {
+                CoreError::UnsupportedGate(format!("multi qubit gates are not supported: {name}"))
+            }
+            Refusal::Unconvertible => CoreError::UnconvertibleGate(name.to_owned()),
+            Refusal::Unknown => CoreError::UnknownGate(name.to_owned()),
+        }
+    }
+}
+
 /// Classifies a gate name exactly as `convert_gate_to_qasm_line` does.
-pub fn classify(name: &str) -> Kind {
-    match name {
+pub fn classify(name: &str) -> Result<Kind, Refusal> {
+    Ok(match name {
         "Identity" => Kind::Fixed("id"),
         "X" => Kind::Fixed("x"),
         "Y" => Kind::Fixed("y"),
@@ -59,16 +97,16 @@ pub fn classify(name: &str) -> Kind {
         "CZ" => Kind::Two("cz"),
         "SWAP" => Kind::Two("swap"),
         "TOFFOLI" => Kind::Three("ccx"),
-        "SqrtXdag" | "SqrtY" | "SqrtYdag" => Kind::NotImplemented,
+        "SqrtXdag" | "SqrtY" | "SqrtYdag" => return Err(Refusal::NotImplemented),
         "ParametricRX" | "ParametricRY" | "ParametricRZ" | "ParametricPauliRotation" => {
-            Kind::Parametric
+            return Err(Refusal::Parametric)
         }
-        "Pauli" | "PauliRotation" => Kind::MultiQubit,
+        "Pauli" | "PauliRotation" => return Err(Refusal::MultiQubit),
         "Measurement" | "UnitaryMatrix" | "MCX" | "MCY" | "MCZ" | "MCH" | "MCRX" | "MCRY"
         | "MCRZ" | "MCS" | "MCSdag" | "MCT" | "MCTdag" | "MCSqrtX" | "MCSqrtXdag" | "MCSqrtY"
-        | "MCSqrtYdag" | "MCU1" => Kind::Unconvertible,
-        _ => Kind::Unknown,
-    }
+        | "MCSqrtYdag" | "MCU1" => return Err(Refusal::Unconvertible),
+        _ => return Err(Refusal::Unknown),
+    })
 }
 
 /// A gate parameter: a Python float as its value, anything else as the text Python gives.
@@ -78,7 +116,7 @@ pub enum Param {
     Text(Box<str>),
 }
 
-/// One printable gate. `qubits[..arity]` are the printed indices; parameters are
+/// One printable gate. `qubits[..kind.arity()]` are the printed indices; parameters are
 /// `Circuit::params[param_start..param_start + param_len]`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Gate {
@@ -101,138 +139,125 @@ impl Circuit {
         let start = gate.param_start as usize;
         &self.params[start..start + gate.param_len as usize]
     }
-}
 
-/// Reads circuits; keeps the names it has classified so the next gate with the same
-/// `str` object costs one pointer comparison.
-pub struct CircuitReader<'py> {
-    py: Python<'py>,
-    known_names: Vec<(Bound<'py, PyAny>, Kind)>,
-}
-
-const NAME_CACHE_LIMIT: usize = 64;
-
-impl<'py> CircuitReader<'py> {
-    pub fn new(py: Python<'py>) -> Self {
-        CircuitReader {
-            py,
-            known_names: Vec::with_capacity(16),
-        }
-    }
-
-    /// Reads `circuit.qubit_count` and every gate of `circuit.gates`, in order, raising
-    /// the reference writer's exception at the first gate it refuses.
-    pub fn read(&mut self, circuit: &Bound<'py, PyAny>) -> PyResult<Circuit> {
-        let py = self.py;
-        let qubit_count = circuit.getattr(intern!(py, "qubit_count"))?;
-        let qubit_count = match qubit_count.extract::<i64>() {
-            Ok(n) => n,
-            // `int(circuit.qubit_count)` as the reference does, for float-like counts.
-            Err(_) => py
-                .get_type::<pyo3::types::PyInt>()
-                .call1((qubit_count,))?
-                .extract()?,
-        };
-        let gates = circuit.getattr(intern!(py, "gates"))?;
-        let mut out = Circuit {
-            qubit_count,
-            ..Circuit::default()
-        };
-        if let Ok(tuple) = gates.cast::<PyTuple>() {
-            out.gates.reserve(tuple.len());
-            for gate in tuple.iter() {
-                self.read_gate(&gate, &mut out)?;
-            }
-        } else {
-            for gate in gates.try_iter()? {
-                self.read_gate(&gate?, &mut out)?;
-            }
-        }
-        Ok(out)
-    }
-
-    fn kind_of(&mut self, name: &Bound<'py, PyAny>) -> PyResult<Kind> {
-        if let Some((_, kind)) = self.known_names.iter().find(|(n, _)| n.is(name)) {
-            return Ok(*kind);
-        }
-        let kind = match name.cast::<PyString>() {
-            Ok(s) => classify(s.to_str()?),
-            Err(_) => Kind::Unknown,
-        };
-        if self.known_names.len() < NAME_CACHE_LIMIT {
-            self.known_names.push((name.clone(), kind));
-        }
-        Ok(kind)
-    }
-
-    fn read_gate(&mut self, gate: &Bound<'py, PyAny>, out: &mut Circuit) -> PyResult<()> {
-        let py = self.py;
-        let name = gate.getattr(intern!(py, "name"))?;
-        let kind = self.kind_of(&name)?;
-        let mut qubits = [0i64; 3];
-        let param_start = out.params.len() as u32;
-        match kind {
-            Kind::Fixed(_) | Kind::Rotation(_) | Kind::U(_) => {
-                let targets = gate.getattr(intern!(py, "target_indices"))?;
-                qubits[0] = first_item(&targets, &name, "target_indices")?.extract()?;
-                if let Kind::Rotation(_) = kind {
-                    let params = gate.getattr(intern!(py, "params"))?;
-                    let first = first_item(&params, &name, "params")?;
-                    out.params.push(read_param(&first, ParamText::Format)?);
-                } else if let Kind::U(_) = kind {
-                    for p in gate.getattr(intern!(py, "params"))?.try_iter()? {
-                        out.params.push(read_param(&p?, ParamText::Str)?);
-                    }
-                }
-            }
-            Kind::Two(_) | Kind::Three(_) => {
-                let arity = if matches!(kind, Kind::Two(_)) { 2 } else { 3 };
-                let controls = gate.getattr(intern!(py, "control_indices"))?;
-                let targets = gate.getattr(intern!(py, "target_indices"))?;
-                let mut count = 0usize;
-                for sequence in [&controls, &targets] {
-                    read_indices(sequence, &mut qubits[..arity], &mut count)?;
-                }
-                if count != arity {
-                    return Err(CoreError::UnsupportedGate(format!(
-                        "{} gate acts on {count} qubits, expected {arity}",
-                        name.str()?
-                    ))
-                    .into());
-                }
-            }
-            Kind::NotImplemented => {
-                return Err(CoreError::NotImplementedGate(name.str()?.to_string()).into())
-            }
-            Kind::Parametric => {
-                return Err(CoreError::UnsupportedGate(format!(
-                    "Parametric gates are not supported: {}",
-                    name.str()?
-                ))
-                .into())
-            }
-            Kind::MultiQubit => {
-                return Err(CoreError::UnsupportedGate(format!(
-                    "multi qubit gates are not supported: {}",
-                    name.str()?
-                ))
-                .into())
-            }
-            Kind::Unconvertible => {
-                return Err(CoreError::UnconvertibleGate(name.str()?.to_string()).into())
-            }
-            Kind::Unknown => {
-                return Err(CoreError::UnknownGate(name.str()?.to_string()).into());
-            }
-        }
-        out.gates.push(Gate {
+    /// Appends a gate and its parameters.
+    pub fn push(&mut self, kind: Kind, qubits: [i64; 3], params: impl IntoIterator<Item = Param>) {
+        let param_start = self.params.len() as u32;
+        self.params.extend(params);
+        self.gates.push(Gate {
             kind,
             qubits,
             param_start,
-            param_len: out.params.len() as u32 - param_start,
+            param_len: self.params.len() as u32 - param_start,
         });
-        Ok(())
     }
+}
+
+/// Reads `circuit.qubit_count` and every gate of `circuit.gates`, in order, raising the
+/// reference writer's exception at the first gate it refuses: directly where `direct`
+/// admits the circuit, else through the attributes.
+pub fn read_circuit(circuit: &Bound<'_, PyAny>) -> PyResult<Circuit> {
+    match direct::read_circuit(circuit) {
+        Some(read) => Ok(read),
+        None => read_through_getters(circuit),
+    }
+}
+
+/// `int(circuit.qubit_count)`, as the reference writer uses it.
+pub fn read_qubit_count(circuit: &Bound<'_, PyAny>) -> PyResult<i64> {
+    let py = circuit.py();
+    let qubit_count = circuit.getattr(intern!(py, "qubit_count"))?;
+    match qubit_count.extract::<i64>() {
+        Ok(n) => Ok(n),
+        // `int(circuit.qubit_count)` as the reference does, for float-like counts.
+        Err(_) => py.get_type::<PyInt>().call1((qubit_count,))?.extract(),
+    }
+}
+
+/// The reader of any circuit-like object: `qubit_count`, then each gate's attributes.
+pub fn read_through_getters(circuit: &Bound<'_, PyAny>) -> PyResult<Circuit> {
+    let py = circuit.py();
+    let qubit_count = read_qubit_count(circuit)?;
+    let gates = circuit.getattr(intern!(py, "gates"))?;
+    let mut out = Circuit {
+        qubit_count,
+        ..Circuit::default()
+    };
+    if let Ok(tuple) = gates.cast::<PyTuple>() {
+        out.gates.reserve(tuple.len());
+        for gate in tuple.iter() {
+            read_gate(&gate, &mut out)?;
+        }
+    } else {
+        for gate in gates.try_iter()? {
+            read_gate(&gate?, &mut out)?;
+        }
+    }
+    Ok(out)
+}
+
+/// The kind of a gate called `name` (a `str`, or anything: refused as unknown).
+pub fn kind_of(name: &Bound<'_, PyAny>) -> PyResult<Result<Kind, Refusal>> {
+    Ok(match name.cast::<PyString>() {
+        Ok(text) => classify(text.to_str()?),
+        Err(_) => Err(Refusal::Unknown),
+    })
+}
+
+fn read_gate(gate: &Bound<'_, PyAny>, out: &mut Circuit) -> PyResult<()> {
+    let py = gate.py();
+    let name = gate.getattr(intern!(py, "name"))?;
+    let kind = match kind_of(&name)? {
+        Ok(kind) => kind,
+        Err(refusal) => return Err(refusal.into_error(&name.str()?.to_string()).into()),
+    };
+    let (qubits, params) = read_operands(gate, &name, kind)?;
+    out.push(kind, qubits, params);
+    Ok(())
+}
+
+/// The printed qubits and parameters of a gate of `kind`, read as the reference writer
+/// reads them.
+pub fn read_operands(
+    gate: &Bound<'_, PyAny>,
+    name: &Bound<'_, PyAny>,
+    kind: Kind,
+) -> PyResult<([i64; 3], Vec<Param>)> {
+    let py = gate.py();
+    let mut qubits = [0i64; 3];
+    let mut params = Vec::new();
+    match kind {
+        Kind::Fixed(_) | Kind::Rotation(_) | Kind::U(_) => {
+            let targets = gate.getattr(intern!(py, "target_indices"))?;
+            qubits[0] = first_item(&targets, name, "target_indices")?.extract()?;
+            if let Kind::Rotation(_) = kind {
+                let all = gate.getattr(intern!(py, "params"))?;
+                let first = first_item(&all, name, "params")?;
+                params.push(read_param(&first, ParamText::Format)?);
+            } else if let Kind::U(_) = kind {
+                for p in gate.getattr(intern!(py, "params"))?.try_iter()? {
+                    params.push(read_param(&p?, ParamText::Str)?);
+                }
+            }
+        }
+        Kind::Two(_) | Kind::Three(_) => {
+            let arity = kind.arity();
+            let controls = gate.getattr(intern!(py, "control_indices"))?;
+            let targets = gate.getattr(intern!(py, "target_indices"))?;
+            let mut count = 0usize;
+            for sequence in [&controls, &targets] {
+                read_indices(sequence, &mut qubits[..arity], &mut count)?;
+            }
+            if count != arity {
+                return Err(CoreError::UnsupportedGate(format!(
+                    "{} gate acts on {count} qubits, expected {arity}",
+                    name.str()?
+                ))
+                .into());
+            }
+        }
+    }
+    Ok((qubits, params))
 }
 
 /// Appends the indices of `sequence` to `qubits` from `count` on (tuples without an
@@ -295,4 +320,38 @@ fn read_param(param: &Bound<'_, PyAny>, how: ParamText) -> PyResult<Param> {
         ParamText::Str => param.str()?.into_any(),
     };
     Ok(Param::Text(text.cast::<PyString>()?.to_str()?.into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_printable_name_has_a_kind_and_every_other_a_refusal() {
+        assert_eq!(classify("CNOT"), Ok(Kind::Two("cx")));
+        assert_eq!(classify("TOFFOLI").map(Kind::arity), Ok(3));
+        assert_eq!(classify("SqrtY"), Err(Refusal::NotImplemented));
+        assert_eq!(classify("ParametricRZ"), Err(Refusal::Parametric));
+        assert_eq!(classify("PauliRotation"), Err(Refusal::MultiQubit));
+        assert_eq!(classify("MCX"), Err(Refusal::Unconvertible));
+        assert_eq!(classify("cx"), Err(Refusal::Unknown));
+        let error = Refusal::Parametric.into_error("ParametricRX");
+        assert_eq!(
+            error.to_string(),
+            "Parametric gates are not supported: ParametricRX"
+        );
+    }
+
+    #[test]
+    fn pushed_gates_own_their_parameters() {
+        let mut circuit = Circuit::default();
+        circuit.push(
+            Kind::U("u2"),
+            [3, 0, 0],
+            [Param::Float(1.0), Param::Float(2.0)],
+        );
+        circuit.push(Kind::Fixed("h"), [1, 0, 0], []);
+        assert_eq!(circuit.gate_params(&circuit.gates[0]).len(), 2);
+        assert!(circuit.gate_params(&circuit.gates[1]).is_empty());
+    }
 }

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 type Result<T> = std::result::Result<T, CoreError>;
 
 fn malformed(what: &str, pos: usize) -> CoreError {
-    CoreError::InvalidArchive(format!("invalid JSON: {what} at byte {pos}"))
+    CoreError::InvalidJson(format!("invalid JSON: {what} at byte {pos}"))
 }
 
 /// Deepest nesting of arrays and objects a skipped value may have (counts documents
@@ -410,6 +410,15 @@ mod tests {
             let json = String::from_utf8(out).unwrap();
             assert_eq!(Cursor::new(&json).string().unwrap(), text, "{json}");
         }
+    }
+
+    #[test]
+    fn malformed_json_is_a_json_error_not_an_archive_error() {
+        let error = Cursor::new("{\"a\": 1").finish().unwrap_err();
+        assert!(matches!(error, CoreError::InvalidJson(_)), "{error:?}");
+        let error = crate::counts::decode_counts_json("{\"01\": 1,}").unwrap_err();
+        assert!(matches!(error, CoreError::InvalidJson(_)), "{error:?}");
+        assert!(error.to_string().starts_with("invalid JSON: "), "{error}");
     }
 
     #[test]

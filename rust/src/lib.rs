@@ -4,14 +4,16 @@ pub mod archive;
 mod batch;
 mod convert;
 pub mod counts;
+mod direct;
 mod error;
-pub mod floatfmt;
 pub mod ir;
 pub mod json;
 pub mod operator;
 pub mod pauli;
 pub mod qasm;
 pub mod qasm_parse;
+mod sweep;
+pub mod text;
 
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -42,22 +44,10 @@ fn split_counts<'py>(
         .collect()
 }
 
-/// Parses a measured bit string into its integer value (last character = bit 0).
-#[pyfunction]
-fn parse_bits(bits: &str) -> PyResult<u64> {
-    Ok(counts::parse_bits(bits)?)
-}
-
-/// `repr(value)` for a float, computed in Rust (exposed to test the QASM float text).
-#[pyfunction]
-fn float_repr(value: f64) -> String {
-    floatfmt::float_repr(value)
-}
-
 /// OpenQASM 3 text of one circuit, byte for byte as quri-parts-openqasm writes it.
 #[pyfunction]
 fn circuit_to_qasm(circuit: &Bound<'_, PyAny>) -> PyResult<String> {
-    let circuit = ir::CircuitReader::new(circuit.py()).read(circuit)?;
+    let circuit = ir::read_circuit(circuit)?;
     Ok(qasm::print_circuit(&circuit))
 }
 
@@ -65,7 +55,27 @@ fn circuit_to_qasm(circuit: &Bound<'_, PyAny>) -> PyResult<String> {
 /// without the GIL while the next circuits are read.
 #[pyfunction]
 fn circuits_to_qasm(circuits: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
-    batch::map_circuits(circuits, |c| qasm::print_circuit(&c))
+    batch::map_circuits(circuits, |program| program.print())
+}
+
+/// OpenQASM 3 texts of `circuit.bind_parameters(p)` for each `p` of `parameter_sets`.
+#[pyfunction]
+fn sweep_to_qasm(
+    circuit: &Bound<'_, PyAny>,
+    parameter_sets: &Bound<'_, PyAny>,
+) -> PyResult<Vec<String>> {
+    batch::map_sweep(circuit, parameter_sets, |program| program.print())
+}
+
+/// How circuits are read in this process: whether the direct read is on, why (not), and
+/// how many circuits were read each way.
+#[pyfunction]
+fn direct_read_status(py: Python<'_>) -> PyResult<Bound<'_, PyDict>> {
+    let status = direct::status(py)?;
+    status.set_item("sweeps", sweep::reason(py))?;
+    let rendered = batch::FROM_TEMPLATES.load(std::sync::atomic::Ordering::Relaxed);
+    status.set_item("bindings_from_templates", rendered)?;
+    Ok(status)
 }
 
 /// The estimation payload's operator list: `[{"pauli": "X0 X1", "coeff": 1.5}, ...]`.
@@ -121,7 +131,7 @@ fn read_sampling_archive<'py>(
     let (counts, divided) = py.detach(|| {
         let (_, content) = archive::read_single_entry(bytes, max_size)?;
         let text = std::str::from_utf8(&content)
-            .map_err(|e| error::CoreError::InvalidArchive(format!("result is not UTF-8: {e}")))?;
+            .map_err(|e| error::CoreError::InvalidJson(format!("result is not UTF-8: {e}")))?;
         counts::decode_sampling_result(text)
     })?;
     let divided = divided.map(|d| convert::divided_from(py, &d)).transpose()?;
@@ -158,46 +168,115 @@ fn write_archive<'py>(
 ) -> PyResult<Bound<'py, PyBytes>> {
     let py = content.py();
     let bytes = content.as_bytes();
-    let zip = py.detach(|| archive::write_zip(entry_name, bytes))?;
-    archive_bytes(py, &zip)
+    let content = archive::Content::new(vec![archive::Piece::Raw(bytes.into())]);
+    let deflated = py.detach(|| archive::Deflated::new(&content))?;
+    archive_bytes(py, &deflated.archive(entry_name)?)
 }
 
-/// The upload archive of a job, straight from circuits: `{"program": [QASM, ...]}` plus
-/// `"operator"` when one is given, as JSON in the one deflated entry `entry_name`.
+/// A job's upload document (`{"program": [...]}`, plus `"operator"`), deflated; its archive
+/// is written once the server has named it.
+#[pyclass(frozen, module = "quri_parts_oqtopus._core")]
+struct JobInput {
+    deflated: archive::Deflated,
+}
+
+#[pymethods]
+impl JobInput {
+    /// The ZIP archive holding the document as its one entry `entry_name`.
+    fn archive<'py>(&self, py: Python<'py>, entry_name: &str) -> PyResult<Bound<'py, PyBytes>> {
+        archive_bytes(py, &self.deflated.archive(entry_name)?)
+    }
+
+    /// Bytes of the deflated document.
+    #[getter]
+    fn deflated_size(&self) -> usize {
+        self.deflated.deflated_len()
+    }
+}
+
+fn job_input(
+    py: Python<'_>,
+    programs: &[&str],
+    terms: Option<&[operator::Term]>,
+) -> PyResult<JobInput> {
+    let deflated = py.detach(|| archive::deflate_job_input(programs, terms))?;
+    Ok(JobInput { deflated })
+}
+
+fn texts(programs: &[String]) -> Vec<&str> {
+    programs.iter().map(String::as_str).collect()
+}
+
+fn one_job_input(program: batch::Program) -> Result<archive::Deflated, error::CoreError> {
+    archive::deflate_job_input(&[&program.print()], None)
+}
+
+/// The upload document of one job from circuits: their QASM, and `"operator"` when given.
 #[pyfunction]
-#[pyo3(signature = (entry_name, circuits, operator=None))]
-fn circuits_archive<'py>(
-    entry_name: &str,
-    circuits: &Bound<'py, PyAny>,
-    operator: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyBytes>> {
-    let py = circuits.py();
-    let programs = batch::map_circuits(circuits, |c| qasm::print_circuit(&c))?;
+#[pyo3(signature = (circuits, operator=None))]
+fn circuits_input(
+    circuits: &Bound<'_, PyAny>,
+    operator: Option<&Bound<'_, PyAny>>,
+) -> PyResult<JobInput> {
+    let programs = batch::map_circuits(circuits, |program| program.print())?;
     let terms = operator.map(operator::read_operator).transpose()?;
-    let zip = py.detach(|| {
-        let texts: Vec<&str> = programs.iter().map(String::as_str).collect();
-        archive::write_job_archive(entry_name, &texts, terms.as_deref())
-    })?;
-    drop(programs);
-    archive_bytes(py, &zip)
+    job_input(circuits.py(), &texts(&programs), terms.as_deref())
 }
 
-/// The upload archive of a job from QASM texts (and an operator's terms).
+/// The upload document of one job from QASM texts (and an operator's terms).
 #[pyfunction]
-#[pyo3(signature = (entry_name, programs, operator=None))]
-fn programs_archive<'py>(
-    py: Python<'py>,
-    entry_name: &str,
-    programs: Vec<Bound<'py, PyString>>,
-    operator: Option<&Bound<'py, PyAny>>,
-) -> PyResult<Bound<'py, PyBytes>> {
+#[pyo3(signature = (programs, operator=None))]
+fn programs_input(
+    py: Python<'_>,
+    programs: Vec<Bound<'_, PyString>>,
+    operator: Option<&Bound<'_, PyAny>>,
+) -> PyResult<JobInput> {
+    // Borrowed from the Python strings: the texts are not copied before deflating.
     let texts = programs
         .iter()
         .map(|p| p.to_str())
         .collect::<PyResult<Vec<&str>>>()?;
     let terms = operator.map(operator::read_operator).transpose()?;
-    let zip = py.detach(|| archive::write_job_archive(entry_name, &texts, terms.as_deref()))?;
-    archive_bytes(py, &zip)
+    job_input(py, &texts, terms.as_deref())
+}
+
+/// The upload document of one job holding every binding of a sweep.
+#[pyfunction]
+fn sweep_input(
+    circuit: &Bound<'_, PyAny>,
+    parameter_sets: &Bound<'_, PyAny>,
+) -> PyResult<JobInput> {
+    let programs = batch::map_sweep(circuit, parameter_sets, |program| program.print())?;
+    job_input(circuit.py(), &texts(&programs), None)
+}
+
+/// One upload document per circuit, deflated on all cores while the next are read.
+#[pyfunction]
+fn circuit_inputs(circuits: &Bound<'_, PyAny>) -> PyResult<Vec<JobInput>> {
+    batch::map_circuits(circuits, one_job_input)?
+        .into_iter()
+        .map(|deflated| {
+            Ok(JobInput {
+                deflated: deflated?,
+            })
+        })
+        .collect()
+}
+
+/// One upload document per binding of a sweep.
+#[pyfunction]
+fn sweep_inputs(
+    circuit: &Bound<'_, PyAny>,
+    parameter_sets: &Bound<'_, PyAny>,
+) -> PyResult<Vec<JobInput>> {
+    batch::map_sweep(circuit, parameter_sets, one_job_input)?
+        .into_iter()
+        .map(|deflated| {
+            Ok(JobInput {
+                deflated: deflated?,
+            })
+        })
+        .collect()
 }
 
 /// Parses OpenQASM 3 text into `(n_qubits, n_clbits, ops)`, each op a tuple ending with its
@@ -239,10 +318,10 @@ fn qasm_op_to_tuple<'py>(py: Python<'py>, op: &qasm_parse::Op) -> PyResult<Bound
 #[pymodule]
 fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(split_counts, m)?)?;
-    m.add_function(wrap_pyfunction!(parse_bits, m)?)?;
-    m.add_function(wrap_pyfunction!(float_repr, m)?)?;
     m.add_function(wrap_pyfunction!(circuit_to_qasm, m)?)?;
     m.add_function(wrap_pyfunction!(circuits_to_qasm, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep_to_qasm, m)?)?;
+    m.add_function(wrap_pyfunction!(direct_read_status, m)?)?;
     m.add_function(wrap_pyfunction!(encode_operator, m)?)?;
     m.add_function(wrap_pyfunction!(parse_pauli, m)?)?;
     m.add_function(wrap_pyfunction!(decode_counts, m)?)?;
@@ -250,8 +329,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_sampling_archive, m)?)?;
     m.add_function(wrap_pyfunction!(read_archive, m)?)?;
     m.add_function(wrap_pyfunction!(write_archive, m)?)?;
-    m.add_function(wrap_pyfunction!(circuits_archive, m)?)?;
-    m.add_function(wrap_pyfunction!(programs_archive, m)?)?;
+    m.add_function(wrap_pyfunction!(circuits_input, m)?)?;
+    m.add_function(wrap_pyfunction!(programs_input, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep_input, m)?)?;
+    m.add_function(wrap_pyfunction!(circuit_inputs, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep_inputs, m)?)?;
+    m.add_class::<JobInput>()?;
     m.add_function(wrap_pyfunction!(parse_qasm, m)?)?;
     m.add(
         "ArchiveTooLargeError",

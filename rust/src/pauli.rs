@@ -2,7 +2,7 @@
 //! parser the server uses for both spellings (`"X0 X1"` and `"X 0 X 1"`). Pure Rust.
 
 use crate::error::CoreError;
-use crate::qasm::write_int;
+use crate::text::write_int;
 
 /// Letter of a QURI Parts `SinglePauli` id (X = 1, Y = 2, Z = 3).
 pub fn pauli_letter(id: i64) -> Option<char> {

@@ -1,8 +1,11 @@
 //! OpenQASM 3 printer over the gate IR, byte for byte as `quri_parts.openqasm.circuit`
 //! writes it. Pure Rust: it runs without the GIL, one circuit per rayon task in batches.
+//!
+//! A parametric sweep prints its circuit once as a `Template`: the text with its open
+//! angles left out, so each binding costs only its angles' text and one copy.
 
-use crate::floatfmt::write_float_repr;
 use crate::ir::{Circuit, Gate, Kind, Param};
+use crate::text::{write_float_repr, write_int};
 
 const HEADER: &str = "OPENQASM 3;\ninclude \"stdgates.inc\";\n";
 
@@ -10,12 +13,16 @@ const HEADER: &str = "OPENQASM 3;\ninclude \"stdgates.inc\";\n";
 /// reference backend's "add a measurement when there is none" rule never changes it.
 pub fn print_circuit(circuit: &Circuit) -> String {
     let mut out = String::with_capacity(64 + circuit.gates.len() * 16 + circuit.params.len() * 20);
-    write_circuit(&mut out, circuit);
+    write_circuit(&mut out, circuit, |out, _, param| write_param(out, param));
     out
 }
 
-/// Appends the OpenQASM 3 text of `circuit` to `out`.
-pub fn write_circuit(out: &mut String, circuit: &Circuit) {
+/// Appends the text of `circuit`, each parameter written by `param` (given its index).
+fn write_circuit(
+    out: &mut String,
+    circuit: &Circuit,
+    mut param: impl FnMut(&mut String, usize, &Param),
+) {
     out.push_str(HEADER);
     out.push_str("qubit[");
     write_int(out, circuit.qubit_count);
@@ -24,91 +31,103 @@ pub fn write_circuit(out: &mut String, circuit: &Circuit) {
     out.push_str("] c;\n");
     for gate in &circuit.gates {
         out.push('\n');
-        write_gate(out, gate, circuit.gate_params(gate));
+        write_gate(out, gate, circuit, &mut param);
     }
     out.push_str("\nc = measure q;");
 }
 
-fn write_gate(out: &mut String, gate: &Gate, params: &[Param]) {
+fn write_gate(
+    out: &mut String,
+    gate: &Gate,
+    circuit: &Circuit,
+    param: &mut impl FnMut(&mut String, usize, &Param),
+) {
     match gate.kind {
         Kind::Fixed(symbol) => {
             out.push_str(symbol);
             out.push(' ');
-            write_qubit(out, gate.qubits[0]);
         }
         Kind::Rotation(symbol) | Kind::U(symbol) => {
             out.push_str(symbol);
             out.push('(');
-            for (i, param) in params.iter().enumerate() {
+            let start = gate.param_start as usize;
+            for (i, value) in circuit.gate_params(gate).iter().enumerate() {
                 if i > 0 {
                     out.push_str(", ");
                 }
-                match param {
-                    Param::Float(value) => write_float_repr(out, *value),
-                    Param::Text(text) => out.push_str(text),
-                }
+                param(out, start + i, value);
             }
             out.push_str(") ");
-            write_qubit(out, gate.qubits[0]);
         }
         Kind::Two(symbol) | Kind::Three(symbol) => {
-            let arity = if matches!(gate.kind, Kind::Two(_)) {
-                2
-            } else {
-                3
-            };
             out.push_str(symbol);
             out.push(' ');
-            for (i, &qubit) in gate.qubits[..arity].iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_qubit(out, qubit);
-            }
         }
-        Kind::NotImplemented
-        | Kind::Parametric
-        | Kind::MultiQubit
-        | Kind::Unconvertible
-        | Kind::Unknown => unreachable!("the reader refuses {:?} gates", gate.kind),
+    }
+    for (i, &qubit) in gate.qubits[..gate.kind.arity()].iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push_str("q[");
+        write_int(out, qubit);
+        out.push(']');
     }
     out.push(';');
 }
 
-fn write_qubit(out: &mut String, index: i64) {
-    out.push_str("q[");
-    write_int(out, index);
-    out.push(']');
+fn write_param(out: &mut String, param: &Param) {
+    match param {
+        Param::Float(value) => write_float_repr(out, *value),
+        Param::Text(text) => out.push_str(text),
+    }
 }
 
-/// Decimal text of `value`, without going through `fmt`.
-pub fn write_int(out: &mut String, value: i64) {
-    // Qubit indices are mostly one or two digits.
-    if (0..10).contains(&value) {
-        out.push(char::from(b'0' + value as u8));
-        return;
+/// A circuit's text with some float parameters left open.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Template {
+    text: String,
+    /// Where each open parameter's text goes in `text`, in order.
+    holes: Vec<usize>,
+}
+
+impl Template {
+    /// Prints `circuit` leaving out the parameters at the indices `open` (ascending).
+    pub fn new(circuit: &Circuit, open: &[usize]) -> Self {
+        let mut text = String::with_capacity(64 + circuit.gates.len() * 16);
+        let mut holes = Vec::with_capacity(open.len());
+        let mut next = open.iter().peekable();
+        write_circuit(&mut text, circuit, |out, index, param| {
+            if next.peek() == Some(&&index) {
+                next.next();
+                holes.push(out.len());
+            } else {
+                write_param(out, param);
+            }
+        });
+        Template { text, holes }
     }
-    if (10..100).contains(&value) {
-        out.push(char::from(b'0' + (value / 10) as u8));
-        out.push(char::from(b'0' + (value % 10) as u8));
-        return;
+
+    /// How many angles `render` takes.
+    pub fn holes(&self) -> usize {
+        self.holes.len()
     }
-    let mut buf = [0u8; 20];
-    let mut pos = buf.len();
-    let mut rest = value.unsigned_abs();
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
+
+    /// The text with `angles` (one per hole, in order) filled in.
+    pub fn render(&self, angles: &[f64]) -> String {
+        assert_eq!(
+            angles.len(),
+            self.holes.len(),
+            "one angle per open parameter"
+        );
+        let mut out = String::with_capacity(self.text.len() + 24 * angles.len());
+        let mut from = 0;
+        for (&at, &angle) in self.holes.iter().zip(angles) {
+            out.push_str(&self.text[from..at]);
+            write_float_repr(&mut out, angle);
+            from = at;
         }
-    }
-    if value < 0 {
-        out.push('-');
-    }
-    for &digit in &buf[pos..] {
-        out.push(char::from(digit));
+        out.push_str(&self.text[from..]);
+        out
     }
 }
 
@@ -116,13 +135,22 @@ pub fn write_int(out: &mut String, value: i64) {
 mod tests {
     use super::*;
 
-    fn gate(kind: Kind, qubits: [i64; 3], param_start: u32, param_len: u32) -> Gate {
-        Gate {
-            kind,
-            qubits,
-            param_start,
-            param_len,
-        }
+    fn every_shape() -> Circuit {
+        let mut circuit = Circuit {
+            qubit_count: 3,
+            ..Circuit::default()
+        };
+        circuit.push(Kind::Fixed("h"), [0, 0, 0], []);
+        circuit.push(Kind::Rotation("rz"), [1, 0, 0], [Param::Float(-0.0)]);
+        let u3 = [
+            Param::Float(1e-5),
+            Param::Float(2.0),
+            Param::Text("7".into()),
+        ];
+        circuit.push(Kind::U("u3"), [2, 0, 0], u3);
+        circuit.push(Kind::Two("cx"), [0, 1, 0], []);
+        circuit.push(Kind::Three("ccx"), [0, 1, 2], []);
+        circuit
     }
 
     #[test]
@@ -139,47 +167,24 @@ mod tests {
 
     #[test]
     fn every_gate_shape_prints_like_quri_parts() {
-        let circuit = Circuit {
-            qubit_count: 3,
-            gates: vec![
-                gate(Kind::Fixed("h"), [0, 0, 0], 0, 0),
-                gate(Kind::Rotation("rz"), [1, 0, 0], 0, 1),
-                gate(Kind::U("u3"), [2, 0, 0], 1, 3),
-                gate(Kind::Two("cx"), [0, 1, 0], 4, 0),
-                gate(Kind::Three("ccx"), [0, 1, 2], 4, 0),
-            ],
-            params: vec![
-                Param::Float(-0.0),
-                Param::Float(1e-5),
-                Param::Float(2.0),
-                Param::Text("7".into()),
-            ],
-        };
         let expected = "OPENQASM 3;\ninclude \"stdgates.inc\";\nqubit[3] q;\nbit[3] c;\n\n\
                         h q[0];\nrz(-0.0) q[1];\nu3(1e-05, 2.0, 7) q[2];\ncx q[0], q[1];\n\
                         ccx q[0], q[1], q[2];\nc = measure q;";
-        assert_eq!(print_circuit(&circuit), expected);
+        assert_eq!(print_circuit(&every_shape()), expected);
     }
 
     #[test]
-    fn integers_print_in_decimal() {
-        let mut out = String::new();
-        for v in [
-            0,
-            7,
-            10,
-            42,
-            99,
-            100,
-            -1,
-            -10,
-            1234567890,
-            i64::MIN,
-            i64::MAX,
-        ] {
-            out.clear();
-            write_int(&mut out, v);
-            assert_eq!(out, v.to_string());
-        }
+    fn a_template_renders_as_the_circuit_with_those_angles_prints() {
+        let circuit = every_shape();
+        let template = Template::new(&circuit, &[0, 2]);
+        assert_eq!(template.holes(), 2);
+        let mut bound = circuit.clone();
+        bound.params[0] = Param::Float(0.125);
+        bound.params[2] = Param::Float(-1e300);
+        assert_eq!(template.render(&[0.125, -1e300]), print_circuit(&bound));
+        assert_eq!(
+            Template::new(&circuit, &[]).render(&[]),
+            print_circuit(&circuit)
+        );
     }
 }
