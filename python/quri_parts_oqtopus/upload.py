@@ -18,6 +18,7 @@ __all__ = [
     "build_circuits_archive",
     "build_job_archive",
     "build_programs_archive",
+    "read_archive_file",
     "read_job_archive",
 ]
 
@@ -71,6 +72,19 @@ def build_circuits_archive(
 
     """
     return _core.circuits_archive(_entry_name(archive_name), circuits, operator)
+
+
+def read_archive_file(data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES) -> bytes:
+    """The content of the one file inside a ZIP archive (inflated in Rust without the GIL).
+
+    Raises:
+        ArchiveTooLargeError: If the file holds more than ``max_size`` bytes once inflated
+            (a ``ValueError``; nothing is inflated then).
+        ValueError: If ``data`` is not a ZIP or does not hold exactly one file.
+
+    """
+    _name, content = _core.read_archive(bytes(data), max_size)
+    return content
 
 
 def read_job_archive(data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES) -> Any:
