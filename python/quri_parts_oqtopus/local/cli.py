@@ -24,7 +24,8 @@ from .settings import (
 )
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``oqtopus-local``: ``serve`` and ``demo``."""
     parser = argparse.ArgumentParser(
         prog="oqtopus-local", description="A local OQTOPUS-compatible server (qulacs simulator)."
     )
@@ -279,14 +280,15 @@ def serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point ``oqtopus-local``."""
-    args = _parser().parse_args(argv)
-    if args.command == "serve":
-        serve(args)
-    elif args.command == "demo":
-        from .demo import run_demo  # noqa: PLC0415 - the demo loads the client and the circuits
+    """``python -m quri_parts_oqtopus.local.cli serve ...``: the server alone.
 
-        sys.exit(run_demo(args.jobs, args.shots))
+    ``oqtopus-local`` (:mod:`quri_parts_oqtopus._local_main`) also runs the demo, which
+    loads the client: the server's package does not.
+    """
+    args = build_parser().parse_args(argv)
+    if args.command != "serve":
+        raise SystemExit(f"oqtopus-local: run the {args.command} as `oqtopus-local {args.command}`")
+    serve(args)
 
 
 if __name__ == "__main__":

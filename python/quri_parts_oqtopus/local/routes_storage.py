@@ -14,6 +14,8 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from quri_parts_oqtopus._contract import REGISTERED
+
 from .archive import ArchiveError, build_zip, check_zip_file, read_single_json_zip
 from .errors import ApiError, bad_request, not_found
 from .presign import UPLOAD_PATH, check_download, check_upload_form
@@ -56,7 +58,7 @@ def _store_input(state: ServerState, job_id: str, archive: bytes) -> None:
     job = state.store.get_job(job_id)
     if job is None:
         raise not_found(f"job {job_id} not found")
-    if job.status != "registered":
+    if job.status != REGISTERED:
         raise bad_request(f"job {job_id} is already submitted (status {job.status})")
     try:
         value = read_single_json_zip(archive, state.settings.max_json_bytes)

@@ -10,13 +10,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Query
 
+from quri_parts_oqtopus._contract import (
+    CANCELLABLE_STATUSES,
+    CANCELLING,
+    DELETABLE_STATUSES,
+    SSE,
+    JobStatus,
+)
+
 from .archive import build_zip
 from .devices import public_device
 from .errors import ApiError, bad_request, not_found
 from .models import (
     DeviceInfo,
     Job,
-    JobStatus,
     JobStatusResponse,
     LegacySubmitRequest,
     Message,
@@ -26,14 +33,7 @@ from .models import (
 )
 from .presign import upload_form
 from .state import Authenticated, Caller, ServerState, State
-from .store import (
-    CANCELLABLE_STATUSES,
-    TERMINAL_STATUSES,
-    JobQuery,
-    JobRow,
-    QuotaExceeded,
-    format_time,
-)
+from .store import JobQuery, JobRow, QuotaExceeded, format_time
 from .submission import check_input, stored_input, submit_registered
 from .views import job_object
 
@@ -42,8 +42,6 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Message} for code in (400, 401, 404, 413, 500)
 }
 router = APIRouter(responses=_ERRORS)
-# Nothing runs for these: an ended job, or one whose submission never came.
-DELETABLE_STATUSES = TERMINAL_STATUSES | {"registered"}
 
 
 def _answers(model: object) -> dict[int | str, dict[str, Any]]:
@@ -238,11 +236,11 @@ def list_jobs(
 def cancel_job(job_id: str, state: State, caller: Authenticated) -> dict[str, str]:
     """Ask a submitted, ready or running job to stop; it ends `cancelled` (or may still win)."""
     job = _job_or_404(state, job_id, caller)
-    if not state.store.update_job(job_id, {"status": "cancelling"}, only_from=CANCELLABLE_STATUSES):
+    if not state.store.update_job(job_id, {"status": CANCELLING}, only_from=CANCELLABLE_STATUSES):
         current = state.store.get_job(job_id)
         shown = current.status if current else job.status
         raise bad_request(f"job {job_id} cannot be cancelled in status {shown}")
-    if job.job_type == "sse":
+    if job.job_type == SSE:
         state.sse.cancel(job_id)
     state.scheduler.wake()
     return {"message": "cancel requested"}
@@ -264,7 +262,7 @@ def delete_job(job_id: str, state: State, caller: Authenticated) -> dict[str, st
 def get_sselog(job_id: str, state: State, caller: Authenticated) -> dict[str, str]:
     """The SSE log archive, base64-encoded (the older servers' way to fetch it)."""
     job = _job_or_404(state, job_id, caller)
-    if job.job_type != "sse":
+    if job.job_type != SSE:
         raise bad_request(f"job {job_id} is not an sse job")
     log = state.store.sse_log_path(job_id)
     if not log.is_file():

@@ -17,6 +17,8 @@ import qulacs
 from numpy.typing import NDArray
 from quri_parts.qulacs.circuit import convert_circuit
 
+from quri_parts_oqtopus._contract import ESTIMATION, MULTI_MANUAL
+
 from .programs import Program, combine_programs, load_program, program_to_qasm
 from .tasks import Outcome, Task
 
@@ -170,7 +172,7 @@ def check_cost(task: Task, programs: list[Program], target: Program, terms: int)
             f" {gate_work:.3g} amplitude updates, beyond the limit max_gate_work"
             f" = {limits.max_gate_work:.3g}"
         )
-    if task.job_type == "estimation":
+    if task.job_type == ESTIMATION:
         term_work = terms * amplitudes
         if term_work > limits.max_term_work:
             raise ValueError(
@@ -179,7 +181,7 @@ def check_cost(task: Task, programs: list[Program], target: Program, terms: int)
             )
         return
     outcomes = min(task.shots, 1 << target.bit_count)
-    copies = len(programs) + 1 if task.job_type == "multi_manual" else 1
+    copies = len(programs) + 1 if task.job_type == MULTI_MANUAL else 1
     if outcomes * copies > limits.max_result_work:
         raise ValueError(
             f"{task.shots} shots of {target.bit_count} bits give up to {outcomes} distinct"
@@ -196,7 +198,7 @@ def _prepare(task: Task) -> tuple[list[Program], Program, list[PauliTerm]]:
         except ValueError as e:
             prefix = f"program {index}: " if len(task.programs) > 1 else ""
             raise ValueError(f"{prefix}{e}") from e
-    target = combine_programs(programs) if task.job_type == "multi_manual" else programs[0]
+    target = combine_programs(programs) if task.job_type == MULTI_MANUAL else programs[0]
     _check_fits(target, task.max_qubits)
     terms: list[PauliTerm] = []
     for item in task.operator:
@@ -219,13 +221,13 @@ def _simulate(
     rng = np.random.default_rng(task.seed)
     started = time.perf_counter()
     combined = None
-    if task.job_type == "estimation":
+    if task.job_type == ESTIMATION:
         exp_value, stds = estimate(target, terms, task.shots, rng)
         result: dict[str, Any] = {"estimation": {"exp_value": exp_value, "stds": stds}}
     else:
         counts = sample_counts(target, task.shots, rng)
         divided = None
-        if task.job_type == "multi_manual":
+        if task.job_type == MULTI_MANUAL:
             divided = split_counts(counts, [p.bit_count for p in programs])
             combined = program_to_qasm(target)
         result = {"sampling": {"counts": counts, "divided_counts": divided}}

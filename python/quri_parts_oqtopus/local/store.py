@@ -17,11 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
+from quri_parts_oqtopus._contract import PENDING_STATUSES, REGISTERED
+
 from .archive import write_zip
 
-TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
-CANCELLABLE_STATUSES = frozenset({"submitted", "ready", "running"})
-NOT_ENDED_STATUSES = CANCELLABLE_STATUSES | {"cancelling"}
 # Payload files of a job; each is served as a ZIP URL (or inline) in `job_info`.
 PAYLOAD_NAMES = ("input", "result", "transpile_result", "combined_program")
 
@@ -280,9 +279,8 @@ class Store:
     def count_pending(self, device_id: str) -> int:
         with self._lock:
             row = self._db.execute(
-                "SELECT COUNT(*) FROM jobs"
-                " WHERE device_id = ? AND status IN ('submitted', 'ready')",
-                (device_id,),
+                "SELECT COUNT(*) FROM jobs WHERE device_id = ? AND status IN (?, ?)",
+                (device_id, *PENDING_STATUSES),
             ).fetchone()
         return int(row[0])
 
@@ -298,13 +296,12 @@ class Store:
         job_id = str(uuid.uuid4())
         with self._transaction() as db:
             if limit is not None:
-                waiting = db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'registered'")
+                waiting = db.execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (REGISTERED,))
                 if int(waiting.fetchone()[0]) >= limit:
                     raise QuotaExceeded(limit)
             db.execute(
-                "INSERT INTO jobs (job_id, status, created_at, parent_job_id)"
-                " VALUES (?, 'registered', ?, ?)",
-                (job_id, utc_now(), parent_job_id),
+                "INSERT INTO jobs (job_id, status, created_at, parent_job_id) VALUES (?, ?, ?, ?)",
+                (job_id, REGISTERED, utc_now(), parent_job_id),
             )
         self.job_dir(job_id).mkdir(parents=True, exist_ok=True)
         return job_id

@@ -4,30 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from quri_parts_oqtopus._contract import JOB_FIELDS, SSE
+
 from .errors import ApiError
 from .presign import download_url
 from .state import ServerState
 from .store import PAYLOAD_NAMES, JobRow, UnreadablePayloadError
 
 SSE_LOG_NAME = "sselog"
-JOB_FIELDS = (
-    "job_id",
-    "name",
-    "description",
-    "job_type",
-    "status",
-    "device_id",
-    "shots",
-    "job_info",
-    "transpiler_info",
-    "simulator_info",
-    "mitigation_info",
-    "execution_time",
-    "submitted_at",
-    "ready_at",
-    "running_at",
-    "ended_at",
-)
 
 
 def _job_info(state: ServerState, job: JobRow, damage: list[str]) -> dict[str, Any]:
@@ -45,7 +29,7 @@ def _job_info(state: ServerState, job: JobRow, damage: list[str]) -> dict[str, A
                 damage.append(str(e))
         else:
             info[name] = download_url(state, job.job_id, name)
-    has_log = job.job_type == "sse" and store.sse_log_path(job.job_id).is_file()
+    has_log = job.job_type == SSE and store.sse_log_path(job.job_id).is_file()
     info["sse_log"] = download_url(state, job.job_id, SSE_LOG_NAME) if has_log else None
     info["message"] = job.message
     return info

@@ -64,7 +64,10 @@ class _Worker:
     def start(self) -> None:
         ours, theirs = self._context.Pipe()
         self.process = self._context.Process(
-            target=_worker_main, args=(theirs, self._memory_bytes), name="simulator", daemon=True
+            target=_worker_main,
+            args=(theirs, self._memory_bytes),
+            name="simulator-worker",
+            daemon=True,
         )
         self.process.start()
         theirs.close()
