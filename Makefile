@@ -46,6 +46,7 @@ lint: venv
 	$(BIN)/ruff format --check python tests benches examples
 	$(BIN)/mypy
 	$(BIN)/python -m mypy.stubtest quri_parts_oqtopus._core
+	$(BIN)/lint-imports
 
 # The documentation site (docs/, mkdocs.yml): guides and the API reference from docstrings.
 docs: venv

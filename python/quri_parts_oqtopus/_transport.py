@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import orjson
@@ -35,15 +35,14 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from quri_parts_oqtopus import __version__
-
-if TYPE_CHECKING:  # only annotations: importing the backend package here would be circular
-    from quri_parts_oqtopus.backend.config import OqtopusConfig
+from quri_parts_oqtopus._contract import TOKEN_HEADER
 
 __all__ = [
     "TOKEN_HEADER",
     "OqtopusHttpError",
     "Request",
     "Transport",
+    "TransportConfig",
     "origin",
     "preview",
     "without_query",
@@ -75,7 +74,6 @@ _URLLIB3_POOL_LOGGER = logging.getLogger("urllib3.connectionpool")
 if not any(isinstance(f, _QueryRedactingFilter) for f in _URLLIB3_POOL_LOGGER.filters):
     _URLLIB3_POOL_LOGGER.addFilter(_QueryRedactingFilter())
 
-TOKEN_HEADER = "q-api-token"  # noqa: S105 - a header name, not a secret
 _IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 #: Answers after which repeating a call may succeed.
 _TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -90,6 +88,31 @@ _CHUNK = 64 << 10
 _ERROR_BODY_BYTES = 64 << 10
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _T = TypeVar("_T")
+
+
+class TransportConfig(Protocol):
+    """What the transport reads of a configuration (``OqtopusConfig`` has all of it)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def api_token(self) -> str: ...
+    @property
+    def proxy(self) -> str | None: ...
+    @property
+    def timeout(self) -> tuple[float, float]: ...
+    @property
+    def retries(self) -> int: ...
+    @property
+    def connect_retries(self) -> int | None: ...
+    @property
+    def backoff(self) -> float: ...
+    @property
+    def deadline(self) -> float: ...
+    @property
+    def max_response_bytes(self) -> int: ...
+    @property
+    def max_inflated_bytes(self) -> int: ...
 
 
 class OqtopusHttpError(BackendError):
@@ -187,7 +210,7 @@ def without_query(url: str) -> str:
 class Transport:
     """The pooled session, and the only place where requests are sent and repeated."""
 
-    def __init__(self, config: OqtopusConfig) -> None:
+    def __init__(self, config: TransportConfig) -> None:
         self._api_origin = origin(config.url)
         self._token = config.api_token
         self._timeout = config.timeout
