@@ -18,8 +18,9 @@ __all__ = [
     "build_circuits_archive",
     "build_job_archive",
     "build_programs_archive",
-    "read_archive_file",
+    "read_archive_entry",
     "read_job_archive",
+    "write_archive_file",
 ]
 
 #: Largest archive entry, once inflated, that a reader accepts unless told otherwise. Far
@@ -74,17 +75,28 @@ def build_circuits_archive(
     return _core.circuits_archive(_entry_name(archive_name), circuits, operator)
 
 
-def read_archive_file(data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES) -> bytes:
-    """The content of the one file inside a ZIP archive (inflated in Rust without the GIL).
+def write_archive_file(entry_name: str, content: bytes) -> bytes:
+    """ZIP bytes holding ``content`` as the one deflated file ``entry_name`` (written in Rust).
+
+    The archive carries no time of its own: the same content always gives the same bytes.
+    """
+    return _core.write_archive(entry_name, bytes(content))
+
+
+def read_archive_entry(
+    data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES
+) -> tuple[str, bytes]:
+    """The name and content of the one file inside a ZIP archive (inflated without the GIL).
 
     Raises:
         ArchiveTooLargeError: If the file holds more than ``max_size`` bytes once inflated
             (a ``ValueError``; nothing is inflated then).
-        ValueError: If ``data`` is not a ZIP or does not hold exactly one file.
+        ValueError: If ``data`` is not a ZIP, does not hold exactly one file, or fails its
+            CRC.
 
     """
-    _name, content = _core.read_archive(bytes(data), max_size)
-    return content
+    name, content = _core.read_archive(bytes(data), max_size)
+    return name, content
 
 
 def read_job_archive(data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES) -> Any:
@@ -97,7 +109,7 @@ def read_job_archive(data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES)
             is not JSON.
 
     """
-    name, payload = _core.read_archive(bytes(data), max_size)
+    name, payload = read_archive_entry(data, max_size=max_size)
     try:
         return orjson.loads(payload)
     except orjson.JSONDecodeError as e:

@@ -11,7 +11,7 @@ from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
 from quri_parts_oqtopus.backend.record import JobRecord
-from quri_parts_oqtopus.upload import read_archive_file
+from quri_parts_oqtopus.upload import read_archive_entry
 
 __all__ = ["read_log"]
 
@@ -27,9 +27,14 @@ def read_log(client: OqtopusHttpClient, record: JobRecord, max_size: int) -> byt
     operation = f"download SSE log of job {record.job_id}"
     url = record.info("job_info").get("sse_log")
     if is_url(url):
-        return client.download_archive(url, read_archive_file, operation=operation)
+        return client.download_archive(url, _log_of_archive, operation=operation)
     data, _ = client.get_legacy_sselog(record.job_id)
     try:
-        return read_archive_file(data, max_size=max_size)
+        return _log_of_archive(data, max_size=max_size)
     except ValueError as e:
         raise BackendError(f"{operation}: {e}") from e
+
+
+def _log_of_archive(data: bytes, *, max_size: int) -> bytes:
+    _name, content = read_archive_entry(data, max_size=max_size)
+    return content

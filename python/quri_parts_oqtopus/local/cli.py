@@ -9,10 +9,10 @@ import secrets
 import signal
 import socket
 import sys
-import threading
 import time
 from pathlib import Path
 
+from .lifeline import end_with_parent
 from .settings import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -188,10 +188,8 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    # Started by LocalServer: a parent that died without stopping us must not leak us.
-    while os.getppid() == parent_pid:
-        time.sleep(0.5)
+def _stop_then_exit() -> None:
+    # The parent died without stopping us: stop as on SIGTERM, and exit anyway if that hangs.
     os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(10.0)
     os._exit(1)
@@ -261,7 +259,7 @@ def serve(args: argparse.Namespace) -> None:
         print(f"  export OQTOPUS_URL={url}", flush=True)
         print(f"  export OQTOPUS_API_TOKEN={settings.token}", flush=True)
     if args.parent_pid is not None:
-        threading.Thread(target=_exit_with_parent, args=(args.parent_pid,), daemon=True).start()
+        end_with_parent(args.parent_pid, _stop_then_exit)
     protocol = guarded_protocol(
         settings.header_timeout, connection_cap(settings.max_connections, open_files)
     )

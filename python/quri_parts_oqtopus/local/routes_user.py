@@ -18,7 +18,6 @@ from quri_parts_oqtopus._contract import (
     JobStatus,
 )
 
-from .archive import build_zip
 from .devices import public_device
 from .errors import ApiError, bad_request, not_found
 from .models import (
@@ -35,7 +34,7 @@ from .presign import upload_form
 from .state import Authenticated, Caller, ServerState, State
 from .store import JobQuery, JobRow, QuotaExceeded, format_time
 from .submission import check_input, stored_input, submit_registered
-from .views import job_object
+from .views import job_object, sse_log_file
 
 # Documentation of the answers in /openapi.json; the routes themselves answer plain dicts.
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -267,5 +266,6 @@ def get_sselog(job_id: str, state: State, caller: Authenticated) -> dict[str, st
     log = state.store.sse_log_path(job_id)
     if not log.is_file():
         raise not_found(f"job {job_id} has no SSE log yet")
-    archive = build_zip(f"sselog_{job_id}.log", log.read_bytes(), log.stat().st_mtime)
-    return {"file": base64.b64encode(archive).decode("ascii"), "file_name": f"sselog_{job_id}.log"}
+    name = sse_log_file(job_id)
+    archive = state.store.archives.log_archive(log, name)
+    return {"file": base64.b64encode(archive).decode("ascii"), "file_name": name}

@@ -44,7 +44,7 @@ def _seed_of(simulator_info: dict[str, Any] | None) -> int | None:
     return seed
 
 
-def _stop_resource_tracker() -> None:
+def stop_resource_tracker() -> None:
     # Spawning the workers started multiprocessing's tracker process; reap it now, or it
     # outlives the server as a zombie wherever init does not reap orphans.
     tracker = getattr(resource_tracker, "_resource_tracker", None)
@@ -84,7 +84,6 @@ class Scheduler:
             self._thread.join(timeout=5.0)
         self._sse.stop_all()
         self._pool.stop()  # the workers hold nothing to save
-        _stop_resource_tracker()
 
     def wake(self) -> None:
         self._wake.set()

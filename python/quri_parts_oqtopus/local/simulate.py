@@ -7,10 +7,9 @@ crash of the native parser or simulator costs one worker, not the server.
 from __future__ import annotations
 
 import math
-import re
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
 import qulacs
@@ -18,36 +17,15 @@ from numpy.typing import NDArray
 from quri_parts.qulacs.circuit import convert_circuit
 
 from quri_parts_oqtopus._contract import ESTIMATION, MULTI_MANUAL
+from quri_parts_oqtopus.counts import decode_counts
+from quri_parts_oqtopus.counts import split_counts as native_split_counts
+from quri_parts_oqtopus.operator import parse_pauli
 
 from .programs import Program, combine_programs, load_program, program_to_qasm
 from .tasks import Outcome, Task
 
 # ((qubit, "X"|"Y"|"Z"), ...) and its coefficient; no factors = the identity.
 PauliTerm = tuple[tuple[tuple[int, str], ...], float]
-_PAULI_TOKEN = re.compile(r"([IXYZ])\s*(\d+)")
-_PAULI_STRING = re.compile(r"\s*(?:[IXYZ]\s*\d+\s*)+")
-
-
-def parse_pauli(text: str) -> tuple[tuple[int, str], ...]:
-    """``"X0 Y2"``, ``"X 0 Y 2"`` or ``"I"`` as ``((qubit, "X"|"Y"|"Z"), ...)``.
-
-    Raises:
-        ValueError: For any other text or a qubit named twice.
-
-    """
-    stripped = text.strip()
-    if stripped in {"", "I"}:
-        return ()
-    if not _PAULI_STRING.fullmatch(stripped):
-        raise ValueError(f"invalid Pauli string {text!r}")
-    factors: dict[int, str] = {}
-    for letter, index in _PAULI_TOKEN.findall(stripped):
-        qubit = int(index)
-        if qubit in factors:
-            raise ValueError(f"Pauli string {text!r} names qubit {qubit} twice")
-        if letter != "I":
-            factors[qubit] = letter
-    return tuple(sorted(factors.items()))
 
 
 def _final_state(program: Program) -> qulacs.QuantumState:
@@ -77,15 +55,17 @@ def sample_counts(program: Program, shots: int, rng: np.random.Generator) -> dic
 
 
 def split_counts(counts: dict[str, int], widths: list[int]) -> dict[str, dict[str, int]]:
-    """Combined counts split per program; program 0 owns the last (lowest) characters."""
-    divided: dict[str, dict[str, int]] = {str(i): {} for i in range(len(widths))}
-    for bits, count in counts.items():
-        end = len(bits)
-        for index, width in enumerate(widths):
-            own = bits[end - width : end]
-            end -= width
-            divided[str(index)][own] = divided[str(index)].get(own, 0) + count
-    return divided
+    """Combined counts split per program; program 0 owns the last (lowest) characters.
+
+    Decoded and split by the native core (the client's ``split_counts``), then written
+    back as bit strings of each program's width.
+    """
+    values = cast("Mapping[int, int]", decode_counts(counts))  # the server's counts are ints
+    parts = native_split_counts(values, widths)
+    return {
+        str(index): {format(value, f"0{width}b"): int(n) for value, n in parts[index].items()}
+        for index, width in enumerate(widths)
+    }
 
 
 def estimate(

@@ -252,8 +252,7 @@ class SseRunner:
         children = self._submitted_children(job_id)
         # The result is the last job's; a last job that failed leaves the SSE job without one.
         if children and self._store.has_payload(children[-1].job_id, "result"):
-            result = self._store.read_payload(children[-1].job_id, "result")
-            self._store.write_payload(job_id, "result", result)
+            self._store.copy_payload(children[-1].job_id, job_id, "result")
         changes = {"status": SUCCEEDED, "execution_time": elapsed, "ended_at": utc_now()}
         if not self._store.update_job(job_id, changes, only_from=[RUNNING]):
             self._store.update_job(job_id, {"status": CANCELLED, "ended_at": utc_now()})

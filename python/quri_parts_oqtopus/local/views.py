@@ -14,6 +14,11 @@ from .store import PAYLOAD_NAMES, JobRow, UnreadablePayloadError
 SSE_LOG_NAME = "sselog"
 
 
+def sse_log_file(job_id: str) -> str:
+    """The name of an SSE job's log file inside its archive (as OQTOPUS names it)."""
+    return f"sselog_{job_id}.log"
+
+
 def _job_info(state: ServerState, job: JobRow, damage: list[str]) -> dict[str, Any]:
     """``job_info``; a stored file that cannot be read is None and described in ``damage``."""
     store = state.store
