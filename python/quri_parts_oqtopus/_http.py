@@ -136,7 +136,8 @@ class OqtopusHttpClient:
         Without the token (storage never sees it); repeated after transient failures, since
         it writes the same bytes to the same key.
         """
-        fields = {str(k): str(v) for k, v in presigned["fields"].items()}
+        # The service leaves optional fields null (no security token, ...): not sent.
+        fields = {str(k): str(v) for k, v in presigned["fields"].items() if v is not None}
         request = Request(
             "POST",
             presigned["url"],

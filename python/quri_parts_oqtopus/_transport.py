@@ -610,19 +610,51 @@ def _connect_reason(error: ConnectTimeoutError, connect_timeout: float) -> str:
 
 
 def _server_message(body: bytes, reason: str | None) -> str:
-    """The ``message`` of an error body, or a short preview of whatever was sent."""
+    """What an error body says, on one line, or a short preview of whatever was sent.
+
+    The shapes OQTOPUS answers: ``{"message": ...}``, FastAPI's ``{"detail": "..."}``
+    (401, 403) and ``{"detail": [{"loc": [...], "msg": ...}, ...]}`` (422), each maybe
+    with a ``message_code`` (500).
+    """
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
         return preview(body) if body else reason or ""
-    if isinstance(parsed, dict):
-        for key in ("message", "detail", "error"):
-            value = parsed.get(key)
-            if isinstance(value, str) and value.strip():
-                return value
-            if isinstance(value, dict) and isinstance(value.get("message"), str):
-                return str(value["message"])
-    return preview(parsed)
+    if not isinstance(parsed, dict):
+        return preview(parsed)
+    said = ""
+    for key in ("message", "detail", "error"):
+        said = _said(parsed.get(key))
+        if said:
+            break
+    code = parsed.get("message_code")
+    if isinstance(code, (str, int)) and not isinstance(code, bool) and str(code).strip():
+        said = f"{said} (message_code {code})" if said else f"message_code {code}"
+    return said or preview(parsed)
+
+
+def _said(value: object) -> str:
+    """The text of one error field: a string, ``{"message": ...}``, or FastAPI's list."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, dict) and isinstance(value.get("message"), str):
+        return str(value["message"]).strip()
+    if isinstance(value, list) and value:
+        return "; ".join(_validation_item(item) for item in value)
+    return ""
+
+
+def _validation_item(item: object) -> str:
+    """One FastAPI validation error as ``where: what`` (its ``body``/``query`` part left out)."""
+    if not isinstance(item, dict):
+        return preview(item, 80)
+    loc = item.get("loc")
+    parts = [str(p) for p in loc] if isinstance(loc, list) else []
+    if parts[:1] and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:]
+    message = item.get("msg")
+    text = message if isinstance(message, str) else preview(item, 80)
+    return f"{'.'.join(parts)}: {text}" if parts else text
 
 
 def _describe(error: requests.RequestException) -> str:
