@@ -8,12 +8,12 @@ __all__ = ["LOCAL_INSTALL", "missing_local_packages", "require_local"]
 
 #: How to install the local server's packages (the ``local`` extra).
 LOCAL_INSTALL = "pip install 'quri-parts-oqtopus[local]'"
-# The extra's packages by import name, with the distribution to name when one is missing.
+# The extra's distributions, each with the import names it may have (any one will do).
 _LOCAL_MODULES = {
-    "fastapi": "fastapi",
-    "uvicorn": "uvicorn",
-    "python_multipart": "python-multipart",
-    "quri_parts.qulacs": "quri-parts-qulacs",
+    "fastapi": ("fastapi",),
+    "uvicorn": ("uvicorn",),
+    "python-multipart": ("python_multipart", "multipart"),  # the older releases: multipart
+    "quri-parts-qulacs": ("quri_parts.qulacs",),
 }
 
 
@@ -26,7 +26,7 @@ def _importable(module: str) -> bool:
 
 def missing_local_packages() -> list[str]:
     """The distributions of the ``local`` extra that cannot be imported here."""
-    return [dist for module, dist in _LOCAL_MODULES.items() if not _importable(module)]
+    return [dist for dist, modules in _LOCAL_MODULES.items() if not any(map(_importable, modules))]
 
 
 def require_local() -> None:
