@@ -41,3 +41,33 @@ def test_the_check_sees_each_way_of_importing_the_core() -> None:
         "from quri_parts_oqtopus._core import read_archive\nfrom quri_parts_oqtopus import qasm\n"
     )
     assert native_imports(probe) == [1, 2, 3]
+
+
+ARCHIVE_MODULES = {"zipfile", "zlib", "gzip", "tarfile", "lzma", "bz2"}
+
+
+def archive_imports(source: str) -> list[str]:
+    """The archive and compression modules ``source`` imports."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.split(".")[0] in ARCHIVE_MODULES]
+        elif (
+            isinstance(node, ast.ImportFrom)
+            and (node.module or "").split(".")[0] in ARCHIVE_MODULES
+        ):
+            found.append(str(node.module))
+    return found
+
+
+def test_no_server_module_reads_or_writes_archives_itself() -> None:
+    # The server's archives go through the native seams (local/codec.py), as the client's.
+    found = {
+        path.relative_to(PACKAGE).as_posix(): archive_imports(path.read_text())
+        for path in sorted((PACKAGE / "local").rglob("*.py"))
+    }
+    assert not {name: mods for name, mods in found.items() if mods}
+    assert archive_imports("import zipfile\nfrom zlib import crc32\nimport json\n") == [
+        "zipfile",
+        "zlib",
+    ]

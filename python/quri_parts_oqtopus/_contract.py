@@ -16,6 +16,7 @@ __all__ = [
     "CANCELLABLE_STATUSES",
     "CANCELLED",
     "CANCELLING",
+    "DEFAULT_TRANSPILER_INFO",
     "DELETABLE_STATUSES",
     "DEVICE_FIELDS",
     "DEVICE_STATUSES",
@@ -123,6 +124,12 @@ MAX_SHOTS: Final = 10_000_000
 MAX_SSE_BASE64_BYTES: Final = 10 * 1024 * 1024
 #: The header that carries the API token.
 TOKEN_HEADER: Final = "q-api-token"  # noqa: S105 - a header name, not a secret
+
+#: What the service stores as a job's ``transpiler_info`` when the submit gives none.
+DEFAULT_TRANSPILER_INFO: Final = {
+    "transpiler_lib": "qiskit",
+    "transpiler_options": {"optimization_level": 1},
+}
 
 # -- field names -----------------------------------------------------------------------------
 #: A job's fields, in the order of the service's job object (and the reference's to_json).

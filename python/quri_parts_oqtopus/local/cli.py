@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from .lifeline import end_with_parent
+from .children import end_with_parent
 from .settings import (
     DEFAULT_HOST,
     DEFAULT_PORT,

@@ -23,7 +23,7 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path, PurePosixPath
 from typing import Any, TypeVar
 
-from .lifeline import end_with_parent
+from .children import end_with_parent
 
 __all__ = [
     "ArchiveError",

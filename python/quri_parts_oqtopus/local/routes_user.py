@@ -8,7 +8,7 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Header, Query
 
 from quri_parts_oqtopus._contract import (
     CANCELLABLE_STATUSES,
@@ -34,7 +34,7 @@ from .presign import upload_form
 from .state import Authenticated, Caller, ServerState, State
 from .store import JobQuery, JobRow, QuotaExceeded, format_time
 from .submission import check_input, stored_input, submit_registered
-from .views import job_object, sse_log_file
+from .views import INLINE_JOB_INFO_HEADER, job_object, sse_log_file
 
 # Documentation of the answers in /openapi.json; the routes themselves answer plain dicts.
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -139,8 +139,15 @@ def submit_job(
 
 
 @router.get("/jobs/{job_id}", tags=["job"], response_model=None, responses=_answers(Job))
-def get_job(job_id: str, state: State, caller: Authenticated) -> dict[str, Any]:
-    return job_object(state, _job_or_404(state, job_id, caller))
+def get_job(
+    job_id: str,
+    state: State,
+    caller: Authenticated,
+    inline: Annotated[str | None, Header(alias=INLINE_JOB_INFO_HEADER)] = None,
+) -> dict[str, Any]:
+    # An SSE program's sse_driver reads job_info inline, as in an OQTOPUS container.
+    wanted = caller.sse_job_id is not None and inline == "1"
+    return job_object(state, _job_or_404(state, job_id, caller), inline=wanted)
 
 
 @router.get(

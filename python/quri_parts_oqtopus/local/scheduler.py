@@ -27,13 +27,6 @@ from .store import JobRow, Store, utc_now
 from .tasks import Outcome, Task
 from .workers import SimulatorPool
 
-_DEFAULT_TRANSPILER = {"transpiler_lib": "qiskit", "transpiler_options": {"optimization_level": 1}}
-
-
-def default_transpiler_info(given: dict[str, Any] | None) -> dict[str, Any]:
-    """The real service stores an empty ``transpiler_info`` as its qiskit default."""
-    return dict(given) if given else dict(_DEFAULT_TRANSPILER)
-
 
 def _seed_of(simulator_info: dict[str, Any] | None) -> int | None:
     seed = (simulator_info or {}).get("seed")

@@ -31,6 +31,7 @@ from quri_parts_oqtopus._contract import (
     SUCCEEDED,
 )
 
+from .children import kill_group, log_tail
 from .settings import ServerSettings
 from .sse_sandbox import DRIVER_DIR, SSE_FILE_BYTES, Sandbox
 from .store import JobRow, Store, utc_now
@@ -40,15 +41,6 @@ LOG_TAIL_CHARS = 2000
 _KEPT_VARIABLES = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH")
 _LOOPBACK = "127.0.0.1,localhost,::1"
 _STOP_GRACE_SECONDS = 2.0
-
-
-def log_tail(path: Path, limit: int = LOG_TAIL_CHARS) -> str:
-    """The last ``limit`` characters of a log file ('' when there is none)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return ""
-    return data[-limit:].decode("utf-8", errors="replace").strip()
 
 
 def _end(process: subprocess.Popen[bytes]) -> None:
@@ -61,8 +53,7 @@ def _end(process: subprocess.Popen[bytes]) -> None:
         process.send_signal(signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=_STOP_GRACE_SECONDS)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+    kill_group(process.pid)
     process.wait()
 
 
@@ -182,8 +173,7 @@ class SseRunner:
                 with self._lock:
                     self._processes.pop(job_id, None)
                 # Whatever the program left running ends with its job, on every path.
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, signal.SIGKILL)
+                kill_group(process.pid)
         return code, time.monotonic() - started
 
     def clear_scratch(self) -> None:
@@ -222,7 +212,7 @@ class SseRunner:
             self._store.update_job(job_id, {"status": CANCELLED, "ended_at": utc_now()})
             return
         log = self._store.sse_log_path(job_id)
-        tail = log_tail(log)
+        tail = log_tail(log, LOG_TAIL_CHARS)
         if log.is_file() and log.stat().st_size >= SSE_FILE_BYTES:
             tail = f"(the log reached its limit of {SSE_FILE_BYTES} bytes)\n{tail}"
         if code is None:

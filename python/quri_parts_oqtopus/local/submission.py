@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from pydantic import ValidationError
 
-from quri_parts_oqtopus._contract import ESTIMATION, REGISTERED, SAMPLING, SSE, SUBMITTED
+from quri_parts_oqtopus._contract import (
+    DEFAULT_TRANSPILER_INFO,
+    ESTIMATION,
+    REGISTERED,
+    SAMPLING,
+    SSE,
+    SUBMITTED,
+)
 
 from .errors import ApiError, bad_request, not_found
 from .models import JobInput, SubmitJobRequest
-from .scheduler import default_transpiler_info
 from .state import Caller, ServerState
 from .store import UnreadablePayloadError, utc_now
 
@@ -90,7 +97,8 @@ def submit_registered(
         "description": request.description,
         "device_id": _device_for(state, request, caller),
         "shots": request.shots,
-        "transpiler_info": default_transpiler_info(request.transpiler_info),
+        # The real service stores an empty transpiler_info as its qiskit default.
+        "transpiler_info": copy.deepcopy(request.transpiler_info or DEFAULT_TRANSPILER_INFO),
         "simulator_info": request.simulator_info or {},
         "mitigation_info": request.mitigation_info or {},
         "submitted_at": utc_now(),

@@ -12,6 +12,8 @@ from .state import ServerState
 from .store import PAYLOAD_NAMES, JobRow, UnreadablePayloadError
 
 SSE_LOG_NAME = "sselog"
+#: Sent by the SSE programs' ``sse_driver``: it gets ``job_info`` inline, as a container's does.
+INLINE_JOB_INFO_HEADER = "x-oqtopus-local-inline-job-info"
 
 
 def sse_log_file(job_id: str) -> str:
@@ -19,14 +21,14 @@ def sse_log_file(job_id: str) -> str:
     return f"sselog_{job_id}.log"
 
 
-def _job_info(state: ServerState, job: JobRow, damage: list[str]) -> dict[str, Any]:
+def _job_info(state: ServerState, job: JobRow, damage: list[str], inline: bool) -> dict[str, Any]:
     """``job_info``; a stored file that cannot be read is None and described in ``damage``."""
     store = state.store
     info: dict[str, Any] = {}
     for name in PAYLOAD_NAMES:
         if not store.has_payload(job.job_id, name):
             info[name] = None
-        elif state.settings.inline_job_info:
+        elif inline:
             try:
                 info[name] = store.read_payload(job.job_id, name)
             except UnreadablePayloadError as e:
@@ -46,6 +48,7 @@ def job_object(
     fields: list[str] | None = None,
     *,
     tolerate_damage: bool = False,
+    inline: bool = False,
 ) -> dict[str, Any]:
     """The job as ``GET /jobs/{job_id}`` answers it (only ``fields`` when given).
 
@@ -58,8 +61,12 @@ def job_object(
     wanted = [f for f in JOB_FIELDS if fields is None or f in fields]
     view: dict[str, Any] = {}
     damage: list[str] = []
+    inline = inline or state.settings.inline_job_info
     for name in wanted:
-        view[name] = _job_info(state, job, damage) if name == "job_info" else getattr(job, name)
+        if name == "job_info":
+            view[name] = _job_info(state, job, damage, inline)
+        else:
+            view[name] = getattr(job, name)
     if damage and not tolerate_damage:
         raise ApiError(500, "; ".join(damage))
     if damage:
