@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from quri_parts_oqtopus._contract import AVAILABLE, TOKEN_HEADER
+from quri_parts_oqtopus._contract import AVAILABLE, TOKEN_HEADER, UNAVAILABLE
 
 DEFAULT_DEVICE = "qulacs"
 
@@ -57,6 +57,12 @@ class Admin:
         assert response.status_code == 200, response.text
 
     def reset(self) -> None:
-        """Leave the shared server as the next test expects it: no faults, the device up."""
+        """Leave the shared server as the next test expects it: no faults, only the default
+        device available (a device a test added is switched off, there is no deleting it)."""
         self.clear_faults()
+        devices = self._session.get(f"{self._url}/devices", headers=self._headers, timeout=30)
+        assert devices.status_code == 200, devices.text
+        for device in devices.json():
+            if device["device_id"] != DEFAULT_DEVICE and device["status"] == AVAILABLE:
+                self.set_device(device["device_id"], status=UNAVAILABLE)
         self.set_device(DEFAULT_DEVICE, status=AVAILABLE, execution_delay=0.0)

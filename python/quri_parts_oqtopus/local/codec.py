@@ -77,9 +77,7 @@ def read_input_archive(data: bytes, max_json_bytes: int) -> dict[str, Any]:
             expand beyond ``max_json_bytes``, or do not hold a UTF-8 JSON object.
 
     """
-    import orjson  # noqa: PLC0415 - helpers only, like the native seam
-
-    from quri_parts_oqtopus.upload import (  # noqa: PLC0415
+    from quri_parts_oqtopus.upload import (  # noqa: PLC0415 - the native seam: helpers only
         ArchiveTooLargeError,
         read_archive_entry,
     )
@@ -94,11 +92,12 @@ def read_input_archive(data: bytes, max_json_bytes: int) -> dict[str, Any]:
         raise ArchiveError(f"the upload is not a readable ZIP archive: {e}") from None
     _check_member_name(name)
     try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError as e:
-        if "depth limit" in str(e) or "recursion" in str(e).lower():
-            raise ArchiveError("the JSON in the ZIP is nested too deeply") from None
+        # The standard parser, as the service's: it also reads the NaN a client may send.
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise ArchiveError(f"the file in the ZIP is not valid UTF-8 JSON: {e}") from None
+    except RecursionError:
+        raise ArchiveError("the JSON in the ZIP is nested too deeply") from None
     if not isinstance(value, dict):
         raise ArchiveError(f"the JSON in the ZIP must be an object, got {type(value).__name__}")
     return value
