@@ -46,6 +46,7 @@ lint: venv
 	$(BIN)/ruff format --check python tests benches examples
 	$(BIN)/mypy
 	$(BIN)/python -m mypy.stubtest quri_parts_oqtopus._core
+	$(BIN)/lint-imports
 
 # The documentation site (docs/, mkdocs.yml): guides and the API reference from docstrings.
 docs: venv
@@ -78,13 +79,16 @@ pytest-getters:
 	QURI_PARTS_OQTOPUS_DIRECT_READ=0 OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python \
 	  $(BIN)/python -m pytest -q $(GETTER_TESTS)
 
-# The wheel in a fresh virtual environment with only its runtime (and [local]) packages.
+# The wheel in a fresh virtual environment: first with only its runtime packages (the
+# server's command and package say what to install), then with [local] added to that venv.
 smoke: wheel smoke-run
 
 smoke-run:
 	rm -rf .smoke-venv
 	$(PYTHON) -m venv .smoke-venv
 	.smoke-venv/bin/python -m pip install -q --upgrade pip
+	.smoke-venv/bin/python -m pip install -q "$$(ls $(WHEEL_DIR)/*.whl)"
+	cd /tmp && $(CURDIR)/.smoke-venv/bin/python $(CURDIR)/tests/smoke/without_local.py
 	.smoke-venv/bin/python -m pip install -q "$$(ls $(WHEEL_DIR)/*.whl)[local]"
 	cd /tmp && $(CURDIR)/.smoke-venv/bin/python $(CURDIR)/tests/smoke/wheel_smoke.py
 

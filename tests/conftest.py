@@ -6,7 +6,6 @@ import os
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -16,49 +15,15 @@ from quri_parts.circuit import QuantumCircuit
 from quri_parts_oqtopus.backend import OqtopusConfig
 from quri_parts_oqtopus.local import LocalServer
 
+from .admin import Admin
+
 SENTINEL_TOKEN = "sentinel-Tk-5f1c2e9a-never-print-me"
-
-
-class Admin:
-    """The local server's admin switches: device status and injected faults."""
-
-    def __init__(self, server: LocalServer) -> None:
-        self._url = server.url
-        self._headers = {"q-api-token": server.token}
-
-    def set_device_status(self, device_id: str, status: str) -> None:
-        self.set_device(device_id, status=status)
-
-    def set_device(self, device_id: str, **fields: Any) -> None:
-        """Change fields of a device (``status``, ``execution_delay`` in seconds, ...)."""
-        response = requests.put(
-            f"{self._url}/_admin/devices/{device_id}",
-            json=fields,
-            headers=self._headers,
-            timeout=10,
-        )
-        response.raise_for_status()
-
-    def add_fault(self, **rule: Any) -> None:
-        response = requests.post(
-            f"{self._url}/_admin/faults", json={"rules": [rule]}, headers=self._headers, timeout=10
-        )
-        response.raise_for_status()
-
-    def fault_hits(self) -> list[int]:
-        response = requests.get(f"{self._url}/_admin/faults", headers=self._headers, timeout=10)
-        response.raise_for_status()
-        return [int(rule["fired"]) for rule in response.json()["rules"]]
-
-    def clear_faults(self) -> None:
-        requests.delete(
-            f"{self._url}/_admin/faults", headers=self._headers, timeout=10
-        ).raise_for_status()
 
 
 @pytest.fixture(scope="session")
 def server() -> Iterator[LocalServer]:
-    with LocalServer(token=SENTINEL_TOKEN, admin=True, workers=2) as local:
+    # The one server of the session (tests/local's raw-HTTP tests use it too).
+    with LocalServer(token=SENTINEL_TOKEN, admin=True, workers=2, sse_timeout=60) as local:
         yield local
 
 
@@ -69,10 +34,9 @@ def config(server: LocalServer) -> OqtopusConfig:
 
 @pytest.fixture
 def admin(server: LocalServer) -> Iterator[Admin]:
-    switches = Admin(server)
+    switches = Admin(server.url, server.token)
     yield switches
-    switches.clear_faults()
-    switches.set_device("qulacs", status="available", execution_delay=0.0)
+    switches.reset()
 
 
 # Hypothesis profiles: the default keeps the parity tests near a minute; run

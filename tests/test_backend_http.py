@@ -29,7 +29,8 @@ from quri_parts_oqtopus.backend import (
 )
 from quri_parts_oqtopus.counts import split_counts
 
-from .conftest import Admin, bell, x_on
+from .admin import Admin
+from .conftest import bell, x_on
 
 DEVICE = "qulacs"
 WAIT = 0.05  # seconds between polls: the local server answers in milliseconds

@@ -19,7 +19,8 @@ from quri_parts_oqtopus.backend import (
     OqtopusSseBackend,
 )
 
-from .conftest import Admin, bell
+from .admin import Admin
+from .conftest import bell
 
 DEVICE = "qulacs"
 

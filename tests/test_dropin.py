@@ -19,7 +19,8 @@ from quri_parts_oqtopus.backend import (
 )
 from quri_parts_oqtopus.backend.job_result import OqtopusSamplingJobResult
 
-from .conftest import Admin, x_on
+from .admin import Admin
+from .conftest import x_on
 
 DEVICE = "qulacs"
 

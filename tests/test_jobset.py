@@ -17,8 +17,9 @@ from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingResult
 from quri_parts_oqtopus.jobset import JobSetProgress, OqtopusJobFailure, OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
 
+from .admin import Admin
 from .cli.request_log import logged_requests
-from .conftest import Admin, server_jobs, x_on
+from .conftest import server_jobs, x_on
 
 DEVICE = "qulacs"
 BAD_QASM = "OPENQASM 3;\nqubit[1] q;\nnot_a_gate q[0];"

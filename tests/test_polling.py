@@ -11,7 +11,7 @@ import pytest
 
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
 from quri_parts_oqtopus.backend import job as job_module
-from quri_parts_oqtopus.backend.job import FIRST_POLL_DELAY, poll_delays
+from quri_parts_oqtopus.backend.waiting import FIRST_POLL_DELAY, poll_delays
 
 from .conftest import bell
 

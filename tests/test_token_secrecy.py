@@ -25,7 +25,8 @@ from quri_parts_oqtopus.backend import (
 from quri_parts_oqtopus.jobset import OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
 
-from .conftest import SENTINEL_TOKEN, Admin, bell
+from .admin import Admin
+from .conftest import SENTINEL_TOKEN, bell
 
 DEVICE = "qulacs"
 

@@ -13,23 +13,22 @@ import os
 import stat
 from collections.abc import Callable, Mapping
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, Protocol, TypeGuard, TypeVar
+from typing import Any, Protocol, TypeGuard, TypeVar
 from urllib.parse import quote, unquote, urlparse
 from urllib.request import url2pathname
 
 import orjson
 from quri_parts.backend import BackendError
 
+from quri_parts_oqtopus._contract import REGISTERED
 from quri_parts_oqtopus._transport import (
     OqtopusHttpError,
     Request,
     Transport,
+    TransportConfig,
     preview,
 )
 from quri_parts_oqtopus.upload import ArchiveTooLargeError, read_job_archive
-
-if TYPE_CHECKING:  # only annotations: importing the backend package here would be circular
-    from quri_parts_oqtopus.backend.config import OqtopusConfig
 
 __all__ = ["ArchiveReader", "OqtopusHttpClient", "OqtopusHttpError", "is_url"]
 
@@ -65,7 +64,7 @@ class OqtopusHttpClient:
 
     """
 
-    def __init__(self, config: OqtopusConfig) -> None:
+    def __init__(self, config: TransportConfig) -> None:
         if not config.url.startswith(("http://", "https://")):
             hint = ""
             if not config.url and os.getenv("OQTOPUS_ENV") == "sse_container":
@@ -137,7 +136,8 @@ class OqtopusHttpClient:
         Without the token (storage never sees it); repeated after transient failures, since
         it writes the same bytes to the same key.
         """
-        fields = {str(k): str(v) for k, v in presigned["fields"].items()}
+        # The service leaves optional fields null (no security token, ...): not sent.
+        fields = {str(k): str(v) for k, v in presigned["fields"].items() if v is not None}
         request = Request(
             "POST",
             presigned["url"],
@@ -208,13 +208,13 @@ class OqtopusHttpClient:
 
         def attempt(deadline: float) -> None:
             nonlocal uncertain
-            if uncertain and self._status_of(job_id, deadline) != "registered":
+            if uncertain and self._status_of(job_id, deadline) != REGISTERED:
                 return  # the earlier submit went through; only its answer was lost
             try:
                 self._transport.exchange(request, deadline)
             except OqtopusHttpError as error:
                 if error.status is not None and 300 <= error.status < 500:  # answered: not acted
-                    if uncertain and self._status_of(job_id, deadline) != "registered":
+                    if uncertain and self._status_of(job_id, deadline) != REGISTERED:
                         return  # refused as already submitted by an attempt whose answer was lost
                 elif error.sent:
                     uncertain = True  # no answer, a 5xx, or a 200 cut short: it may have acted
@@ -244,7 +244,7 @@ class OqtopusHttpClient:
     def _submitted_after_all(self, job_id: str) -> bool:
         try:
             request = self._status_request(job_id)
-            return _status_in(request.operation, self._transport.once(request)) != "registered"
+            return _status_in(request.operation, self._transport.once(request)) != REGISTERED
         except BackendError:
             return False
 

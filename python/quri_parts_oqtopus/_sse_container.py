@@ -23,13 +23,13 @@ from typing import Any
 
 from quri_parts.backend import BackendError
 
+from quri_parts_oqtopus._contract import JOB_INFO_FIELDS, JOB_INPUT_FIELDS
 from quri_parts_oqtopus._http import ArchiveReader, OqtopusHttpClient
 from quri_parts_oqtopus.upload import read_job_archive
 
 __all__ = ["DriverJobInfo", "DriverRequest", "SseDriverClient", "hands_jobs_to_driver"]
 
 _ENV, _CONTAINER = "OQTOPUS_ENV", "sse_container"
-_INFO_KEYS = ("input", "combined_program", "result", "transpile_result", "sse_log", "message")
 
 
 def hands_jobs_to_driver(url: str) -> bool:
@@ -107,7 +107,7 @@ class SseDriverClient(OqtopusHttpClient):
         given = read_job_archive(build_archive("input.zip"))  # the one encoding of the input
         fields = {f.name for f in dataclasses.fields(DriverRequest)}
         request = DriverRequest(**{k: v for k, v in body.items() if k in fields})
-        upload = DriverJobInfo(**{k: given.get(k) for k in ("program", "operator", "sse_program")})
+        upload = DriverJobInfo(**{k: given.get(k) for k in JOB_INPUT_FIELDS})
         try:
             driver = importlib.import_module("sse_driver")
         except ImportError as e:
@@ -210,5 +210,5 @@ def _job_object(ended: object) -> dict[str, Any]:
         raise BackendError(f"sse_driver returned {type(ended).__name__}, not a job")
     job: dict[str, Any] = json.loads(json.dumps(dict(ended), default=str))
     if "job_info" not in job:  # some drivers answer job_info's fields at the top level
-        job["job_info"] = {key: job.pop(key) for key in _INFO_KEYS if key in job}
+        job["job_info"] = {key: job.pop(key) for key in JOB_INFO_FIELDS if key in job}
     return job

@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import orjson
@@ -35,15 +35,14 @@ from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
 from quri_parts_oqtopus import __version__
-
-if TYPE_CHECKING:  # only annotations: importing the backend package here would be circular
-    from quri_parts_oqtopus.backend.config import OqtopusConfig
+from quri_parts_oqtopus._contract import TOKEN_HEADER
 
 __all__ = [
     "TOKEN_HEADER",
     "OqtopusHttpError",
     "Request",
     "Transport",
+    "TransportConfig",
     "origin",
     "preview",
     "without_query",
@@ -75,7 +74,6 @@ _URLLIB3_POOL_LOGGER = logging.getLogger("urllib3.connectionpool")
 if not any(isinstance(f, _QueryRedactingFilter) for f in _URLLIB3_POOL_LOGGER.filters):
     _URLLIB3_POOL_LOGGER.addFilter(_QueryRedactingFilter())
 
-TOKEN_HEADER = "q-api-token"  # noqa: S105 - a header name, not a secret
 _IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE", "OPTIONS"})
 #: Answers after which repeating a call may succeed.
 _TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -90,6 +88,31 @@ _CHUNK = 64 << 10
 _ERROR_BODY_BYTES = 64 << 10
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _T = TypeVar("_T")
+
+
+class TransportConfig(Protocol):
+    """What the transport reads of a configuration (``OqtopusConfig`` has all of it)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def api_token(self) -> str: ...
+    @property
+    def proxy(self) -> str | None: ...
+    @property
+    def timeout(self) -> tuple[float, float]: ...
+    @property
+    def retries(self) -> int: ...
+    @property
+    def connect_retries(self) -> int | None: ...
+    @property
+    def backoff(self) -> float: ...
+    @property
+    def deadline(self) -> float: ...
+    @property
+    def max_response_bytes(self) -> int: ...
+    @property
+    def max_inflated_bytes(self) -> int: ...
 
 
 class OqtopusHttpError(BackendError):
@@ -187,7 +210,7 @@ def without_query(url: str) -> str:
 class Transport:
     """The pooled session, and the only place where requests are sent and repeated."""
 
-    def __init__(self, config: OqtopusConfig) -> None:
+    def __init__(self, config: TransportConfig) -> None:
         self._api_origin = origin(config.url)
         self._token = config.api_token
         self._timeout = config.timeout
@@ -587,19 +610,51 @@ def _connect_reason(error: ConnectTimeoutError, connect_timeout: float) -> str:
 
 
 def _server_message(body: bytes, reason: str | None) -> str:
-    """The ``message`` of an error body, or a short preview of whatever was sent."""
+    """What an error body says, on one line, or a short preview of whatever was sent.
+
+    The shapes OQTOPUS answers: ``{"message": ...}``, FastAPI's ``{"detail": "..."}``
+    (401, 403) and ``{"detail": [{"loc": [...], "msg": ...}, ...]}`` (422), each maybe
+    with a ``message_code`` (500).
+    """
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
         return preview(body) if body else reason or ""
-    if isinstance(parsed, dict):
-        for key in ("message", "detail", "error"):
-            value = parsed.get(key)
-            if isinstance(value, str) and value.strip():
-                return value
-            if isinstance(value, dict) and isinstance(value.get("message"), str):
-                return str(value["message"])
-    return preview(parsed)
+    if not isinstance(parsed, dict):
+        return preview(parsed)
+    said = ""
+    for key in ("message", "detail", "error"):
+        said = _said(parsed.get(key))
+        if said:
+            break
+    code = parsed.get("message_code")
+    if isinstance(code, (str, int)) and not isinstance(code, bool) and str(code).strip():
+        said = f"{said} (message_code {code})" if said else f"message_code {code}"
+    return said or preview(parsed)
+
+
+def _said(value: object) -> str:
+    """The text of one error field: a string, ``{"message": ...}``, or FastAPI's list."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, dict) and isinstance(value.get("message"), str):
+        return str(value["message"]).strip()
+    if isinstance(value, list) and value:
+        return "; ".join(_validation_item(item) for item in value)
+    return ""
+
+
+def _validation_item(item: object) -> str:
+    """One FastAPI validation error as ``where: what`` (its ``body``/``query`` part left out)."""
+    if not isinstance(item, dict):
+        return preview(item, 80)
+    loc = item.get("loc")
+    parts = [str(p) for p in loc] if isinstance(loc, list) else []
+    if parts[:1] and parts[0] in {"body", "query", "path", "header"}:
+        parts = parts[1:]
+    message = item.get("msg")
+    text = message if isinstance(message, str) else preview(item, 80)
+    return f"{'.'.join(parts)}: {text}" if parts else text
 
 
 def _describe(error: requests.RequestException) -> str:

@@ -26,11 +26,8 @@ from quri_parts_oqtopus.backend import (
     OqtopusEstimationBackend,
     OqtopusEstimationJob,
 )
-from quri_parts_oqtopus.backend.job import (
-    check_concurrency,
-    submit_all,
-    wait_for_all_or_raise,
-)
+from quri_parts_oqtopus.backend.submission import check_concurrency, submit_all
+from quri_parts_oqtopus.backend.waiting import wait_for_all_or_raise
 
 __all__ = ["OqtopusEstimate", "create_oqtopus_concurrent_estimator", "create_oqtopus_estimator"]
 

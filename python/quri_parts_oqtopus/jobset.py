@@ -22,6 +22,16 @@ import orjson
 from quri_parts.backend import BackendError
 from quri_parts.circuit import NonParametricQuantumCircuit
 
+from quri_parts_oqtopus._contract import (
+    CANCELLED,
+    FAILED,
+    FINAL_STATUSES,
+    JOB_STATUSES,
+    REGISTERED,
+    SAMPLING,
+    SUBMITTED,
+    SUCCEEDED,
+)
 from quri_parts_oqtopus.backend import (
     OqtopusConfig,
     OqtopusDeviceBackend,
@@ -29,21 +39,26 @@ from quri_parts_oqtopus.backend import (
     OqtopusSamplingJob,
     OqtopusSamplingResult,
 )
-from quri_parts_oqtopus.backend.job import (
-    JOB_STATUSES,
-    JobRecord,
-    OqtopusJobBase,
+from quri_parts_oqtopus.backend.base import client_of
+from quri_parts_oqtopus.backend.job import OqtopusJobBase
+from quri_parts_oqtopus.backend.record import JobRecord
+from quri_parts_oqtopus.backend.submission import (
+    JobSettings,
     check_concurrency,
-    job_settings,
     submit_all,
-    wait_for_jobs,
+    submit_job,
 )
+from quri_parts_oqtopus.backend.waiting import wait_for_jobs
 from quri_parts_oqtopus.sweep import ParameterSweep
 from quri_parts_oqtopus.upload import JobInput, Programs, prepare_job_inputs
 
 __all__ = ["JobSetProgress", "OqtopusJobFailure", "OqtopusJobSet"]
 
 _JOURNAL_KIND = "quri-parts-oqtopus job set"
+#: The status of a failure whose program never reached the server (not a job status).
+_NOT_SUBMITTED = "not submitted"
+# A journal line records a submission's step by the status the job then has.
+_REGISTERED_EVENT, _SUBMITTED_EVENT, _FAILED_EVENT = REGISTERED, SUBMITTED, FAILED
 
 
 @dataclass(frozen=True)
@@ -79,7 +94,7 @@ class JobSetProgress:
     @property
     def ended(self) -> int:
         """Jobs that have ended (succeeded, failed or cancelled)."""
-        return sum(self.by_status.get(s, 0) for s in ("succeeded", "failed", "cancelled"))
+        return sum(self.by_status.get(s, 0) for s in FINAL_STATUSES)
 
 
 class OqtopusJobSet:
@@ -89,7 +104,7 @@ class OqtopusJobSet:
         self,
         backend: OqtopusSamplingBackend,
         inputs: Sequence[JobInput],
-        settings: dict[str, Any],
+        settings: JobSettings,
         journal: _Journal | None,
         progress_bar: bool = False,
     ) -> None:
@@ -158,8 +173,14 @@ class OqtopusJobSet:
         if progress_bar:
             _tqdm()  # refused before any work, not after the submissions
         inputs = _job_inputs(programs)
-        settings = job_settings(
-            device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
+        settings = JobSettings.checked(
+            device_id,
+            shots,
+            name=name,
+            description=description,
+            transpiler_info=transpiler_info,
+            simulator_info=simulator_info,
+            mitigation_info=mitigation_info,
         )
         check_concurrency(concurrency)
         backend = OqtopusSamplingBackend(config)
@@ -210,7 +231,8 @@ class OqtopusJobSet:
             raise ValueError(
                 f"journal {str(journal)!r} belongs to {header['url']!r}, not {backend.config.url!r}"
             )
-        job_set = cls(backend, inputs, header["settings"], _Journal(Path(journal)), progress_bar)
+        settings = JobSettings.from_dict(header["settings"])
+        job_set = cls(backend, inputs, settings, _Journal(Path(journal)), progress_bar)
         missing = job_set._adopt(events)
         job_set._submit_indices(missing, concurrency)
         return job_set
@@ -286,7 +308,7 @@ class OqtopusJobSet:
             The indices submitted again.
 
         """
-        ended = ("failed", "cancelled", "not submitted")
+        ended = (FAILED, CANCELLED, _NOT_SUBMITTED)
         indices = [failure.index for failure in self.failures() if failure.status in ended]
         self._submit_indices(indices, concurrency)
         return indices
@@ -296,7 +318,7 @@ class OqtopusJobSet:
         journal = _Journal.create(Path(path), self._backend.config.url, self._settings, len(self))
         for index, job in enumerate(self._jobs):
             if job is not None:
-                journal.record(index, job.job_id, "submitted")
+                journal.record(index, job.job_id, _SUBMITTED_EVENT)
 
     # -- internals -------------------------------------------------------------------------
     def _submit_indices(self, indices: Sequence[int], concurrency: int) -> None:
@@ -321,35 +343,39 @@ class OqtopusJobSet:
                 bar.close()
 
     def _submit_one(self, index: int) -> OqtopusSamplingJob:
-        settings = dict(self._settings)
-        if settings.get("name") is not None:
-            settings["name"] = f"{settings['name']}#{index}"
+        settings = self._settings
+        if settings.name is not None:
+            settings = settings.named(f"{settings.name}#{index}")
 
         def registered(job_id: str) -> None:
             if self._journal is not None:
-                self._journal.record(index, job_id, "registered")
+                self._journal.record(index, job_id, _REGISTERED_EVENT)
 
         try:
-            record = self._backend._submit(
-                "sampling", self._inputs[index].archive, settings, registered
+            record = submit_job(
+                client_of(self._backend),
+                SAMPLING,
+                self._inputs[index].archive,
+                settings,
+                registered,
             )
         except BackendError as error:
             self._errors[index] = str(error)
             if self._journal is not None:
-                self._journal.record(index, None, "failed", str(error))
+                self._journal.record(index, None, _FAILED_EVENT, str(error))
             raise
-        job = OqtopusSamplingJob(record, self._backend._client)
+        job = OqtopusSamplingJob(record, client_of(self._backend))
         self._jobs[index] = job
         self._errors.pop(index, None)
         if self._journal is not None:
-            self._journal.record(index, job.job_id, "submitted")
+            self._journal.record(index, job.job_id, _SUBMITTED_EVENT)
         return job
 
     def _adopt(self, events: list[dict[str, Any]]) -> list[int]:
         """Attach the recorded jobs; the indices still to submit."""
         latest: dict[int, dict[str, Any]] = {}
         for event in events:
-            if event["event"] != "failed":
+            if event["event"] != _FAILED_EVENT:
                 latest[int(event["index"])] = event
         missing = []
         for index in range(len(self)):
@@ -362,19 +388,19 @@ class OqtopusJobSet:
         return missing
 
     def _attach(self, job_id: str, event: str) -> OqtopusSamplingJob | None:
-        record = JobRecord(self._backend._client.get_job(job_id))
-        if event == "registered" and record.status == "registered":
+        client = client_of(self._backend)
+        record = JobRecord(client.get_job(job_id))
+        if event == _REGISTERED_EVENT and record.status == REGISTERED:
             return None  # never submitted: it will never run, so submit the program afresh
-        return OqtopusSamplingJob(record, self._backend._client)
+        return OqtopusSamplingJob(record, client)
 
     def _result(self, index: int) -> OqtopusSamplingResult | OqtopusJobFailure:
         job = self._jobs[index]
         if job is None:
             reason = self._errors.get(index, "never submitted")
-            return OqtopusJobFailure(index, None, "not submitted", reason)
-        if job.status != "succeeded":
-            message = str(job._job.info("job_info").get("message") or "")
-            return OqtopusJobFailure(index, job.job_id, job.status, message)
+            return OqtopusJobFailure(index, None, _NOT_SUBMITTED, reason)
+        if job.status != SUCCEEDED:
+            return OqtopusJobFailure(index, job.job_id, job.status, job.record.message)
         try:
             return job.result(timeout=0)
         except BackendError as error:
@@ -393,11 +419,11 @@ class _Journal:
         self._lock = threading.Lock()
 
     @classmethod
-    def create(cls, path: Path, url: str, settings: dict[str, Any], size: int) -> _Journal:
+    def create(cls, path: Path, url: str, settings: JobSettings, size: int) -> _Journal:
         header = {"kind": _JOURNAL_KIND, "version": 1, "url": url, "size": size}
         try:
             with path.open("xb") as file:
-                file.write(orjson.dumps({**header, "settings": settings}) + b"\n")
+                file.write(orjson.dumps({**header, "settings": settings.as_dict()}) + b"\n")
         except FileExistsError:
             raise ValueError(f"journal already exists: {str(path)!r} (resume it instead)") from None
         return cls(path)
@@ -454,7 +480,7 @@ def _widest(programs: Programs) -> int:
 def _by_status(jobs: Sequence[OqtopusJobBase]) -> dict[str, int]:
     """Jobs counted by status, in the contract's status order (others last, by name)."""
     counts = Counter(job.status for job in jobs)
-    ordered = {status: counts.pop(status) for status in JOB_STATUSES if status in counts}
+    ordered: dict[str, int] = {s: counts.pop(s) for s in JOB_STATUSES if s in counts}
     ordered.update(sorted(counts.items()))
     return ordered
 

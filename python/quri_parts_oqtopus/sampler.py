@@ -14,11 +14,8 @@ from quri_parts.circuit import ImmutableQuantumCircuit
 from quri_parts.core.sampling import ConcurrentSampler, MeasurementCounts, Sampler
 
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
-from quri_parts_oqtopus.backend.job import (
-    check_concurrency,
-    submit_all,
-    wait_for_all_or_raise,
-)
+from quri_parts_oqtopus.backend.submission import check_concurrency, submit_all
+from quri_parts_oqtopus.backend.waiting import wait_for_all_or_raise
 
 __all__ = ["create_oqtopus_concurrent_sampler", "create_oqtopus_sampler"]
 

@@ -22,7 +22,9 @@ __all__ = [
     "build_programs_archive",
     "prepare_job_input",
     "prepare_job_inputs",
+    "read_archive_entry",
     "read_job_archive",
+    "write_archive_file",
 ]
 
 #: Largest archive entry, once inflated, that a reader accepts unless told otherwise. Far
@@ -141,6 +143,30 @@ def build_circuits_archive(
     return prepare_job_input(circuits, operator).archive(archive_name)
 
 
+def write_archive_file(entry_name: str, content: bytes) -> bytes:
+    """ZIP bytes holding ``content`` as the one deflated file ``entry_name`` (written in Rust).
+
+    The archive carries no time of its own: the same content always gives the same bytes.
+    """
+    return _core.write_archive(entry_name, bytes(content))
+
+
+def read_archive_entry(
+    data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES
+) -> tuple[str, bytes]:
+    """The name and content of the one file inside a ZIP archive (inflated without the GIL).
+
+    Raises:
+        ArchiveTooLargeError: If the file holds more than ``max_size`` bytes once inflated
+            (a ``ValueError``; nothing is inflated then).
+        ValueError: If ``data`` is not a ZIP, does not hold exactly one file, or fails its
+            CRC.
+
+    """
+    name, content = _core.read_archive(bytes(data), max_size)
+    return name, content
+
+
 def read_job_archive(data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES) -> Any:
     """The one JSON document inside a job archive (inflated in Rust without the GIL).
 
@@ -151,7 +177,7 @@ def read_job_archive(data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES)
             is not JSON.
 
     """
-    name, payload = _core.read_archive(bytes(data), max_size)
+    name, payload = read_archive_entry(data, max_size=max_size)
     try:
         return orjson.loads(payload)
     except orjson.JSONDecodeError as e:

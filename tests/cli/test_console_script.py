@@ -15,7 +15,7 @@ import pytest
 
 from quri_parts_oqtopus.local import LocalServer
 
-from ..conftest import Admin
+from ..admin import Admin
 from .request_log import RequestLog, logged_requests
 
 SCRIPT = Path(sys.executable).parent / "oqtopus"

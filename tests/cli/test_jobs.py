@@ -11,7 +11,7 @@ from quri_parts_oqtopus.cli import commands
 from quri_parts_oqtopus.cli.context import Context
 from quri_parts_oqtopus.local import LocalServer
 
-from ..conftest import Admin
+from ..admin import Admin
 from .conftest import FAST, Cli
 from .request_log import logged_server
 

@@ -13,7 +13,7 @@ from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus.backend.job import OqtopusJobBase
 from quri_parts_oqtopus.local import LocalServer
 
-from ..conftest import Admin
+from ..admin import Admin
 from .conftest import FAST, Cli
 from .request_log import logged_requests
 

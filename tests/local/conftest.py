@@ -1,4 +1,4 @@
-"""One admin-enabled local server for the whole session; tests talk raw HTTP to it."""
+"""Raw HTTP to the session's one admin-enabled server (``server``, in tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,12 @@ import pytest
 
 from quri_parts_oqtopus.local import LocalServer
 
+from ..admin import Admin
 from .helpers import Api
-
-
-@pytest.fixture(scope="session")
-def server() -> Iterator[LocalServer]:
-    with LocalServer(admin=True, workers=2, sse_timeout=60) as local:
-        yield local
 
 
 @pytest.fixture
 def api(server: LocalServer) -> Iterator[Api]:
     client = Api(server)
     yield client
-    # Leave the shared server as the next test expects it.
-    client.delete("/_admin/faults")
-    client.set_device("qulacs", status="available", execution_delay=0.0)
+    Admin(server.url, server.token).reset()

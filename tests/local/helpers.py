@@ -17,6 +17,8 @@ import requests
 
 from quri_parts_oqtopus.local import LocalServer
 
+from ..admin import Admin
+
 TERMINAL = {"succeeded", "failed", "cancelled"}
 TIMEOUT = 30
 
@@ -80,7 +82,8 @@ class Api:
         self.url = server.url
         self.session = requests.Session()
         self.session.trust_env = False  # loopback only, never a proxy
-        self.session.headers["q-api-token"] = server.token if token is None else token
+        self.token = server.token if token is None else token
+        self.session.headers["q-api-token"] = self.token
 
     def get(self, path: str, **kwargs: Any) -> requests.Response:
         return self.session.get(self.url + path, timeout=TIMEOUT, **kwargs)
@@ -161,8 +164,7 @@ class Api:
         return self.fetch(job["job_info"]["result"])
 
     def set_device(self, device_id: str, **fields: Any) -> None:
-        response = self.put(f"/_admin/devices/{device_id}", json=fields)
-        assert response.status_code == 200, response.text
+        Admin(self.url, self.token).set_device(device_id, **fields)
 
 
 # A user program that talks plain HTTP to the server it is given in its environment.

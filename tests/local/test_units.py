@@ -14,18 +14,27 @@ import pytest
 from quri_parts.circuit import QuantumCircuit
 
 from quri_parts_oqtopus.local import LocalServer, ServerSettings
-from quri_parts_oqtopus.local.archive import ArchiveError, build_json_zip, read_single_json_zip
+from quri_parts_oqtopus.local.codec import ArchiveError, log_archive, read_input_archive
+from quri_parts_oqtopus.local.codec import write_payload_files as write_payload
 from quri_parts_oqtopus.local.errors import ApiError
 from quri_parts_oqtopus.local.programs import Program, combine_programs, program_to_qasm
 from quri_parts_oqtopus.local.routes_user import _query_time
-from quri_parts_oqtopus.local.simulate import estimate, parse_pauli, sample_counts, split_counts
+from quri_parts_oqtopus.local.simulate import estimate, sample_counts, split_counts
+from quri_parts_oqtopus.operator import parse_pauli
 
 from .helpers import zip_members
 
 
-def test_archive_round_trip_gives_the_object_back() -> None:
+def build_json_zip(tmp_path: Path, member_name: str, value: object) -> bytes:
+    """The archive the server stores for a payload (``<name>.zip`` beside ``<name>.json``)."""
+    name = member_name.removesuffix(".json")
+    write_payload(tmp_path, name, value)
+    return (tmp_path / f"{name}.zip").read_bytes()
+
+
+def test_archive_round_trip_gives_the_object_back(tmp_path: Path) -> None:
     value = {"program": ["OPENQASM 3;"], "operator": [{"pauli": "X0", "coeff": 1.5}]}
-    assert read_single_json_zip(build_json_zip("input.json", value, 0.0), 1000) == value
+    assert read_input_archive(build_json_zip(tmp_path, "input.json", value), 1000) == value
 
 
 @pytest.mark.parametrize(
@@ -45,13 +54,13 @@ def test_archive_round_trip_gives_the_object_back() -> None:
 )
 def test_archive_refuses_what_is_not_one_small_json_object(archive: bytes, reason: str) -> None:
     with pytest.raises(ArchiveError, match=reason):
-        read_single_json_zip(archive, 1000)
+        read_input_archive(archive, 1000)
 
 
 def test_archive_refuses_json_nested_beyond_the_parser() -> None:
     deep = b"[" * 200_000 + b"]" * 200_000
     with pytest.raises(ArchiveError, match="nested too deeply"):
-        read_single_json_zip(zip_members({"input.json": b'{"a": ' + deep + b"}"}), 10**6)
+        read_input_archive(zip_members({"input.json": b'{"a": ' + deep + b"}"}), 10**6)
 
 
 def test_archive_refuses_a_bomb_whose_header_lies_about_its_size() -> None:
@@ -61,7 +70,7 @@ def test_archive_refuses_a_bomb_whose_header_lies_about_its_size() -> None:
     for offset in (i for i in range(len(bomb) - 4) if bomb[i : i + 4] == real_size):
         bomb[offset : offset + 4] = (10).to_bytes(4, "little")
     with pytest.raises(ArchiveError):
-        read_single_json_zip(bytes(bomb), 1000)
+        read_input_archive(bytes(bomb), 1000)
 
 
 @pytest.mark.parametrize(
@@ -151,18 +160,22 @@ def test_estimate_error_shrinks_like_one_over_root_shots() -> None:
     assert large == pytest.approx(0.001, rel=0.01)
 
 
-def test_json_zip_holds_one_named_member() -> None:
-    with zipfile.ZipFile(io.BytesIO(build_json_zip("result.json", {"a": 1}, 0.0))) as archive:
-        assert archive.namelist() == ["result.json"]
-        assert json.loads(archive.read("result.json")) == {"a": 1}
+def test_json_zip_holds_one_named_member(tmp_path: Path) -> None:
+    archive = build_json_zip(tmp_path, "result.json", {"a": 1})
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        assert opened.namelist() == ["result.json"]
+        assert json.loads(opened.read("result.json")) == {"a": 1}
+    assert json.loads((tmp_path / "result.json").read_bytes()) == {"a": 1}
 
 
-def test_the_same_content_and_time_give_the_same_archive_bytes() -> None:
-    first = build_json_zip("result.json", {"a": 1}, 1_800_000_000.0)
-    time.sleep(2.1)  # ZIP times have a 2 s resolution
-    assert build_json_zip("result.json", {"a": 1}, 1_800_000_000.0) == first
-    with zipfile.ZipFile(io.BytesIO(first)) as archive:
-        assert archive.infolist()[0].date_time == (2027, 1, 15, 8, 0, 0)
+def test_the_same_content_gives_the_same_archive_bytes(tmp_path: Path) -> None:
+    first = build_json_zip(tmp_path / "a", "result.json", {"a": 1})
+    time.sleep(2.1)  # ZIP times have a 2 s resolution: the archive holds none of its own
+    assert build_json_zip(tmp_path / "b", "result.json", {"a": 1}) == first
+    log = tmp_path / "sse.log"
+    log.write_bytes(b"hello\n")
+    with zipfile.ZipFile(io.BytesIO(log_archive(log, "sselog_x.log"))) as opened:
+        assert opened.read("sselog_x.log") == b"hello\n"
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,8 @@ from quri_parts_oqtopus._sse_container import SseDriverClient, hands_jobs_to_dri
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 from quri_parts_oqtopus.backend.errors import OqtopusInvalidArgumentError
 
+__all__ = ["OqtopusBackendBase", "client_of"]
+
 
 class OqtopusBackendBase:
     """Base class for OQTOPUS backends.
@@ -52,3 +54,14 @@ class OqtopusBackendBase:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={self.config.url!r})"
+
+
+def client_of(backend: OqtopusBackendBase) -> OqtopusHttpClient:
+    """The HTTP client a backend calls the API with: for job sets, samplers, estimators.
+
+    Raises:
+        ValueError: If the backend's configuration cannot make one (also a
+            ``BackendError``), with the reason.
+
+    """
+    return backend._client

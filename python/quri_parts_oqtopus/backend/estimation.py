@@ -8,14 +8,16 @@ from quri_parts.backend import BackendError
 from quri_parts.circuit import NonParametricQuantumCircuit
 from quri_parts.core.operator import Operator
 
+from quri_parts_oqtopus._contract import ESTIMATION
 from quri_parts_oqtopus.backend.errors import (
     ESTIMATION_FAILED,
     OqtopusInvalidArgumentError,
     reported_as,
 )
 from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, TranspilerInfo
-from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase, job_settings
+from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult
+from quri_parts_oqtopus.backend.submission import JobSettings, submit_job
 from quri_parts_oqtopus.operator import encode_operator
 from quri_parts_oqtopus.qasm import convert_to_qasm_str
 from quri_parts_oqtopus.upload import build_job_archive
@@ -35,7 +37,7 @@ class OqtopusEstimationJob(OqtopusJobBase):
 
     """
 
-    JOB_TYPES = ("estimation",)
+    JOB_TYPES = (ESTIMATION,)
 
     def result(self, timeout: float | None = None, wait: float = 10.0) -> OqtopusEstimationResult:
         """Wait until the job ends and return its result.
@@ -173,15 +175,15 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
                 (``"To execute estimation on OQTOPUS Cloud is failed. ..."``).
 
         """
-        settings = job_settings(
+        settings = JobSettings.checked(
             device_id,
             shots,
-            name,
-            description,
-            transpiler_info,
-            simulator_info,
-            mitigation_info,
-            ESTIMATION_FAILED,
+            name=name,
+            description=description,
+            transpiler_info=transpiler_info,
+            simulator_info=simulator_info,
+            mitigation_info=mitigation_info,
+            summary=ESTIMATION_FAILED,
         )
         terms = _operator_terms(operator)
         with reported_as(ESTIMATION_FAILED):
@@ -190,8 +192,11 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
                     f"program should be a non-empty OpenQASM 3 text: {program!r:.80}"
                 )
             job_input = {"program": [program], "operator": terms}
-            record = self._submit(
-                "estimation", lambda name: build_job_archive(name, job_input), settings
+            record = submit_job(
+                self._client,
+                ESTIMATION,
+                lambda name: build_job_archive(name, job_input),
+                settings,
             )
             return OqtopusEstimationJob(record, self._client)
 

@@ -1,108 +1,47 @@
-"""Jobs: the job model, the one polling loop every job kind shares, and job submission."""
+"""The job model: what every OQTOPUS job has, and the base class of the job backends.
+
+A job wraps its record (:mod:`~quri_parts_oqtopus.backend.record`), waits with the one
+polling loop (:mod:`~quri_parts_oqtopus.backend.waiting`), and is made by a backend through
+:mod:`~quri_parts_oqtopus.backend.submission`.
+"""
 
 from __future__ import annotations
 
 import json
-import math
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-import orjson
 from quri_parts.backend import BackendError
 
+from quri_parts_oqtopus._contract import FINAL_STATUSES, JOB_FIELDS, SUCCEEDED
 from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
 from quri_parts_oqtopus.backend.errors import (
     CANCEL_FAILED,
     REFRESH_FAILED,
     RETRIEVE_FAILED,
-    OqtopusArgumentTypeError,
-    OqtopusInvalidArgumentError,
     OqtopusTimeoutError,
     reported_as,
 )
 from quri_parts_oqtopus.backend.job_info import JobInfo
 from quri_parts_oqtopus.backend.job_result import OqtopusJobResult, job_result_of
+from quri_parts_oqtopus.backend.record import JobRecord
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult, OqtopusSamplingResult
+from quri_parts_oqtopus.backend.waiting import wait_for_jobs
 from quri_parts_oqtopus.models.base import OqtopusModelBase
 from quri_parts_oqtopus.models.utils import DateTimeEncoder
 
 __all__ = [
     "JOB_FINAL_STATUS",
-    "JOB_STATUSES",
-    "JobRecord",
     "OqtopusJobBackendBase",
     "OqtopusJobBase",
     "OqtopusJobResult",
-    "poll_delays",
-    "submit_all",
-    "wait_for_all_or_raise",
-    "wait_for_jobs",
 ]
 
-JOB_FINAL_STATUS = ("succeeded", "failed", "cancelled")
-#: Every job status, in the order a job goes through them (progress reports keep this order).
-JOB_STATUSES = (
-    "registered",
-    "submitted",
-    "ready",
-    "running",
-    "succeeded",
-    "failed",
-    "cancelling",
-    "cancelled",
-)
-MAX_SHOTS = 10_000_000
-
-
-class JobRecord:
-    """One job as the server describes it: the JSON object of ``GET /jobs/{id}``."""
-
-    __slots__ = ("raw",)
-
-    def __init__(self, raw: Mapping[str, Any]) -> None:
-        if not isinstance(raw.get("job_id"), str):
-            raise BackendError(f"job object without a job_id: {raw!r:.200}")
-        self.raw: dict[str, Any] = dict(raw)
-
-    @property
-    def job_id(self) -> str:
-        """The job's id."""
-        return str(self.raw["job_id"])
-
-    @property
-    def status(self) -> str:
-        """The job's status as last seen."""
-        return str(self.raw.get("status") or "")
-
-    def with_status(self, status: str) -> JobRecord:
-        """A copy of this record with a newer status."""
-        return JobRecord({**self.raw, "status": status})
-
-    def text(self, key: str) -> str:
-        """A string field, ``""`` when absent or null."""
-        value = self.raw.get(key)
-        return "" if value is None else str(value)
-
-    def info(self, key: str) -> dict[str, Any]:
-        """An object field (``transpiler_info`` ...), ``{}`` when absent, null or not JSON."""
-        value = self.raw.get(key)
-        if isinstance(value, str):
-            try:
-                value = orjson.loads(value)
-            except orjson.JSONDecodeError:
-                return {}
-        return dict(value) if isinstance(value, Mapping) else {}
-
-    def time(self, key: str) -> datetime | None:
-        """A timestamp field as a ``datetime``, None when absent or unreadable."""
-        return parse_timestamp(self.raw.get(key))
-
-    def __repr__(self) -> str:
-        return f"JobRecord(job_id={self.job_id!r}, status={self.status!r})"
+#: The reference's name of the final statuses (its module paths re-export it from here).
+JOB_FINAL_STATUS = FINAL_STATUSES
 
 
 class OqtopusJobBase(OqtopusModelBase):
@@ -330,24 +269,8 @@ class OqtopusJobBase(OqtopusModelBase):
             BackendError: If an archive in ``job_info`` cannot be downloaded.
 
         """
-        payload = {
-            "job_id": self.job_id,
-            "name": self.name,
-            "description": self.description,
-            "job_type": self.job_type,
-            "status": self.status,
-            "device_id": self.device_id,
-            "shots": self.shots,
-            "job_info": self.job_info,
-            "transpiler_info": self.transpiler_info,
-            "simulator_info": self.simulator_info,
-            "mitigation_info": self.mitigation_info,
-            "execution_time": self.execution_time,
-            "submitted_at": self.submitted_at,
-            "ready_at": self.ready_at,
-            "running_at": self.running_at,
-            "ended_at": self.ended_at,
-        }
+        # Each field as its property gives it, in the service's order.
+        payload = {name: getattr(self, name) for name in JOB_FIELDS}
         return json.dumps(payload, cls=DateTimeEncoder)
 
     def __repr__(self) -> str:
@@ -360,20 +283,32 @@ class OqtopusJobBase(OqtopusModelBase):
                 f"status={self.status!r}, device_id={self.device_id!r})"
             )
 
-    # -- for the subclasses and the polling loop -----------------------------------------
-    def _poll(self) -> bool:
-        """Ask the job's status once; read the job whole if it has ended. True if ended."""
+    # -- for job sets and the polling loop (the internal API) ----------------------------
+    @property
+    def record(self) -> JobRecord:
+        """The job's record as last read from the server."""
+        return self._job
+
+    def poll(self) -> bool:
+        """Ask the job's status once; read the job whole if it has ended. True if ended.
+
+        Raises:
+            BackendError: If the job cannot be read (``"To refresh job is failed. ..."``).
+
+        """
         with reported_as(REFRESH_FAILED):
             status = self._client.get_job_status(self.job_id)
-        if status in JOB_FINAL_STATUS:
+        if status in FINAL_STATUSES:
             self.refresh()
             return True
         self._job = self._job.with_status(status)
         return False
 
+    # -- for the subclasses ----------------------------------------------------------------
+
     def _ended_job(self, timeout: float | None, wait: float, timed_out: str = "") -> None:
         """Wait for the job's end; on timeout raise ``timed_out`` (the reference's text)."""
-        if self.status in JOB_FINAL_STATUS:
+        if self.status in FINAL_STATUSES:
             return
         started = time.monotonic()
         if self.wait_for_completion(timeout, wait) is None:
@@ -393,7 +328,7 @@ class OqtopusJobBase(OqtopusModelBase):
     def _succeeded_job(self, timeout: float | None, wait: float) -> None:
         """Wait for the job's end; raise unless it succeeded."""
         self._ended_job(timeout, wait)
-        if self.status != "succeeded":
+        if self.status != SUCCEEDED:
             raise BackendError(f"Job ended with status {self.status}. {self._end_report()}")
 
     def _result_payload(self) -> dict[str, Any]:
@@ -433,101 +368,6 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
             record = JobRecord(self._client.get_job(job_id))
         return OqtopusJobBase.for_record(record, self._client)
 
-    def _submit(
-        self,
-        job_type: str,
-        build_archive: Callable[[str], bytes],
-        settings: Mapping[str, Any],
-        on_registered: Callable[[str], None] | None = None,
-    ) -> JobRecord:
-        """Register, upload the input archive, submit; the submitted job's record.
-
-        ``build_archive`` makes the ZIP of the job input for the archive name the server
-        gives; ``on_registered`` hears the job id as soon as the job exists.
-        """
-        body = {"job_type": job_type, **{k: v for k, v in settings.items() if v is not None}}
-        job_id = self._client.submit_new_job(build_archive, body, on_registered=on_registered)
-        return JobRecord(self._client.get_job(job_id))
-
-
-def check_shots(shots: int) -> None:
-    """The reference's first check, before anything else: ``shots >= 1``.
-
-    Raises:
-        ValueError: ``"shots should be a positive integer.: <shots>"`` (also a
-            ``TypeError`` when ``shots`` cannot be compared with 1, as in the reference).
-
-    """
-    try:
-        positive = shots >= 1
-    except TypeError:
-        raise OqtopusArgumentTypeError(f"shots should be a positive integer.: {shots!r}") from None
-    if not positive:
-        raise OqtopusInvalidArgumentError(f"shots should be a positive integer.: {shots}")
-
-
-def job_settings(
-    device_id: str,
-    shots: int,
-    name: str | None,
-    description: str | None,
-    transpiler_info: Mapping[str, Any] | None,
-    simulator_info: Mapping[str, Any] | None,
-    mitigation_info: Mapping[str, Any] | None,
-    summary: str = "",
-) -> dict[str, Any]:
-    """The submit body's settings, checked: the documented ``ValueError`` on bad input.
-
-    ``summary`` starts the messages of the checks the reference leaves to the service
-    (``"To execute sampling on OQTOPUS Cloud is failed."``); the first check of
-    ``shots`` is the reference's own and has its own text.
-
-    Raises:
-        ValueError: If ``shots`` is not an int in 1..10,000,000, ``device_id`` is not a
-            string, or an info is not a dict; also a ``BackendError``, as the reference
-            raises for all but ``shots < 1``.
-
-    """
-    check_shots(shots)
-    with reported_as(summary):
-        _check_settings(device_id, shots, transpiler_info, simulator_info, mitigation_info)
-    infos = {
-        "transpiler_info": transpiler_info,
-        "simulator_info": simulator_info,
-        "mitigation_info": mitigation_info,
-    }
-    return {
-        "device_id": device_id,
-        "shots": shots,
-        "name": name,
-        "description": description,
-        **{key: dict(value or {}) for key, value in infos.items()},
-    }
-
-
-def _check_settings(
-    device_id: str,
-    shots: int,
-    transpiler_info: Mapping[str, Any] | None,
-    simulator_info: Mapping[str, Any] | None,
-    mitigation_info: Mapping[str, Any] | None,
-) -> None:
-    if isinstance(shots, bool) or not isinstance(shots, int) or shots > MAX_SHOTS:
-        raise OqtopusInvalidArgumentError(
-            f"shots should be an int from 1 to {MAX_SHOTS:,}: {shots!r}"
-        )
-    if not isinstance(device_id, str):
-        # "" is allowed: inside SSE the server picks the device whatever is passed.
-        raise OqtopusInvalidArgumentError(f"device_id should be a string: {device_id!r}")
-    infos = {
-        "transpiler_info": transpiler_info,
-        "simulator_info": simulator_info,
-        "mitigation_info": mitigation_info,
-    }
-    for key, value in infos.items():
-        if value is not None and not isinstance(value, Mapping):
-            raise OqtopusInvalidArgumentError(f"{key} should be a dict or None: {value!r}")
-
 
 def _as_record(job: JobRecord | OqtopusJobResult | Mapping[str, Any]) -> JobRecord:
     if isinstance(job, JobRecord):
@@ -537,129 +377,3 @@ def _as_record(job: JobRecord | OqtopusJobResult | Mapping[str, Any]) -> JobReco
     if isinstance(job, Mapping):
         return JobRecord(job)
     raise TypeError(f"'job' should be a job record or the job's JSON object: {job!r:.200}")
-
-
-_Job = TypeVar("_Job", bound=OqtopusJobBase)
-
-
-def submit_all(submissions: Sequence[Callable[[], _Job]], concurrency: int) -> list[_Job]:
-    """Run job submissions, at most ``concurrency`` at a time; the jobs in order.
-
-    Raises:
-        ValueError: If ``concurrency`` is not a positive integer, or a submission refuses
-            its input.
-        BackendError: If any submission fails; the message names the jobs that were
-            submitted all the same, so that none of them is lost with the error.
-
-    """
-    check_concurrency(concurrency)
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        futures = [pool.submit(submission) for submission in submissions]
-    failures = [(i, f.exception()) for i, f in enumerate(futures) if f.exception() is not None]
-    if not failures:
-        return [future.result() for future in futures]
-    index, first = failures[0]
-    if isinstance(first, ValueError) and len(failures) == len(futures):
-        raise first
-    submitted = [f.result().job_id for f in futures if f.exception() is None]
-    raise BackendError(
-        f"{len(failures)} of {len(futures)} submissions failed (first: item {index}: {first}); "
-        f"submitted jobs: {submitted}"
-    ) from first
-
-
-def check_concurrency(concurrency: int) -> None:
-    """Refuse a ``concurrency`` that is not a positive integer, with a ``ValueError``."""
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
-        raise ValueError(f"concurrency should be a positive integer: {concurrency!r}")
-
-
-def wait_for_jobs(
-    jobs: Sequence[OqtopusJobBase],
-    timeout: float | None = None,
-    wait: float = 10.0,
-    on_round: Callable[[Sequence[OqtopusJobBase]], None] | None = None,
-) -> bool:
-    """Wait until every job has ended: the one polling loop of every job kind.
-
-    Each round asks the cheap status endpoint of every job still pending and reads a job
-    whole once it has ended. The first round is at once; the gaps between rounds start at
-    :data:`FIRST_POLL_DELAY` and double up to ``wait`` (see :func:`poll_delays`), so a
-    short job is seen soon after it ends and a long one costs only a few extra calls.
-    No sleep goes past the deadline.
-
-    Args:
-        jobs: The jobs to wait for; their status is updated as it is polled.
-        timeout: The number of seconds to wait; None waits for ever.
-        wait: The longest time in seconds between two rounds.
-        on_round: Called with all ``jobs`` after each round (progress reports).
-
-    Returns:
-        True when every job has ended, False when ``timeout`` passed first.
-
-    Raises:
-        ValueError: If ``timeout`` or ``wait`` is negative or not a number.
-        BackendError: If a job cannot be read from the server.
-
-    """
-    _check_seconds("wait", wait)
-    if timeout is not None:
-        _check_seconds("timeout", timeout)
-    deadline = None if timeout is None else time.monotonic() + timeout
-    pending = list(jobs)
-    delays = poll_delays(wait)
-    while True:
-        pending = [job for job in pending if not job._poll()]
-        if on_round is not None:
-            on_round(jobs)
-        if not pending:
-            return True
-        remaining = math.inf if deadline is None else deadline - time.monotonic()
-        if remaining <= 0:
-            return False
-        time.sleep(min(next(delays), remaining))
-
-
-#: Seconds before the second status query of a wait; each later gap doubles, up to ``wait``.
-FIRST_POLL_DELAY = 0.05
-
-
-def poll_delays(wait: float) -> Iterator[float]:
-    """The gaps between status queries: 0.05 s, doubling each time, never more than ``wait``.
-
-    With ``wait=10`` the queries come at 0, 0.05, 0.15, 0.35, 0.75, 1.55, 3.15, 6.35,
-    12.75, 22.75 s and then every 10 s: a job of an hour costs 7 more queries than
-    polling every 10 s would, and a job of 0.2 s is seen 0.35 s after it started.
-    """
-    delay = FIRST_POLL_DELAY
-    while True:
-        yield min(delay, wait)
-        delay *= 2.0
-
-
-def wait_for_all_or_raise(
-    jobs: Sequence[OqtopusJobBase], timeout: float | None, wait: float
-) -> None:
-    """:func:`wait_for_jobs`, raising a ``BackendError`` (and ``TimeoutError``) that names the
-    pending jobs on timeout."""
-    if not wait_for_jobs(jobs, timeout, wait):
-        pending = [job.job_id for job in jobs if job.status not in JOB_FINAL_STATUS]
-        raise OqtopusTimeoutError(
-            f"Timeout occurred after {timeout} seconds. Pending jobs: {pending}"
-        )
-
-
-def parse_timestamp(value: object) -> datetime | None:
-    """An ISO 8601 timestamp of the API as a ``datetime``, None when absent or unreadable."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        # Python 3.10's fromisoformat does not read a trailing "Z".
-        return datetime.fromisoformat(value[:-1] + "+00:00" if value.endswith("Z") else value)
-    except ValueError:
-        return None
-
-
-def _check_seconds(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{name} should be a non-negative number of seconds: {value!r}")

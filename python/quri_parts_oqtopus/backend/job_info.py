@@ -13,16 +13,18 @@ from typing import Any, TypeVar, cast
 
 import orjson
 
+from quri_parts_oqtopus._contract import (
+    ARCHIVED_INFO_FIELDS,
+    ESTIMATION,
+    JOB_INFO_FIELDS,
+    JOB_INPUT_FIELDS,
+    SAMPLING,
+)
 from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
 
 __all__ = ["JobInfo"]
 
 _T = TypeVar("_T")
-
-#: The entries of ``job_info``, in the reference's order.
-INFO_KEYS = ("input", "combined_program", "result", "transpile_result", "sse_log", "message")
-#: The entries the service may send as a URL to a ZIP archive (``sse_log`` is kept a URL).
-ARCHIVED_KEYS = ("input", "combined_program", "result", "transpile_result")
 
 
 class JobInfo:
@@ -58,7 +60,7 @@ class JobInfo:
         """
         if key not in self._entries:
             value = self._raw.get(key)
-            if key in ARCHIVED_KEYS and is_url(value):
+            if key in ARCHIVED_INFO_FIELDS and is_url(value):
                 operation = f"download {key} of job {self._job_id}"
                 value = self._client.download_archive_json(value, operation=operation)
                 self._archived.add(key)
@@ -75,9 +77,9 @@ class JobInfo:
 
         """
         shown: dict[str, Any] = {}
-        extras = [key for key in self._raw if key not in INFO_KEYS]
-        for key in (*INFO_KEYS, *extras):
-            value = self.entry(key) if key in ARCHIVED_KEYS else self._raw.get(key)
+        extras = [key for key in self._raw if key not in JOB_INFO_FIELDS]
+        for key in (*JOB_INFO_FIELDS, *extras):
+            value = self.entry(key) if key in ARCHIVED_INFO_FIELDS else self._raw.get(key)
             if key in self._archived and isinstance(value, Mapping) and key in _MODEL_LAYOUTS:
                 value = _MODEL_LAYOUTS[key](value)
             if value is not None:
@@ -97,7 +99,7 @@ def _fields(value: Mapping[str, Any], names: tuple[str, ...]) -> dict[str, Any]:
 
 
 def _input_layout(value: Mapping[str, Any]) -> dict[str, Any]:
-    shown = _fields(value, ("program", "operator", "sse_program"))
+    shown = _fields(value, JOB_INPUT_FIELDS)
     if isinstance(shown.get("operator"), list):
         shown["operator"] = [
             _fields(term, ("pauli", "coeff")) if isinstance(term, Mapping) else term
@@ -109,14 +111,14 @@ def _input_layout(value: Mapping[str, Any]) -> dict[str, Any]:
 def _result_layout(value: Mapping[str, Any]) -> dict[str, Any]:
     shown: dict[str, Any] = {}
     for kind, names in (
-        ("sampling", ("counts", "divided_counts")),
-        ("estimation", ("exp_value", "stds")),
+        (SAMPLING, ("counts", "divided_counts")),
+        (ESTIMATION, ("exp_value", "stds")),
     ):
         if isinstance(value.get(kind), Mapping):
             shown[kind] = _fields(value[kind], names)
     # The reference's result model files every other key under this name.
     shown["additional_properties"] = {
-        key: item for key, item in value.items() if key not in ("sampling", "estimation")
+        key: item for key, item in value.items() if key not in (SAMPLING, ESTIMATION)
     }
     return shown
 

@@ -11,9 +11,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # annotations only: the job module imports this one
-    from quri_parts_oqtopus.backend.job import JobRecord
+from quri_parts_oqtopus._contract import ESTIMATION, MULTI_MANUAL, SAMPLING, SSE
+
+if TYPE_CHECKING:  # annotations only
     from quri_parts_oqtopus.backend.job_info import JobInfo
+    from quri_parts_oqtopus.backend.record import JobRecord
 
 __all__ = [
     "OqtopusEstimationJobResult",
@@ -147,28 +149,28 @@ class OqtopusJobResult:
     @property
     def sampling(self) -> Mapping[str, Any] | None:
         """The ``sampling`` part of the result (bit-string keyed counts), if there is one."""
-        return self._result_part("sampling")
+        return self._result_part(SAMPLING)
 
     @property
     def estimation(self) -> Mapping[str, Any] | None:
         """The ``estimation`` part of the result (``exp_value``, ``stds``), if there is one."""
-        return self._result_part("estimation")
+        return self._result_part(ESTIMATION)
 
     def is_sampling(self) -> bool:
         """Whether the job is a ``sampling`` job."""
-        return self.job_type == "sampling"
+        return self.job_type == SAMPLING
 
     def is_estimation(self) -> bool:
         """Whether the job is an ``estimation`` job."""
-        return self.job_type == "estimation"
+        return self.job_type == ESTIMATION
 
     def is_multi_manual(self) -> bool:
         """Whether the job is a ``multi_manual`` job."""
-        return self.job_type == "multi_manual"
+        return self.job_type == MULTI_MANUAL
 
     def is_sse(self) -> bool:
         """Whether the job is an ``sse`` job."""
-        return self.job_type == "sse"
+        return self.job_type == SSE
 
     def _result_part(self, kind: str) -> Mapping[str, Any] | None:
         result = self._info.entry("result")
@@ -206,10 +208,10 @@ class OqtopusSseJobResult(OqtopusJobResult):
 
 
 _BY_JOB_TYPE: dict[str, type[OqtopusJobResult]] = {
-    "sampling": OqtopusSamplingJobResult,
-    "multi_manual": OqtopusMultiManualJobResult,
-    "estimation": OqtopusEstimationJobResult,
-    "sse": OqtopusSseJobResult,
+    SAMPLING: OqtopusSamplingJobResult,
+    MULTI_MANUAL: OqtopusMultiManualJobResult,
+    ESTIMATION: OqtopusEstimationJobResult,
+    SSE: OqtopusSseJobResult,
 }
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from quri_parts.backend import BackendError
 from quri_parts.circuit import NonParametricQuantumCircuit
 
+from quri_parts_oqtopus._contract import MULTI_MANUAL, SAMPLING, SAMPLING_JOB_TYPES
 from quri_parts_oqtopus._http import is_url
 from quri_parts_oqtopus.backend.errors import (
     SAMPLING_FAILED,
@@ -29,16 +30,15 @@ from quri_parts_oqtopus.backend.errors import (
     reported_as,
 )
 from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, TranspilerInfo
-from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase, job_settings
+from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase
 from quri_parts_oqtopus.backend.results import OqtopusSamplingResult
+from quri_parts_oqtopus.backend.submission import JobSettings, submit_job
 from quri_parts_oqtopus.counts import decode_sampling_archive
 from quri_parts_oqtopus.qasm import convert_to_qasm_strs
 from quri_parts_oqtopus.sweep import ParameterSweep
 from quri_parts_oqtopus.upload import build_programs_archive, prepare_job_input
 
 __all__ = ["OqtopusSamplingBackend", "OqtopusSamplingJob"]
-
-_SAMPLING_JOB_TYPES = ("sampling", "multi_manual")
 
 
 class OqtopusSamplingJob(OqtopusJobBase):
@@ -53,7 +53,7 @@ class OqtopusSamplingJob(OqtopusJobBase):
 
     """
 
-    JOB_TYPES = _SAMPLING_JOB_TYPES
+    JOB_TYPES = SAMPLING_JOB_TYPES
 
     def result(self, timeout: float | None = None, wait: float = 10.0) -> OqtopusSamplingResult:
         """Wait until the job ends and return its result.
@@ -153,15 +153,8 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
             else [program]
         )
         # Checked before the (possibly long) conversion, as sample_qasm checks them.
-        settings = job_settings(
-            device_id,
-            shots,
-            name,
-            description,
-            transpiler_info,
-            simulator_info,
-            mitigation_info,
-            SAMPLING_FAILED,
+        settings = _settings(
+            device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
         )
         if not circuits:
             raise OqtopusInvalidArgumentError(
@@ -183,8 +176,8 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
         # Read, printed and deflated in one native call, before anything is sent.
         job_input = prepare_job_input(circuits)
         with reported_as(SAMPLING_FAILED):
-            job_type = "sampling" if single else "multi_manual"
-            record = self._submit(job_type, job_input.archive, settings)
+            job_type = SAMPLING if single else MULTI_MANUAL
+            record = submit_job(self._client, job_type, job_input.archive, settings)
             return OqtopusSamplingJob(record, self._client)
 
     def sample_qasm(
@@ -224,32 +217,49 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
                 (``"To execute sampling on OQTOPUS Cloud is failed. ..."``).
 
         """
-        settings = job_settings(
-            device_id,
-            shots,
-            name,
-            description,
-            transpiler_info,
-            simulator_info,
-            mitigation_info,
-            SAMPLING_FAILED,
+        settings = _settings(
+            device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
         )
         with reported_as(SAMPLING_FAILED):
             programs = _programs(program)
             if job_type is None:
-                job_type = "sampling" if isinstance(program, str) else "multi_manual"
-            if job_type not in _SAMPLING_JOB_TYPES:
+                job_type = SAMPLING if isinstance(program, str) else MULTI_MANUAL
+            if job_type not in SAMPLING_JOB_TYPES:
                 raise OqtopusInvalidArgumentError(
-                    f"job_type should be one of {_SAMPLING_JOB_TYPES}: {job_type!r}"
+                    f"job_type should be one of {SAMPLING_JOB_TYPES}: {job_type!r}"
                 )
-            if job_type == "sampling" and len(programs) != 1:
+            if job_type == SAMPLING and len(programs) != 1:
                 raise OqtopusInvalidArgumentError(
                     f"a sampling job takes one program, got {len(programs)}"
                 )
-            record = self._submit(
-                job_type, lambda name: build_programs_archive(name, programs), settings
+            record = submit_job(
+                self._client,
+                job_type,
+                lambda name: build_programs_archive(name, programs),
+                settings,
             )
             return OqtopusSamplingJob(record, self._client)
+
+
+def _settings(
+    device_id: str,
+    shots: int,
+    name: str | None,
+    description: str | None,
+    transpiler_info: TranspilerInfo | dict[str, Any] | None,
+    simulator_info: SimulatorInfo | dict[str, Any] | None,
+    mitigation_info: MitigationInfo | dict[str, Any] | None,
+) -> JobSettings:
+    return JobSettings.checked(
+        device_id,
+        shots,
+        name=name,
+        description=description,
+        transpiler_info=transpiler_info,
+        simulator_info=simulator_info,
+        mitigation_info=mitigation_info,
+        summary=SAMPLING_FAILED,
+    )
 
 
 def _programs(program: str | Sequence[str]) -> list[str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 from quri_parts.backend import BackendError
 from typing_extensions import deprecated
 
+from quri_parts_oqtopus._contract import MAX_SSE_BASE64_BYTES, SSE, SUCCEEDED
 from quri_parts_oqtopus._http import is_url
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 from quri_parts_oqtopus.backend.errors import (
@@ -19,14 +20,13 @@ from quri_parts_oqtopus.backend.errors import (
     OqtopusJobTypeError,
     reported_as,
 )
-from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase, job_settings
+from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult, OqtopusSamplingResult
+from quri_parts_oqtopus.backend.submission import JobSettings, submit_job
 from quri_parts_oqtopus.upload import build_job_archive
 
 __all__ = ["OqtopusSseBackend", "OqtopusSseJob"]
 
-#: The service refuses programs whose base64 text reaches this many bytes.
-MAX_SSE_BASE64_BYTES = 10 * 1024 * 1024
 # The reference's deprecation notice, word for word: warning filters match on it.
 _DOWNLOAD_LOG_DEPRECATION = (
     "OqtopusSseBackend().download_log is deprecated. "
@@ -48,7 +48,7 @@ class OqtopusSseJob(OqtopusJobBase):
 
     """
 
-    JOB_TYPES = ("sse",)
+    JOB_TYPES = (SSE,)
 
     def result(
         self, timeout: float | None = None, wait: float = 10.0
@@ -72,7 +72,7 @@ class OqtopusSseJob(OqtopusJobBase):
         self._ended_job(
             timeout, wait, f"Timed out waiting for job {self.job_id} after {timeout} seconds."
         )
-        if self.status != "succeeded":
+        if self.status != SUCCEEDED:
             raise BackendError(f"{INVALID_RESULT} {self._end_report()}")
         payload = self._result_payload()
         try:
@@ -164,10 +164,14 @@ class OqtopusSseBackend(OqtopusJobBackendBase):
 
         """
         source = _read_program(file_path)
-        settings = job_settings(device_id, 1, name, description, None, None, None, SSE_FAILED)
+        settings = JobSettings.checked(
+            device_id, 1, name=name, description=description, summary=SSE_FAILED
+        )
         job_input = {"sse_program": source}
         with reported_as(SSE_FAILED):
-            record = self._submit("sse", lambda name: build_job_archive(name, job_input), settings)
+            record = submit_job(
+                self._client, SSE, lambda name: build_job_archive(name, job_input), settings
+            )
             self._last_job = OqtopusSseJob(record, self._client)
         return self._last_job
 

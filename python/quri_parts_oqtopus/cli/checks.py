@@ -6,8 +6,8 @@ import re
 
 from quri_parts.backend import BackendError
 
+from quri_parts_oqtopus._contract import AVAILABLE, MAX_SHOTS
 from quri_parts_oqtopus._http import OqtopusHttpClient, OqtopusHttpError
-from quri_parts_oqtopus.backend.job import MAX_SHOTS
 from quri_parts_oqtopus.cli.context import PROG
 from quri_parts_oqtopus.cli.errors import UnknownDeviceError, UsageError
 from quri_parts_oqtopus.qasm_reader import read_qasm
@@ -102,8 +102,7 @@ def _known(client: OqtopusHttpClient) -> str:
     except BackendError:
         return f"see {PROG} devices"
     names = [
-        str(d.get("device_id"))
-        + ("" if d.get("status") == "available" else f" ({d.get('status')})")
+        str(d.get("device_id")) + ("" if d.get("status") == AVAILABLE else f" ({d.get('status')})")
         for d in devices
     ]
     return f"the devices are: {', '.join(names)}" if names else "the server lists no devices"

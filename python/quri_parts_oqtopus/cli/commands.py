@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from quri_parts_oqtopus._contract import MULTI_MANUAL, SSE
 from quri_parts_oqtopus.backend import (
     OqtopusEstimationBackend,
     OqtopusSamplingBackend,
     OqtopusSseBackend,
 )
-from quri_parts_oqtopus.backend.job import JobRecord, OqtopusJobBase
+from quri_parts_oqtopus.backend.job import OqtopusJobBase
+from quri_parts_oqtopus.backend.record import JobRecord
 from quri_parts_oqtopus.cli import render
 from quri_parts_oqtopus.cli.checks import check_device, check_qasm, shots_from
 from quri_parts_oqtopus.cli.context import Context
@@ -76,7 +78,7 @@ def jobs_delete(ctx: Context) -> None:
 def jobs_log(ctx: Context) -> None:
     record = JobRecord(ctx.client.get_job(ctx.args.job_id))
     job_type = record.text("job_type")
-    if job_type != "sse":
+    if job_type != SSE:
         raise UsageError(f"job {record.job_id} is a {job_type} job; only SSE jobs have a log")
     output: str | None = ctx.args.output
     if output is not None and not ctx.args.force and Path(output).exists():
@@ -102,7 +104,7 @@ def submit_sampling(ctx: Context) -> None:
     a = ctx.args
     shots = shots_from(a.shots)
     texts = [read_program(ctx, file) for file in a.files]
-    if a.job_type == "multi_manual" or len(texts) > 1:
+    if a.job_type == MULTI_MANUAL or len(texts) > 1:
         program: str | list[str] = texts
     else:
         program = texts[0]

@@ -11,6 +11,7 @@ from typing import Any
 
 from quri_parts.backend import SamplingCounts
 
+from quri_parts_oqtopus._contract import FINAL_STATUSES, SUCCEEDED
 from quri_parts_oqtopus.backend import (
     OqtopusEstimationJob,
     OqtopusEstimationResult,
@@ -18,7 +19,8 @@ from quri_parts_oqtopus.backend import (
     OqtopusSamplingResult,
     OqtopusSseJob,
 )
-from quri_parts_oqtopus.backend.job import JOB_FINAL_STATUS, JobRecord, OqtopusJobBase
+from quri_parts_oqtopus.backend.job import OqtopusJobBase
+from quri_parts_oqtopus.backend.record import JobRecord
 from quri_parts_oqtopus.cli import render
 from quri_parts_oqtopus.cli.context import Context
 from quri_parts_oqtopus.cli.errors import (
@@ -52,10 +54,10 @@ def show_outcome(
         BackendError: If the job or its result cannot be read.
 
     """
-    if record is None or record.status not in JOB_FINAL_STATUS:
+    if record is None or record.status not in FINAL_STATUSES:
         record = _ended_record(ctx, job, timeout, interval)
-    message = str(record.info("job_info").get("message") or "") or None
-    if record.status != "succeeded":
+    message = record.message or None
+    if record.status != SUCCEEDED:
         if ctx.out.as_json:
             ctx.out.show(_outcome(job, message, None), "")
         reason = f": {message}" if message else ""
@@ -72,7 +74,7 @@ def _ended_record(
     except KeyboardInterrupt:
         if ctx.out.as_json:
             ctx.out.show(_outcome(job, None, None), "")
-        if job.status in JOB_FINAL_STATUS:  # the interrupt came as the job's end was read
+        if job.status in FINAL_STATUSES:  # the interrupt came as the job's end was read
             result = ctx.command_line("jobs", "result", job.job_id)
             raise WaitInterruptedError(
                 f"interrupted: job {job.job_id} has ended {job.status}; its result: {result}"

@@ -6,7 +6,14 @@ import argparse
 from collections.abc import Callable
 from typing import NoReturn, TypeAlias
 
-from quri_parts_oqtopus.backend.job import JOB_STATUSES
+from quri_parts_oqtopus._contract import (
+    ESTIMATION,
+    JOB_STATUSES,
+    MAX_SHOTS,
+    SAMPLING,
+    SAMPLING_JOB_TYPES,
+    SSE,
+)
 from quri_parts_oqtopus.cli import commands
 from quri_parts_oqtopus.cli.context import PROG, Context
 from quri_parts_oqtopus.cli.errors import EXIT_USAGE
@@ -176,7 +183,7 @@ def _add_submit_settings(parser: argparse.ArgumentParser, *, shots: bool, name: 
     )
     if shots:
         # Checked by the command, whose message says the range and the value given.
-        parser.add_argument("--shots", required=True, metavar="N", help="1 to 10,000,000")
+        parser.add_argument("--shots", required=True, metavar="N", help=f"1 to {MAX_SHOTS:,}")
         parser.add_argument(
             "--no-qasm-check",
             action="store_true",
@@ -283,7 +290,7 @@ def _add_submit(tree: _Tree, top: Subcommands) -> None:
 def _add_submit_sampling(tree: _Tree, group: Subcommands) -> None:
     sampling = tree.command(
         group,
-        "sampling",
+        SAMPLING,
         "sample OpenQASM 3 programs: one file is a sampling job, several a multi_manual job",
         f"examples:\n  {PROG} submit sampling bell.qasm --device qulacs --shots 1000 --wait"
         f"\n  {PROG} submit sampling a.qasm b.qasm --device qulacs --shots 500 --name pair",
@@ -291,7 +298,7 @@ def _add_submit_sampling(tree: _Tree, group: Subcommands) -> None:
     )
     sampling.add_argument("files", nargs="+", metavar="FILE.qasm", help="OpenQASM 3 programs")
     sampling.add_argument(
-        "--job-type", choices=("sampling", "multi_manual"), help="default: by number of files"
+        "--job-type", choices=SAMPLING_JOB_TYPES, help="default: by number of files"
     )
     _add_submit_settings(sampling, shots=True, name=False)
 
@@ -299,7 +306,7 @@ def _add_submit_sampling(tree: _Tree, group: Subcommands) -> None:
 def _add_submit_estimation(tree: _Tree, group: Subcommands) -> None:
     estimation = tree.command(
         group,
-        "estimation",
+        ESTIMATION,
         "estimate the expectation value of a Pauli operator on an OpenQASM 3 program",
         f"{OPERATOR_SYNTAX}\n\nexamples:\n  {PROG} submit estimation bell.qasm"
         f' --operator "Z0 Z1:1.0,X0:0.5" --device qulacs --shots 1000 --wait',
@@ -315,7 +322,7 @@ def _add_submit_estimation(tree: _Tree, group: Subcommands) -> None:
 def _add_submit_sse(tree: _Tree, group: Subcommands) -> None:
     sse = tree.command(
         group,
-        "sse",
+        SSE,
         "run a Python program on the server (server-side execution)",
         f"examples:\n  {PROG} submit sse program.py --device qulacs --name my-run --wait"
         f"\n  {PROG} jobs log JOB_ID",

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from quri_parts.backend import SamplingCounts
 
-from quri_parts_oqtopus.backend.job import JobRecord
+from quri_parts_oqtopus.backend.record import JobRecord
 
 __all__ = [
     "Output",
@@ -137,7 +137,7 @@ def job_detail(job: Mapping[str, Any]) -> str:
         "execution_time",
     )
     pairs: list[tuple[str, object]] = [(key, job.get(key)) for key in keys]
-    pairs.append(("message", JobRecord(job).info("job_info").get("message")))
+    pairs.append(("message", JobRecord(job).message or None))
     return key_values(pairs)
 
 

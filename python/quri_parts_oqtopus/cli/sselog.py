@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from quri_parts.backend import BackendError
 
-from quri_parts_oqtopus import _core
 from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
-from quri_parts_oqtopus.backend.job import JobRecord
+from quri_parts_oqtopus.backend.record import JobRecord
+from quri_parts_oqtopus.upload import read_archive_entry
 
 __all__ = ["read_log"]
 
@@ -36,5 +36,5 @@ def read_log(client: OqtopusHttpClient, record: JobRecord, max_size: int) -> byt
 
 
 def _log_of_archive(data: bytes, *, max_size: int) -> bytes:
-    _name, content = _core.read_archive(bytes(data), max_size)
+    _name, content = read_archive_entry(data, max_size=max_size)
     return content

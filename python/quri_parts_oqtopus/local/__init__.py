@@ -26,8 +26,13 @@ With ``admin`` enabled, tests get ``PUT /_admin/devices/{id}`` (device fields, e
 for requests matching a method and path regex).
 """
 
-from .app import create_app
-from .process import LocalServer
-from .settings import ServerSettings, default_data_dir
+from quri_parts_oqtopus._extras import require_local
+
+require_local()  # without the [local] extra: one line naming what to install
+
+# After the check above: they import the extra's packages.
+from .app import create_app  # noqa: E402
+from .process import LocalServer  # noqa: E402
+from .settings import ServerSettings, default_data_dir  # noqa: E402
 
 __all__ = ["LocalServer", "ServerSettings", "create_app", "default_data_dir"]

@@ -14,7 +14,7 @@ from .devices import install_devices
 from .errors import install_error_handlers
 from .faults import FaultBook, FaultMiddleware
 from .guard import RequestGuard
-from .scheduler import Scheduler
+from .scheduler import Scheduler, stop_resource_tracker
 from .settings import ServerSettings
 from .sse import SseRunner
 from .state import ServerState, Signer
@@ -47,12 +47,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        state.store.archives.start()
         state.scheduler.start()
         try:
             yield
         finally:
             state.scheduler.stop()
-            state.store.close()
+            state.store.close()  # and its archive helpers
+            stop_resource_tracker()  # once every process it tracked has ended
 
     app = FastAPI(
         title="OQTOPUS local server",

@@ -9,10 +9,10 @@ import secrets
 import signal
 import socket
 import sys
-import threading
 import time
 from pathlib import Path
 
+from .children import end_with_parent
 from .settings import (
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -24,7 +24,8 @@ from .settings import (
 )
 
 
-def _parser() -> argparse.ArgumentParser:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``oqtopus-local``: ``serve`` and ``demo``."""
     parser = argparse.ArgumentParser(
         prog="oqtopus-local", description="A local OQTOPUS-compatible server (qulacs simulator)."
     )
@@ -187,10 +188,8 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _exit_with_parent(parent_pid: int) -> None:
-    # Started by LocalServer: a parent that died without stopping us must not leak us.
-    while os.getppid() == parent_pid:
-        time.sleep(0.5)
+def _stop_then_exit() -> None:
+    # The parent died without stopping us: stop as on SIGTERM, and exit anyway if that hangs.
     os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(10.0)
     os._exit(1)
@@ -260,7 +259,7 @@ def serve(args: argparse.Namespace) -> None:
         print(f"  export OQTOPUS_URL={url}", flush=True)
         print(f"  export OQTOPUS_API_TOKEN={settings.token}", flush=True)
     if args.parent_pid is not None:
-        threading.Thread(target=_exit_with_parent, args=(args.parent_pid,), daemon=True).start()
+        end_with_parent(args.parent_pid, _stop_then_exit)
     protocol = guarded_protocol(
         settings.header_timeout, connection_cap(settings.max_connections, open_files)
     )
@@ -279,14 +278,15 @@ def serve(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console entry point ``oqtopus-local``."""
-    args = _parser().parse_args(argv)
-    if args.command == "serve":
-        serve(args)
-    elif args.command == "demo":
-        from .demo import run_demo  # noqa: PLC0415 - the demo loads the client and the circuits
+    """``python -m quri_parts_oqtopus.local.cli serve ...``: the server alone.
 
-        sys.exit(run_demo(args.jobs, args.shots))
+    ``oqtopus-local`` (:mod:`quri_parts_oqtopus._local_main`) also runs the demo, which
+    loads the client: the server's package does not.
+    """
+    args = build_parser().parse_args(argv)
+    if args.command != "serve":
+        raise SystemExit(f"oqtopus-local: run the {args.command} as `oqtopus-local {args.command}`")
+    serve(args)
 
 
 if __name__ == "__main__":

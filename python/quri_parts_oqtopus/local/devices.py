@@ -6,6 +6,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from quri_parts_oqtopus._contract import (
+    AVAILABLE,
+    DEVICE_FIELDS,
+    DEVICE_STATUSES,
+    DEVICE_TYPES,
+    MAX_SHOTS,
+    SIMULATOR,
+)
+
 from .store import Store, utc_now
 
 DEFAULT_DEVICE_ID = "qulacs"
@@ -37,22 +46,6 @@ BASIS_GATES = [
     "sxdg",
 ]
 SUPPORTED_INSTRUCTIONS = ["measure", "barrier", "reset"]
-# Fields a client sees; anything else in a device record (e.g. `execution_delay`) is internal.
-PUBLIC_FIELDS = (
-    "device_id",
-    "device_type",
-    "status",
-    "available_at",
-    "n_pending_jobs",
-    "n_qubits",
-    "basis_gates",
-    "supported_instructions",
-    "device_info",
-    "calibrated_at",
-    "description",
-)
-DEVICE_STATUSES = ("available", "unavailable")
-DEVICE_TYPES = ("QPU", "simulator")
 
 
 def default_device() -> dict[str, Any]:
@@ -61,13 +54,13 @@ def default_device() -> dict[str, Any]:
         "simulator": "qulacs",
         "method": "state vector",
         "noise": None,
-        "max_shots": 10_000_000,
+        "max_shots": MAX_SHOTS,
         "n_qubits": DEFAULT_N_QUBITS,
     }
     return {
         "device_id": DEFAULT_DEVICE_ID,
-        "device_type": "simulator",
-        "status": "available",
+        "device_type": SIMULATOR,
+        "status": AVAILABLE,
         "n_qubits": DEFAULT_N_QUBITS,
         "basis_gates": list(BASIS_GATES),
         "supported_instructions": list(SUPPORTED_INSTRUCTIONS),
@@ -140,4 +133,5 @@ def install_devices(store: Store, devices_file: Path | None) -> None:
 def public_device(device: dict[str, Any], n_pending_jobs: int) -> dict[str, Any]:
     """The device object clients see, with the live pending-job count."""
     merged = {**device, "n_pending_jobs": n_pending_jobs}
-    return {name: merged[name] for name in PUBLIC_FIELDS if merged.get(name) is not None}
+    # Anything else in a device record (e.g. `execution_delay`) is internal.
+    return {name: merged[name] for name in DEVICE_FIELDS if merged.get(name) is not None}

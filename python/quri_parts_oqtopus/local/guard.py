@@ -15,6 +15,8 @@ import time
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from quri_parts_oqtopus._contract import TOKEN_HEADER
+
 from .errors import ApiError, error_response
 from .presign import UPLOAD_PATH
 from .state import ServerState
@@ -76,7 +78,7 @@ class RequestGuard:
                 # Like S3: the declared length is what bounds the body the server reads.
                 raise ApiError(400, "the upload needs a Content-Length header", close=close)
         elif not (path in _OPEN_PATHS or path.startswith(_STORAGE_PREFIX)):
-            self._check_token(path, headers.get("q-api-token"), close)
+            self._check_token(path, headers.get(TOKEN_HEADER), close)
         if declared is not None and declared > limit:
             raise ApiError(
                 413, f"the request body of {declared} bytes exceeds {limit} bytes", close=True
@@ -89,12 +91,12 @@ class RequestGuard:
         Whether that SSE job is still running is the route's check (``state.authenticate``).
         """
         if token is None:
-            raise ApiError(401, "missing q-api-token header", close=close)
+            raise ApiError(401, f"missing {TOKEN_HEADER} header", close=close)
         if _same(token, self.state.settings.token):
             return
         if not path.startswith(_ADMIN_PREFIX) and self.state.signer.sse_job_of(token) is not None:
             return
-        raise ApiError(401, "invalid q-api-token", close=close)
+        raise ApiError(401, f"invalid {TOKEN_HEADER}", close=close)
 
 
 class _BoundedBody:

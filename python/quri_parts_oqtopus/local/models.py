@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 
-JobType = Literal["sampling", "multi_manual", "estimation", "sse"]
-JobStatus = Literal[
-    "registered", "submitted", "ready", "running", "succeeded", "failed", "cancelling", "cancelled"
-]
-MAX_SHOTS = 10_000_000
+from quri_parts_oqtopus._contract import MAX_SHOTS, DeviceStatus, DeviceType, JobStatus, JobType
 
 
 class OperatorItem(BaseModel):
@@ -55,8 +51,8 @@ class DeviceChange(BaseModel):
     """Fields ``PUT /_admin/devices/{device_id}`` may set (missing ones keep their value)."""
 
     model_config = ConfigDict(extra="forbid")
-    status: Literal["available", "unavailable"] | None = None
-    device_type: Literal["QPU", "simulator"] | None = None
+    status: DeviceStatus | None = None
+    device_type: DeviceType | None = None
     available_at: StrictStr | None = None
     n_qubits: Annotated[StrictInt, Field(ge=1)] | None = None
     basis_gates: list[StrictStr] | None = None
@@ -98,8 +94,8 @@ class Message(BaseModel):
 
 class DeviceInfo(BaseModel):
     device_id: str
-    device_type: Literal["QPU", "simulator"]
-    status: Literal["available", "unavailable"]
+    device_type: DeviceType
+    status: DeviceStatus
     available_at: str | None = None
     n_pending_jobs: int
     n_qubits: int | None = None

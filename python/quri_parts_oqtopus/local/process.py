@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import contextlib
 import os
 import secrets
 import shutil
@@ -21,9 +20,11 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from quri_parts_oqtopus.backend.config import OqtopusConfig
 
+from .children import kill_group, log_tail
 from .settings import TOKEN_VARIABLE, temporary_data_dir
 
 _STOP_GRACE_SECONDS = 10.0
+_LOG_TAIL_CHARS = 3000
 _SERVE_OPTIONS = frozenset(
     {
         "job_timeout",
@@ -38,16 +39,6 @@ _SERVE_OPTIONS = frozenset(
 )
 # Loopback only: never through a proxy from the environment.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def _kill_group(pgid: int) -> None:
-    """Kill what is left of the server's process group and wait (briefly) until it is gone."""
-    deadline = time.monotonic() + 2.0
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, signal.SIGKILL)  # workers of a server that died or was killed
-        while time.monotonic() < deadline:
-            os.killpg(pgid, 0)  # raises once no process of the group is left
-            time.sleep(0.02)
 
 
 class LocalServer:
@@ -215,10 +206,7 @@ class LocalServer:
             return False
 
     def _log_tail(self) -> str:
-        try:
-            return self.log_path.read_text(encoding="utf-8", errors="replace")[-3000:]
-        except OSError:
-            return ""
+        return log_tail(self.log_path, _LOG_TAIL_CHARS)
 
     def stop(self) -> None:
         """Stop the server (graceful first, then by force); the data directory stays."""
@@ -233,7 +221,7 @@ class LocalServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        _kill_group(process.pid)
+        kill_group(process.pid, wait=2.0)  # workers of a server that died or was killed
 
     def restart(self) -> None:
         """Stop and start again on the same port with the same data directory."""

@@ -14,13 +14,15 @@ from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from .archive import ArchiveError, build_zip, check_zip_file, read_single_json_zip
+from quri_parts_oqtopus._contract import REGISTERED
+
+from .codec import ArchiveError, CodecError
 from .errors import ApiError, bad_request, not_found
 from .presign import UPLOAD_PATH, check_download, check_upload_form
 from .state import ServerState, State
 from .store import PAYLOAD_NAMES
 from .submission import parse_input, stored_input
-from .views import SSE_LOG_NAME
+from .views import SSE_LOG_NAME, sse_log_file
 
 router = APIRouter(include_in_schema=False)
 # Archives up to this size are answered in one piece (one thread hop instead of several).
@@ -56,12 +58,14 @@ def _store_input(state: ServerState, job_id: str, archive: bytes) -> None:
     job = state.store.get_job(job_id)
     if job is None:
         raise not_found(f"job {job_id} not found")
-    if job.status != "registered":
+    if job.status != REGISTERED:
         raise bad_request(f"job {job_id} is already submitted (status {job.status})")
     try:
-        value = read_single_json_zip(archive, state.settings.max_json_bytes)
+        value = state.store.archives.read_input(archive, state.settings.max_json_bytes)
     except ArchiveError as e:
         raise bad_request(str(e)) from e
+    except CodecError as e:
+        raise ApiError(500, f"the upload of job {job_id} could not be read: {e}") from e
     state.store.write_payload(job_id, "input", stored_input(parse_input(value)))
 
 
@@ -80,9 +84,7 @@ async def download(
         log = store.sse_log_path(job_id)
         if not log.is_file():
             raise not_found(f"job {job_id} has no SSE log")
-        archive = await run_in_threadpool(
-            build_zip, f"sselog_{job_id}.log", log.read_bytes(), log.stat().st_mtime
-        )
+        archive = await run_in_threadpool(store.archives.log_archive, log, sse_log_file(job_id))
         return Response(archive, media_type="application/zip")
     if name not in PAYLOAD_NAMES or not store.has_payload(job_id, name):
         raise not_found(f"job {job_id} has no {name}")
@@ -94,9 +96,9 @@ async def download(
 
 def _intact_archive(state: ServerState, job_id: str, name: str) -> bytes | Path:
     """The archive's bytes when it is small, else its path (sent in pieces)."""
-    path = state.store.ensure_archive(job_id, name)
     try:
-        check_zip_file(path)
+        path = state.store.ensure_archive(job_id, name)
+        state.store.archives.check_archive(path)
         return path.read_bytes() if path.stat().st_size <= _SENT_WHOLE else path
-    except (ArchiveError, OSError) as e:
+    except (ArchiveError, CodecError, OSError) as e:
         raise ApiError(500, f"the stored {name} of job {job_id} is unreadable: {e}") from e

@@ -8,15 +8,21 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Body, Header, Query
 
-from .archive import build_zip
+from quri_parts_oqtopus._contract import (
+    CANCELLABLE_STATUSES,
+    CANCELLING,
+    DELETABLE_STATUSES,
+    SSE,
+    JobStatus,
+)
+
 from .devices import public_device
 from .errors import ApiError, bad_request, not_found
 from .models import (
     DeviceInfo,
     Job,
-    JobStatus,
     JobStatusResponse,
     LegacySubmitRequest,
     Message,
@@ -26,24 +32,15 @@ from .models import (
 )
 from .presign import upload_form
 from .state import Authenticated, Caller, ServerState, State
-from .store import (
-    CANCELLABLE_STATUSES,
-    TERMINAL_STATUSES,
-    JobQuery,
-    JobRow,
-    QuotaExceeded,
-    format_time,
-)
+from .store import JobQuery, JobRow, QuotaExceeded, format_time
 from .submission import check_input, stored_input, submit_registered
-from .views import job_object
+from .views import INLINE_JOB_INFO_HEADER, job_object, sse_log_file
 
 # Documentation of the answers in /openapi.json; the routes themselves answer plain dicts.
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Message} for code in (400, 401, 404, 413, 500)
 }
 router = APIRouter(responses=_ERRORS)
-# Nothing runs for these: an ended job, or one whose submission never came.
-DELETABLE_STATUSES = TERMINAL_STATUSES | {"registered"}
 
 
 def _answers(model: object) -> dict[int | str, dict[str, Any]]:
@@ -142,8 +139,15 @@ def submit_job(
 
 
 @router.get("/jobs/{job_id}", tags=["job"], response_model=None, responses=_answers(Job))
-def get_job(job_id: str, state: State, caller: Authenticated) -> dict[str, Any]:
-    return job_object(state, _job_or_404(state, job_id, caller))
+def get_job(
+    job_id: str,
+    state: State,
+    caller: Authenticated,
+    inline: Annotated[str | None, Header(alias=INLINE_JOB_INFO_HEADER)] = None,
+) -> dict[str, Any]:
+    # An SSE program's sse_driver reads job_info inline, as in an OQTOPUS container.
+    wanted = caller.sse_job_id is not None and inline == "1"
+    return job_object(state, _job_or_404(state, job_id, caller), inline=wanted)
 
 
 @router.get(
@@ -238,11 +242,11 @@ def list_jobs(
 def cancel_job(job_id: str, state: State, caller: Authenticated) -> dict[str, str]:
     """Ask a submitted, ready or running job to stop; it ends `cancelled` (or may still win)."""
     job = _job_or_404(state, job_id, caller)
-    if not state.store.update_job(job_id, {"status": "cancelling"}, only_from=CANCELLABLE_STATUSES):
+    if not state.store.update_job(job_id, {"status": CANCELLING}, only_from=CANCELLABLE_STATUSES):
         current = state.store.get_job(job_id)
         shown = current.status if current else job.status
         raise bad_request(f"job {job_id} cannot be cancelled in status {shown}")
-    if job.job_type == "sse":
+    if job.job_type == SSE:
         state.sse.cancel(job_id)
     state.scheduler.wake()
     return {"message": "cancel requested"}
@@ -264,10 +268,11 @@ def delete_job(job_id: str, state: State, caller: Authenticated) -> dict[str, st
 def get_sselog(job_id: str, state: State, caller: Authenticated) -> dict[str, str]:
     """The SSE log archive, base64-encoded (the older servers' way to fetch it)."""
     job = _job_or_404(state, job_id, caller)
-    if job.job_type != "sse":
+    if job.job_type != SSE:
         raise bad_request(f"job {job_id} is not an sse job")
     log = state.store.sse_log_path(job_id)
     if not log.is_file():
         raise not_found(f"job {job_id} has no SSE log yet")
-    archive = build_zip(f"sselog_{job_id}.log", log.read_bytes(), log.stat().st_mtime)
-    return {"file": base64.b64encode(archive).decode("ascii"), "file_name": f"sselog_{job_id}.log"}
+    name = sse_log_file(job_id)
+    archive = state.store.archives.log_archive(log, name)
+    return {"file": base64.b64encode(archive).decode("ascii"), "file_name": name}

@@ -7,18 +7,25 @@ import traceback
 from multiprocessing import resource_tracker
 from typing import Any
 
+from quri_parts_oqtopus._contract import (
+    AVAILABLE,
+    CANCELLED,
+    CANCELLING,
+    FAILED,
+    NOT_ENDED_STATUSES,
+    READY,
+    RUNNING,
+    SAMPLING,
+    SSE,
+    SUBMITTED,
+    SUCCEEDED,
+)
+
 from .settings import ServerSettings
 from .sse import SseRunner
-from .store import NOT_ENDED_STATUSES, JobRow, Store, utc_now
+from .store import JobRow, Store, utc_now
 from .tasks import Outcome, Task
 from .workers import SimulatorPool
-
-_DEFAULT_TRANSPILER = {"transpiler_lib": "qiskit", "transpiler_options": {"optimization_level": 1}}
-
-
-def default_transpiler_info(given: dict[str, Any] | None) -> dict[str, Any]:
-    """The real service stores an empty ``transpiler_info`` as its qiskit default."""
-    return dict(given) if given else dict(_DEFAULT_TRANSPILER)
 
 
 def _seed_of(simulator_info: dict[str, Any] | None) -> int | None:
@@ -30,7 +37,7 @@ def _seed_of(simulator_info: dict[str, Any] | None) -> int | None:
     return seed
 
 
-def _stop_resource_tracker() -> None:
+def stop_resource_tracker() -> None:
     # Spawning the workers started multiprocessing's tracker process; reap it now, or it
     # outlives the server as a zombie wherever init does not reap orphans.
     tracker = getattr(resource_tracker, "_resource_tracker", None)
@@ -70,7 +77,6 @@ class Scheduler:
             self._thread.join(timeout=5.0)
         self._sse.stop_all()
         self._pool.stop()  # the workers hold nothing to save
-        _stop_resource_tracker()
 
     def wake(self) -> None:
         self._wake.set()
@@ -78,25 +84,25 @@ class Scheduler:
     def recover(self) -> None:
         """Jobs interrupted by a stop: queued again, except SSE programs that ran (failed)."""
         self._sse.clear_scratch()
-        for job in self._store.jobs_in(["ready", "running", "cancelling"]):
+        for job in self._store.jobs_in([READY, RUNNING, CANCELLING]):
             # `only_from`: an orphan cancelled earlier in this loop stays cancelled.
-            if job.status == "cancelling":
-                ended = {"status": "cancelled", "ended_at": utc_now()}
-                self._store.update_job(job.job_id, ended, only_from=["cancelling"])
-            elif job.job_type == "sse" and job.status == "running":
+            if job.status == CANCELLING:
+                ended = {"status": CANCELLED, "ended_at": utc_now()}
+                self._store.update_job(job.job_id, ended, only_from=[CANCELLING])
+            elif job.job_type == SSE and job.status == RUNNING:
                 # Re-running user code that may have half-done its work would not be honest.
                 message = "the local server stopped while the SSE program was running"
-                failed = {"status": "failed", "message": message, "ended_at": utc_now()}
+                failed = {"status": FAILED, "message": message, "ended_at": utc_now()}
                 self._store.update_job(job.job_id, failed)
                 self._cancel_orphans(job.job_id)
             else:
-                changes: dict[str, Any] = {"status": "submitted", "ready_at": None}
+                changes: dict[str, Any] = {"status": SUBMITTED, "ready_at": None}
                 changes["running_at"] = None
-                self._store.update_job(job.job_id, changes, only_from=["ready", "running"])
+                self._store.update_job(job.job_id, changes, only_from=[READY, RUNNING])
 
     def _cancel_orphans(self, sse_job_id: str) -> None:
         # Nobody waits for the jobs of a program that is gone.
-        ended = {"status": "cancelled", "ended_at": utc_now()}
+        ended = {"status": CANCELLED, "ended_at": utc_now()}
         for child in self._store.children_of(sse_job_id):
             self._store.update_job(child.job_id, ended, only_from=NOT_ENDED_STATUSES)
 
@@ -117,30 +123,30 @@ class Scheduler:
         self._dispatch_ready()
 
     def _finalise_cancelled(self) -> None:
-        for job in self._store.jobs_in(["cancelling"]):
+        for job in self._store.jobs_in([CANCELLING]):
             if self._pool.is_running(job.job_id):
                 self._pool.cancel(job.job_id)  # its worker is killed; the job ends in record()
             elif not self._sse.is_active(job.job_id):
                 self._store.update_job(
                     job.job_id,
-                    {"status": "cancelled", "ended_at": utc_now()},
-                    only_from=["cancelling"],
+                    {"status": CANCELLED, "ended_at": utc_now()},
+                    only_from=[CANCELLING],
                 )
 
     def _promote_submitted(self) -> None:
         available: dict[str, bool] = {}
-        for job in self._store.jobs_in(["submitted"]):
+        for job in self._store.jobs_in([SUBMITTED]):
             device_id = job.device_id or ""
             if device_id not in available:
                 device = self._store.get_device(device_id)
-                available[device_id] = device is not None and device["status"] == "available"
+                available[device_id] = device is not None and device["status"] == AVAILABLE
             if available[device_id]:
-                changes = {"status": "ready", "ready_at": utc_now()}
-                self._store.update_job(job.job_id, changes, only_from=["submitted"])
+                changes = {"status": READY, "ready_at": utc_now()}
+                self._store.update_job(job.job_id, changes, only_from=[SUBMITTED])
 
     def _dispatch_ready(self) -> None:
-        for job in self._store.jobs_in(["ready"]):
-            if job.job_type == "sse":
+        for job in self._store.jobs_in([READY]):
+            if job.job_type == SSE:
                 if self._sse.active_count() < self._settings.sse_slots and self._mark_running(job):
                     self._sse.start(job.job_id)
                 continue
@@ -148,8 +154,8 @@ class Scheduler:
                 self._submit(job)
 
     def _mark_running(self, job: JobRow) -> bool:
-        changes = {"status": "running", "running_at": utc_now()}
-        return self._store.update_job(job.job_id, changes, only_from=["ready"])
+        changes = {"status": RUNNING, "running_at": utc_now()}
+        return self._store.update_job(job.job_id, changes, only_from=[READY])
 
     # -- simulations ---------------------------------------------------------------------
 
@@ -158,7 +164,7 @@ class Scheduler:
         device = self._store.get_device(job.device_id or "") or {}
         transpiler = job.transpiler_info or {}
         return Task(
-            job_type=job.job_type or "sampling",
+            job_type=job.job_type or SAMPLING,
             programs=list(source.get("program") or []),
             shots=job.shots or 1,
             operator=list(source.get("operator") or []),
@@ -179,8 +185,8 @@ class Scheduler:
             return
         if not self._pool.try_run(job.job_id, task):
             # Not expected (only this thread dispatches); the job waits for the next round.
-            back = {"status": "ready", "running_at": None}
-            self._store.update_job(job.job_id, back, only_from=["running"])
+            back = {"status": READY, "running_at": None}
+            self._store.update_job(job.job_id, back, only_from=[RUNNING])
 
     def _on_done(self, job_id: str, outcome: Outcome) -> None:
         try:
@@ -199,19 +205,19 @@ class Scheduler:
                 outcome = Outcome(False, True, f"the result could not be stored: {e}")
         if outcome.succeeded:
             changes: dict[str, Any] = {
-                "status": "succeeded",
+                "status": SUCCEEDED,
                 "execution_time": outcome.execution_time,
                 "ended_at": now,
             }
         else:
             self._remove_results(job_id)  # what a killed worker may have half staged
-            changes = {"status": "failed", "message": outcome.message, "ended_at": now}
+            changes = {"status": FAILED, "message": outcome.message, "ended_at": now}
             if not outcome.ran:
                 changes.update(running_at=None, execution_time=None)
-        if not self._store.update_job(job_id, changes, only_from=["running"]):
+        if not self._store.update_job(job_id, changes, only_from=[RUNNING]):
             self._remove_results(job_id)
             self._store.update_job(
-                job_id, {"status": "cancelled", "ended_at": now}, only_from=["cancelling"]
+                job_id, {"status": CANCELLED, "ended_at": now}, only_from=[CANCELLING]
             )
 
     def _remove_results(self, job_id: str) -> None:

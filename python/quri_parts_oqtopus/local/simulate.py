@@ -7,45 +7,25 @@ crash of the native parser or simulator costs one worker, not the server.
 from __future__ import annotations
 
 import math
-import re
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
 
 import numpy as np
 import qulacs
 from numpy.typing import NDArray
 from quri_parts.qulacs.circuit import convert_circuit
 
+from quri_parts_oqtopus._contract import ESTIMATION, MULTI_MANUAL
+from quri_parts_oqtopus.counts import decode_counts
+from quri_parts_oqtopus.counts import split_counts as native_split_counts
+from quri_parts_oqtopus.operator import parse_pauli
+
 from .programs import Program, combine_programs, load_program, program_to_qasm
 from .tasks import Outcome, Task
 
 # ((qubit, "X"|"Y"|"Z"), ...) and its coefficient; no factors = the identity.
 PauliTerm = tuple[tuple[tuple[int, str], ...], float]
-_PAULI_TOKEN = re.compile(r"([IXYZ])\s*(\d+)")
-_PAULI_STRING = re.compile(r"\s*(?:[IXYZ]\s*\d+\s*)+")
-
-
-def parse_pauli(text: str) -> tuple[tuple[int, str], ...]:
-    """``"X0 Y2"``, ``"X 0 Y 2"`` or ``"I"`` as ``((qubit, "X"|"Y"|"Z"), ...)``.
-
-    Raises:
-        ValueError: For any other text or a qubit named twice.
-
-    """
-    stripped = text.strip()
-    if stripped in {"", "I"}:
-        return ()
-    if not _PAULI_STRING.fullmatch(stripped):
-        raise ValueError(f"invalid Pauli string {text!r}")
-    factors: dict[int, str] = {}
-    for letter, index in _PAULI_TOKEN.findall(stripped):
-        qubit = int(index)
-        if qubit in factors:
-            raise ValueError(f"Pauli string {text!r} names qubit {qubit} twice")
-        if letter != "I":
-            factors[qubit] = letter
-    return tuple(sorted(factors.items()))
 
 
 def _final_state(program: Program) -> qulacs.QuantumState:
@@ -75,15 +55,17 @@ def sample_counts(program: Program, shots: int, rng: np.random.Generator) -> dic
 
 
 def split_counts(counts: dict[str, int], widths: list[int]) -> dict[str, dict[str, int]]:
-    """Combined counts split per program; program 0 owns the last (lowest) characters."""
-    divided: dict[str, dict[str, int]] = {str(i): {} for i in range(len(widths))}
-    for bits, count in counts.items():
-        end = len(bits)
-        for index, width in enumerate(widths):
-            own = bits[end - width : end]
-            end -= width
-            divided[str(index)][own] = divided[str(index)].get(own, 0) + count
-    return divided
+    """Combined counts split per program; program 0 owns the last (lowest) characters.
+
+    Decoded and split by the native core (the client's ``split_counts``), then written
+    back as bit strings of each program's width.
+    """
+    values = cast("Mapping[int, int]", decode_counts(counts))  # the server's counts are ints
+    parts = native_split_counts(values, widths)
+    return {
+        str(index): {format(value, f"0{width}b"): int(n) for value, n in parts[index].items()}
+        for index, width in enumerate(widths)
+    }
 
 
 def estimate(
@@ -170,7 +152,7 @@ def check_cost(task: Task, programs: list[Program], target: Program, terms: int)
             f" {gate_work:.3g} amplitude updates, beyond the limit max_gate_work"
             f" = {limits.max_gate_work:.3g}"
         )
-    if task.job_type == "estimation":
+    if task.job_type == ESTIMATION:
         term_work = terms * amplitudes
         if term_work > limits.max_term_work:
             raise ValueError(
@@ -179,7 +161,7 @@ def check_cost(task: Task, programs: list[Program], target: Program, terms: int)
             )
         return
     outcomes = min(task.shots, 1 << target.bit_count)
-    copies = len(programs) + 1 if task.job_type == "multi_manual" else 1
+    copies = len(programs) + 1 if task.job_type == MULTI_MANUAL else 1
     if outcomes * copies > limits.max_result_work:
         raise ValueError(
             f"{task.shots} shots of {target.bit_count} bits give up to {outcomes} distinct"
@@ -196,7 +178,7 @@ def _prepare(task: Task) -> tuple[list[Program], Program, list[PauliTerm]]:
         except ValueError as e:
             prefix = f"program {index}: " if len(task.programs) > 1 else ""
             raise ValueError(f"{prefix}{e}") from e
-    target = combine_programs(programs) if task.job_type == "multi_manual" else programs[0]
+    target = combine_programs(programs) if task.job_type == MULTI_MANUAL else programs[0]
     _check_fits(target, task.max_qubits)
     terms: list[PauliTerm] = []
     for item in task.operator:
@@ -219,13 +201,13 @@ def _simulate(
     rng = np.random.default_rng(task.seed)
     started = time.perf_counter()
     combined = None
-    if task.job_type == "estimation":
+    if task.job_type == ESTIMATION:
         exp_value, stds = estimate(target, terms, task.shots, rng)
         result: dict[str, Any] = {"estimation": {"exp_value": exp_value, "stds": stds}}
     else:
         counts = sample_counts(target, task.shots, rng)
         divided = None
-        if task.job_type == "multi_manual":
+        if task.job_type == MULTI_MANUAL:
             divided = split_counts(counts, [p.bit_count for p in programs])
             combined = program_to_qasm(target)
         result = {"sampling": {"counts": counts, "divided_counts": divided}}

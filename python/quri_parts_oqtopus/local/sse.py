@@ -19,24 +19,28 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from quri_parts_oqtopus._contract import (
+    CANCELLABLE_STATUSES,
+    CANCELLED,
+    CANCELLING,
+    FAILED,
+    FINAL_STATUSES,
+    REGISTERED,
+    RUNNING,
+    SSE,
+    SUCCEEDED,
+)
+
+from .children import kill_group, log_tail
 from .settings import ServerSettings
 from .sse_sandbox import DRIVER_DIR, SSE_FILE_BYTES, Sandbox
-from .store import CANCELLABLE_STATUSES, TERMINAL_STATUSES, JobRow, Store, utc_now
+from .store import JobRow, Store, utc_now
 
 LOG_TAIL_CHARS = 2000
 # What programs keep of the server's environment: nothing secret, nothing that redirects.
 _KEPT_VARIABLES = ("PATH", "LANG", "LANGUAGE", "LC_ALL", "LC_CTYPE", "TZ", "LD_LIBRARY_PATH")
 _LOOPBACK = "127.0.0.1,localhost,::1"
 _STOP_GRACE_SECONDS = 2.0
-
-
-def log_tail(path: Path, limit: int = LOG_TAIL_CHARS) -> str:
-    """The last ``limit`` characters of a log file ('' when there is none)."""
-    try:
-        data = path.read_bytes()
-    except OSError:
-        return ""
-    return data[-limit:].decode("utf-8", errors="replace").strip()
 
 
 def _end(process: subprocess.Popen[bytes]) -> None:
@@ -49,8 +53,7 @@ def _end(process: subprocess.Popen[bytes]) -> None:
         process.send_signal(signal.SIGTERM)
     with contextlib.suppress(subprocess.TimeoutExpired):
         process.wait(timeout=_STOP_GRACE_SECONDS)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(process.pid, signal.SIGKILL)
+    kill_group(process.pid)
     process.wait()
 
 
@@ -115,8 +118,8 @@ class SseRunner:
             "job_id": job.job_id,
             "name": job.name or "",
             "description": job.description,
-            "job_type": "sse",
-            "status": "running",
+            "job_type": SSE,
+            "status": RUNNING,
             "device_id": job.device_id,
             "shots": job.shots,
         }
@@ -170,8 +173,7 @@ class SseRunner:
                 with self._lock:
                     self._processes.pop(job_id, None)
                 # Whatever the program left running ends with its job, on every path.
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(process.pid, signal.SIGKILL)
+                kill_group(process.pid)
         return code, time.monotonic() - started
 
     def clear_scratch(self) -> None:
@@ -180,7 +182,7 @@ class SseRunner:
 
     def _cancel_requested(self, job_id: str) -> bool:
         job = self._store.get_job(job_id)
-        return job is None or job.status == "cancelling"
+        return job is None or job.status == CANCELLING
 
     def _run(self, job_id: str) -> None:
         scratch = self._sandbox.scratch(job_id)
@@ -205,12 +207,12 @@ class SseRunner:
         job = self._store.get_job(job_id)
         if job is None:
             return
-        if job.status == "cancelling":
+        if job.status == CANCELLING:
             self._cancel_children(job_id)
-            self._store.update_job(job_id, {"status": "cancelled", "ended_at": utc_now()})
+            self._store.update_job(job_id, {"status": CANCELLED, "ended_at": utc_now()})
             return
         log = self._store.sse_log_path(job_id)
-        tail = log_tail(log)
+        tail = log_tail(log, LOG_TAIL_CHARS)
         if log.is_file() and log.stat().st_size >= SSE_FILE_BYTES:
             tail = f"(the log reached its limit of {SSE_FILE_BYTES} bytes)\n{tail}"
         if code is None:
@@ -227,12 +229,12 @@ class SseRunner:
             self._succeed(job_id, elapsed)
 
     def _submitted_children(self, job_id: str) -> list[JobRow]:
-        return [c for c in self._store.children_of(job_id) if c.status != "registered"]
+        return [c for c in self._store.children_of(job_id) if c.status != REGISTERED]
 
     def _forget_unsubmitted(self, job_id: str) -> None:
         # Jobs the program registered but never submitted cannot run any more.
         for child in self._store.children_of(job_id):
-            if child.status == "registered":
+            if child.status == REGISTERED:
                 self._store.delete_job(child.job_id)
 
     def _succeed(self, job_id: str, elapsed: float) -> None:
@@ -240,31 +242,30 @@ class SseRunner:
         children = self._submitted_children(job_id)
         # The result is the last job's; a last job that failed leaves the SSE job without one.
         if children and self._store.has_payload(children[-1].job_id, "result"):
-            result = self._store.read_payload(children[-1].job_id, "result")
-            self._store.write_payload(job_id, "result", result)
-        changes = {"status": "succeeded", "execution_time": elapsed, "ended_at": utc_now()}
-        if not self._store.update_job(job_id, changes, only_from=["running"]):
-            self._store.update_job(job_id, {"status": "cancelled", "ended_at": utc_now()})
+            self._store.copy_payload(children[-1].job_id, job_id, "result")
+        changes = {"status": SUCCEEDED, "execution_time": elapsed, "ended_at": utc_now()}
+        if not self._store.update_job(job_id, changes, only_from=[RUNNING]):
+            self._store.update_job(job_id, {"status": CANCELLED, "ended_at": utc_now()})
 
     def _wait_for_children(self, job_id: str) -> None:
         # A program may exit without waiting for the jobs it submitted.
         deadline = time.monotonic() + self._settings.sse_timeout
         while time.monotonic() < deadline and not self._stopping.is_set():
             children = self._submitted_children(job_id)
-            if all(child.status in TERMINAL_STATUSES for child in children):
+            if all(child.status in FINAL_STATUSES for child in children):
                 return
             time.sleep(0.1)
 
     def _cancel_children(self, job_id: str) -> None:
         for child in self._store.children_of(job_id):
             self._store.update_job(
-                child.job_id, {"status": "cancelling"}, only_from=CANCELLABLE_STATUSES
+                child.job_id, {"status": CANCELLING}, only_from=CANCELLABLE_STATUSES
             )
 
     def _fail(self, job_id: str, message: str) -> None:
         self._cancel_children(job_id)
         self._store.update_job(
             job_id,
-            {"status": "failed", "message": message, "ended_at": utc_now()},
-            only_from=["running", "cancelling"],
+            {"status": FAILED, "message": message, "ended_at": utc_now()},
+            only_from=[RUNNING, CANCELLING],
         )

@@ -9,6 +9,8 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
+from quri_parts_oqtopus._contract import RUNNING, TOKEN_HEADER
+
 from .errors import ApiError
 from .faults import FaultBook
 from .scheduler import Scheduler
@@ -80,28 +82,28 @@ def _same(given: str, expected: str) -> bool:
 
 def authenticate(
     state: State,
-    q_api_token: Annotated[str | None, Header(alias="q-api-token")] = None,
+    q_api_token: Annotated[str | None, Header(alias=TOKEN_HEADER)] = None,
 ) -> Caller:
     """The caller of a user-API route; 401 unless the token is the server's or a live SSE job's."""
     if q_api_token is None:
-        raise ApiError(401, "missing q-api-token header")
+        raise ApiError(401, f"missing {TOKEN_HEADER} header")
     if _same(q_api_token, state.settings.token):
         return Caller()
     sse_job_id = state.signer.sse_job_of(q_api_token)
     if sse_job_id is not None:
         job = state.store.get_job(sse_job_id)
-        if job is not None and job.status == "running":
+        if job is not None and job.status == RUNNING:
             return Caller(sse_job_id=sse_job_id)
-    raise ApiError(401, "invalid q-api-token")
+    raise ApiError(401, f"invalid {TOKEN_HEADER}")
 
 
 def authenticate_admin(
     state: State,
-    q_api_token: Annotated[str | None, Header(alias="q-api-token")] = None,
+    q_api_token: Annotated[str | None, Header(alias=TOKEN_HEADER)] = None,
 ) -> None:
     """Admin routes take only the server's own token (never an SSE program's)."""
     if q_api_token is None or not _same(q_api_token, state.settings.token):
-        raise ApiError(401, "invalid or missing q-api-token")
+        raise ApiError(401, f"invalid or missing {TOKEN_HEADER}")
 
 
 Authenticated = Annotated[Caller, Depends(authenticate)]

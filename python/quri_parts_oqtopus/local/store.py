@@ -17,11 +17,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, Any
 
-from .archive import write_zip
+from quri_parts_oqtopus._contract import PENDING_STATUSES, REGISTERED
 
-TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
-CANCELLABLE_STATUSES = frozenset({"submitted", "ready", "running"})
-NOT_ENDED_STATUSES = CANCELLABLE_STATUSES | {"cancelling"}
+from . import codec
+
 # Payload files of a job; each is served as a ZIP URL (or inline) in `job_info`.
 PAYLOAD_NAMES = ("input", "result", "transpile_result", "combined_program")
 
@@ -58,7 +57,6 @@ CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 
 _JSON_COLUMNS = ("transpiler_info", "simulator_info", "mitigation_info")
 DATABASE_NAME = "oqtopus-local.sqlite3"
-_STAGED = ".staged"
 
 
 class QuotaExceeded(Exception):  # noqa: N818 - reads as what happened
@@ -76,6 +74,17 @@ class UnreadablePayloadError(ValueError):
         super().__init__(f"the stored {name} of job {job_id} is unreadable: {reason}")
         self.job_id = job_id
         self.name = name
+
+
+def new_job_id() -> str:
+    """A uuid7 (RFC 9562), as the service makes job ids: unix milliseconds, then random bits.
+
+    Ids of jobs registered later sort later (within a millisecond, in any order).
+    """
+    value = (time.time_ns() // 1_000_000) << 80 | secrets.randbits(80)
+    value = value & ~(0xF << 76) | (0x7 << 76)  # version 7
+    value = value & ~(0x3 << 62) | (0x2 << 62)  # the RFC 4122 variant
+    return str(uuid.UUID(int=value))
 
 
 def utc_now() -> str:
@@ -180,10 +189,15 @@ def _check_database(database: Path, jobs_dir: Path) -> None:
 
 
 class Store:
-    """Thread-safe access to the database and the job files under ``data_dir``."""
+    """Thread-safe access to the database and the job files under ``data_dir``.
 
-    def __init__(self, data_dir: Path) -> None:
+    The job files' archives are read and written by ``archives`` (helper processes).
+    """
+
+    def __init__(self, data_dir: Path, archives: codec.Codec | None = None) -> None:
         self.data_dir = data_dir
+        # Reads and writes the archives, in helper processes (see codec.py).
+        self.archives = archives if archives is not None else codec.Codec()
         self.jobs_dir = data_dir / "jobs"
         self._lock_file = _lock_exclusively(data_dir / "oqtopus-local.lock")
         database = data_dir / DATABASE_NAME
@@ -205,6 +219,7 @@ class Store:
         with self._lock:
             self._db.close()
         self._lock_file.close()
+        self.archives.stop()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -280,9 +295,8 @@ class Store:
     def count_pending(self, device_id: str) -> int:
         with self._lock:
             row = self._db.execute(
-                "SELECT COUNT(*) FROM jobs"
-                " WHERE device_id = ? AND status IN ('submitted', 'ready')",
-                (device_id,),
+                "SELECT COUNT(*) FROM jobs WHERE device_id = ? AND status IN (?, ?)",
+                (device_id, *PENDING_STATUSES),
             ).fetchone()
         return int(row[0])
 
@@ -295,16 +309,15 @@ class Store:
             QuotaExceeded: If ``limit`` jobs are registered already.
 
         """
-        job_id = str(uuid.uuid4())
+        job_id = new_job_id()
         with self._transaction() as db:
             if limit is not None:
-                waiting = db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'registered'")
+                waiting = db.execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (REGISTERED,))
                 if int(waiting.fetchone()[0]) >= limit:
                     raise QuotaExceeded(limit)
             db.execute(
-                "INSERT INTO jobs (job_id, status, created_at, parent_job_id)"
-                " VALUES (?, 'registered', ?, ?)",
-                (job_id, utc_now(), parent_job_id),
+                "INSERT INTO jobs (job_id, status, created_at, parent_job_id) VALUES (?, ?, ?, ?)",
+                (job_id, REGISTERED, utc_now(), parent_job_id),
             )
         self.job_dir(job_id).mkdir(parents=True, exist_ok=True)
         return job_id
@@ -387,18 +400,32 @@ class Store:
         return self.jobs_dir / job_id
 
     def payload_path(self, job_id: str, name: str) -> Path:
-        return self.job_dir(job_id) / f"{name}.json"
+        return codec.payload_path(self.job_dir(job_id), name)
 
     def sse_log_path(self, job_id: str) -> Path:
         return self.job_dir(job_id) / "sse.log"
 
     def archive_path(self, job_id: str, name: str) -> Path:
         """The payload as the ZIP that its download URL serves."""
-        return self.job_dir(job_id) / f"{name}.zip"
+        return codec.archive_path(self.job_dir(job_id), name)
 
     def write_payload(self, job_id: str, name: str, value: object) -> None:
-        """Write a payload and its ZIP atomically, so a reader never sees half a file."""
-        write_payload_files(self.job_dir(job_id), name, value)
+        """Write a payload and its ZIP atomically (in a helper), so a reader never sees half.
+
+        Blocking work: call it off the event loop.
+        """
+        self.archives.write_payload(self.job_dir(job_id), name, value)
+
+    def copy_payload(self, source_job_id: str, job_id: str, name: str) -> None:
+        """Give ``job_id`` the payload ``name`` of ``source_job_id``: the same two files."""
+        for path in (
+            self.archive_path(source_job_id, name),
+            self.payload_path(source_job_id, name),
+        ):
+            target = self.job_dir(job_id) / path.name
+            partial = target.with_name(f"{target.name}.{uuid.uuid4().hex}.partial")
+            shutil.copyfile(path, partial)
+            partial.replace(target)
 
     def read_payload(self, job_id: str, name: str) -> Any:
         """The payload's JSON value, or ``None`` when the job has none.
@@ -428,46 +455,19 @@ class Store:
         Blocking work: call it off the event loop.
         """
         archive = self.archive_path(job_id, name)
-        if not archive.is_file():
-            source = self.payload_path(job_id, name)
-            partial = archive.with_name(f"{archive.name}.{uuid.uuid4().hex}.partial")
-            write_zip(partial, source.name, source.read_bytes(), source.stat().st_mtime)
-            partial.replace(archive)
-        return archive
+        return (
+            archive
+            if archive.is_file()
+            else self.archives.ensure_archive(self.job_dir(job_id), name)
+        )
 
     def remove_payload(self, job_id: str, name: str) -> None:
         for path in (self.payload_path(job_id, name), self.archive_path(job_id, name)):
             path.unlink(missing_ok=True)
-            _staged(path).unlink(missing_ok=True)
+            codec.staged(path).unlink(missing_ok=True)
 
     def commit_staged(self, job_id: str, names: Iterable[str]) -> None:
-        """Put the payloads a worker staged (:func:`write_payload_files`) in place."""
+        """Put the payloads a worker staged (``codec.write_payload_files``) in place."""
         for name in names:
             for path in (self.archive_path(job_id, name), self.payload_path(job_id, name)):
-                _staged(path).replace(path)
-
-
-def _staged(path: Path) -> Path:
-    return path.with_name(path.name + _STAGED)
-
-
-def write_payload_files(job_dir: Path, name: str, value: object, *, staged: bool = False) -> None:
-    """``<name>.json`` and the ``<name>.zip`` holding it, written in ``job_dir``.
-
-    Simulator workers write ``staged`` files (the server commits them with the job's
-    status), so large results never pass through the server's memory. The ZIP is written
-    first: wherever the JSON file exists, its archive does too.
-    """
-    job_dir.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(value).encode("utf-8")
-    json_path, zip_path = job_dir / f"{name}.json", job_dir / f"{name}.zip"
-    if staged:
-        json_target, zip_target = _staged(json_path), _staged(zip_path)
-    else:
-        json_target = json_path.with_name(json_path.name + ".partial")
-        zip_target = zip_path.with_name(zip_path.name + ".partial")
-    write_zip(zip_target, json_path.name, data, time.time())
-    json_target.write_bytes(data)
-    if not staged:
-        zip_target.replace(zip_path)
-        json_target.replace(json_path)
+                codec.staged(path).replace(path)

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from pydantic import ValidationError
 
+from quri_parts_oqtopus._contract import (
+    DEFAULT_TRANSPILER_INFO,
+    ESTIMATION,
+    REGISTERED,
+    SAMPLING,
+    SSE,
+    SUBMITTED,
+)
+
 from .errors import ApiError, bad_request, not_found
 from .models import JobInput, SubmitJobRequest
-from .scheduler import default_transpiler_info
 from .state import Caller, ServerState
 from .store import UnreadablePayloadError, utc_now
 
@@ -33,22 +42,22 @@ def stored_input(given: JobInput) -> dict[str, Any]:
 def check_input(job_type: str, given: JobInput) -> None:
     """400 unless the input holds what ``job_type`` needs."""
     programs = given.program or []
-    if job_type == "sse":
+    if job_type == SSE:
         if not given.sse_program:
             raise bad_request("an sse job needs a non-empty sse_program in its input")
         return
     if not programs:
         raise bad_request(f"a {job_type} job needs at least one program in its input")
-    if job_type in {"sampling", "estimation"} and len(programs) != 1:
+    if job_type in {SAMPLING, ESTIMATION} and len(programs) != 1:
         raise bad_request(f"a {job_type} job takes exactly one program, got {len(programs)}")
-    if job_type == "estimation" and not given.operator:
+    if job_type == ESTIMATION and not given.operator:
         raise bad_request("an estimation job needs a non-empty operator in its input")
 
 
 def _device_for(state: ServerState, request: SubmitJobRequest, caller: Caller) -> str:
     if caller.sse_job_id is not None:
         # Jobs of an SSE program run on the SSE job's device, whatever it names.
-        if request.job_type == "sse":
+        if request.job_type == SSE:
             raise bad_request("an SSE program cannot submit sse jobs")
         parent = state.store.get_job(caller.sse_job_id)
         return parent.device_id if parent and parent.device_id else request.device_id
@@ -72,7 +81,7 @@ def submit_registered(
     job = store.get_job(job_id)
     if job is None or not caller.may_see(job):
         raise not_found(f"job {job_id} not found")
-    if job.status != "registered":
+    if job.status != REGISTERED:
         raise bad_request(f"job {job_id} is already submitted (status {job.status})")
     try:
         uploaded = store.read_payload(job_id, "input")
@@ -82,17 +91,18 @@ def submit_registered(
         raise bad_request(f"job {job_id} has no uploaded input; upload it to its presigned_url")
     check_input(request.job_type, parse_input(uploaded))
     changes: dict[str, Any] = {
-        "status": "submitted",
+        "status": SUBMITTED,
         "job_type": request.job_type,
         "name": request.name or "",  # the real service always has a name
         "description": request.description,
         "device_id": _device_for(state, request, caller),
         "shots": request.shots,
-        "transpiler_info": default_transpiler_info(request.transpiler_info),
+        # The real service stores an empty transpiler_info as its qiskit default.
+        "transpiler_info": copy.deepcopy(request.transpiler_info or DEFAULT_TRANSPILER_INFO),
         "simulator_info": request.simulator_info or {},
         "mitigation_info": request.mitigation_info or {},
         "submitted_at": utc_now(),
     }
-    if not store.update_job(job_id, changes, only_from=["registered"]):
+    if not store.update_job(job_id, changes, only_from=[REGISTERED]):
         raise bad_request(f"job {job_id} is already submitted")
     state.scheduler.wake()

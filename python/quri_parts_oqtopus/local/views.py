@@ -4,40 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from quri_parts_oqtopus._contract import JOB_FIELDS, SSE
+
 from .errors import ApiError
 from .presign import download_url
 from .state import ServerState
 from .store import PAYLOAD_NAMES, JobRow, UnreadablePayloadError
 
 SSE_LOG_NAME = "sselog"
-JOB_FIELDS = (
-    "job_id",
-    "name",
-    "description",
-    "job_type",
-    "status",
-    "device_id",
-    "shots",
-    "job_info",
-    "transpiler_info",
-    "simulator_info",
-    "mitigation_info",
-    "execution_time",
-    "submitted_at",
-    "ready_at",
-    "running_at",
-    "ended_at",
-)
+#: Sent by the SSE programs' ``sse_driver``: it gets ``job_info`` inline, as a container's does.
+INLINE_JOB_INFO_HEADER = "x-oqtopus-local-inline-job-info"
 
 
-def _job_info(state: ServerState, job: JobRow, damage: list[str]) -> dict[str, Any]:
+def sse_log_file(job_id: str) -> str:
+    """The name of an SSE job's log file inside its archive (as OQTOPUS names it)."""
+    return f"sselog_{job_id}.log"
+
+
+def _job_info(state: ServerState, job: JobRow, damage: list[str], inline: bool) -> dict[str, Any]:
     """``job_info``; a stored file that cannot be read is None and described in ``damage``."""
     store = state.store
     info: dict[str, Any] = {}
     for name in PAYLOAD_NAMES:
         if not store.has_payload(job.job_id, name):
             info[name] = None
-        elif state.settings.inline_job_info:
+        elif inline:
             try:
                 info[name] = store.read_payload(job.job_id, name)
             except UnreadablePayloadError as e:
@@ -45,7 +36,7 @@ def _job_info(state: ServerState, job: JobRow, damage: list[str]) -> dict[str, A
                 damage.append(str(e))
         else:
             info[name] = download_url(state, job.job_id, name)
-    has_log = job.job_type == "sse" and store.sse_log_path(job.job_id).is_file()
+    has_log = job.job_type == SSE and store.sse_log_path(job.job_id).is_file()
     info["sse_log"] = download_url(state, job.job_id, SSE_LOG_NAME) if has_log else None
     info["message"] = job.message
     return info
@@ -57,6 +48,7 @@ def job_object(
     fields: list[str] | None = None,
     *,
     tolerate_damage: bool = False,
+    inline: bool = False,
 ) -> dict[str, Any]:
     """The job as ``GET /jobs/{job_id}`` answers it (only ``fields`` when given).
 
@@ -69,8 +61,12 @@ def job_object(
     wanted = [f for f in JOB_FIELDS if fields is None or f in fields]
     view: dict[str, Any] = {}
     damage: list[str] = []
+    inline = inline or state.settings.inline_job_info
     for name in wanted:
-        view[name] = _job_info(state, job, damage) if name == "job_info" else getattr(job, name)
+        if name == "job_info":
+            view[name] = _job_info(state, job, damage, inline)
+        else:
+            view[name] = getattr(job, name)
     if damage and not tolerate_damage:
         raise ApiError(500, "; ".join(damage))
     if damage:

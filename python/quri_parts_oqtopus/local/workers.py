@@ -31,8 +31,8 @@ _KILL_WAIT = 5.0
 def _worker_main(conn: Connection, memory_bytes: int) -> None:
     """A worker process: limit its memory, load the simulator, then run tasks until EOF."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    from .codec import write_payload_files  # noqa: PLC0415 - loads the native core
     from .simulate import run_task  # noqa: PLC0415 - keeps qulacs out of the server process
-    from .store import write_payload_files  # noqa: PLC0415
 
     while True:
         try:
@@ -43,7 +43,7 @@ def _worker_main(conn: Connection, memory_bytes: int) -> None:
         if outcome.succeeded and task.job_dir is not None:
             try:
                 for name, value in payloads.items():
-                    write_payload_files(Path(task.job_dir), name, value, staged=True)
+                    write_payload_files(Path(task.job_dir), name, value, stage=True)
             except MemoryError:
                 limit = f"the worker memory limit of {memory_bytes >> 20} MiB"
                 outcome = Outcome(False, True, f"writing the result exceeded {limit}")
@@ -64,7 +64,10 @@ class _Worker:
     def start(self) -> None:
         ours, theirs = self._context.Pipe()
         self.process = self._context.Process(
-            target=_worker_main, args=(theirs, self._memory_bytes), name="simulator", daemon=True
+            target=_worker_main,
+            args=(theirs, self._memory_bytes),
+            name="simulator-worker",
+            daemon=True,
         )
         self.process.start()
         theirs.close()

@@ -11,31 +11,19 @@ from typing import Any
 import orjson
 from quri_parts.backend import BackendError
 
+from quri_parts_oqtopus._contract import AVAILABLE, DEVICE_FIELDS
 from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 from quri_parts_oqtopus.backend.errors import DEVICE_REFRESH_FAILED, reported_as
-from quri_parts_oqtopus.backend.job import job_settings, parse_timestamp
+from quri_parts_oqtopus.backend.record import parse_timestamp
+from quri_parts_oqtopus.backend.submission import check_shots
 from quri_parts_oqtopus.models.base import OqtopusModelBase
 from quri_parts_oqtopus.models.utils import DateTimeEncoder
 
 # OqtopusBackendBase and OqtopusConfig too: the reference's module of this path has them.
 __all__ = ["OqtopusBackendBase", "OqtopusConfig", "OqtopusDevice", "OqtopusDeviceBackend"]
 
-#: A device's fields in the order of the reference's device model (its to_json order).
-DEVICE_FIELDS = (
-    "device_id",
-    "device_type",
-    "status",
-    "available_at",
-    "n_pending_jobs",
-    "n_qubits",
-    "basis_gates",
-    "supported_instructions",
-    "device_info",
-    "calibrated_at",
-    "description",
-)
 _TIMESTAMP_FIELDS = ("available_at", "calibrated_at")
 
 
@@ -143,14 +131,14 @@ class OqtopusDevice(OqtopusModelBase):
                 message names the device and the offending number.
 
         """
-        if self.status != "available":
+        if self.status != AVAILABLE:
             raise ValueError(f"device {self.device_id!r} is {self.status!r}, not available")
         needed = sum(qubit_counts)
         if self.n_qubits and needed > self.n_qubits:
             raise ValueError(
                 f"device {self.device_id!r} has {self.n_qubits} qubits; the programs need {needed}"
             )
-        job_settings(self.device_id, shots, None, None, None, None, None)
+        check_shots(shots)
 
     def refresh(self) -> None:
         """Retrieve the device information from OQTOPUS Cloud.
@@ -236,7 +224,7 @@ class OqtopusDeviceBackend(OqtopusBackendBase):
         passed_over: list[str] = []
         fitting: list[OqtopusDevice] = []
         for device in self.get_devices():
-            if device.status != "available":
+            if device.status != AVAILABLE:
                 passed_over.append(f"{device.device_id}: {device.status}")
             elif device_type is not None and device.device_type != device_type:
                 passed_over.append(f"{device.device_id}: a {device.device_type}")

@@ -24,13 +24,11 @@ interpreter can run it).
 from __future__ import annotations
 
 import importlib
-import io
 import json
 import os
 import time
 import urllib.error
 import urllib.request
-import zipfile
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -40,7 +38,8 @@ __all__ = ["SseRuntimeError", "submit_job"]
 _SUBMIT_FIELDS = ("name", "description", "device_id", "job_type", "shots")
 _INFO_FIELDS = ("transpiler_info", "simulator_info", "mitigation_info")
 _INPUT_FIELDS = ("program", "operator", "sse_program")
-_ARCHIVED = ("input", "combined_program", "result", "transpile_result")
+# The local server's header for it (this module cannot import the package's names).
+_INLINE_HEADER = "x-oqtopus-local-inline-job-info"
 _ENDED = ("succeeded", "failed", "cancelled")
 _TIMEOUT = 60.0
 _LONGEST_POLL = 1.0
@@ -115,10 +114,14 @@ class _Server:
     def __init__(self, url: str, token: str) -> None:
         self._url, self._token = url, token
 
-    def call(self, method: str, path: str, body: object = None) -> dict[str, Any]:
+    def call(
+        self, method: str, path: str, body: object = None, *, inline: bool = False
+    ) -> dict[str, Any]:
         data = None if body is None else json.dumps(body).encode()
         request = urllib.request.Request(self._url + path, data=data, method=method)  # noqa: S310
         request.add_header("q-api-token", self._token)
+        if inline:  # job_info's values themselves, as a container's driver gets them
+            request.add_header(_INLINE_HEADER, "1")
         if data is not None:
             request.add_header("Content-Type", "application/json")
         try:
@@ -131,32 +134,14 @@ class _Server:
             raise SseRuntimeError(f"{method} {path}: {e}") from e
 
     def wait(self, job_id: str) -> dict[str, Any]:
-        """The job once ended, with the archives of its ``job_info`` read in."""
+        """The job once ended, its ``job_info`` inline (the server reads its archives)."""
         path, delay = f"/jobs/{quote(job_id, safe='')}", 0.02
         while self.call("GET", path + "/status")["status"] not in _ENDED:
             time.sleep(delay)
             delay = min(delay * 1.5, _LONGEST_POLL)
-        job = self.call("GET", path)
-        info = dict(job.get("job_info") or {})
-        for key in _ARCHIVED:
-            if isinstance(info.get(key), str) and info[key].startswith(("http://", "https://")):
-                info[key] = self._archive(info[key])
-        job["job_info"] = info
+        job = self.call("GET", path, inline=True)
+        job["job_info"] = dict(job.get("job_info") or {})
         return job
-
-    def _archive(self, url: str) -> Any:
-        # Storage URLs are presigned: no token goes with them.
-        try:
-            with _OPENER.open(url, timeout=_TIMEOUT) as answer:
-                data = answer.read()
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                text = archive.read(archive.namelist()[0]).decode("utf-8")
-        except (OSError, ValueError, IndexError, zipfile.BadZipFile) as e:
-            raise SseRuntimeError(f"cannot read {url.split('?', maxsplit=1)[0]}: {e}") from e
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text  # combined_program is plain text
 
 
 def _message(error: urllib.error.HTTPError) -> str:

@@ -1,0 +1,296 @@
+"""The OQTOPUS wire contract: every job type, status, limit, header and field name, once.
+
+The client, the CLI, job sets and the local server all import these names; no other
+module spells a status, a job type or a limit (``tests/test_contract.py`` greps for
+strays). The TypedDicts describe the JSON objects of the user API as the service sends
+and receives them; absent keys are allowed where the service may leave them out.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, Literal, TypedDict
+
+__all__ = [
+    "ARCHIVED_INFO_FIELDS",
+    "AVAILABLE",
+    "CANCELLABLE_STATUSES",
+    "CANCELLED",
+    "CANCELLING",
+    "DEFAULT_TRANSPILER_INFO",
+    "DELETABLE_STATUSES",
+    "DEVICE_FIELDS",
+    "DEVICE_STATUSES",
+    "DEVICE_TYPES",
+    "ESTIMATION",
+    "FAILED",
+    "FINAL_STATUSES",
+    "JOB_FIELDS",
+    "JOB_INFO_FIELDS",
+    "JOB_INPUT_FIELDS",
+    "JOB_STATUSES",
+    "JOB_TYPES",
+    "MAX_SHOTS",
+    "MAX_SSE_BASE64_BYTES",
+    "MULTI_MANUAL",
+    "NOT_ENDED_STATUSES",
+    "PENDING_STATUSES",
+    "QPU",
+    "READY",
+    "REGISTERED",
+    "RUNNING",
+    "SAMPLING",
+    "SAMPLING_JOB_TYPES",
+    "SIMULATOR",
+    "SSE",
+    "SUBMITTED",
+    "SUCCEEDED",
+    "TOKEN_HEADER",
+    "UNAVAILABLE",
+    "Device",
+    "DeviceStatus",
+    "DeviceType",
+    "EstimationPayload",
+    "Job",
+    "JobInfo",
+    "JobInput",
+    "JobStatus",
+    "JobType",
+    "OperatorTerm",
+    "PresignedUpload",
+    "RegisteredJob",
+    "ResultPayload",
+    "SamplingPayload",
+    "SubmitBody",
+]
+
+# -- job types -------------------------------------------------------------------------------
+JobType = Literal["sampling", "multi_manual", "estimation", "sse"]
+SAMPLING: Final = "sampling"
+MULTI_MANUAL: Final = "multi_manual"
+ESTIMATION: Final = "estimation"
+SSE: Final = "sse"
+JOB_TYPES: Final[tuple[JobType, ...]] = (SAMPLING, MULTI_MANUAL, ESTIMATION, SSE)
+#: The job types whose result is counts (one program, or several side by side).
+SAMPLING_JOB_TYPES: Final[tuple[JobType, ...]] = (SAMPLING, MULTI_MANUAL)
+
+# -- job statuses ----------------------------------------------------------------------------
+JobStatus = Literal[
+    "registered", "submitted", "ready", "running", "succeeded", "failed", "cancelling", "cancelled"
+]
+REGISTERED: Final = "registered"
+SUBMITTED: Final = "submitted"
+READY: Final = "ready"
+RUNNING: Final = "running"
+SUCCEEDED: Final = "succeeded"
+FAILED: Final = "failed"
+CANCELLING: Final = "cancelling"
+CANCELLED: Final = "cancelled"
+#: Every status, in the order a job goes through them (progress reports keep this order).
+JOB_STATUSES: Final[tuple[JobStatus, ...]] = (
+    REGISTERED,
+    SUBMITTED,
+    READY,
+    RUNNING,
+    SUCCEEDED,
+    FAILED,
+    CANCELLING,
+    CANCELLED,
+)
+#: A job in one of these has ended for good (in the reference's order).
+FINAL_STATUSES: Final[tuple[JobStatus, ...]] = (SUCCEEDED, FAILED, CANCELLED)
+#: A cancel is accepted in these.
+CANCELLABLE_STATUSES: Final[frozenset[JobStatus]] = frozenset({SUBMITTED, READY, RUNNING})
+#: Submitted and not ended yet (a cancel may be under way).
+NOT_ENDED_STATUSES: Final[frozenset[JobStatus]] = CANCELLABLE_STATUSES | {CANCELLING}
+#: Waiting for a device: what a device's ``n_pending_jobs`` counts.
+PENDING_STATUSES: Final[tuple[JobStatus, ...]] = (SUBMITTED, READY)
+#: Nothing runs for these: an ended job, or one whose submission never came.
+DELETABLE_STATUSES: Final[frozenset[JobStatus]] = frozenset({*FINAL_STATUSES, REGISTERED})
+
+# -- devices ---------------------------------------------------------------------------------
+DeviceType = Literal["QPU", "simulator"]
+QPU: Final = "QPU"
+SIMULATOR: Final = "simulator"
+DEVICE_TYPES: Final[tuple[DeviceType, ...]] = (QPU, SIMULATOR)
+DeviceStatus = Literal["available", "unavailable"]
+AVAILABLE: Final = "available"
+UNAVAILABLE: Final = "unavailable"
+DEVICE_STATUSES: Final[tuple[DeviceStatus, ...]] = (AVAILABLE, UNAVAILABLE)
+
+# -- limits and the header -------------------------------------------------------------------
+#: Shots of one job: 1 to this.
+MAX_SHOTS: Final = 10_000_000
+#: The service refuses SSE programs whose base64 text reaches this many bytes.
+MAX_SSE_BASE64_BYTES: Final = 10 * 1024 * 1024
+#: The header that carries the API token.
+TOKEN_HEADER: Final = "q-api-token"  # noqa: S105 - a header name, not a secret
+
+#: What the service stores as a job's ``transpiler_info`` when the submit gives none.
+DEFAULT_TRANSPILER_INFO: Final = {
+    "transpiler_lib": "qiskit",
+    "transpiler_options": {"optimization_level": 1},
+}
+
+# -- field names -----------------------------------------------------------------------------
+#: A job's fields, in the order of the service's job object (and the reference's to_json).
+JOB_FIELDS: Final = (
+    "job_id",
+    "name",
+    "description",
+    "job_type",
+    "status",
+    "device_id",
+    "shots",
+    "job_info",
+    "transpiler_info",
+    "simulator_info",
+    "mitigation_info",
+    "execution_time",
+    "submitted_at",
+    "ready_at",
+    "running_at",
+    "ended_at",
+)
+#: The entries of ``job_info``, in the service's order.
+JOB_INFO_FIELDS: Final = (
+    "input",
+    "combined_program",
+    "result",
+    "transpile_result",
+    "sse_log",
+    "message",
+)
+#: The ``job_info`` entries the service may send as a URL to a ZIP archive of their JSON.
+ARCHIVED_INFO_FIELDS: Final = ("input", "combined_program", "result", "transpile_result")
+#: The keys of a job input document (what is uploaded).
+JOB_INPUT_FIELDS: Final = ("program", "operator", "sse_program")
+#: A device's fields, in the order of the service's device object.
+DEVICE_FIELDS: Final = (
+    "device_id",
+    "device_type",
+    "status",
+    "available_at",
+    "n_pending_jobs",
+    "n_qubits",
+    "basis_gates",
+    "supported_instructions",
+    "device_info",
+    "calibrated_at",
+    "description",
+)
+
+
+# -- the JSON objects ------------------------------------------------------------------------
+class OperatorTerm(TypedDict):
+    """One Pauli term of an estimation: ``{"pauli": "X0 Z1", "coeff": 0.5}``."""
+
+    pauli: str
+    coeff: float
+
+
+class JobInput(TypedDict, total=False):
+    """The uploaded job input: OpenQASM 3 programs (and an operator), or an SSE program."""
+
+    program: list[str]
+    operator: list[OperatorTerm]
+    sse_program: str
+
+
+class SubmitBody(TypedDict, total=False):
+    """The body of ``POST /jobs/{job_id}/submit`` (``device_id``, ``job_type``, ``shots``
+    are required by the service)."""
+
+    device_id: str
+    job_type: JobType
+    shots: int
+    name: str | None
+    description: str | None
+    transpiler_info: dict[str, Any] | None
+    simulator_info: dict[str, Any] | None
+    mitigation_info: dict[str, Any] | None
+
+
+class SamplingPayload(TypedDict, total=False):
+    """A sampling result: counts keyed by bit string (classical bit 0 last)."""
+
+    counts: dict[str, int]
+    divided_counts: dict[str, dict[str, int]] | None
+
+
+class EstimationPayload(TypedDict, total=False):
+    """An estimation result: the expectation value and its standard deviation."""
+
+    exp_value: float
+    stds: float
+
+
+class ResultPayload(TypedDict, total=False):
+    """``job_info.result``: one of the two parts, by the job's type."""
+
+    sampling: SamplingPayload
+    estimation: EstimationPayload
+
+
+class JobInfo(TypedDict, total=False):
+    """``job_info``: each archived entry is a presigned ZIP URL, an inline value or null."""
+
+    input: str | JobInput | None
+    combined_program: str | None
+    result: str | ResultPayload | None
+    transpile_result: str | dict[str, Any] | None
+    sse_log: str | None
+    message: str | None
+
+
+class Job(TypedDict, total=False):
+    """A job object of ``GET /jobs/{job_id}`` (``job_id`` and ``status`` always present)."""
+
+    job_id: str
+    name: str | None
+    description: str | None
+    job_type: JobType | None
+    status: JobStatus
+    device_id: str | None
+    shots: int | None
+    job_info: JobInfo | None
+    transpiler_info: dict[str, Any] | None
+    simulator_info: dict[str, Any] | None
+    mitigation_info: dict[str, Any] | None
+    execution_time: float | None
+    submitted_at: str | None
+    ready_at: str | None
+    running_at: str | None
+    ended_at: str | None
+
+
+class Device(TypedDict, total=False):
+    """A device object of ``GET /devices/{device_id}``."""
+
+    device_id: str
+    device_type: DeviceType
+    status: DeviceStatus
+    available_at: str | None
+    n_pending_jobs: int
+    n_qubits: int | None
+    basis_gates: list[str]
+    supported_instructions: list[str]
+    device_info: str | None
+    calibrated_at: str | None
+    description: str
+
+
+class PresignedUpload(TypedDict):
+    """Where and how a job input is uploaded: a form POST of ``fields`` plus a ``file``.
+
+    The service's optional fields may be null; they are left out of the form.
+    """
+
+    url: str
+    fields: dict[str, str | None]
+
+
+class RegisteredJob(TypedDict, total=False):
+    """The answer of ``POST /jobs``: the new job's id and its upload target."""
+
+    job_id: str
+    presigned_url: PresignedUpload
