@@ -8,6 +8,7 @@
 use crate::error::CoreError;
 use crate::json::{write_escaped, write_string};
 use crate::operator::Term;
+use crate::pool;
 use crate::text::write_float_repr;
 use flate2::{Compress, Compression, Crc, Decompress, FlushCompress, FlushDecompress, Status};
 use rayon::prelude::*;
@@ -157,22 +158,23 @@ struct Part {
 /// the compressed output plus one chunk (and deflate state) per pool thread.
 fn deflate_content(content: &Content<'_>, level: u32, chunk: usize) -> Vec<Part> {
     let count = content.source_len.div_ceil(chunk).max(1);
-    (0..count)
-        .into_par_iter()
-        .map(|i| {
-            let range = i * chunk..((i + 1) * chunk).min(content.source_len);
-            let mut rendered = Vec::with_capacity(range.len() + range.len() / 8 + 64);
-            content.render(range, &mut rendered);
-            let mut crc = Crc::new();
-            crc.update(&rendered);
-            let deflated = deflate_chunk(&rendered, level, i == count - 1);
-            Part {
-                deflated,
-                crc,
-                len: rendered.len(),
-            }
-        })
-        .collect()
+    let part = |i: usize| {
+        let range = i * chunk..((i + 1) * chunk).min(content.source_len);
+        let mut rendered = Vec::with_capacity(range.len() + range.len() / 8 + 64);
+        content.render(range, &mut rendered);
+        let mut crc = Crc::new();
+        crc.update(&rendered);
+        let deflated = deflate_chunk(&rendered, level, i == count - 1);
+        Part {
+            deflated,
+            crc,
+            len: rendered.len(),
+        }
+    };
+    match pool::pool() {
+        Some(pool) => pool.install(|| (0..count).into_par_iter().map(part).collect()),
+        None => (0..count).map(part).collect(),
+    }
 }
 
 fn deflate_chunk(chunk: &[u8], level: u32, last: bool) -> Vec<u8> {

@@ -4,6 +4,7 @@
 
 use crate::direct;
 use crate::ir::{read_circuit, Circuit};
+use crate::pool;
 use crate::qasm::print_circuit;
 use crate::sweep::{read_parameter_sets, template_of, Parents, Sweep};
 use pyo3::intern;
@@ -85,10 +86,10 @@ where
     if let Some(sweep) = template_of(circuit) {
         if let Some(sets) = read_parameter_sets(parameter_sets, sweep.parameter_count()) {
             let sweep = Arc::new(sweep);
-            return Ok(py.detach(|| {
-                sets.into_par_iter()
-                    .map(|values| work(Program::Binding(sweep.clone(), values)))
-                    .collect()
+            let render = |values| work(Program::Binding(sweep.clone(), values));
+            return Ok(py.detach(|| match pool::pool() {
+                Some(pool) => pool.install(|| sets.into_par_iter().map(render).collect()),
+                None => sets.into_iter().map(render).collect(),
             }));
         }
     }
@@ -115,7 +116,7 @@ where
         let program = reader.read(&circuit?)?;
         let sender = sender.clone();
         let index = count;
-        rayon::spawn(move || {
+        pool::spawn(move || {
             // The receiver is gone only if reading failed; the result is then unwanted.
             let _ = sender.send((index, work(program)));
         });

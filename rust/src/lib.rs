@@ -10,6 +10,7 @@ pub mod ir;
 pub mod json;
 pub mod operator;
 pub mod pauli;
+mod pool;
 pub mod qasm;
 pub mod qasm_parse;
 mod sweep;
