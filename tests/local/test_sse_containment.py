@@ -6,6 +6,7 @@ server's URL and its own job-scoped token in ``OQTOPUS_URL`` / ``OQTOPUS_API_TOK
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
 import shutil
@@ -311,6 +312,71 @@ def test_no_process_of_an_sse_program_outlives_its_job(
 def impatient() -> Iterator[LocalServer]:
     with LocalServer(sse_timeout=4) as local:
         yield local
+
+
+_SYSV_IPC = """
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+shmid = libc.shmget(KEY, 4 << 20, 0o1000 | 0o600)  # IPC_CREAT
+address = libc.shmat(shmid, None, 0)
+ctypes.memset(address, 1, 4 << 20)  # the segment's pages are now the machine's memory
+libc.shmdt(ctypes.c_void_p(address))
+print("segment", shmid, "queue", libc.msgget(KEY, 0o1000 | 0o600))
+"""
+
+
+def _host_ipc_keys(table: str) -> set[int]:
+    """The keys of the SysV IPC objects of the server's machine (``shm`` or ``msg``)."""
+    lines = Path(f"/proc/sysvipc/{table}").read_text().splitlines()[1:]
+    return {int(line.split()[0]) for line in lines}
+
+
+def _remove_ipc(key: int) -> None:
+    # A failing run must not leave the segment and the queue behind on the test machine.
+    libc = ctypes.CDLL(None, use_errno=True)
+    for get, control in ((libc.shmget, libc.shmctl), (libc.msgget, libc.msgctl)):
+        identifier = get(key, 0, 0)
+        if identifier >= 0:
+            control(identifier, 0, None)  # IPC_RMID
+
+
+def test_sysv_ipc_objects_of_an_sse_program_do_not_outlive_its_job(api: Api) -> None:
+    key = 0x5E000000 + secrets.randbelow(1 << 24)
+    try:
+        job, log = _run(api, _SYSV_IPC.replace("KEY", str(key)))
+        assert job["status"] == "succeeded", job["job_info"]["message"]
+        segment, queue = _value(log, "segment").split(" queue ")
+        assert int(segment) >= 0, log  # the program did create both
+        assert int(queue) >= 0, log
+        # Its own IPC namespace: gone with the job, never in the machine's tables.
+        assert key not in _host_ipc_keys("shm"), "a 4 MiB shared memory segment was left"
+        assert key not in _host_ipc_keys("msg"), "a message queue was left"
+    finally:
+        _remove_ipc(key)
+
+
+def test_an_sse_program_cannot_reach_the_launchers_status_pipe(api: Api) -> None:
+    source = """
+import os, stat
+reached = []
+for fd in range(3, 256):
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.write(fd, b"0\\n")
+            reached.append(fd)
+    except OSError:
+        pass
+print("pipes", reached)
+raise SystemExit(7)
+"""
+    job, log = _run(api, source)
+    assert _value(log, "pipes") == "[]"
+    # Its own exit code is what the job reports, not a crash of the launcher.
+    assert job["status"] == "failed"
+    assert job["job_info"]["message"].startswith("the SSE program exited with code 7")
+    assert "Traceback" not in log
 
 
 # -- limits -------------------------------------------------------------------------------
