@@ -553,3 +553,22 @@ def test_debug_logs_carry_no_query_strings_of_signed_urls(
     assert any(result_url.split("?")[0] in message for message in messages), messages
     leaking = [message for message in messages if query in message or "signature=" in message]
     assert leaking == []
+
+
+# -- 6. a token that cannot go in a header is refused before any request, never shown ---------
+@pytest.mark.parametrize(
+    "token",
+    [TOKEN + "\n", " " + TOKEN, TOKEN + "\r\nX-Injected: 1", TOKEN + "\t", TOKEN + "\x00"],
+    ids=["trailing-newline", "leading-space", "crlf-header", "trailing-tab", "nul"],
+)
+def test_a_token_unfit_for_a_header_is_refused_at_once_without_showing_it(token: str) -> None:
+    with StubServer(lambda request: json_reply([])) as stub:
+        backend = OqtopusSamplingBackend(OqtopusConfig(stub.url, token, backoff=0.0))
+        with pytest.raises(BackendError) as raised:
+            backend.retrieve_job("job-1")
+    assert isinstance(raised.value, ValueError), raised.value
+    message = str(raised.value)
+    assert "api_token" in message, message
+    assert TOKEN not in message, message
+    assert TOKEN not in repr(raised.value)
+    assert stub.received == []  # refused before anything was sent, not repeated six times
