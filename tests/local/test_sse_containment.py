@@ -111,6 +111,55 @@ def test_sse_token_cannot_submit_another_users_registered_job_as_its_own(api: Ap
     assert api.status(other) == "registered"
 
 
+@pytest.fixture(scope="module")
+def small_quota() -> Iterator[LocalServer]:
+    with LocalServer(sse_timeout=60, options={"max_registered_jobs": 3}) as local:
+        yield local
+
+
+def _log_so_far(api: Api, job_id: str) -> str:
+    url = api.get(f"/jobs/{job_id}").json()["job_info"]["sse_log"]
+    if not url:
+        return ""
+    return unzip_one(requests.get(url, timeout=30).content)[1].decode("utf-8", "replace")
+
+
+def test_an_sse_program_filling_its_registered_quota_leaves_the_users_alone(
+    small_quota: LocalServer,
+) -> None:
+    api = Api(small_quota)
+    source = (
+        _SESSION
+        + """
+import time
+codes = [session.post(url + "/jobs").status_code for _ in range(5)]
+print("codes", codes, flush=True)
+time.sleep(60)
+"""
+    )
+    registered = api.register()
+    job_id = registered["job_id"]
+    mine = [api.register()["job_id"] for _ in range(2)]
+    assert api.upload(registered["presigned_url"], zip_json({"sse_program": source})).ok
+    body = {"device_id": "qulacs", "job_type": "sse", "shots": 1}
+    assert api.post(f"/jobs/{job_id}/submit", json=body).status_code == 200
+    mine.append(api.register()["job_id"])  # the user's quota is full
+    try:
+        deadline = time.monotonic() + 60
+        while "codes " not in (log := _log_so_far(api, job_id)):
+            assert time.monotonic() < deadline, f"the program never registered: {log}"
+            time.sleep(0.1)
+        # The program has a quota of its own: the user's full one did not stop it ...
+        assert _value(log, "codes") == "[200, 200, 200, 429, 429]"
+        # ... and its full one does not stop the user once one of theirs is gone.
+        assert api.delete(f"/jobs/{mine[0]}").status_code == 200
+        assert api.post("/jobs").status_code == 200
+        assert api.post("/jobs").status_code == 429
+    finally:
+        api.post(f"/jobs/{job_id}/cancel")
+        api.wait(job_id)
+
+
 # -- the program cannot reach the server's token, files or process -------------------------
 
 _TOKEN_HUNT = """

@@ -133,7 +133,8 @@ def _parser() -> argparse.ArgumentParser:
         "--max-registered-jobs",
         type=int,
         default=1000,
-        help="jobs that may wait registered, never submitted (default %(default)s)",
+        help="jobs that may wait registered, never submitted, per owner: the user and each"
+        " SSE program (default %(default)s)",
     )
     serve.add_argument(
         "--devices",

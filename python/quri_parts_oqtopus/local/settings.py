@@ -67,7 +67,8 @@ class ServerSettings:
         body_timeout: Seconds a request has to send its whole body.
         max_connections: Open connections at most; past it the oldest one still waiting
             for its headers is closed (lowered to fit the open-file limit).
-        max_registered_jobs: Jobs that may wait registered (never submitted) at once.
+        max_registered_jobs: Jobs that may wait registered (never submitted) at once, per
+            owner: the user, and each running SSE program for the jobs it registers.
         job_timeout: Wall-clock limit of one simulation, in seconds.
         worker_memory_bytes: Address-space limit of each simulator worker process.
         cost_limits: What a simulation may cost, checked before it runs.

@@ -292,13 +292,17 @@ class Store:
         """A new job in `registered`; ``parent_job_id`` is the SSE job registering it.
 
         Raises:
-            QuotaExceeded: If ``limit`` jobs are registered already.
+            QuotaExceeded: If ``limit`` jobs of the same owner (the user, or that SSE job)
+                are registered already: one owner's flood never blocks another.
 
         """
         job_id = str(uuid.uuid4())
         with self._transaction() as db:
             if limit is not None:
-                waiting = db.execute("SELECT COUNT(*) FROM jobs WHERE status = 'registered'")
+                waiting = db.execute(
+                    "SELECT COUNT(*) FROM jobs WHERE status = 'registered' AND parent_job_id IS ?",
+                    (parent_job_id,),
+                )
                 if int(waiting.fetchone()[0]) >= limit:
                     raise QuotaExceeded(limit)
             db.execute(
