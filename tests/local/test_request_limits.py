@@ -192,8 +192,9 @@ _BOUNDARY = "review-boundary"
 
 
 @pytest.fixture(scope="module")
-def upload_target() -> Iterator[LocalServer]:
-    with LocalServer(options={"body_timeout": 60}) as local:
+def patient() -> Iterator[LocalServer]:
+    """Deadlines long enough that only a refusal can end a connection within the tests."""
+    with LocalServer(options={"header_timeout": 60, "body_timeout": 60}) as local:
         yield local
 
 
@@ -216,19 +217,19 @@ def _held_upload(server: LocalServer, parts: bytes) -> socket.socket:
 
 @pytest.mark.parametrize("where", ["fields", "file"])
 def test_held_open_unsigned_upload_forms_are_refused_before_they_are_kept(
-    upload_target: LocalServer, where: str
+    patient: LocalServer, where: str
 ) -> None:
-    assert upload_target.pid is not None
+    assert patient.pid is not None
     if where == "fields":  # 15 fields of 1 MiB: no signature among them
         parts = b"".join(_form_part(f"f{i}", b"a" * (MiB - 256)) for i in range(15))
     else:  # the file first, 15 MiB, then the (forged) signature
         parts = _form_part("file", b"a" * (15 * MiB), "input.zip")
         parts += _form_part("key", f"jobs/{uuid.uuid4()}/input.zip".encode())
-    before = memory_mib(upload_target.pid, "VmRSS")
-    sockets = [_held_upload(upload_target, parts) for _ in range(HELD_UPLOADS)]
+    before = memory_mib(patient.pid, "VmRSS")
+    sockets = [_held_upload(patient, parts) for _ in range(HELD_UPLOADS)]
     try:
         time.sleep(1.0)  # what the server keeps of them, it keeps now
-        growth = memory_mib(upload_target.pid, "VmRSS") - before
+        growth = memory_mib(patient.pid, "VmRSS") - before
         # Before: each form was read whole into memory first, +15 MiB a connection.
         assert growth < 100, f"{where}: {HELD_UPLOADS} unsigned forms took {growth:.0f} MiB"
         # A refusal, or nothing where the close cut off the answer (a reset): never stored.
@@ -239,4 +240,26 @@ def test_held_open_unsigned_upload_forms_are_refused_before_they_are_kept(
     finally:
         for sock in sockets:
             sock.close()
-    assert Api(upload_target).get("/devices").status_code == 200
+    assert Api(patient).get("/devices").status_code == 200
+
+
+def test_a_refused_request_framed_both_by_length_and_chunks_is_closed_at_once(
+    patient: LocalServer,
+) -> None:
+    # Transfer-Encoding frames the body (RFC 9112 6.3), so its length is unknown: a refusal
+    # cannot skip it and must close, as for any chunked body.
+    head = (
+        f"POST /jobs/{uuid.uuid4()}/submit HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n100000\r\n"
+    )
+    with raw_connection(patient) as sock:
+        sock.sendall(head.encode() + b"[" * 4096)
+        assert status_line(sock) == "HTTP/1.1 401 Unauthorized"
+        started, closed = time.monotonic(), False
+        while not closed and time.monotonic() - started < 15:
+            try:
+                sock.sendall(b"[" * 4096)  # the body keeps coming, to be skipped for ever
+            except OSError:
+                break  # closed
+            closed = closed_by_server(sock, 0.2)
+        assert time.monotonic() - started < 10, "held open after the refusal (deadline 60 s)"
