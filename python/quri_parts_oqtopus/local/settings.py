@@ -75,7 +75,7 @@ class ServerSettings:
     """
 
     data_dir: Path
-    token: str
+    token: str = field(repr=False)  # never in a repr, a log or a traceback
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     workers: int = 1
