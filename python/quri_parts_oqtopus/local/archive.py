@@ -79,6 +79,15 @@ def _read_bounded(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int) -
     return data
 
 
+def _only_member(data: bytes, max_json_bytes: int) -> bytes:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        members = archive.infolist()
+        if len(members) != 1:
+            raise ArchiveError(f"the ZIP must hold exactly one file, found {len(members)}")
+        _check_member_name(members[0].filename)
+        return _read_bounded(archive, members[0], max_json_bytes)
+
+
 def read_single_json_zip(data: bytes, max_json_bytes: int) -> dict[str, Any]:
     """The JSON object inside an uploaded ZIP that must hold exactly one ``.json`` file.
 
@@ -88,18 +97,20 @@ def read_single_json_zip(data: bytes, max_json_bytes: int) -> dict[str, Any]:
 
     """
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
-            if len(members) != 1:
-                raise ArchiveError(f"the ZIP must hold exactly one file, found {len(members)}")
-            _check_member_name(members[0].filename)
-            raw = _read_bounded(archive, members[0], max_json_bytes)
+        raw = _only_member(data, max_json_bytes)
+    except ArchiveError:
+        raise
     except (
         zipfile.BadZipFile,
         zipfile.LargeZipFile,
         NotImplementedError,
         EOFError,
         zlib.error,
+        # What zipfile raises for crafted headers: an encrypted member (RuntimeError), a
+        # bzip2 or lzma stream that is not one (OSError), offsets past the data (ValueError).
+        RuntimeError,
+        OSError,
+        ValueError,
     ) as e:
         raise ArchiveError(f"the upload is not a readable ZIP archive: {e}") from e
     try:
