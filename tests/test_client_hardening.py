@@ -572,3 +572,28 @@ def test_a_token_unfit_for_a_header_is_refused_at_once_without_showing_it(token:
     assert TOKEN not in message, message
     assert TOKEN not in repr(raised.value)
     assert stub.received == []  # refused before anything was sent, not repeated six times
+
+
+# -- 7. what a hostile server says cannot forge log lines or drive the terminal ---------------
+FORGED = "refused\n2026-01-01 00:00:00 CRITICAL forged line\r\x1b[2J\x1b]0;title\x07\u202e"
+
+
+@pytest.mark.parametrize("body", ["json", "text"])
+def test_control_characters_of_an_error_answer_are_shown_escaped(
+    body: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    def answer(request: Received) -> Reply:
+        if body == "json":
+            return json_reply({"message": FORGED}, 503)
+        return Reply(503, FORGED.encode(), {"Content-Type": "text/plain"})
+
+    with StubServer(answer) as stub, caplog.at_level(logging.WARNING):
+        client = OqtopusHttpClient(config_for(stub.url, retries=1))
+        with pytest.raises(BackendError) as raised:
+            client.list_devices()
+    shown = [str(raised.value), *(record.getMessage() for record in caplog.records)]
+    assert len(shown) == 2  # the error, and the warning of the repeated attempt
+    for text in shown:
+        assert "CRITICAL forged line" in text, text  # what the server said is still there
+        assert not any(c in text for c in "\n\r\x1b\x07\u202e"), repr(text)
+    assert "refused\\n2026" in str(raised.value)

@@ -591,15 +591,26 @@ def _server_message(body: bytes, reason: str | None) -> str:
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return preview(body) if body else reason or ""
+        return preview(body) if body else _escaped(reason or "")
     if isinstance(parsed, dict):
         for key in ("message", "detail", "error"):
             value = parsed.get(key)
             if isinstance(value, str) and value.strip():
-                return value
+                return _escaped(value)
             if isinstance(value, dict) and isinstance(value.get("message"), str):
-                return str(value["message"])
+                return _escaped(str(value["message"]))
     return preview(parsed)
+
+
+def _escaped(text: str) -> str:
+    """``text`` with line breaks and other unprintable characters written as escapes.
+
+    What a server says ends up in exceptions and log lines: it must not start a forged
+    line, or drive the terminal that shows it.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def _describe(error: requests.RequestException) -> str:
@@ -608,5 +619,5 @@ def _describe(error: requests.RequestException) -> str:
 
 def preview(value: object, limit: int = 200) -> str:
     """A short text of ``value`` for a message: bytes decoded, long texts cut."""
-    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else repr(value)
+    text = _escaped(value.decode("utf-8", "replace")) if isinstance(value, bytes) else repr(value)
     return text if len(text) <= limit else text[:limit] + "..."
