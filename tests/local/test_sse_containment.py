@@ -474,6 +474,113 @@ print("written", written)
     assert "No space left on device" in log
 
 
+def _cgroups_available() -> bool:
+    from quri_parts_oqtopus.local.sse_cgroup import JobCgroups  # noqa: PLC0415
+
+    return JobCgroups.find() is not None
+
+
+needs_cgroups = pytest.mark.skipif(
+    not _cgroups_available(), reason="needs cgroups the server can make (root, v1 or delegated v2)"
+)
+
+
+@pytest.fixture(scope="module")
+def small_memory() -> Iterator[LocalServer]:
+    with LocalServer(sse_timeout=60, options={"sse_memory_mb": 256}) as local:
+        yield local
+
+
+@needs_cgroups
+def test_the_memory_limit_holds_for_all_processes_of_a_program_together(
+    small_memory: LocalServer,
+) -> None:
+    # Four children of 200 MiB each under a 256 MiB limit: each alone fits its address space.
+    source = """
+import os, time
+children = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(200 << 20)  # zero-filled: every page touched
+        time.sleep(3)
+        os._exit(0)
+    children.append(pid)
+print("exits", [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children])
+"""
+    job, log = _run(Api(small_memory), source)
+    if job["status"] == "failed":  # the kernel may pick the program itself
+        assert "ran out of its memory limit of 256 MiB" in job["job_info"]["message"]
+    else:
+        exits = [int(code) for code in _value(log, "exits").strip("[]").split(",")]
+        # Before: all four held their 200 MiB at once (800 MiB for a 256 MiB limit).
+        assert exits.count(0) <= 1, exits
+        assert -9 in exits, exits  # killed for the job's memory, not refused an allocation
+
+
+@needs_cgroups
+def test_the_processes_of_one_program_leave_room_for_another(api: Api) -> None:
+    hog = api.submit(
+        "sse",
+        {
+            "sse_program": """
+import os, time
+started = 0
+for _ in range(400):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(60)
+        os._exit(0)
+    started += 1
+print("started", started, flush=True)
+time.sleep(60)
+"""
+        },
+        shots=1,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while "started " not in (log := _log_so_far(api, hog)):
+            assert time.monotonic() < deadline, f"the first program never forked: {log}"
+            time.sleep(0.1)
+        assert int(_value(log, "started")) < 256  # its own limit holds
+        source = """
+import subprocess, threading
+thread = threading.Thread(target=print, args=("thread ok",))
+thread.start()
+thread.join()
+print("child", subprocess.run(["true"], check=False).returncode)
+"""
+        job, other = _run(api, source)
+        # Before: all programs are nobody, and RLIMIT_NPROC counts the uid: "can't start
+        # new thread" while the first one holds its 255 processes.
+        assert job["status"] == "succeeded", job["job_info"]["message"]
+        assert "thread ok" in other
+        assert _value(other, "child") == "0"
+    finally:
+        api.post(f"/jobs/{hog}/cancel")
+        api.wait(hog)
+
+
+@needs_cgroups
+def test_no_job_cgroup_outlives_its_job(api: Api) -> None:
+    from quri_parts_oqtopus.local.sse_cgroup import JobCgroups  # noqa: PLC0415
+
+    job_id = api.submit("sse", {"sse_program": "print('hello')"}, shots=1)
+    assert api.wait(job_id)["status"] == "succeeded"
+    parents = JobCgroups.find()
+    assert parents is not None
+    left = [
+        path
+        for parent in {parents.memory_parent, parents.pids_parent}
+        for path in parent.glob(f"*{job_id}*")
+    ]
+    assert left == []
+
+
 # -- where the system cannot contain programs ----------------------------------------------
 
 

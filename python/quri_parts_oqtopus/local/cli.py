@@ -73,7 +73,8 @@ def _parser() -> argparse.ArgumentParser:
         "--sse-memory-mb",
         type=int,
         default=4096,
-        help="address-space limit of an SSE program in MiB (default %(default)s)",
+        help="memory limit of an SSE program in MiB: each process's address space, and all"
+        " its processes together where cgroups are available (default %(default)s)",
     )
     serve.add_argument(
         "--sse-python",

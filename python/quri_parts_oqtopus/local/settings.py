@@ -44,14 +44,18 @@ class ServerSettings:
         inline_job_info: Serve ``job_info`` values inline instead of as ZIP URLs.
         devices_file: Optional JSON file with extra or overriding device definitions.
         sse_timeout: Wall-clock limit of one SSE program, in seconds.
-        sse_memory_bytes: Address-space limit of one SSE program.
+        sse_memory_bytes: Memory limit of one SSE program: the address space of each of
+            its processes and, where the server can give each job a cgroup (as root, see
+            ``sse_cgroup.py``), the memory of all its processes together.
         sse_python: The interpreter that runs SSE programs (None: the server's own); it
             needs only the standard library for the launcher, plus what programs import.
         sse_containment: ``"auto"`` contains SSE programs (own PID/mount namespaces, an
             unprivileged uid or a user namespace) where the system allows and warns
             loudly where it does not; ``"require"`` refuses to start without it;
             ``"none"`` does not contain them (only the limits apply).
-        sse_max_processes: ``RLIMIT_NPROC`` of an SSE program (processes and threads).
+        sse_max_processes: Processes and threads of one SSE program: the job cgroup's
+            ``pids.max`` where there is one, else ``RLIMIT_NPROC`` (which counts every
+            process of the uid, so concurrent programs then share it).
         sse_scratch_bytes: Total size of what an SSE program may write (its scratch
             directory, a tmpfs when contained).
         max_upload_bytes: Largest accepted upload (the compressed ZIP).

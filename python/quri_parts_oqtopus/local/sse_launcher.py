@@ -23,7 +23,9 @@ are allowed) the program runs in new PID, mount and IPC namespaces:
 
 Without namespaces it falls back to a child subreaper (orphans of the program are
 re-parented here and killed when the program ends), under the server's own uid.
-The limits (address space, file size, process count, no core dumps) apply in both cases.
+The limits (address space, file size, process count, no core dumps) apply in both cases;
+where the server gives it cgroups (``--cgroup``, see ``sse_cgroup.py``), it joins them
+first, and the job's memory and process count are bounded as a whole.
 """
 
 from __future__ import annotations
@@ -86,8 +88,15 @@ def _apply_limits(args: argparse.Namespace) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (args.memory_bytes, args.memory_bytes))
     # Also bounds the log: stdout is a file, so a runaway print loop hits this limit.
     resource.setrlimit(resource.RLIMIT_FSIZE, (args.file_bytes, args.file_bytes))
-    resource.setrlimit(resource.RLIMIT_NPROC, (args.processes, args.processes))
+    if not args.cgroup:  # else the job's pids.max: RLIMIT_NPROC counts all of the uid
+        resource.setrlimit(resource.RLIMIT_NPROC, (args.processes, args.processes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _join_cgroups(procs_files: list[str]) -> None:
+    """Move this process into the job's cgroups, before it starts anything: all follow."""
+    for procs in procs_files:
+        Path(procs).write_text(f"{os.getpid()}\n")
 
 
 def _drop_capabilities(*, keep_effective: bool) -> None:
@@ -404,6 +413,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sandbox", choices=("namespaces", "none"), default="namespaces")
     parser.add_argument("--scratch", default="")
     parser.add_argument("--hide", action="append", default=[])
+    parser.add_argument("--cgroup", action="append", default=[], help="a cgroup.procs to join")
     parser.add_argument("program", nargs="?", default="")
     return parser
 
@@ -416,6 +426,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.probe:
         print(probe())
         return
+    try:
+        _join_cgroups(args.cgroup)
+    except OSError as e:  # never run a program without the limits it was given
+        print(f"the SSE program cannot be limited: {e}", file=sys.stderr)
+        os._exit(125)
     source = Path(args.program).read_text(encoding="utf-8")  # before it is hidden
     if args.sandbox == "namespaces":
         try:
