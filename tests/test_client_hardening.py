@@ -553,3 +553,47 @@ def test_debug_logs_carry_no_query_strings_of_signed_urls(
     assert any(result_url.split("?")[0] in message for message in messages), messages
     leaking = [message for message in messages if query in message or "signature=" in message]
     assert leaking == []
+
+
+# -- 6. a token that cannot go in a header is refused before any request, never shown ---------
+@pytest.mark.parametrize(
+    "token",
+    [TOKEN + "\n", " " + TOKEN, TOKEN + "\r\nX-Injected: 1", TOKEN + "\t", TOKEN + "\x00"],
+    ids=["trailing-newline", "leading-space", "crlf-header", "trailing-tab", "nul"],
+)
+def test_a_token_unfit_for_a_header_is_refused_at_once_without_showing_it(token: str) -> None:
+    with StubServer(lambda request: json_reply([])) as stub:
+        backend = OqtopusSamplingBackend(OqtopusConfig(stub.url, token, backoff=0.0))
+        with pytest.raises(BackendError) as raised:
+            backend.retrieve_job("job-1")
+    assert isinstance(raised.value, ValueError), raised.value
+    message = str(raised.value)
+    assert "api_token" in message, message
+    assert TOKEN not in message, message
+    assert TOKEN not in repr(raised.value)
+    assert stub.received == []  # refused before anything was sent, not repeated six times
+
+
+# -- 7. what a hostile server says cannot forge log lines or drive the terminal ---------------
+FORGED = "refused\n2026-01-01 00:00:00 CRITICAL forged line\r\x1b[2J\x1b]0;title\x07\u202e"
+
+
+@pytest.mark.parametrize("body", ["json", "text"])
+def test_control_characters_of_an_error_answer_are_shown_escaped(
+    body: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    def answer(request: Received) -> Reply:
+        if body == "json":
+            return json_reply({"message": FORGED}, 503)
+        return Reply(503, FORGED.encode(), {"Content-Type": "text/plain"})
+
+    with StubServer(answer) as stub, caplog.at_level(logging.WARNING):
+        client = OqtopusHttpClient(config_for(stub.url, retries=1))
+        with pytest.raises(BackendError) as raised:
+            client.list_devices()
+    shown = [str(raised.value), *(record.getMessage() for record in caplog.records)]
+    assert len(shown) == 2  # the error, and the warning of the repeated attempt
+    for text in shown:
+        assert "CRITICAL forged line" in text, text  # what the server said is still there
+        assert not any(c in text for c in "\n\r\x1b\x07\u202e"), repr(text)
+    assert "refused\\n2026" in str(raised.value)

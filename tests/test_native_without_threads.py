@@ -66,7 +66,7 @@ def _expected() -> tuple[list[str], list[str]]:
 
 
 def test_batches_run_inline_when_no_thread_can_start() -> None:
-    run = subprocess.run(  # noqa: S603 - this interpreter, our probe
+    run = subprocess.run(
         [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=120, check=False
     )
     # Before: PanicException "The global thread pool has not been initialized".

@@ -60,7 +60,9 @@ class OqtopusHttpClient:
     :class:`~quri_parts_oqtopus.backend.OqtopusConfig`).
 
     Raises:
-        ValueError: If the URL is not ``http(s)://`` or the proxy has no scheme.
+        ValueError: If the URL is not ``http(s)://``, the proxy has no scheme, or the token
+            holds a character that cannot be sent in an HTTP header (the message says
+            which and where, never the token).
 
     """
 
@@ -77,6 +79,7 @@ class OqtopusHttpClient:
             )
         if config.proxy and "://" not in config.proxy:
             raise ValueError(f"OQTOPUS proxy should be a URL with a scheme: {config.proxy!r}")
+        _check_header_token(config.api_token)
         self._base_url = config.url.rstrip("/")
         self._transport = Transport(config)
         self._max_file_bytes = config.max_response_bytes
@@ -374,6 +377,24 @@ class OqtopusHttpClient:
         if not isinstance(body, dict):
             raise BackendError(f"{request.operation}: expected a JSON object, got {preview(body)}")
         return body
+
+
+def _check_header_token(token: str) -> None:
+    """Refuse a token that no header can carry, before any request and without showing it.
+
+    Sent as is, requests would refuse it on every attempt, quoting the whole value.
+    """
+    found = next(((i, c) for i, c in enumerate(token) if not " " <= c <= "~"), None)
+    if found is not None:
+        where = f"{found[1]!r} at position {found[0]}"
+    elif token != token.strip(" "):
+        where = "a space at its start or end"
+    else:
+        return
+    raise ValueError(
+        f"OQTOPUS api_token holds {where}, which an HTTP header cannot carry (a line break"
+        " or a space read with it from a file?); the token is not shown here"
+    )
 
 
 def _segment(identifier: str) -> str:

@@ -619,7 +619,7 @@ def _server_message(body: bytes, reason: str | None) -> str:
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return preview(body) if body else reason or ""
+        return preview(body) if body else _escaped(reason or "")
     if not isinstance(parsed, dict):
         return preview(parsed)
     said = ""
@@ -630,7 +630,7 @@ def _server_message(body: bytes, reason: str | None) -> str:
     code = parsed.get("message_code")
     if isinstance(code, (str, int)) and not isinstance(code, bool) and str(code).strip():
         said = f"{said} (message_code {code})" if said else f"message_code {code}"
-    return said or preview(parsed)
+    return _escaped(said) if said else preview(parsed)
 
 
 def _said(value: object) -> str:
@@ -657,11 +657,22 @@ def _validation_item(item: object) -> str:
     return f"{'.'.join(parts)}: {text}" if parts else text
 
 
+def _escaped(text: str) -> str:
+    """``text`` with line breaks and other unprintable characters written as escapes.
+
+    What a server says ends up in exceptions and log lines: it must not start a forged
+    line, or drive the terminal that shows it.
+    """
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _describe(error: requests.RequestException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
 def preview(value: object, limit: int = 200) -> str:
     """A short text of ``value`` for a message: bytes decoded, long texts cut."""
-    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else repr(value)
+    text = _escaped(value.decode("utf-8", "replace")) if isinstance(value, bytes) else repr(value)
     return text if len(text) <= limit else text[:limit] + "..."

@@ -6,6 +6,7 @@ start under a soft limit of 1024 open files, a common default.
 
 from __future__ import annotations
 
+import contextlib
 import resource
 import socket
 import time
@@ -183,3 +184,82 @@ def test_at_the_connection_cap_the_oldest_waiting_connection_makes_room(
     finally:
         for sock in sockets:
             sock.close()
+
+
+# -- the upload route: no token, so nothing of a form is kept before its signature holds ------
+HELD_UPLOADS = 40
+_BOUNDARY = "review-boundary"
+
+
+@pytest.fixture(scope="module")
+def patient() -> Iterator[LocalServer]:
+    """Deadlines long enough that only a refusal can end a connection within the tests."""
+    with LocalServer(options={"header_timeout": 60, "body_timeout": 60}) as local:
+        yield local
+
+
+def _form_part(name: str, data: bytes, file_name: str | None = None) -> bytes:
+    disposition = f'form-data; name="{name}"' + (f'; filename="{file_name}"' if file_name else "")
+    return f"--{_BOUNDARY}\r\nContent-Disposition: {disposition}\r\n\r\n".encode() + data + b"\r\n"
+
+
+def _held_upload(server: LocalServer, parts: bytes) -> socket.socket:
+    """An unsigned upload form whose body stops just short of its end (held open)."""
+    head = (
+        f"POST /_storage/upload HTTP/1.1\r\nHost: x\r\nContent-Length: {len(parts) + 100}\r\n"
+        f"Content-Type: multipart/form-data; boundary={_BOUNDARY}\r\n\r\n"
+    ).encode()
+    sock = raw_connection(server)
+    with contextlib.suppress(OSError):  # refused and closed while it was still being sent
+        sock.sendall(head + parts)
+    return sock
+
+
+@pytest.mark.parametrize("where", ["fields", "file"])
+def test_held_open_unsigned_upload_forms_are_refused_before_they_are_kept(
+    patient: LocalServer, where: str
+) -> None:
+    assert patient.pid is not None
+    if where == "fields":  # 15 fields of 1 MiB: no signature among them
+        parts = b"".join(_form_part(f"f{i}", b"a" * (MiB - 256)) for i in range(15))
+    else:  # the file first, 15 MiB, then the (forged) signature
+        parts = _form_part("file", b"a" * (15 * MiB), "input.zip")
+        parts += _form_part("key", f"jobs/{uuid.uuid4()}/input.zip".encode())
+    before = memory_mib(patient.pid, "VmRSS")
+    sockets = [_held_upload(patient, parts) for _ in range(HELD_UPLOADS)]
+    try:
+        time.sleep(1.0)  # what the server keeps of them, it keeps now
+        growth = memory_mib(patient.pid, "VmRSS") - before
+        # Before: each form was read whole into memory first, +15 MiB a connection.
+        assert growth < 100, f"{where}: {HELD_UPLOADS} unsigned forms took {growth:.0f} MiB"
+        # A refusal, or nothing where the close cut off the answer (a reset): never stored.
+        statuses = {status_line(sock) for sock in sockets}
+        assert statuses <= {"HTTP/1.1 400 Bad Request", "HTTP/1.1 403 Forbidden", ""}, statuses
+        print(f"\n{HELD_UPLOADS} held unsigned forms ({where}): +{growth:.0f} MiB, {statuses}")
+        assert all(closed_by_server(sock, 10) for sock in sockets)
+    finally:
+        for sock in sockets:
+            sock.close()
+    assert Api(patient).get("/devices").status_code == 200
+
+
+def test_a_refused_request_framed_both_by_length_and_chunks_is_closed_at_once(
+    patient: LocalServer,
+) -> None:
+    # Transfer-Encoding frames the body (RFC 9112 6.3), so its length is unknown: a refusal
+    # cannot skip it and must close, as for any chunked body.
+    head = (
+        f"POST /jobs/{uuid.uuid4()}/submit HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n100000\r\n"
+    )
+    with raw_connection(patient) as sock:
+        sock.sendall(head.encode() + b"[" * 4096)
+        assert status_line(sock) == "HTTP/1.1 401 Unauthorized"
+        started, closed = time.monotonic(), False
+        while not closed and time.monotonic() - started < 15:
+            try:
+                sock.sendall(b"[" * 4096)  # the body keeps coming, to be skipped for ever
+            except OSError:
+                break  # closed
+            closed = closed_by_server(sock, 0.2)
+        assert time.monotonic() - started < 10, "held open after the refusal (deadline 60 s)"

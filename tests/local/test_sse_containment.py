@@ -6,6 +6,7 @@ server's URL and its own job-scoped token in ``OQTOPUS_URL`` / ``OQTOPUS_API_TOK
 
 from __future__ import annotations
 
+import ctypes
 import os
 import secrets
 import shutil
@@ -108,6 +109,55 @@ def test_sse_token_cannot_submit_another_users_registered_job_as_its_own(api: Ap
     assert job["status"] == "succeeded", job["job_info"]["message"]
     assert _value(log, "submit") == "404"
     assert api.status(other) == "registered"
+
+
+@pytest.fixture(scope="module")
+def small_quota() -> Iterator[LocalServer]:
+    with LocalServer(sse_timeout=60, options={"max_registered_jobs": 3}) as local:
+        yield local
+
+
+def _log_so_far(api: Api, job_id: str) -> str:
+    url = api.get(f"/jobs/{job_id}").json()["job_info"]["sse_log"]
+    if not url:
+        return ""
+    return unzip_one(requests.get(url, timeout=30).content)[1].decode("utf-8", "replace")
+
+
+def test_an_sse_program_filling_its_registered_quota_leaves_the_users_alone(
+    small_quota: LocalServer,
+) -> None:
+    api = Api(small_quota)
+    source = (
+        _SESSION
+        + """
+import time
+codes = [session.post(url + "/jobs").status_code for _ in range(5)]
+print("codes", codes, flush=True)
+time.sleep(60)
+"""
+    )
+    registered = api.register()
+    job_id = registered["job_id"]
+    mine = [api.register()["job_id"] for _ in range(2)]
+    assert api.upload(registered["presigned_url"], zip_json({"sse_program": source})).ok
+    body = {"device_id": "qulacs", "job_type": "sse", "shots": 1}
+    assert api.post(f"/jobs/{job_id}/submit", json=body).status_code == 200
+    mine.append(api.register()["job_id"])  # the user's quota is full
+    try:
+        deadline = time.monotonic() + 60
+        while "codes " not in (log := _log_so_far(api, job_id)):
+            assert time.monotonic() < deadline, f"the program never registered: {log}"
+            time.sleep(0.1)
+        # The program has a quota of its own: the user's full one did not stop it ...
+        assert _value(log, "codes") == "[200, 200, 200, 429, 429]"
+        # ... and its full one does not stop the user once one of theirs is gone.
+        assert api.delete(f"/jobs/{mine[0]}").status_code == 200
+        assert api.post("/jobs").status_code == 200
+        assert api.post("/jobs").status_code == 429
+    finally:
+        api.post(f"/jobs/{job_id}/cancel")
+        api.wait(job_id)
 
 
 # -- the program cannot reach the server's token, files or process -------------------------
@@ -313,6 +363,71 @@ def impatient() -> Iterator[LocalServer]:
         yield local
 
 
+_SYSV_IPC = """
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+shmid = libc.shmget(KEY, 4 << 20, 0o1000 | 0o600)  # IPC_CREAT
+address = libc.shmat(shmid, None, 0)
+ctypes.memset(address, 1, 4 << 20)  # the segment's pages are now the machine's memory
+libc.shmdt(ctypes.c_void_p(address))
+print("segment", shmid, "queue", libc.msgget(KEY, 0o1000 | 0o600))
+"""
+
+
+def _host_ipc_keys(table: str) -> set[int]:
+    """The keys of the SysV IPC objects of the server's machine (``shm`` or ``msg``)."""
+    lines = Path(f"/proc/sysvipc/{table}").read_text().splitlines()[1:]
+    return {int(line.split()[0]) for line in lines}
+
+
+def _remove_ipc(key: int) -> None:
+    # A failing run must not leave the segment and the queue behind on the test machine.
+    libc = ctypes.CDLL(None, use_errno=True)
+    for get, control in ((libc.shmget, libc.shmctl), (libc.msgget, libc.msgctl)):
+        identifier = get(key, 0, 0)
+        if identifier >= 0:
+            control(identifier, 0, None)  # IPC_RMID
+
+
+def test_sysv_ipc_objects_of_an_sse_program_do_not_outlive_its_job(api: Api) -> None:
+    key = 0x5E000000 + secrets.randbelow(1 << 24)
+    try:
+        job, log = _run(api, _SYSV_IPC.replace("KEY", str(key)))
+        assert job["status"] == "succeeded", job["job_info"]["message"]
+        segment, queue = _value(log, "segment").split(" queue ")
+        assert int(segment) >= 0, log  # the program did create both
+        assert int(queue) >= 0, log
+        # Its own IPC namespace: gone with the job, never in the machine's tables.
+        assert key not in _host_ipc_keys("shm"), "a 4 MiB shared memory segment was left"
+        assert key not in _host_ipc_keys("msg"), "a message queue was left"
+    finally:
+        _remove_ipc(key)
+
+
+def test_an_sse_program_cannot_reach_the_launchers_status_pipe(api: Api) -> None:
+    source = """
+import os, stat
+reached = []
+for fd in range(3, 256):
+    try:
+        if stat.S_ISFIFO(os.fstat(fd).st_mode):
+            os.write(fd, b"0\\n")
+            reached.append(fd)
+    except OSError:
+        pass
+print("pipes", reached)
+raise SystemExit(7)
+"""
+    job, log = _run(api, source)
+    assert _value(log, "pipes") == "[]"
+    # Its own exit code is what the job reports, not a crash of the launcher.
+    assert job["status"] == "failed"
+    assert job["job_info"]["message"].startswith("the SSE program exited with code 7")
+    assert "Traceback" not in log
+
+
 # -- limits -------------------------------------------------------------------------------
 
 
@@ -357,6 +472,113 @@ print("written", written)
     assert job["status"] == "succeeded", job["job_info"]["message"]
     assert int(_value(log, "written")) <= 64  # MiB: the default sse_scratch_bytes
     assert "No space left on device" in log
+
+
+def _cgroups_available() -> bool:
+    from quri_parts_oqtopus.local.sse_cgroup import JobCgroups  # noqa: PLC0415
+
+    return JobCgroups.find() is not None
+
+
+needs_cgroups = pytest.mark.skipif(
+    not _cgroups_available(), reason="needs cgroups the server can make (root, v1 or delegated v2)"
+)
+
+
+@pytest.fixture(scope="module")
+def small_memory() -> Iterator[LocalServer]:
+    with LocalServer(sse_timeout=60, options={"sse_memory_mb": 256}) as local:
+        yield local
+
+
+@needs_cgroups
+def test_the_memory_limit_holds_for_all_processes_of_a_program_together(
+    small_memory: LocalServer,
+) -> None:
+    # Four children of 200 MiB each under a 256 MiB limit: each alone fits its address space.
+    source = """
+import os, time
+children = []
+for _ in range(4):
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(200 << 20)  # zero-filled: every page touched
+        time.sleep(3)
+        os._exit(0)
+    children.append(pid)
+print("exits", [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children])
+"""
+    job, log = _run(Api(small_memory), source)
+    if job["status"] == "failed":  # the kernel may pick the program itself
+        assert "ran out of its memory limit of 256 MiB" in job["job_info"]["message"]
+    else:
+        exits = [int(code) for code in _value(log, "exits").strip("[]").split(",")]
+        # Before: all four held their 200 MiB at once (800 MiB for a 256 MiB limit).
+        assert exits.count(0) <= 1, exits
+        assert -9 in exits, exits  # killed for the job's memory, not refused an allocation
+
+
+@needs_cgroups
+def test_the_processes_of_one_program_leave_room_for_another(api: Api) -> None:
+    hog = api.submit(
+        "sse",
+        {
+            "sse_program": """
+import os, time
+started = 0
+for _ in range(400):
+    try:
+        pid = os.fork()
+    except OSError:
+        break
+    if pid == 0:
+        time.sleep(60)
+        os._exit(0)
+    started += 1
+print("started", started, flush=True)
+time.sleep(60)
+"""
+        },
+        shots=1,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while "started " not in (log := _log_so_far(api, hog)):
+            assert time.monotonic() < deadline, f"the first program never forked: {log}"
+            time.sleep(0.1)
+        assert int(_value(log, "started")) < 256  # its own limit holds
+        source = """
+import subprocess, threading
+thread = threading.Thread(target=print, args=("thread ok",))
+thread.start()
+thread.join()
+print("child", subprocess.run(["true"], check=False).returncode)
+"""
+        job, other = _run(api, source)
+        # Before: all programs are nobody, and RLIMIT_NPROC counts the uid: "can't start
+        # new thread" while the first one holds its 255 processes.
+        assert job["status"] == "succeeded", job["job_info"]["message"]
+        assert "thread ok" in other
+        assert _value(other, "child") == "0"
+    finally:
+        api.post(f"/jobs/{hog}/cancel")
+        api.wait(hog)
+
+
+@needs_cgroups
+def test_no_job_cgroup_outlives_its_job(api: Api) -> None:
+    from quri_parts_oqtopus.local.sse_cgroup import JobCgroups  # noqa: PLC0415
+
+    job_id = api.submit("sse", {"sse_program": "print('hello')"}, shots=1)
+    assert api.wait(job_id)["status"] == "succeeded"
+    parents = JobCgroups.find()
+    assert parents is not None
+    left = [
+        path
+        for parent in {parents.memory_parent, parents.pids_parent}
+        for path in parent.glob(f"*{job_id}*")
+    ]
+    assert left == []
 
 
 # -- where the system cannot contain programs ----------------------------------------------

@@ -162,17 +162,47 @@ def test_second_submit_and_late_upload_are_400(api: Api) -> None:
     assert api.upload(registered["presigned_url"], archive).status_code == 400
 
 
+def _patched(archive: bytes, header: bytes, offset: int, value: bytes) -> bytes:
+    """``archive`` with ``value`` written at ``offset`` of its last ``header`` record."""
+    data = bytearray(archive)
+    at = data.rfind(header) + offset
+    data[at : at + len(value)] = value
+    return bytes(data)
+
+
+_BELL_ZIP = zip_json({"program": [bell_qasm()]})
+_LOCAL, _CENTRAL, _END = b"PK\x03\x04", b"PK\x01\x02", b"PK\x05\x06"
+# The "encrypted" flag set in both headers of the one member.
+_ENCRYPTED = _patched(_patched(_BELL_ZIP, _LOCAL, 6, b"\x01"), _CENTRAL, 8, b"\x01")
+# Deflated data announced as bzip2 (method 12) in both headers.
+_NOT_BZIP2 = _patched(_patched(_BELL_ZIP, _LOCAL, 8, b"\x0c"), _CENTRAL, 10, b"\x0c")
+# An end record whose central directory starts 4 GiB away.
+_FAR_DIRECTORY = _patched(_BELL_ZIP, _END, 16, b"\xff\xff\xff\xff")
+
+
 @pytest.mark.parametrize(
     ("archive", "reason"),
     [
         (b"plain bytes", "not a readable ZIP"),
+        (_ENCRYPTED, "not a readable ZIP"),
+        (_NOT_BZIP2, "not a readable ZIP"),
+        (_FAR_DIRECTORY, "not a readable ZIP"),
         (zip_members({"a.json": b"{}", "b.json": b"{}"}), "exactly one file"),
         (zip_members({"../../etc/input.json": b"{}"}), "plain file name"),
         (zip_members({"input.json": b'{"program": "not a list"}'}), "program"),
         # 70 MiB of spaces deflate to ~70 KiB: a bomb beyond the 64 MiB JSON bound.
         (zip_members({"input.json": b"{" + b" " * (70 * 1024 * 1024) + b"}"}), "expands beyond"),
     ],
-    ids=["not-zip", "two-files", "traversal", "wrong-type", "bomb"],
+    ids=[
+        "not-zip",
+        "encrypted",
+        "bad-bzip2",
+        "far-directory",
+        "two-files",
+        "traversal",
+        "wrong-type",
+        "bomb",
+    ],
 )
 def test_uploads_that_are_not_one_valid_json_file_are_400(
     api: Api, archive: bytes, reason: str

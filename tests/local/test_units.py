@@ -14,6 +14,7 @@ import pytest
 from quri_parts.circuit import QuantumCircuit
 
 from quri_parts_oqtopus.local import LocalServer, ServerSettings
+from quri_parts_oqtopus.local.app import build_state
 from quri_parts_oqtopus.local.codec import ArchiveError, log_archive, read_input_archive
 from quri_parts_oqtopus.local.codec import write_payload_files as write_payload
 from quri_parts_oqtopus.local.errors import ApiError
@@ -227,6 +228,19 @@ def test_the_public_url_is_the_base_of_handed_out_urls_else_the_bound_address(
     public = ServerSettings(data_dir=tmp_path, token="t", public_url="https://q.example/api/")
     assert public.url == "https://q.example/api"
     assert public.bound_url == "http://127.0.0.1:8080"
+
+
+def test_the_server_settings_and_state_never_show_the_token(tmp_path: Path) -> None:
+    token = "sentinel-server-token-stays-out-of-reprs"
+    settings = ServerSettings(data_dir=tmp_path, token=token, sse_containment="none")
+    state = build_state(settings)
+    try:
+        for shown in (repr(settings), str(settings), repr(state)):
+            assert "data_dir=" in shown  # a real repr, just without the token
+            assert token not in shown
+    finally:
+        state.sse.stop_all()
+        state.store.close()
 
 
 def test_local_server_refuses_an_unknown_option() -> None:

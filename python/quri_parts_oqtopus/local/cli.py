@@ -74,7 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--sse-memory-mb",
         type=int,
         default=4096,
-        help="address-space limit of an SSE program in MiB (default %(default)s)",
+        help="memory limit of an SSE program in MiB: each process's address space, and all"
+        " its processes together where cgroups are available (default %(default)s)",
     )
     serve.add_argument(
         "--sse-python",
@@ -134,7 +135,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-registered-jobs",
         type=int,
         default=1000,
-        help="jobs that may wait registered, never submitted (default %(default)s)",
+        help="jobs that may wait registered, never submitted, per owner: the user and each"
+        " SSE program (default %(default)s)",
     )
     serve.add_argument(
         "--devices",

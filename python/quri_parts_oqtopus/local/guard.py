@@ -35,8 +35,8 @@ def _same(given: str, expected: str) -> bool:
 
 def _declared_length(headers: Headers) -> int | None:
     text = headers.get("content-length")
-    if text is None:
-        return None
+    if text is None or "transfer-encoding" in headers:
+        return None  # chunks frame the body whatever Content-Length says (RFC 9112 6.3)
     # h11 already refused what is not digits; this bounds what int() is asked to read.
     if not (text.isascii() and text.isdigit() and len(text) <= 20):
         raise ApiError(400, f"invalid Content-Length {text[:40]!r}", close=True)

@@ -2,7 +2,7 @@
 
 These routes take no ``q-api-token`` (like S3 presigned URLs); the HMAC signature in the
 form fields or the query string is the authorisation (see :mod:`.presign`). The request
-guard has already bounded the upload's size.
+guard has already bounded the upload's size; :mod:`.upload_form` reads the form.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from pathlib import Path
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from quri_parts_oqtopus._contract import REGISTERED
 
@@ -22,6 +21,7 @@ from .presign import UPLOAD_PATH, check_download, check_upload_form
 from .state import ServerState, State
 from .store import PAYLOAD_NAMES
 from .submission import parse_input, stored_input
+from .upload_form import read_upload_form
 from .views import SSE_LOG_NAME, sse_log_file
 
 router = APIRouter(include_in_schema=False)
@@ -29,26 +29,12 @@ router = APIRouter(include_in_schema=False)
 _SENT_WHOLE = 1 << 20
 
 
-async def _read_file_part(part: UploadFile, limit: int) -> bytes:
-    data = await part.read(limit + 1)
-    if len(data) > limit:
-        raise ApiError(413, f"the uploaded file exceeds {limit} bytes")
-    return data
-
-
 @router.post(UPLOAD_PATH, status_code=204)
 async def upload(request: Request, state: State) -> Response:
     """Store the ZIP of a registered job's input (a presigned-POST form with a file part)."""
-    form = await request.form(max_files=1, max_fields=32)
-    try:
-        fields = {k: v for k, v in form.items() if isinstance(v, str)}
-        job_id = check_upload_form(state, fields)
-        part = form.get("file")
-        if not isinstance(part, UploadFile):
-            raise bad_request("the upload form has no file part")
-        data = await _read_file_part(part, state.settings.max_upload_bytes)
-    finally:
-        await form.close()
+    job_id, data = await read_upload_form(
+        request, lambda fields: check_upload_form(state, fields), state.settings.max_upload_bytes
+    )
     # Decompressing and storing is blocking work: keep it off the event loop.
     await run_in_threadpool(_store_input, state, job_id, data)
     return Response(status_code=204)

@@ -90,10 +90,11 @@ def _register(state: ServerState, caller: Caller) -> str:
     try:
         return state.store.register_job(parent_job_id=caller.sse_job_id, limit=limit)
     except QuotaExceeded as e:
+        whose = "" if caller.sse_job_id is None else " by this SSE program"
         raise ApiError(
             429,
-            f"{limit} jobs are registered and not submitted, the most this server keeps:"
-            " submit or delete some of them first",
+            f"{limit} jobs are registered{whose} and not submitted, the most this server"
+            " keeps: submit or delete some of them first",
         ) from e
 
 

@@ -44,14 +44,18 @@ class ServerSettings:
         inline_job_info: Serve ``job_info`` values inline instead of as ZIP URLs.
         devices_file: Optional JSON file with extra or overriding device definitions.
         sse_timeout: Wall-clock limit of one SSE program, in seconds.
-        sse_memory_bytes: Address-space limit of one SSE program.
+        sse_memory_bytes: Memory limit of one SSE program: the address space of each of
+            its processes and, where the server can give each job a cgroup (as root, see
+            ``sse_cgroup.py``), the memory of all its processes together.
         sse_python: The interpreter that runs SSE programs (None: the server's own); it
             needs only the standard library for the launcher, plus what programs import.
         sse_containment: ``"auto"`` contains SSE programs (own PID/mount namespaces, an
             unprivileged uid or a user namespace) where the system allows and warns
             loudly where it does not; ``"require"`` refuses to start without it;
             ``"none"`` does not contain them (only the limits apply).
-        sse_max_processes: ``RLIMIT_NPROC`` of an SSE program (processes and threads).
+        sse_max_processes: Processes and threads of one SSE program: the job cgroup's
+            ``pids.max`` where there is one, else ``RLIMIT_NPROC`` (which counts every
+            process of the uid, so concurrent programs then share it).
         sse_scratch_bytes: Total size of what an SSE program may write (its scratch
             directory, a tmpfs when contained).
         max_upload_bytes: Largest accepted upload (the compressed ZIP).
@@ -67,14 +71,15 @@ class ServerSettings:
         body_timeout: Seconds a request has to send its whole body.
         max_connections: Open connections at most; past it the oldest one still waiting
             for its headers is closed (lowered to fit the open-file limit).
-        max_registered_jobs: Jobs that may wait registered (never submitted) at once.
+        max_registered_jobs: Jobs that may wait registered (never submitted) at once, per
+            owner: the user, and each running SSE program for the jobs it registers.
         job_timeout: Wall-clock limit of one simulation, in seconds.
         worker_memory_bytes: Address-space limit of each simulator worker process.
         cost_limits: What a simulation may cost, checked before it runs.
     """
 
     data_dir: Path
-    token: str
+    token: str = field(repr=False)  # never in a repr, a log or a traceback
     host: str = DEFAULT_HOST
     port: int = DEFAULT_PORT
     workers: int = 1

@@ -33,6 +33,7 @@ from quri_parts_oqtopus._contract import (
 
 from .children import kill_group, log_tail
 from .settings import ServerSettings
+from .sse_cgroup import JobCgroup
 from .sse_sandbox import DRIVER_DIR, SSE_FILE_BYTES, Sandbox
 from .store import JobRow, Store, utc_now
 
@@ -142,8 +143,20 @@ class SseRunner:
         )
         return env
 
-    def _execute(self, job: JobRow, scratch: Path) -> tuple[int | None, float]:
-        """Run the program; the exit code (None on timeout) and the wall time."""
+    def _execute(self, job: JobRow, scratch: Path) -> tuple[int | None, float, bool]:
+        """Run the program: exit code (None on timeout), wall time, whether it ran out of memory."""
+        cgroup = self._sandbox.cgroup(self._settings, job.job_id)
+        try:
+            code, elapsed = self._launch(job, scratch, cgroup)
+            return code, elapsed, cgroup is not None and cgroup.ran_out_of_memory()
+        finally:
+            if cgroup is not None:
+                cgroup.remove()
+
+    def _launch(
+        self, job: JobRow, scratch: Path, cgroup: JobCgroup | None
+    ) -> tuple[int | None, float]:
+        """Start the launcher and wait for it: the exit code (None on timeout), the wall time."""
         job_id = job.job_id
         source = self._store.read_payload(job_id, "input") or {}
         # In the job's directory, which the program cannot see: the launcher reads it first.
@@ -152,7 +165,7 @@ class SseRunner:
         started = time.monotonic()
         with self._store.sse_log_path(job_id).open("wb") as log:
             process = subprocess.Popen(  # noqa: S603 - our interpreter and launcher
-                self._sandbox.command(self._settings, program, scratch),
+                self._sandbox.command(self._settings, program, scratch, cgroup),
                 cwd=self._sandbox.scratch_root,
                 env=self._environment(job, scratch),
                 stdin=subprocess.DEVNULL,
@@ -190,9 +203,9 @@ class SseRunner:
             job = self._store.get_job(job_id)
             if job is None:
                 return
-            code, elapsed = self._execute(job, scratch)
+            code, elapsed, out_of_memory = self._execute(job, scratch)
             if not self._stopping.is_set():
-                self._finish(job_id, code, elapsed)
+                self._finish(job_id, code, elapsed, out_of_memory=out_of_memory)
         except Exception as e:  # a job must never be left hanging
             self._fail(job_id, f"the SSE program could not be run: {type(e).__name__}: {e}")
         finally:
@@ -203,7 +216,9 @@ class SseRunner:
                 self._threads.pop(job_id, None)
             self._wake()
 
-    def _finish(self, job_id: str, code: int | None, elapsed: float) -> None:
+    def _finish(
+        self, job_id: str, code: int | None, elapsed: float, *, out_of_memory: bool = False
+    ) -> None:
         job = self._store.get_job(job_id)
         if job is None:
             return
@@ -220,6 +235,14 @@ class SseRunner:
             self._fail(job_id, f"the SSE program exceeded its time limit of {limit} s\n{tail}")
         elif code == 125:
             self._fail(job_id, f"the SSE program could not be contained\n{tail}")
+        elif code != 0 and out_of_memory:
+            limit = self._settings.sse_memory_bytes >> 20
+            how = f"killed by signal {signal.Signals(-code).name}" if code < 0 else f"code {code}"
+            self._fail(
+                job_id,
+                f"the SSE program ran out of its memory limit of {limit} MiB (all its processes"
+                f" together; ended with {how})\n{tail}",
+            )
         elif code < 0:
             name = signal.Signals(-code).name
             self._fail(job_id, f"the SSE program was killed by signal {name}\n{tail}")

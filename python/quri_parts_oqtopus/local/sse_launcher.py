@@ -6,7 +6,7 @@ trusted code: it starts with the server's privileges and gives them up before th
 program runs.
 
 Where Linux namespaces are available (the server is root, or unprivileged user namespaces
-are allowed) the program runs in new PID and mount namespaces:
+are allowed) the program runs in new PID, mount and IPC namespaces:
 
 - ``/proc`` shows only the program's own processes: the server's command line, environment
   and memory are out of reach, and no signal can reach the server;
@@ -16,11 +16,16 @@ are allowed) the program runs in new PID and mount namespaces:
 - as root the program runs as an unprivileged uid/gid; in a user namespace it keeps no
   capability; in both ``no_new_privs`` is set;
 - this process is PID 1 of the namespace: when the program ends, it ends the namespace,
-  and the kernel kills every process left in it (``setsid`` and double forks included).
+  and the kernel kills every process left in it (``setsid`` and double forks included);
+- SysV shared memory and message queues live in the program's IPC namespace and go with
+  it (in the machine's, they would outlive the job, beyond every limit);
+- the pipe on which PID 1 reports the program's exit status is closed in the program.
 
 Without namespaces it falls back to a child subreaper (orphans of the program are
 re-parented here and killed when the program ends), under the server's own uid.
-The limits (address space, file size, process count, no core dumps) apply in both cases.
+The limits (address space, file size, process count, no core dumps) apply in both cases;
+where the server gives it cgroups (``--cgroup``, see ``sse_cgroup.py``), it joins them
+first, and the job's memory and process count are bounded as a whole.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from types import TracebackType
 
 # Linux constants (see unshare(2), mount(2), prctl(2), capget(2)).
 _CLONE_NEWNS = 0x00020000
+_CLONE_NEWIPC = 0x08000000
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWPID = 0x20000000
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
@@ -82,8 +88,15 @@ def _apply_limits(args: argparse.Namespace) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (args.memory_bytes, args.memory_bytes))
     # Also bounds the log: stdout is a file, so a runaway print loop hits this limit.
     resource.setrlimit(resource.RLIMIT_FSIZE, (args.file_bytes, args.file_bytes))
-    resource.setrlimit(resource.RLIMIT_NPROC, (args.processes, args.processes))
+    if not args.cgroup:  # else the job's pids.max: RLIMIT_NPROC counts all of the uid
+        resource.setrlimit(resource.RLIMIT_NPROC, (args.processes, args.processes))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _join_cgroups(procs_files: list[str]) -> None:
+    """Move this process into the job's cgroups, before it starts anything: all follow."""
+    for procs in procs_files:
+        Path(procs).write_text(f"{os.getpid()}\n")
 
 
 def _drop_capabilities(*, keep_effective: bool) -> None:
@@ -114,12 +127,17 @@ def _drop_privileges(args: argparse.Namespace, mode: str) -> None:
 
 
 def _enter_namespaces() -> str:
-    """Unshare PID and mount namespaces (and a user namespace unless root); the mode."""
+    """Unshare PID, mount and IPC namespaces (and a user namespace unless root); the mode.
+
+    The IPC namespace: SysV shared memory and message queues outlive their processes, so in
+    the machine's namespace a program could leave memory behind that no limit counts.
+    """
     if os.geteuid() == 0:
-        _check(_libc.unshare(_CLONE_NEWNS | _CLONE_NEWPID), "unshare")
+        _check(_libc.unshare(_CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWIPC), "unshare")
         return "root"
     uid, gid = os.geteuid(), os.getegid()
-    _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID), "unshare")
+    flags = _CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWIPC
+    _check(_libc.unshare(flags), "unshare")
     Path("/proc/self/setgroups").write_text("deny")
     Path("/proc/self/uid_map").write_text(f"0 {uid} 1")
     Path("/proc/self/gid_map").write_text(f"0 {gid} 1")
@@ -253,6 +271,8 @@ def _run_init(args: argparse.Namespace, mode: str, program: Path, status_fd: int
     """Start the program, reap every orphan, and end them all when the program ends."""
     pid = os.fork()
     if pid == 0:
+        if status_fd is not None:
+            os.close(status_fd)  # the relay trusts what comes through it: not the program's
         _run_program(args, mode, program)
     in_namespace = mode != "none"
     if not in_namespace:
@@ -393,6 +413,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--sandbox", choices=("namespaces", "none"), default="namespaces")
     parser.add_argument("--scratch", default="")
     parser.add_argument("--hide", action="append", default=[])
+    parser.add_argument("--cgroup", action="append", default=[], help="a cgroup.procs to join")
     parser.add_argument("program", nargs="?", default="")
     return parser
 
@@ -405,6 +426,11 @@ def main(argv: list[str] | None = None) -> None:
     if args.probe:
         print(probe())
         return
+    try:
+        _join_cgroups(args.cgroup)
+    except OSError as e:  # never run a program without the limits it was given
+        print(f"the SSE program cannot be limited: {e}", file=sys.stderr)
+        os._exit(125)
     source = Path(args.program).read_text(encoding="utf-8")  # before it is hidden
     if args.sandbox == "namespaces":
         try:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .settings import ServerSettings
+from .sse_cgroup import JobCgroup, JobCgroups
 
 LAUNCHER = Path(__file__).with_name("sse_launcher.py")
 #: The directory put on the programs' PYTHONPATH: it holds the ``sse_driver`` module.
@@ -64,6 +65,8 @@ class Sandbox:
         reason: Why not, when they do not.
         uid: The uid/gid programs run as when the server is root.
         scratch_root: Where each job's scratch mount point is made (removed by ``close``).
+        cgroups: Where each job gets cgroups bounding its memory and processes as a
+            whole; None where the server cannot make them (then only the rlimits apply).
 
     """
 
@@ -73,6 +76,7 @@ class Sandbox:
     uid: int
     gid: int
     scratch_root: Path
+    cgroups: JobCgroups | None
 
     @classmethod
     def open(cls, settings: ServerSettings) -> Sandbox:
@@ -101,7 +105,8 @@ class Sandbox:
         root = Path(tempfile.mkdtemp(prefix="oqtopus-sse-"))
         root.chmod(0o711)  # programs under another uid must reach their own mount point
         uid, gid = _unprivileged_ids()
-        return cls(python, contained, "" if contained else said, uid, gid, root)
+        reason = "" if contained else said
+        return cls(python, contained, reason, uid, gid, root, JobCgroups.find())
 
     def scratch(self, job_id: str) -> Path:
         """A fresh, empty mount point for the job's scratch directory."""
@@ -110,7 +115,19 @@ class Sandbox:
         path.mkdir(mode=0o700)
         return path
 
-    def command(self, settings: ServerSettings, program: Path, scratch: Path) -> list[str]:
+    def cgroup(self, settings: ServerSettings, job_id: str) -> JobCgroup | None:
+        """The job's cgroups with its limits, where the server can make them."""
+        if self.cgroups is None:
+            return None
+        return self.cgroups.create(job_id, settings.sse_memory_bytes, settings.sse_max_processes)
+
+    def command(
+        self,
+        settings: ServerSettings,
+        program: Path,
+        scratch: Path,
+        cgroup: JobCgroup | None = None,
+    ) -> list[str]:
         """The launcher's command line for one job (no secret on it: it may be listed)."""
         command = [
             self.python, str(LAUNCHER),
@@ -125,6 +142,8 @@ class Sandbox:
         ]  # fmt: skip
         for hidden in _hidden_paths(settings):
             command.extend(["--hide", hidden])
+        for procs in cgroup.procs_files if cgroup is not None else []:
+            command.extend(["--cgroup", procs])
         command.append(str(program))
         return command
 

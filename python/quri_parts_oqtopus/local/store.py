@@ -306,13 +306,17 @@ class Store:
         """A new job in `registered`; ``parent_job_id`` is the SSE job registering it.
 
         Raises:
-            QuotaExceeded: If ``limit`` jobs are registered already.
+            QuotaExceeded: If ``limit`` jobs of the same owner (the user, or that SSE job)
+                are registered already: one owner's flood never blocks another.
 
         """
         job_id = new_job_id()
         with self._transaction() as db:
             if limit is not None:
-                waiting = db.execute("SELECT COUNT(*) FROM jobs WHERE status = ?", (REGISTERED,))
+                waiting = db.execute(
+                    "SELECT COUNT(*) FROM jobs WHERE status = ? AND parent_job_id IS ?",
+                    (REGISTERED, parent_job_id),
+                )
                 if int(waiting.fetchone()[0]) >= limit:
                     raise QuotaExceeded(limit)
             db.execute(
