@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -131,6 +133,24 @@ def test_a_data_dir_whose_database_is_gone_is_refused_at_start(tmp_path: Path, d
     with pytest.raises(RuntimeError, match=re.escape(expected)) as refused:
         LocalServer(data_dir=data_dir).start()
     assert "Traceback" not in str(refused.value)
+
+
+def test_serve_on_a_port_in_use_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        run = subprocess.run(
+            [sys.executable, "-m", "quri_parts_oqtopus.local.cli", "serve", "--port", str(port),
+             "--data-dir", str(tmp_path / "data")],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+    # Before: a 12-line traceback ending in "OSError: [Errno 98] Address already in use".
+    assert run.returncode == 1
+    assert run.stderr.strip() == (
+        f"oqtopus-local: cannot listen on 127.0.0.1:{port}: Address already in use"
+        " (another server on it? --port 0 picks a free one)"
+    )
 
 
 def test_an_empty_data_dir_still_starts(tmp_path: Path) -> None:

@@ -184,7 +184,13 @@ def _bind(host: str, port: int) -> socket.socket:
     # and without it every answer on a kept-alive connection waits ~40 ms (Nagle+delayed ACK).
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as e:  # a port in use is a usage problem: one line, and the way out
+        sock.close()
+        hint = " (another server on it? --port 0 picks a free one)" if port else ""
+        said = f"oqtopus-local: cannot listen on {host}:{port}: {e.strerror}{hint}"
+        raise SystemExit(said) from e
     sock.listen(1024)
     sock.set_inheritable(False)
     return sock
