@@ -1,4 +1,4 @@
-"""Programs as the simulator runs them: the one place that calls the QASM reader.
+"""Programs as the simulator runs them: the one place that calls the QASM reader and printer.
 
 Runs in the worker processes only (the reader is native code).
 """
@@ -7,34 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from quri_parts.circuit import QuantumCircuit, QuantumGate
-
-_HEADER = 'OPENQASM 3;\ninclude "stdgates.inc";'
-
-# QURI Parts gate name -> OpenQASM 3 stdgates name, for printing the combined program.
-_QASM_NAMES = {
-    "Identity": "id",
-    "X": "x",
-    "Y": "y",
-    "Z": "z",
-    "H": "h",
-    "S": "s",
-    "Sdag": "sdg",
-    "T": "t",
-    "Tdag": "tdg",
-    "SqrtX": "sx",
-    "SqrtXdag": "sxdg",
-    "RX": "rx",
-    "RY": "ry",
-    "RZ": "rz",
-    "U1": "u1",
-    "U2": "u2",
-    "U3": "u3",
-    "CNOT": "cx",
-    "CZ": "cz",
-    "SWAP": "swap",
-    "TOFFOLI": "ccx",
-}
+from quri_parts.circuit import QuantumCircuit, QuantumGate, gate_names
 
 
 @dataclass(frozen=True)
@@ -108,19 +81,35 @@ def combine_programs(programs: list[Program]) -> Program:
     return Program(qubit_total, bit_offset, circuit, tuple(measurements))
 
 
-def _gate_line(gate: QuantumGate) -> str:
-    qubits = ", ".join(f"q[{i}]" for i in (*gate.control_indices, *gate.target_indices))
-    name = _QASM_NAMES.get(gate.name)
-    if name is None:
-        # Not expressible with stdgates; keep the program honest about what ran.
-        return f"// {gate!r}"
-    params = f"({', '.join(repr(float(p)) for p in gate.params)})" if gate.params else ""
-    return f"{name}{params} {qubits};"
+def _printable(circuit: QuantumCircuit) -> QuantumCircuit:
+    """``circuit`` in gates stdgates.inc has: the reader also takes ``sxdg``, which it lacks
+    and the printer refuses, so it is written as ``sx`` three times (exactly its inverse)."""
+    if all(gate.name != gate_names.SqrtXdag for gate in circuit.gates):
+        return circuit
+    printable = QuantumCircuit(circuit.qubit_count)
+    for gate in circuit.gates:
+        if gate.name == gate_names.SqrtXdag:
+            for _ in range(3):
+                printable.add_SqrtX_gate(gate.target_indices[0])
+        else:
+            printable.add_gate(gate)
+    return printable
 
 
 def program_to_qasm(program: Program) -> str:
-    """OpenQASM 3 text of ``program`` with explicit ``c[j] = measure q[i];`` lines."""
-    lines = [_HEADER, f"qubit[{program.qubit_count}] q;", f"bit[{program.bit_count}] c;"]
-    lines.extend(_gate_line(gate) for gate in program.circuit.gates)
+    """OpenQASM 3 text of ``program`` with explicit ``c[j] = measure q[i];`` lines.
+
+    The gates are printed by the client's native printer (one gate table, one float
+    format); only the declarations of the bits and the measurements are the program's own.
+    """
+    from quri_parts_oqtopus.qasm import convert_to_qasm_str  # noqa: PLC0415 - native, workers only
+
+    printed = convert_to_qasm_str(_printable(program.circuit))
+    declared = f"bit[{program.qubit_count}] c;\n"
+    head, found, gates = printed.partition(declared)
+    gates, measured, _ = gates.rpartition("c = measure q;")
+    if not (found and measured):  # the printer's layout changed: refuse, never misprint
+        raise RuntimeError("the QASM printer wrote an unexpected layout")
+    lines = [head.rstrip("\n"), f"bit[{program.bit_count}] c;", gates.strip("\n")]
     lines.extend(f"c[{c}] = measure q[{q}];" for q, c in program.measurements)
-    return "\n".join(lines)
+    return "\n".join(line for line in lines if line)
