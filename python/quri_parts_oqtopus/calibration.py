@@ -259,11 +259,20 @@ class DeviceCalibration:
                 simulator's holds none) or it is malformed.
 
         """
-        info = device.get("device_info") if isinstance(device, Mapping) else None
-        if not isinstance(device, Mapping):
+        if isinstance(device, Mapping):
+            info = device.get("device_info")
+        else:
             info = getattr(device, "device_info", None)
-        if not info:
-            raise ValueError(f"the device has no calibration data in its device_info: {info!r}")
+        if isinstance(info, str):
+            try:
+                info = json.loads(info)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"device_info is not JSON: {e}") from e
+        if not isinstance(info, Mapping) or "qubits" not in info:
+            raise ValueError(
+                "the device has no calibration data in its device_info (no 'qubits'):"
+                f" {info!r:.200}"
+            )
         return cls.from_device_info(info)
 
     # -- questions about the device ----------------------------------------------------------

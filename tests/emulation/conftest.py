@@ -17,7 +17,9 @@ GATE_FIDELITIES = {(0, 1): 0.95, (1, 2): 0.90, (2, 3): 0.93}
 READOUT = [(0.04, 0.10), (0.02, 0.15), (0.08, 0.05)]
 
 
-def line_device(device_id: str, qubits: list[dict[str, Any]], fidelities: list[float]) -> dict[str, Any]:
+def line_device(
+    device_id: str, qubits: list[dict[str, Any]], fidelities: list[float]
+) -> dict[str, Any]:
     couplings = []
     for q, fidelity in enumerate(fidelities):
         for a, b in ((q, q + 1), (q + 1, q)):

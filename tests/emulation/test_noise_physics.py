@@ -14,9 +14,21 @@ from ..local.helpers import Api
 from .conftest import GATE_FIDELITIES, READOUT
 
 QASM = 'OPENQASM 3;\ninclude "stdgates.inc";\n'
-GHZ4 = QASM + "qubit[4] q;\nbit[4] c;\nh q[0];\ncx q[0], q[1];\ncx q[1], q[2];\ncx q[2], q[3];\nc = measure q;\n"
+
+
+def qasm(*statements: str) -> str:
+    """An OpenQASM 3 program of ``statements``, one a line."""
+    return QASM + "\n".join(statements) + "\n"
+
+
+GHZ4 = qasm(
+    "qubit[4] q;", "bit[4] c;", "h q[0];", "cx q[0], q[1];", "cx q[1], q[2];", "cx q[2], q[3];",
+    "c = measure q;",
+)  # fmt: skip
 # Readout test state: qubits 0 and 2 flipped, qubit 1 left in 0 (native gates, run as written).
-FLIPPED = QASM + "bit[3] c;\nx $0;\nx $2;\nc[0] = measure $0;\nc[1] = measure $1;\nc[2] = measure $2;\n"
+FLIPPED = (
+    QASM + "bit[3] c;\nx $0;\nx $2;\nc[0] = measure $0;\nc[1] = measure $1;\nc[2] = measure $2;\n"
+)
 AS_WRITTEN = {"transpiler_lib": None}
 MITIGATED = {"ro_error_mitigation": "pseudo_inverse"}
 
@@ -54,9 +66,11 @@ def _apply(rho: np.ndarray, matrix: np.ndarray, qubits: list[int], n: int) -> np
     t = np.einsum(left, u, t)
     new_c = letters[2 * n + k : 2 * n + 2 * k]
     out_cols = "".join(new_c[qubits.index(i)] if i in qubits else cols[i] for i in range(n))
-    right = f"{''.join(new_c)}{''.join(cols[q] for q in qubits)},{out_rows}{cols}->{out_rows}{out_cols}"
+    right = (
+        f"{''.join(new_c)}{''.join(cols[q] for q in qubits)},{out_rows}{cols}->{out_rows}{out_cols}"
+    )
     t = np.einsum(right, u.conj(), t)
-    return t.reshape(2**n, 2**n)
+    return t.reshape(1 << n, 1 << n)
 
 
 def _depolarize(rho: np.ndarray, qubits: list[int], fidelity: float, n: int) -> np.ndarray:
@@ -71,7 +85,7 @@ def _depolarize(rho: np.ndarray, qubits: list[int], fidelity: float, n: int) -> 
     full = mixed.reshape((2,) * 2 * n)  # axes: rest rows, qubits rows, rest cols, qubits cols
     order = rest + sorted(qubits)
     perm = [order.index(i) for i in range(n)]
-    full = full.transpose(perm + [p + n for p in perm]).reshape(2**n, 2**n)
+    full = full.transpose(perm + [p + n for p in perm]).reshape(1 << n, 1 << n)
     return (1 - lam) * rho + lam * full
 
 

@@ -10,13 +10,14 @@ from typing import Any
 import numpy as np
 import pytest
 import qulacs
+from quri_parts.circuit import QuantumCircuit, QuantumGate
 from quri_parts.qulacs.circuit import convert_circuit
 
 from quri_parts_oqtopus.local.transpile import NATIVE_GATES
 from quri_parts_oqtopus.qasm_reader import read_qasm
 
 from ..local.helpers import Api
-from .test_noise_physics import QASM, run
+from .test_noise_physics import QASM, qasm, run
 
 ONE_QUBIT = ["h", "x", "y", "z", "s", "sdg", "t", "tdg", "sx"]
 ROTATIONS = ["rx", "ry", "rz", "p"]
@@ -45,8 +46,6 @@ def state_of(text: str, order: list[int] | None = None) -> tuple[np.ndarray, lis
     used = sorted({q for g in parsed.circuit.gates for q in (*g.target_indices, *g.control_indices)}
                   | {q for q, _ in parsed.measurements}) if order is None else order  # fmt: skip
     index = {q: i for i, q in enumerate(used)}
-    from quri_parts.circuit import QuantumCircuit, QuantumGate
-
     compact = QuantumCircuit(len(used))
     for g in parsed.circuit.gates:
         compact.add_gate(QuantumGate(
@@ -103,7 +102,9 @@ def test_transpiled_programs_are_equivalent_to_the_originals(
         text = result["transpiled_program"]
         gates = {g.name for g in read_qasm(text).circuit.gates}
         assert gates <= {"RZ", "SqrtX", "X", "CNOT"}, (case, gates)
-        mapping = {int(v): p for v, p in result["virtual_physical_mapping"]["qubit_mapping"].items()}
+        mapping = {
+            int(v): p for v, p in result["virtual_physical_mapping"]["qubit_mapping"].items()
+        }
         assert sorted(mapping) == list(range(n))
         physical, used = state_of(text, sorted(set(mapping.values()) | set(state_of(text)[1])))
         original, _ = state_of(program, list(range(n)))
@@ -122,7 +123,9 @@ def test_transpiled_programs_are_equivalent_to_the_originals(
 
 
 def test_transpile_result_reports_stats_and_the_initial_layout(api: Api) -> None:
-    program = QASM + "qubit[3] q;\nbit[3] c;\nh q[0];\ncx q[0], q[1];\ncx q[1], q[2];\nc = measure q;\n"
+    program = (
+        QASM + "qubit[3] q;\nbit[3] c;\nh q[0];\ncx q[0], q[1];\ncx q[1], q[2];\nc = measure q;\n"
+    )
     info = {"transpiler_lib": "qiskit", "transpiler_options": {"initial_layout": [5, 6, 7]}}
     job = run(api, "sampling", {"program": [program]}, device_id="emu-ring-8", shots=100,
               transpiler_info=info)  # fmt: skip
@@ -133,22 +136,26 @@ def test_transpile_result_reports_stats_and_the_initial_layout(api: Api) -> None
     }
     before, after = result["stats"]["before"], result["stats"]["after"]
     assert (before["n_qubits"], before["n_gates"], before["n_gates_2q"]) == (3, 3, 2)
-    assert after["n_gates_2q"] == 2 and after["n_qubits"] == 8
-    assert "$5" in result["transpiled_program"] and "h " not in result["transpiled_program"]
+    assert after["n_gates_2q"] == 2
+    assert after["n_qubits"] == 8
+    assert "$5" in result["transpiled_program"]
+    assert "h " not in result["transpiled_program"]
     assert job["transpiler_info"] == info
 
 
 def test_routing_inserts_swaps_on_a_sparse_coupling_map(api: Api) -> None:
     # q0 and q2 interact, then q0 and q1, then q1 and q2: no line layout avoids a SWAP on
     # the heavy-hex chip's degree-2/3 graph for a triangle.
-    program = QASM + "qubit[3] q;\nbit[3] c;\nh q[0];\ncx q[0], q[1];\ncx q[1], q[2];\ncx q[2], q[0];\nc = measure q;\n"
+    program = qasm("qubit[3] q;", "bit[3] c;", "h q[0];", "cx q[0], q[1];", "cx q[1], q[2];",
+                   "cx q[2], q[0];", "c = measure q;")  # fmt: skip
     job = run(api, "sampling", {"program": [program]}, device_id="emu-heavyhex-16", shots=100)
     after = transpile_result(job)["stats"]["after"]
     assert after["n_gates_2q"] > 3  # the triangle needs routing
 
 
 def test_skipping_the_transpiler_runs_a_native_program_as_written(api: Api) -> None:
-    program = QASM + "bit[2] c;\nrz(1.5707963267948966) $3;\nsx $3;\ncx $3, $4;\nc[0] = measure $3;\nc[1] = measure $4;\n"
+    program = qasm("bit[2] c;", "rz(1.5707963267948966) $3;", "sx $3;", "cx $3, $4;",
+                   "c[0] = measure $3;", "c[1] = measure $4;")  # fmt: skip
     job = run(api, "sampling", {"program": [program]}, device_id="emu-ring-8", shots=2000,
               transpiler_info={"transpiler_lib": None})  # fmt: skip
     assert job["job_info"]["transpile_result"] is None  # as OQTOPUS: no transpiler ran
@@ -163,7 +170,8 @@ def test_multi_manual_jobs_run_combined_on_the_device(api: Api) -> None:
     divided = job["job_info"]["result"]["sampling"]["divided_counts"]
     assert set(divided) == {"0", "1"}
     for part in divided.values():
-        assert sum(part.values()) == 1000 and max(part, key=part.get) == "10"
+        assert sum(part.values()) == 1000
+        assert max(part, key=part.get) == "10"
     assert transpile_result(job)["stats"]["before"]["n_qubits"] == 4
 
 
@@ -192,7 +200,13 @@ FAILURES = [
     (
         "cx q[0], q[1];",
         {"transpiler_lib": "qiskit", "transpiler_options": {"initial_layout": [0, 99]}},
-        "the transpiler cannot map the program onto the device",
+        "transpiler_options.initial_layout must list 5 distinct physical qubits (0..7),"
+        " one per program qubit, got [0, 99]",
+    ),
+    (
+        "x q[0];",
+        {"transpiler_lib": "qiskit", "transpiler_options": {"optimization_level": 7}},
+        "the transpiler cannot map the program onto the device: Invalid optimization level 7",
     ),
 ]
 
@@ -221,8 +235,9 @@ def test_a_program_too_wide_for_the_density_matrix_fails_with_the_limit(api: Api
     program = QASM + f"qubit[13] q;\nbit[13] c;\n{body}c = measure q;\n"
     job = api.wait(api.submit("sampling", {"program": [program]}, device_id="emu-heavyhex-16"))
     assert job["status"] == "failed"
-    assert "uses 13 qubits of the device; the noisy emulation simulates at most 12" in (
-        job["job_info"]["message"]
+    assert (
+        "uses 13 qubits of the device; the noisy emulation simulates at most 12"
+        in (job["job_info"]["message"])
     )
 
 
@@ -231,8 +246,9 @@ def test_an_unknown_readout_mitigation_fails_with_the_value(api: Api) -> None:
     job = api.wait(api.submit("sampling", {"program": [program]}, device_id="emu-ring-8",
                               mitigation_info={"ro_error_mitigation": "twirl"}))  # fmt: skip
     assert job["status"] == "failed"
-    assert "ro_error_mitigation must be one of ['pseudo_inverse'] or null, got 'twirl'" in (
-        job["job_info"]["message"]
+    assert (
+        "ro_error_mitigation must be one of ['pseudo_inverse'] or null, got 'twirl'"
+        in (job["job_info"]["message"])
     )
 
 

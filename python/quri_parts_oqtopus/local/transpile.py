@@ -138,9 +138,27 @@ def to_device(
         raise ValueError(
             f"transpiler_options {unknown} are not supported; known: {sorted(QISKIT_OPTIONS)}"
         )
+    if "initial_layout" in options:
+        _check_layout(options["initial_layout"], program.qubit_count, calibration.n_qubits)
     from . import qiskit_transpile  # noqa: PLC0415 - qiskit is optional and heavy
 
     return qiskit_transpile.transpile(program, calibration, dict(options), seed=seed)
+
+
+def _check_layout(layout: object, width: int, n_qubits: int) -> None:
+    valid = (
+        isinstance(layout, list)
+        and len(layout) == width
+        and len(set(layout)) == width
+        and all(
+            isinstance(q, int) and not isinstance(q, bool) and 0 <= q < n_qubits for q in layout
+        )
+    )
+    if not valid:
+        raise ValueError(
+            f"transpiler_options.initial_layout must list {width} distinct physical qubits"
+            f" (0..{n_qubits - 1}), one per program qubit, got {layout!r}"
+        )
 
 
 def _as_written(
