@@ -70,7 +70,8 @@ def _apply(rho: np.ndarray, matrix: np.ndarray, qubits: list[int], n: int) -> np
         f"{''.join(new_c)}{''.join(cols[q] for q in qubits)},{out_rows}{cols}->{out_rows}{out_cols}"
     )
     t = np.einsum(right, u.conj(), t)
-    return t.reshape(1 << n, 1 << n)
+    result: np.ndarray = t.reshape(1 << n, 1 << n)
+    return result
 
 
 def _depolarize(rho: np.ndarray, qubits: list[int], fidelity: float, n: int) -> np.ndarray:
@@ -86,7 +87,8 @@ def _depolarize(rho: np.ndarray, qubits: list[int], fidelity: float, n: int) -> 
     order = rest + sorted(qubits)
     perm = [order.index(i) for i in range(n)]
     full = full.transpose(perm + [p + n for p in perm]).reshape(1 << n, 1 << n)
-    return (1 - lam) * rho + lam * full
+    result: np.ndarray = (1 - lam) * rho + lam * full
+    return result
 
 
 def predicted_ghz4() -> tuple[float, float]:
