@@ -21,7 +21,7 @@ from .programs import Program
 from .tasks import Task
 from .transpile import DeviceProgram, to_device
 
-# ((virtual qubit, "X"|"Y"|"Z"), ...) and its coefficient, as simulate.py parses them.
+# ((qubit, "X"|"Y"|"Z"), ...) and its coefficient; no factors = the identity.
 PauliTerm = tuple[tuple[tuple[int, str], ...], float]
 
 

@@ -21,12 +21,9 @@ from quri_parts_oqtopus.counts import decode_counts
 from quri_parts_oqtopus.counts import split_counts as native_split_counts
 from quri_parts_oqtopus.operator import parse_pauli
 
-from .emulation import Emulation
+from .emulation import Emulation, PauliTerm
 from .programs import Program, combine_programs, load_program, program_to_qasm
 from .tasks import Outcome, Task
-
-# ((qubit, "X"|"Y"|"Z"), ...) and its coefficient; no factors = the identity.
-PauliTerm = tuple[tuple[tuple[int, str], ...], float]
 
 
 def _final_state(program: Program) -> qulacs.QuantumState:
