@@ -15,9 +15,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from numpy.typing import NDArray
 
+from quri_parts_oqtopus._contract import PSEUDO_INVERSE
 from quri_parts_oqtopus.calibration import ReadoutError
 
-PSEUDO_INVERSE = "pseudo_inverse"
 #: The values of ``mitigation_info.ro_error_mitigation`` the server knows (None: off).
 RO_ERROR_MITIGATIONS = (PSEUDO_INVERSE,)
 
