@@ -27,6 +27,7 @@ DOCUMENTED_MODULES = [
     "quri_parts_oqtopus.sampler",
     "quri_parts_oqtopus.estimator",
     "quri_parts_oqtopus.local",
+    "quri_parts_oqtopus.calibration",
 ]
 
 

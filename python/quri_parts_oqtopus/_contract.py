@@ -34,6 +34,7 @@ __all__ = [
     "MULTI_MANUAL",
     "NOT_ENDED_STATUSES",
     "PENDING_STATUSES",
+    "PSEUDO_INVERSE",
     "QPU",
     "READY",
     "REGISTERED",
@@ -130,6 +131,10 @@ DEFAULT_TRANSPILER_INFO: Final = {
     "transpiler_lib": "qiskit",
     "transpiler_options": {"optimization_level": 1},
 }
+
+#: ``mitigation_info.ro_error_mitigation`` for readout-error mitigation by the inverse of
+#: each qubit's assignment matrix (what the OQTOPUS engine implements).
+PSEUDO_INVERSE: Final = "pseudo_inverse"
 
 # -- field names -----------------------------------------------------------------------------
 #: A job's fields, in the order of the service's job object (and the reference's to_json).

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from importlib.util import find_spec
 
-__all__ = ["LOCAL_INSTALL", "missing_local_packages", "require_local"]
+__all__ = ["EMULATION_INSTALL", "LOCAL_INSTALL", "missing_local_packages", "require_local"]
 
 #: How to install the local server's packages (the ``local`` extra).
 LOCAL_INSTALL = "pip install 'quri-parts-oqtopus[local]'"
+#: How to add Qiskit, which transpiles jobs for the emulated QPUs (the ``emulation`` extra).
+EMULATION_INSTALL = "pip install 'quri-parts-oqtopus[emulation]'"
 # The extra's distributions, each with the import names it may have (any one will do).
 _LOCAL_MODULES = {
     "fastapi": ("fastapi",),

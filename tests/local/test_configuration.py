@@ -21,7 +21,7 @@ def configured(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer
         {"device_id": "offline", "status": "unavailable", "description": "down for service"},
     ]
     devices.write_text(json.dumps(definitions), encoding="utf-8")
-    with LocalServer(inline_job_info=True, devices_file=devices) as local:
+    with LocalServer(inline_job_info=True, devices_file=devices, example_devices=False) as local:
         yield local
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
+from quri_parts_oqtopus._contract import PSEUDO_INVERSE
+
 __all__ = [
     "MitigationInfo",
     "SimulatorInfo",
@@ -54,6 +56,6 @@ def no_transpilation() -> TranspilerInfo:
     return {"transpiler_lib": None}
 
 
-def mitigation_info(readout: str = "pseudo_inverse") -> MitigationInfo:
+def mitigation_info(readout: str = PSEUDO_INVERSE) -> MitigationInfo:
     """Readout error mitigation by ``readout`` (``pseudo_inverse`` or ``least_square``)."""
     return {"ro_error_mitigation": readout}

@@ -30,7 +30,7 @@ def build_state(settings: ServerSettings) -> ServerState:
     """Open the data directory and wire the parts together (nothing runs yet)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = Store(settings.data_dir)
-    install_devices(store, settings.devices_file)
+    install_devices(store, settings.devices_file, with_examples=settings.example_devices)
     signer = Signer(store.secret("signing"))
     wake = threading.Event()  # set by anything that may have made work for the scheduler
     sse = SseRunner(store, settings, server_url(settings), signer.sse_token, wake.set)

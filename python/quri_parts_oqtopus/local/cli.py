@@ -142,7 +142,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--devices",
         type=Path,
         default=None,
-        help="JSON file: a list of extra or overriding device objects",
+        help="JSON file: a device object or a list of them (extra or overriding devices;"
+        " one whose device_info holds calibration data is an emulated QPU)",
+    )
+    serve.add_argument(
+        "--no-example-devices",
+        action="store_true",
+        help="leave out the example emulated QPUs (emu-square-64, emu-heavyhex-16, emu-ring-8)",
     )
     serve.add_argument(
         "--inline-job-info",
@@ -228,6 +234,7 @@ def settings_from(args: argparse.Namespace, port: int) -> ServerSettings:
         admin=args.admin,
         inline_job_info=args.inline_job_info,
         devices_file=args.devices,
+        example_devices=not args.no_example_devices,
         sse_timeout=args.sse_timeout,
         sse_memory_bytes=args.sse_memory_mb * MiB,
         sse_python=args.sse_python,

@@ -1,4 +1,10 @@
-"""The devices the server offers: the built-in qulacs simulator and any configured extras."""
+"""The devices the server offers: the built-in qulacs simulator, the example emulated QPUs
+shipped in ``example_devices/`` and any configured extras.
+
+A definition whose ``device_info`` holds calibration data (``qubits``, ``couplings``, the
+OQTOPUS format) is an emulated QPU: its jobs are transpiled to its basis gates and
+coupling map and simulated with its noise (``emulation.py`` in the workers).
+"""
 
 from __future__ import annotations
 
@@ -12,8 +18,10 @@ from quri_parts_oqtopus._contract import (
     DEVICE_STATUSES,
     DEVICE_TYPES,
     MAX_SHOTS,
+    QPU,
     SIMULATOR,
 )
+from quri_parts_oqtopus.calibration import DeviceCalibration
 
 from .store import Store, utc_now
 
@@ -46,6 +54,9 @@ BASIS_GATES = [
     "sxdg",
 ]
 SUPPORTED_INSTRUCTIONS = ["measure", "barrier", "reset"]
+#: What an OQTOPUS superconducting QPU runs natively (its transpiler's target).
+QPU_BASIS_GATES = ["sx", "x", "rz", "cx"]
+EXAMPLE_DEVICES_DIR = Path(__file__).parent / "example_devices"
 
 
 def default_device() -> dict[str, Any]:
@@ -80,12 +91,40 @@ def complete_device(partial: dict[str, Any]) -> dict[str, Any]:
     """
     device_id = partial.get("device_id")
     if not isinstance(device_id, str) or not device_id:
-        raise ValueError(f"a device definition needs a non-empty device_id: {partial!r}")
+        raise ValueError(f"a device definition needs a non-empty device_id: {partial!r:.200}")
     device = default_device()
     device["description"] = f"Noiseless qulacs state-vector simulator ({device_id})"
+    info = partial.get("device_info")
+    calibration = None
+    if isinstance(info, dict) or (isinstance(info, str) and '"qubits"' in info):
+        try:
+            calibration = DeviceCalibration.from_device_info(info)
+        except ValueError as e:
+            raise ValueError(f"device {device_id!r}: {e}") from e
+        device.update(_emulated_defaults(device_id, calibration))
     device.update(partial)
+    if isinstance(info, dict):
+        device["device_info"] = json.dumps(info)  # on the wire it is a JSON text
     validate_device(device)
+    if calibration is not None and device["n_qubits"] != calibration.n_qubits:
+        raise ValueError(
+            f"device {device_id!r}: n_qubits is {device['n_qubits']} but its device_info"
+            f" calibrates {calibration.n_qubits} qubits"
+        )
     return device
+
+
+def _emulated_defaults(device_id: str, calibration: DeviceCalibration) -> dict[str, Any]:
+    defaults: dict[str, Any] = {
+        "device_type": QPU,
+        "n_qubits": calibration.n_qubits,
+        "basis_gates": list(QPU_BASIS_GATES),
+        "supported_instructions": ["measure", "barrier"],
+        "description": f"Emulated QPU {device_id} (calibration-based noise, local server)",
+    }
+    if calibration.calibrated_at is not None:
+        defaults["calibrated_at"] = calibration.calibrated_at
+    return defaults
 
 
 def validate_device(device: dict[str, Any]) -> None:
@@ -107,24 +146,40 @@ def validate_device(device: dict[str, Any]) -> None:
 
 
 def load_devices_file(path: Path) -> list[dict[str, Any]]:
-    """Device definitions from a JSON file holding a list of (partial) device objects.
+    """Device definitions from a JSON file holding a (partial) device object or a list of them.
 
     Raises:
-        ValueError: If the file is not such a list or a definition is invalid.
+        ValueError: If the file is not such a list or a definition is invalid; the
+            message names the file.
 
     """
     try:
         definitions = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as e:
         raise ValueError(f"cannot read devices file {str(path)!r}: {e}") from e
+    if isinstance(definitions, dict):
+        definitions = [definitions]
     if not isinstance(definitions, list) or not all(isinstance(d, dict) for d in definitions):
-        raise ValueError(f"devices file {str(path)!r} must hold a JSON list of objects")
-    return [complete_device(d) for d in definitions]
+        raise ValueError(f"devices file {str(path)!r} must hold a JSON object or list of objects")
+    try:
+        return [complete_device(d) for d in definitions]
+    except ValueError as e:
+        raise ValueError(f"devices file {str(path)!r}: {e}") from e
 
 
-def install_devices(store: Store, devices_file: Path | None) -> None:
-    """Make sure the default device exists and the configured ones are as configured."""
+def example_devices() -> list[dict[str, Any]]:
+    """The emulated QPUs shipped with the server (``example_devices/*.json``)."""
+    files = sorted(EXAMPLE_DEVICES_DIR.glob("*.json"))
+    return [device for path in files for device in load_devices_file(path)]
+
+
+def install_devices(store: Store, devices_file: Path | None, *, with_examples: bool = True) -> None:
+    """Make sure the default device exists and the example and configured ones are as
+    shipped and configured (a configured device of the same id wins)."""
     store.put_device(default_device(), replace=False)
+    if with_examples:
+        for device in example_devices():
+            store.put_device(device, replace=True)
     if devices_file is not None:
         for device in load_devices_file(devices_file):
             store.put_device(device, replace=True)
@@ -135,3 +190,15 @@ def public_device(device: dict[str, Any], n_pending_jobs: int) -> dict[str, Any]
     merged = {**device, "n_pending_jobs": n_pending_jobs}
     # Anything else in a device record (e.g. `execution_delay`) is internal.
     return {name: merged[name] for name in DEVICE_FIELDS if merged.get(name) is not None}
+
+
+def emulated_device_info(device: dict[str, Any]) -> str | None:
+    """The calibration (``device_info`` text) of an emulated QPU; None for a simulator."""
+    info = device.get("device_info")
+    if not isinstance(info, str):
+        return None
+    try:
+        document = json.loads(info)
+    except json.JSONDecodeError:
+        return None
+    return info if isinstance(document, dict) and document.get("qubits") else None

@@ -57,6 +57,7 @@ class LocalServer:
         port: TCP port; 0 picks a free one at the first start (kept by ``restart``).
         inline_job_info: Serve ``job_info`` values inline instead of as ZIP URLs.
         devices_file: JSON list of extra device definitions.
+        example_devices: Offer the example emulated QPUs (``emu-*``) beside ``qulacs``.
         sse_timeout: Wall-clock limit of one SSE program, in seconds.
         sse_python: The interpreter that runs SSE programs (None: this one).
         sse_containment: ``"auto"``, ``"require"`` or ``"none"`` (see ``ServerSettings``).
@@ -79,6 +80,7 @@ class LocalServer:
         *,
         inline_job_info: bool = False,
         devices_file: str | Path | None = None,
+        example_devices: bool = True,
         sse_timeout: float = 300.0,
         sse_python: str | Path | None = None,
         sse_containment: str = "auto",
@@ -93,6 +95,7 @@ class LocalServer:
         self.port = port
         self._inline_job_info = inline_job_info
         self._devices_file = Path(devices_file) if devices_file is not None else None
+        self._example_devices = example_devices
         self._sse_timeout = sse_timeout
         self._sse_python = None if sse_python is None else str(sse_python)
         self._sse_containment = sse_containment
@@ -149,6 +152,8 @@ class LocalServer:
             command.append("--inline-job-info")
         if self._devices_file is not None:
             command.extend(["--devices", str(self._devices_file)])
+        if not self._example_devices:
+            command.append("--no-example-devices")
         for name, value in self._options.items():
             command.extend([f"--{name.replace('_', '-')}", str(value)])
         return command

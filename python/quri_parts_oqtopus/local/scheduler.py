@@ -21,6 +21,7 @@ from quri_parts_oqtopus._contract import (
     SUCCEEDED,
 )
 
+from .devices import emulated_device_info
 from .settings import ServerSettings
 from .sse import SseRunner
 from .store import JobRow, Store, utc_now
@@ -175,6 +176,10 @@ class Scheduler:
             job_dir=str(self._store.job_dir(job.job_id)),
             memory_bytes=self._settings.worker_memory_bytes,
             limits=self._settings.cost_limits,
+            device_id=job.device_id or "",
+            device_info=emulated_device_info(device),
+            transpiler_info=dict(transpiler),
+            mitigation_info=dict(job.mitigation_info or {}),
         )
 
     def _submit(self, job: JobRow) -> None:

@@ -43,6 +43,7 @@ class ServerSettings:
         admin: Whether the ``/_admin`` routes (device switch, fault injection) exist.
         inline_job_info: Serve ``job_info`` values inline instead of as ZIP URLs.
         devices_file: Optional JSON file with extra or overriding device definitions.
+        example_devices: Offer the example emulated QPUs shipped with the server.
         sse_timeout: Wall-clock limit of one SSE program, in seconds.
         sse_memory_bytes: Memory limit of one SSE program: the address space of each of
             its processes and, where the server can give each job a cgroup (as root, see
@@ -87,6 +88,7 @@ class ServerSettings:
     admin: bool = False
     inline_job_info: bool = False
     devices_file: Path | None = None
+    example_devices: bool = True
     sse_timeout: float = 300.0
     sse_memory_bytes: int = 4096 * MiB
     sse_python: str | None = None

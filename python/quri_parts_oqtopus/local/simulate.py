@@ -21,11 +21,9 @@ from quri_parts_oqtopus.counts import decode_counts
 from quri_parts_oqtopus.counts import split_counts as native_split_counts
 from quri_parts_oqtopus.operator import parse_pauli
 
+from .emulation import Emulation, PauliTerm
 from .programs import Program, combine_programs, load_program, program_to_qasm
 from .tasks import Outcome, Task
-
-# ((qubit, "X"|"Y"|"Z"), ...) and its coefficient; no factors = the identity.
-PauliTerm = tuple[tuple[tuple[int, str], ...], float]
 
 
 def _final_state(program: Program) -> qulacs.QuantumState:
@@ -187,7 +185,8 @@ def _prepare(task: Task) -> tuple[list[Program], Program, list[PauliTerm]]:
             raise ValueError(f"Pauli {item['pauli']!r} acts beyond the program's qubits")
         coeff = item.get("coeff")
         terms.append((factors, 1.0 if coeff is None else float(coeff)))
-    check_cost(task, programs, target, len(terms))
+    if task.device_info is None:  # an emulated QPU bounds its own (density-matrix) cost
+        check_cost(task, programs, target, len(terms))
     return programs, target, terms
 
 
@@ -196,16 +195,26 @@ Simulated = tuple[Outcome, dict[str, Any]]
 
 
 def _simulate(
-    task: Task, programs: list[Program], target: Program, terms: list[PauliTerm]
+    task: Task,
+    programs: list[Program],
+    target: Program,
+    terms: list[PauliTerm],
+    emulated: Emulation | None,
 ) -> Simulated:
     rng = np.random.default_rng(task.seed)
     started = time.perf_counter()
     combined = None
     if task.job_type == ESTIMATION:
-        exp_value, stds = estimate(target, terms, task.shots, rng)
+        if emulated is not None:
+            exp_value, stds = emulated.estimate(task.shots, rng)
+        else:
+            exp_value, stds = estimate(target, terms, task.shots, rng)
         result: dict[str, Any] = {"estimation": {"exp_value": exp_value, "stds": stds}}
     else:
-        counts = sample_counts(target, task.shots, rng)
+        if emulated is not None:
+            counts = emulated.sample_counts(task.shots, rng)
+        else:
+            counts = sample_counts(target, task.shots, rng)
         divided = None
         if task.job_type == MULTI_MANUAL:
             divided = split_counts(counts, [p.bit_count for p in programs])
@@ -214,7 +223,10 @@ def _simulate(
     elapsed = max(time.perf_counter() - started, 1e-9)
     payloads: dict[str, Any] = {"result": result}
     shown = combined if combined is not None else task.programs[0]
-    if task.transpile:
+    if emulated is not None:
+        if emulated.transpile_result is not None:
+            payloads["transpile_result"] = emulated.transpile_result
+    elif task.transpile:
         payloads["transpile_result"] = transpile_result(target, shown)
     if combined is not None:
         payloads["combined_program"] = combined
@@ -231,6 +243,10 @@ def run_task(task: Task) -> Simulated:
     """Run one job; never raises (every failure becomes a failed ``Outcome``)."""
     try:
         programs, target, terms = _prepare(task)
+        emulated = None
+        if task.device_info is not None:  # an emulated QPU: transpiled now, noisy later
+            text = program_to_qasm(target) if task.job_type == MULTI_MANUAL else task.programs[0]
+            emulated = Emulation(task, target, text, terms)
     except (ValueError, KeyError, TypeError) as e:
         return Outcome(False, False, str(e)), {}
     except MemoryError:
@@ -238,7 +254,7 @@ def run_task(task: Task) -> Simulated:
     if task.delay > 0:
         time.sleep(task.delay)  # a configured slow device (tests of running jobs)
     try:
-        return _simulate(task, programs, target, terms)
+        return _simulate(task, programs, target, terms, emulated)
     except MemoryError:
         return Outcome(False, True, _out_of_memory(task)), {}
     except (ValueError, RuntimeError) as e:

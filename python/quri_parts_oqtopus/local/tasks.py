@@ -50,6 +50,12 @@ class Task:
     job_dir: str | None = None
     memory_bytes: int | None = None
     limits: CostLimits = field(default_factory=CostLimits)
+    # An emulated QPU: its id, its calibration (``device_info`` text) and what the job asks
+    # of its transpiler and readout mitigation. ``device_info`` None: the noiseless simulator.
+    device_id: str = ""
+    device_info: str | None = None
+    transpiler_info: dict[str, Any] = field(default_factory=dict)
+    mitigation_info: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,132 @@
+"""A job on an emulated QPU: transpiled to the device, simulated with its noise, read out
+with its readout errors, and mitigated when ``mitigation_info`` asks for it.
+
+``simulate.py`` calls this in one place for devices whose ``device_info`` holds calibration
+data; the noiseless simulator does not come here. Runs in the worker processes only.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from quri_parts_oqtopus.calibration import DeviceCalibration, ReadoutError
+
+from .mitigation import mitigate_counts, pseudo_inverse, readout_mitigation
+from .noise import NoisyDevice, check_density_size
+from .programs import Program
+from .tasks import Task
+from .transpile import DeviceProgram, to_device
+
+# ((qubit, "X"|"Y"|"Z"), ...) and its coefficient; no factors = the identity.
+PauliTerm = tuple[tuple[tuple[int, str], ...], float]
+
+
+class Emulation:
+    """One job's program on the device: transpiled at once (so that a program the device
+    cannot run fails before it runs), simulated when sampled or estimated.
+
+    Raises:
+        ValueError: Naming why the program cannot run on the device, or a bad
+            ``mitigation_info``.
+
+    """
+
+    def __init__(
+        self, task: Task, program: Program, text: str, terms: Sequence[PauliTerm] = ()
+    ) -> None:
+        assert task.device_info is not None
+        self._calibration = DeviceCalibration.from_device_info(task.device_info)
+        self._mitigation = readout_mitigation(task.mitigation_info)
+        self._transpiled = task.transpiler_info.get("transpiler_lib", "qiskit") is not None
+        self.device_program: DeviceProgram = to_device(
+            program,
+            text,
+            self._calibration,
+            task.transpiler_info,
+            device_id=task.device_id,
+            seed=task.seed,
+        )
+        mapping = self.device_program.qubit_mapping
+        self._terms = [
+            (tuple((mapping[q], letter) for q, letter in factors), coeff)
+            for factors, coeff in terms
+        ]
+        used = {q for g in self.device_program.gates for q in g.qubits}
+        used |= {q for q, _ in self.device_program.measurements}
+        used |= {q for factors, _ in self._terms for q, _ in factors}
+        self._qubits = sorted(used)
+        check_density_size(len(self._qubits))
+        work = len(self.device_program.gates) * 4 ** len(self._qubits)
+        if work > task.limits.max_gate_work:
+            raise ValueError(
+                f"{len(self.device_program.gates)} gates on {len(self._qubits)} qubits of a"
+                f" density matrix cost {work:.3g} entry updates, beyond the limit"
+                f" max_gate_work = {task.limits.max_gate_work:.3g}"
+            )
+
+    @property
+    def transpile_result(self) -> dict[str, Any] | None:
+        """``job_info.transpile_result``: the program the device ran, stats and mapping;
+        None when the job skipped the transpiler (as OQTOPUS leaves it)."""
+        if self._transpiled:
+            return self.device_program.transpile_result
+        return None
+
+    def _run(self) -> NoisyDevice:
+        device = NoisyDevice(self._calibration, self._qubits)
+        device.run(self.device_program.gates)
+        return device
+
+    def _readout(self, qubit: int) -> ReadoutError | None:
+        return self._calibration.qubits[qubit].readout
+
+    def sample_counts(self, shots: int, rng: np.random.Generator) -> dict[str, int]:
+        """Counts keyed by bit string (clbit 0 last), mitigated if the job asks."""
+        program = self.device_program
+        by_clbit = {clbit: qubit for qubit, clbit in program.measurements}
+        qubits = sorted(set(by_clbit.values()))
+        if not qubits:
+            return {"0" * program.bit_count: shots}
+        device = self._run()
+        outcomes = rng.multinomial(shots, device.read_distribution(qubits))
+        counts: dict[str, int] = {}
+        for index in np.flatnonzero(outcomes):
+            read = {qubit: (int(index) >> k) & 1 for k, qubit in enumerate(qubits)}
+            value = sum(read[qubit] << clbit for clbit, qubit in by_clbit.items())
+            key = format(value, f"0{program.bit_count}b")
+            counts[key] = counts.get(key, 0) + int(outcomes[index])
+        if self._mitigation is None:
+            return counts
+        bits = [(clbit, self._readout(qubit)) for clbit, qubit in sorted(by_clbit.items())]
+        return mitigate_counts(counts, bits, program.bit_count)
+
+    def estimate(self, shots: int, rng: np.random.Generator) -> tuple[float, float]:
+        """Σ coeff·⟨P⟩ of the job's terms from ``shots`` noisy readouts of each in its
+        basis, mitigated if the job asks, and its standard error."""
+        device = self._run()
+        value = variance = 0.0
+        for factors, coeff in self._terms:
+            if not factors:
+                value += coeff
+                continue
+            qubits = [q for q, _ in factors]
+            read = device.read_distribution(qubits, device.rotate_to_z(factors))
+            sampled = rng.multinomial(shots, read) / shots
+            if self._mitigation is not None:
+                sampled = pseudo_inverse(sampled, [self._readout(q) for q in qubits])
+            mean = float(parities(len(qubits)) @ sampled)
+            value += coeff * mean
+            variance += coeff * coeff * max(0.0, 1.0 - mean * mean) / shots
+        return value, math.sqrt(variance)
+
+
+def parities(width: int) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """(-1)^(number of ones) of every ``width``-bit outcome: the eigenvalue of Z⊗...⊗Z."""
+    signs = np.ones(1)
+    for _ in range(width):
+        signs = np.concatenate([signs, -signs])
+    return signs

@@ -1,0 +1,1 @@
+"""Emulated QPUs: calibrated devices, transpilation, noise and readout mitigation."""

@@ -1,0 +1,222 @@
+"""Calibration data as typed objects: reading, refusing malformed data, choosing qubits;
+the noise channels fitted to it; the shipped example devices; the client's view."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pytest
+import qulacs
+from qulacs import gate as qgate
+
+from quri_parts_oqtopus.backend import OqtopusDeviceBackend
+from quri_parts_oqtopus.calibration import DeviceCalibration
+from quri_parts_oqtopus.local import LocalServer
+from quri_parts_oqtopus.local.devices import EXAMPLE_DEVICES_DIR, load_devices_file
+from quri_parts_oqtopus.local.mitigation import (
+    apply_per_bit,
+    assignment_matrix,
+    nearest_probability,
+    pseudo_inverse,
+)
+from quri_parts_oqtopus.local.noise import NoisyDevice
+from quri_parts_oqtopus.local.transpile import NativeGate
+
+from .example_devices import OUT, example_devices, render
+
+
+def device_info(device_id: str) -> dict[str, Any]:
+    device = load_devices_file(EXAMPLE_DEVICES_DIR / f"{device_id}.json")[0]
+    info: dict[str, Any] = json.loads(device["device_info"])
+    return info
+
+
+def test_example_devices_are_generated() -> None:
+    shipped = sorted(p.name for p in OUT.glob("*.json"))
+    assert shipped == sorted(example_devices())
+    for name, device in example_devices().items():
+        assert (OUT / name).read_text(encoding="utf-8") == render(device), name
+
+
+def test_example_devices_read_as_typed_calibrations() -> None:
+    square = DeviceCalibration.from_device_info(device_info("emu-square-64"))
+    assert square.n_qubits == 64
+    assert len(square.couplings) == 2 * 8 * 7
+    assert square.neighbors(9) == [1, 8, 10, 17]
+    heavy = DeviceCalibration.from_device_info(json.dumps(device_info("emu-heavyhex-16")))
+    assert max(len(heavy.neighbors(q)) for q in range(16)) == 3  # heavy-hex: degree <= 3
+    qubit = heavy.qubits[0]
+    assert 0.99 < (qubit.fidelity or 0) < 1
+    assert qubit.t1
+    assert qubit.t2
+    assert qubit.t2 <= 2 * qubit.t1
+    assert qubit.readout is not None
+    assert 0 < qubit.readout.prob_meas0_prep1 < 0.1
+    assert heavy.calibrated_at == "2026-11-30T09:00:00.000000+00:00"
+
+
+BAD = [
+    ({"qubits": []}, "device_info: qubits must be a non-empty list"),
+    ({"qubits": [{"id": 1}]}, "qubit ids must be 0..0 once each, got [1]"),
+    ({"qubits": [{"id": 0, "fidelity": 1.5}]}, "qubits[0].fidelity must be in [0, 1], got 1.5"),
+    (
+        {"qubits": [{"id": 0, "meas_error": {"prob_meas1_prep0": "x", "prob_meas0_prep1": 0}}]},
+        "qubits[0].meas_error.prob_meas1_prep0 must be a number, got 'x'",
+    ),
+    (
+        {"qubits": [{"id": 0}], "couplings": [{"control": 0, "target": 3}]},
+        "couplings[0] names qubit 3; the device has 1",
+    ),
+    ({"qubits": [{"id": 0, "qubit_lifetime": {"t1": -5}}]}, "qubit_lifetime.t1 must be in >= 0"),
+]
+
+
+@pytest.mark.parametrize(("info", "message"), BAD)
+def test_malformed_calibration_is_refused_naming_the_field(info: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=None) as caught:
+        DeviceCalibration.from_device_info(info)
+    assert message in str(caught.value)
+
+
+def test_best_qubits_rank_by_gate_and_readout_error() -> None:
+    ring = DeviceCalibration.from_device_info(device_info("emu-ring-8"))
+    ranked = ring.best_qubits()
+    scores = [ring.qubit_score(q) for q in ranked]
+    assert scores == sorted(scores)
+    assert sorted(ranked) == list(range(8))
+    assert ring.best_qubits(3) == ranked[:3]
+    with pytest.raises(ValueError, match=r"count must be in 1\.\.8, got 9"):
+        ring.best_qubits(9)
+
+
+@pytest.mark.parametrize("device_id", ["emu-square-64", "emu-heavyhex-16", "emu-ring-8"])
+@pytest.mark.parametrize("width", [1, 3, 5, 8])
+def test_connected_layout_is_a_coupled_path(device_id: str, width: int) -> None:
+    calibration = DeviceCalibration.from_device_info(device_info(device_id))
+    layout = calibration.connected_layout(width)
+    assert len(set(layout)) == width
+    for a, b in itertools.pairwise(layout):
+        assert calibration.coupling(a, b) is not None, (layout, a, b)
+
+
+def test_connected_layout_refuses_a_disconnected_width() -> None:
+    islands = [{"control": 0, "target": 1}, {"control": 2, "target": 3}]
+    two_islands = {"qubits": [{"id": q} for q in range(4)], "couplings": islands}
+    with pytest.raises(ValueError, match="the device has no 3 connected qubits"):
+        DeviceCalibration.from_device_info(two_islands).connected_layout(3)
+
+
+# -- the noise channels, checked against the calibrated fidelities ----------------------------
+
+
+def _entanglement_fidelity(device: NoisyDevice, native: NativeGate, inverse: Any) -> float:
+    """F_e of the noisy gate: one half of a Bell pair per qubit through it, then undone."""
+    k = len(native.qubits)
+    for system in range(k):
+        qgate.H(system).update_quantum_state(device.state)
+        qgate.CNOT(system, system + k).update_quantum_state(device.state)
+    device.run([native])
+    inverse.update_quantum_state(device.state)
+    bell = qulacs.QuantumState(2 * k)
+    for system in range(k):
+        qgate.H(system).update_quantum_state(bell)
+        qgate.CNOT(system, system + k).update_quantum_state(bell)
+    vector = bell.get_vector()
+    return float(np.real(np.conj(vector) @ device.state.get_matrix() @ vector))
+
+
+def _test_device(
+    fidelity_1q: float, fidelity_2q: float, t1: float = 100.0, t2: float = 80.0
+) -> DeviceCalibration:
+    qubit = {"fidelity": fidelity_1q, "qubit_lifetime": {"t1": t1, "t2": t2},
+             "gate_duration": {"sx": 30, "x": 60, "rz": 0}}  # fmt: skip
+    return DeviceCalibration.from_device_info({
+        "qubits": [{"id": q, **qubit} for q in range(4)],
+        "couplings": [{"control": 0, "target": 1, "fidelity": fidelity_2q,
+                       "gate_duration": {"cx": 300}}],
+    })  # fmt: skip
+
+
+@pytest.mark.parametrize("fidelity", [0.999, 0.99, 0.97])
+def test_single_qubit_gate_noise_has_the_calibrated_average_fidelity(fidelity: float) -> None:
+    device = NoisyDevice(_test_device(fidelity, 0.95), [0, 1])
+    f_e = _entanglement_fidelity(device, NativeGate("sx", (0,)), qgate.sqrtXdag(0))
+    assert (2 * f_e + 1) / 3 == pytest.approx(fidelity, abs=1e-9)
+
+
+@pytest.mark.parametrize("fidelity", [0.99, 0.95, 0.9])
+def test_two_qubit_gate_noise_has_the_calibrated_average_fidelity(fidelity: float) -> None:
+    device = NoisyDevice(_test_device(0.999, fidelity), [0, 1, 2, 3])
+    f_e = _entanglement_fidelity(device, NativeGate("cx", (0, 1)), qgate.CNOT(0, 1))
+    assert (4 * f_e + 1) / 5 == pytest.approx(fidelity, abs=1e-9)
+
+
+def test_relaxation_beyond_the_calibrated_error_is_what_remains() -> None:
+    # T1 = 1 us: 300 ns of CNOT relax more than a 0.99 fidelity allows; no depolarizing is
+    # added, and the gate is as good as relaxation lets it be (worse than calibrated).
+    device = NoisyDevice(_test_device(0.999, 0.99, t1=1.0, t2=1.0), [0, 1, 2, 3])
+    f_e = _entanglement_fidelity(device, NativeGate("cx", (0, 1)), qgate.CNOT(0, 1))
+    assert (4 * f_e + 1) / 5 < 0.99
+
+
+def test_relaxation_alone_decays_the_excited_state_as_t1_says() -> None:
+    # Fidelity 0 would be "no information": use None (uncalibrated) to see relaxation alone.
+    calibration = DeviceCalibration.from_device_info(
+        {
+            "qubits": [
+                {"id": 0, "qubit_lifetime": {"t1": 30.0, "t2": 20.0}, "gate_duration": {"x": 3000}}
+            ]
+        }
+    )
+    device = NoisyDevice(calibration, [0])
+    device.run([NativeGate("x", (0,))])
+    excited = float(np.real(device.state.get_matrix()[1, 1]))
+    assert excited == pytest.approx(math.exp(-3.0 / 30.0), abs=1e-9)
+
+
+def test_virtual_rz_is_exact() -> None:
+    device = NoisyDevice(_test_device(0.9, 0.9), [0, 1])
+    f_e = _entanglement_fidelity(device, NativeGate("rz", (0,), (0.7,)), qgate.RotZ(0, -0.7))
+    assert f_e == pytest.approx(1.0, abs=1e-12)
+
+
+# -- the mitigation's arithmetic ----------------------------------------------------------------
+
+
+def test_pseudo_inverse_of_exactly_confused_probabilities_is_the_original() -> None:
+    calibration = DeviceCalibration.from_device_info(device_info("emu-ring-8"))
+    readouts = [calibration.qubits[q].readout for q in (0, 1, 2)]
+    original = np.array([0.5, 0.0, 0.1, 0.0, 0.0, 0.3, 0.0, 0.1])
+    confused = apply_per_bit(original, [assignment_matrix(r) for r in readouts])
+    assert not np.allclose(confused, original)
+    assert np.allclose(pseudo_inverse(confused, readouts), original, atol=1e-12)
+
+
+def test_nearest_probability_clips_negatives_and_keeps_the_total() -> None:
+    quasi = np.array([0.6, 0.5, -0.05, -0.05])
+    nearest = nearest_probability(quasi)
+    assert nearest.min() >= 0
+    assert nearest.sum() == pytest.approx(1.0)
+    assert nearest == pytest.approx([0.55, 0.45, 0.0, 0.0])
+
+
+# -- the client's view ------------------------------------------------------------------------
+
+
+def test_client_reads_a_devices_calibration_as_typed_objects(emulator: LocalServer) -> None:
+    devices = {d.device_id: d for d in OqtopusDeviceBackend(emulator.config).get_devices()}
+    ring = devices["emu-ring-8"]
+    assert isinstance(ring.device_info, dict)
+    assert len(ring.device_info["qubits"]) == 8
+    calibration = DeviceCalibration.from_device(ring)
+    assert calibration.n_qubits == ring.n_qubits == 8
+    assert ring.device_type == "QPU"
+    assert ring.calibrated_at is not None
+    assert datetime.fromisoformat(calibration.calibrated_at or "") == ring.calibrated_at
+    with pytest.raises(ValueError, match="the device has no calibration data"):
+        DeviceCalibration.from_device(devices["qulacs"])
