@@ -18,9 +18,12 @@ import numpy as np
 import pytest
 import qulacs
 from quri_parts.circuit import QuantumCircuit
+from quri_parts.core.operator import Operator, pauli_label
+from quri_parts.core.state import quantum_state
 from quri_parts.qulacs.circuit import convert_circuit
 
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingResult
+from quri_parts_oqtopus.estimator import create_oqtopus_packed_estimator
 from quri_parts_oqtopus.jobset import OqtopusJobFailure, OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.packing import PackingPolicy
@@ -238,6 +241,8 @@ def test_a_journal_resumes_a_packed_set_without_new_jobs(
 KILLED_CLIENT = """
 import sys
 from quri_parts.circuit import QuantumCircuit
+from quri_parts.core.operator import Operator, pauli_label
+from quri_parts.core.state import quantum_state
 from quri_parts_oqtopus.backend import OqtopusConfig
 from quri_parts_oqtopus.jobset import OqtopusJobSet
 from quri_parts_oqtopus.packing import PackingPolicy
@@ -333,3 +338,29 @@ def test_a_bad_pack_or_a_circuit_too_wide_is_refused_before_any_job(
                 [x_on(0, 2), x_on(0, 4)], wide, 5, config, pack=PackingPolicy(max_qubits=3)
             )
         assert [path for _, path in log.take() if path.startswith("/jobs")] == []  # device only
+
+
+def test_the_packed_estimator_shares_jobs_among_the_settings_of_many_states(
+    server: LocalServer, wide: str
+) -> None:
+    # QURI Parts' bitwise grouping makes three settings of it ({Y0}, {Z0 Z1}, {X2 X3}),
+    # 2,666 shots each: 24 four-qubit circuits for 8 states.
+    operator = Operator(
+        {pauli_label("Z0 Z1"): 1.0, pauli_label("X2 X3"): 0.5, pauli_label("Y0"): 0.25}
+    )
+    circuits = [random_circuit(4, 100 + seed) for seed in range(8)]
+    estimator = create_oqtopus_packed_estimator(
+        wide, 8000, server.config, wait=0.05, name="estimated", simulator_info={"seed": 3}
+    )
+    estimates = list(estimator([operator], [quantum_state(4, circuit=c) for c in circuits]))
+    for index, (circuit, estimate) in enumerate(zip(circuits, estimates, strict=True)):
+        state = qulacs.QuantumState(4)
+        convert_circuit(circuit).update_quantum_state(state)
+        terms = [("Z 0 Z 1", 1.0), ("X 2 X 3", 0.5), ("Y 0", 0.25)]
+        exact_value = sum(c * qulacs.PauliOperator(t, 1.0).get_expectation_value(state).real
+                          for t, c in terms)  # fmt: skip
+        assert 0 < estimate.error < 0.05, (index, estimate)
+        assert abs(estimate.value - exact_value) < 5 * estimate.error, (index, estimate)
+    jobs = server_jobs(server, "estimated")
+    assert len(jobs) == 2, "24 four-qubit settings: 16, then 8, per 64-qubit job"
+    assert {job["job_type"] for job in jobs} == {"multi_manual"}

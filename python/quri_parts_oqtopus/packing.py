@@ -16,12 +16,14 @@ idle qubits (their bits, always 0, are dropped again from its counts).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from functools import partial
+from typing import Any, cast
 
-from quri_parts.backend import SamplingCounts
+from quri_parts.backend import BackendError, SamplingCounts
 from quri_parts.circuit import ImmutableQuantumCircuit, QuantumCircuit, QuantumGate
+from quri_parts.core.sampling import ConcurrentSampler, MeasurementCounts
 
 from quri_parts_oqtopus._contract import (
     COUPLING_CONTROL,
@@ -30,7 +32,15 @@ from quri_parts_oqtopus._contract import (
     DEVICE_INFO_QUBITS,
     QUBIT_ID,
 )
-from quri_parts_oqtopus.backend import OqtopusDevice, OqtopusSamplingResult
+from quri_parts_oqtopus.backend import (
+    OqtopusDevice,
+    OqtopusDeviceBackend,
+    OqtopusSamplingBackend,
+    OqtopusSamplingJob,
+    OqtopusSamplingResult,
+)
+from quri_parts_oqtopus.backend.submission import submit_all
+from quri_parts_oqtopus.backend.waiting import wait_for_all_or_raise
 from quri_parts_oqtopus.qasm_reader import read_qasm
 from quri_parts_oqtopus.upload import JobInput, prepare_programs_input
 
@@ -327,3 +337,67 @@ def group_by_shots(shots: Sequence[int]) -> dict[int, list[int]]:
     for index, value in enumerate(shots):
         groups[value].append(index)
     return dict(groups)
+
+
+def packed_sampler(
+    backend: OqtopusSamplingBackend,
+    device_id: str,
+    policy: PackingPolicy,
+    concurrency: int,
+    timeout: float | None,
+    wait: float,
+    job_options: Mapping[str, Any],
+) -> ConcurrentSampler:
+    """A ``ConcurrentSampler`` whose pairs of equal shots are packed into ``multi_manual``
+    jobs on ``device_id`` (read at the first call), each pair given its own counts.
+
+    The sampler raises ``BackendError`` when a submission fails, on timeout, and when a
+    packed job fails, naming the positions of every pair it held.
+    """
+    layouts: list[Layout] = []  # the device is read once, at the first call
+
+    def layout() -> Layout:
+        if not layouts:
+            device = OqtopusDeviceBackend(backend.config).get_device(device_id)
+            layouts.append(Layout.of_device(device, policy))
+        return layouts[0]
+
+    def sample(pairs: Iterable[tuple[ImmutableQuantumCircuit, int]]) -> Iterable[MeasurementCounts]:
+        listed = list(pairs)
+        circuits = [circuit for circuit, _ in listed]
+        packs: list[tuple[PackedJob, int]] = []
+        for shots, indices in group_by_shots([shots for _, shots in listed]).items():
+            packs += [(p, shots) for p in plan_packs(circuits, indices, layout(), policy)]
+        jobs = submit_all(
+            [
+                partial(backend.sample, _placed(circuits, p), device_id, shots, **job_options)
+                for p, shots in packs
+            ],
+            concurrency,
+        )
+        wait_for_all_or_raise(jobs, timeout, wait)
+        found: list[MeasurementCounts] = [{} for _ in listed]
+        for (p, _), job in zip(packs, jobs, strict=True):
+            for slot, counts in zip(p.slots, _packed_counts(p, job, wait), strict=True):
+                found[slot.index] = counts
+        return found
+
+    return sample
+
+
+def _placed(
+    circuits: Sequence[ImmutableQuantumCircuit], pack: PackedJob
+) -> list[ImmutableQuantumCircuit]:
+    # Circuits in, circuits out: only texts would stay texts.
+    return cast("list[ImmutableQuantumCircuit]", placed_programs(circuits, pack))
+
+
+def _packed_counts(
+    pack: PackedJob, job: OqtopusSamplingJob, wait: float
+) -> Sequence[MeasurementCounts]:
+    try:
+        return pack.counts(job.result(timeout=0, wait=wait), job.job_id)
+    except (BackendError, ValueError) as error:
+        raise BackendError(
+            f"packed job {job.job_id} of the pairs at {list(pack.indices)}: {error}"
+        ) from error

@@ -6,30 +6,17 @@ factory is called.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from functools import partial
-from typing import Any, cast
+from typing import Any
 
-from quri_parts.backend import BackendError
 from quri_parts.circuit import ImmutableQuantumCircuit
 from quri_parts.core.sampling import ConcurrentSampler, MeasurementCounts, Sampler
 
-from quri_parts_oqtopus.backend import (
-    OqtopusConfig,
-    OqtopusDeviceBackend,
-    OqtopusSamplingBackend,
-    OqtopusSamplingJob,
-)
+from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
 from quri_parts_oqtopus.backend.submission import check_concurrency, submit_all
 from quri_parts_oqtopus.backend.waiting import wait_for_all_or_raise
-from quri_parts_oqtopus.packing import (
-    Layout,
-    PackedJob,
-    PackingPolicy,
-    group_by_shots,
-    placed_programs,
-    plan_packs,
-)
+from quri_parts_oqtopus.packing import PackingPolicy, packed_sampler
 
 __all__ = ["create_oqtopus_concurrent_sampler", "create_oqtopus_sampler"]
 
@@ -100,7 +87,7 @@ def create_oqtopus_concurrent_sampler(
     policy = PackingPolicy.of(pack)
     backend = OqtopusSamplingBackend(config)
     if policy is not None:
-        return _packed_sampler(backend, device_id, policy, concurrency, timeout, wait, job_options)
+        return packed_sampler(backend, device_id, policy, concurrency, timeout, wait, job_options)
 
     def sample(pairs: Iterable[tuple[ImmutableQuantumCircuit, int]]) -> Iterable[MeasurementCounts]:
         jobs = submit_all(
@@ -114,61 +101,3 @@ def create_oqtopus_concurrent_sampler(
         return [job.result(timeout=0, wait=wait).counts for job in jobs]
 
     return sample
-
-
-def _packed_sampler(
-    backend: OqtopusSamplingBackend,
-    device_id: str,
-    policy: PackingPolicy,
-    concurrency: int,
-    timeout: float | None,
-    wait: float,
-    job_options: dict[str, Any],
-) -> ConcurrentSampler:
-    layouts: list[Layout] = []  # the device is read once, at the first call
-
-    def layout() -> Layout:
-        if not layouts:
-            device = OqtopusDeviceBackend(backend.config).get_device(device_id)
-            layouts.append(Layout.of_device(device, policy))
-        return layouts[0]
-
-    def sample(pairs: Iterable[tuple[ImmutableQuantumCircuit, int]]) -> Iterable[MeasurementCounts]:
-        listed = list(pairs)
-        circuits = [circuit for circuit, _ in listed]
-        packs: list[tuple[PackedJob, int]] = []
-        for shots, indices in group_by_shots([shots for _, shots in listed]).items():
-            packs += [(p, shots) for p in plan_packs(circuits, indices, layout(), policy)]
-        jobs = submit_all(
-            [
-                partial(backend.sample, _placed(circuits, p), device_id, shots, **job_options)
-                for p, shots in packs
-            ],
-            concurrency,
-        )
-        wait_for_all_or_raise(jobs, timeout, wait)
-        found: list[MeasurementCounts] = [{} for _ in listed]
-        for (p, _), job in zip(packs, jobs, strict=True):
-            for slot, counts in zip(p.slots, _packed_counts(p, job, wait), strict=True):
-                found[slot.index] = counts
-        return found
-
-    return sample
-
-
-def _placed(
-    circuits: Sequence[ImmutableQuantumCircuit], pack: PackedJob
-) -> list[ImmutableQuantumCircuit]:
-    # Circuits in, circuits out: only texts would stay texts.
-    return cast("list[ImmutableQuantumCircuit]", placed_programs(circuits, pack))
-
-
-def _packed_counts(
-    pack: PackedJob, job: OqtopusSamplingJob, wait: float
-) -> Sequence[MeasurementCounts]:
-    try:
-        return pack.counts(job.result(timeout=0, wait=wait), job.job_id)
-    except (BackendError, ValueError) as error:
-        raise BackendError(
-            f"packed job {job.job_id} of the pairs at {list(pack.indices)}: {error}"
-        ) from error
