@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import qulacs
+from quri_parts.backend import BackendError
 from quri_parts.circuit import QuantumCircuit
 from quri_parts.core.operator import Operator, pauli_label
 from quri_parts.core.state import quantum_state
@@ -240,6 +241,7 @@ def test_a_journal_resumes_a_packed_set_without_new_jobs(
 
 KILLED_CLIENT = """
 import sys
+from quri_parts.backend import BackendError
 from quri_parts.circuit import QuantumCircuit
 from quri_parts.core.operator import Operator, pauli_label
 from quri_parts.core.state import quantum_state
@@ -364,3 +366,13 @@ def test_the_packed_estimator_shares_jobs_among_the_settings_of_many_states(
     jobs = server_jobs(server, "estimated")
     assert len(jobs) == 2, "24 four-qubit settings: 16, then 8, per 64-qubit job"
     assert {job["job_type"] for job in jobs} == {"multi_manual"}
+
+
+def test_a_failed_packed_job_of_the_sampler_names_every_pair_it_held(
+    config: OqtopusConfig, wide: str, admin: Admin
+) -> None:
+    sampler = create_oqtopus_concurrent_sampler(wide, config, pack=True, wait=0.05)
+    assert list(sampler([(x_on(0, 4), 5)])) == [Counter({1: 5})]  # the device is read now
+    admin.set_device(wide, n_qubits=8)  # shrunk under the sampler: 16 qubits are refused
+    with pytest.raises(BackendError, match=r"packed job \S+ of the pairs at \[0, 1, 2, 3\]"):
+        sampler([(x_on(i, 4), 5) for i in range(4)])
