@@ -334,6 +334,12 @@ def test_a_bad_pack_or_a_circuit_too_wide_is_refused_before_any_job(
             ValueError, match=re.escape("pack should be True, False or a PackingPolicy: 2")
         ):
             create_oqtopus_concurrent_sampler(wide, config, pack=2)  # type: ignore[arg-type]
+        with pytest.raises(
+            ValueError, match=re.escape("total_shots should be a positive integer: 0")
+        ):
+            create_oqtopus_packed_estimator(wide, 0, config)
+        with pytest.raises(ValueError, match=re.escape("pack=False")):
+            create_oqtopus_packed_estimator(wide, 100, config, pack=False)
         assert log.take() == []
         with pytest.raises(ValueError, match=re.escape("program 1 (4 qubits) fits nowhere")):
             OqtopusJobSet.submit(
