@@ -132,6 +132,7 @@ bench-smoke:
 	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/compare.py --quick --repeat 1
 	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/time_to_result.py --quick
 	$(BIN)/python benches/load.py --jobs 40 --threads 4
+	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/packing.py --quick
 
 # Coverage-guided fuzzing of the Rust parsers (cargo-fuzz: libFuzzer with AddressSanitizer),
 # FUZZ_SECONDS per target. cargo-fuzz passes nightly-only flags to rustc; RUSTC_BOOTSTRAP=1

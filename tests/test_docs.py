@@ -23,6 +23,7 @@ PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.MULTILINE | re.DOTALL)
 DOCUMENTED_MODULES = [
     "quri_parts_oqtopus.backend",
     "quri_parts_oqtopus.jobset",
+    "quri_parts_oqtopus.packing",
     "quri_parts_oqtopus.sweep",
     "quri_parts_oqtopus.sampler",
     "quri_parts_oqtopus.estimator",

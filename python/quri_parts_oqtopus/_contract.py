@@ -16,9 +16,13 @@ __all__ = [
     "CANCELLABLE_STATUSES",
     "CANCELLED",
     "CANCELLING",
+    "COUPLING_CONTROL",
+    "COUPLING_TARGET",
     "DEFAULT_TRANSPILER_INFO",
     "DELETABLE_STATUSES",
     "DEVICE_FIELDS",
+    "DEVICE_INFO_COUPLINGS",
+    "DEVICE_INFO_QUBITS",
     "DEVICE_STATUSES",
     "DEVICE_TYPES",
     "ESTIMATION",
@@ -36,6 +40,7 @@ __all__ = [
     "PENDING_STATUSES",
     "PSEUDO_INVERSE",
     "QPU",
+    "QUBIT_ID",
     "READY",
     "REGISTERED",
     "RUNNING",
@@ -183,6 +188,14 @@ DEVICE_FIELDS: Final = (
     "calibrated_at",
     "description",
 )
+
+#: Keys of a device's ``device_info`` that describe its coupling map (OQTOPUS devices:
+#: ``{"qubits": [{"id": 0, ...}], "couplings": [{"control": 0, "target": 1, ...}]}``).
+DEVICE_INFO_QUBITS: Final = "qubits"
+DEVICE_INFO_COUPLINGS: Final = "couplings"
+QUBIT_ID: Final = "id"
+COUPLING_CONTROL: Final = "control"
+COUPLING_TARGET: Final = "target"
 
 
 # -- the JSON objects ------------------------------------------------------------------------

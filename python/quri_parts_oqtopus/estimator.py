@@ -18,18 +18,37 @@ from quri_parts.core.estimator import (
     Estimate,
     QuantumEstimator,
 )
-from quri_parts.core.operator import Operator, PauliLabel
+from quri_parts.core.estimator.sampling import (
+    distribute_shots_among_pauli_sets,
+    get_estimate_from_sampling_result,
+    get_sampling_circuits_and_shots,
+)
+from quri_parts.core.measurement import (
+    CommutablePauliSetMeasurement,
+    CommutablePauliSetMeasurementFactory,
+    bitwise_commuting_pauli_measurement,
+)
+from quri_parts.core.operator import PAULI_IDENTITY, Operator, PauliLabel
+from quri_parts.core.sampling import MeasurementCounts, PauliSamplingShotsAllocator
+from quri_parts.core.sampling.shots_allocator import create_equipartition_shots_allocator
 from quri_parts.core.state import CircuitQuantumState
 
 from quri_parts_oqtopus.backend import (
     OqtopusConfig,
     OqtopusEstimationBackend,
     OqtopusEstimationJob,
+    OqtopusSamplingBackend,
 )
 from quri_parts_oqtopus.backend.submission import check_concurrency, submit_all
 from quri_parts_oqtopus.backend.waiting import wait_for_all_or_raise
+from quri_parts_oqtopus.packing import PackingPolicy, packed_sampler
 
-__all__ = ["OqtopusEstimate", "create_oqtopus_concurrent_estimator", "create_oqtopus_estimator"]
+__all__ = [
+    "OqtopusEstimate",
+    "create_oqtopus_concurrent_estimator",
+    "create_oqtopus_estimator",
+    "create_oqtopus_packed_estimator",
+]
 
 
 @dataclass(frozen=True)
@@ -116,6 +135,78 @@ def create_oqtopus_concurrent_estimator(
         )
         wait_for_all_or_raise(jobs, timeout, wait)
         return [_estimate_of(job, 0, wait) for job in jobs]
+
+    return estimate
+
+
+def create_oqtopus_packed_estimator(
+    device_id: str,
+    total_shots: int,
+    config: OqtopusConfig | None = None,
+    *,
+    pack: PackingPolicy | bool = True,
+    measurement_factory: CommutablePauliSetMeasurementFactory = bitwise_commuting_pauli_measurement,
+    shots_allocator: PauliSamplingShotsAllocator | None = None,
+    concurrency: int = 4,
+    timeout: float | None = None,
+    wait: float = 1.0,
+    **job_options: Any,
+) -> ConcurrentQuantumEstimator[CircuitQuantumState]:
+    """A ``ConcurrentQuantumEstimator`` that estimates from sampling, in packed jobs.
+
+    ``estimator(operators, states)`` pairs them up as
+    :func:`create_oqtopus_concurrent_estimator` does, groups each operator's Pauli terms
+    into measurement settings (``measurement_factory``; by default bitwise commuting
+    groups) and shares ``total_shots`` among them (``shots_allocator``; by default
+    equally), as QURI Parts' sampling estimator does. The measurement circuits of all
+    pairs then run as packed ``multi_manual`` jobs (settings of equal shots side by side,
+    as :class:`~quri_parts_oqtopus.packing.PackingPolicy` allows), and each pair's
+    estimate is computed from its own settings' counts.
+
+    Raises:
+        ValueError: If no configuration can be found, ``concurrency`` is below 1 or
+            ``pack`` is False or neither a bool nor a ``PackingPolicy``, or
+            ``total_shots`` is not a positive integer. The estimator raises
+            ``ValueError`` for sequences of different lengths and ``BackendError`` when
+            a job fails (naming the positions of the settings it held) or times out.
+
+    """
+    check_concurrency(concurrency)
+    policy = PackingPolicy.of(pack)
+    if policy is None:
+        raise ValueError("pack=False: use create_oqtopus_concurrent_estimator for unpacked jobs")
+    if isinstance(total_shots, bool) or not isinstance(total_shots, int) or total_shots < 1:
+        raise ValueError(f"total_shots should be a positive integer: {total_shots!r}")
+    allocator = shots_allocator or create_equipartition_shots_allocator()
+    backend = OqtopusSamplingBackend(config)
+    sampler = packed_sampler(backend, device_id, policy, concurrency, timeout, wait, job_options)
+
+    def estimate(
+        operators: Sequence[Estimatable], states: Sequence[CircuitQuantumState]
+    ) -> Iterable[Estimate[complex]]:
+        settings: list[tuple[Operator, list[CommutablePauliSetMeasurement], int, int]] = []
+        requests: list[tuple[Any, int]] = []
+        for estimatable, state in _pairs(operators, states):
+            operator = _as_operator(estimatable)
+            groups = [m for m in measurement_factory(operator) if m.pauli_set != {PAULI_IDENTITY}]
+            start = len(requests)
+            if groups:
+                shots = distribute_shots_among_pauli_sets(operator, groups, allocator, total_shots)
+                circuits = list(get_sampling_circuits_and_shots(state, groups, shots))
+                if len(circuits) != len(groups):  # a setting given no shots is left out
+                    raise ValueError(
+                        f"total_shots {total_shots} leaves a measurement setting of"
+                        f" {len(groups)} without shots"
+                    )
+                requests += circuits
+            settings.append((operator, groups, start, len(requests)))
+        counts: list[MeasurementCounts] = list(sampler(requests)) if requests else []
+        return [
+            get_estimate_from_sampling_result(operator, groups, operator.constant, counts[a:b])
+            if groups
+            else OqtopusEstimate(complex(operator.constant), 0.0)
+            for operator, groups, a, b in settings
+        ]
 
     return estimate
 

@@ -1,10 +1,12 @@
 """Job sets: many sampling jobs submitted, awaited and collected as one, and resumable.
 
-A job set submits one sampling job per program with bounded concurrency, waits for all
-of them with one shared polling loop, and returns results in submission order, with
-failures reported per job. With a journal file it survives a crash of the client: every
-job id is written the moment the job exists, and :meth:`OqtopusJobSet.resume` reattaches
-to what was submitted and submits only the rest, so no job is lost or run twice.
+A job set submits one sampling job per program with bounded concurrency (or, with
+``pack=True``, as many programs per ``multi_manual`` job as fit the device: see
+:mod:`quri_parts_oqtopus.packing`), waits for all of them with one shared polling loop,
+and returns results per program in submission order, with failures reported per program.
+With a journal file it survives a crash of the client: every job id is written the moment
+the job exists, and :meth:`OqtopusJobSet.resume` reattaches to what was submitted and
+submits only the rest, so no job is lost or run twice.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -27,6 +29,7 @@ from quri_parts_oqtopus._contract import (
     FAILED,
     FINAL_STATUSES,
     JOB_STATUSES,
+    MULTI_MANUAL,
     REGISTERED,
     SAMPLING,
     SUBMITTED,
@@ -49,6 +52,14 @@ from quri_parts_oqtopus.backend.submission import (
     submit_job,
 )
 from quri_parts_oqtopus.backend.waiting import wait_for_jobs
+from quri_parts_oqtopus.packing import (
+    Layout,
+    PackedJob,
+    PackingPolicy,
+    Slot,
+    pack_input,
+    plan_packs,
+)
 from quri_parts_oqtopus.sweep import ParameterSweep
 from quri_parts_oqtopus.upload import JobInput, Programs, prepare_job_inputs
 
@@ -70,6 +81,8 @@ class OqtopusJobFailure:
         job_id: The job's id, or None when it was never submitted.
         status: The job's final status (``failed``, ``cancelled``) or ``not submitted``.
         message: The reason, as the server or the client gave it.
+        packed_with: The positions of every program of its packed job (this one included);
+            empty for a job of its own.
 
     """
 
@@ -77,6 +90,7 @@ class OqtopusJobFailure:
     job_id: str | None
     status: str
     message: str
+    packed_with: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,23 +111,53 @@ class JobSetProgress:
         return sum(self.by_status.get(s, 0) for s in FINAL_STATUSES)
 
 
+@dataclass(eq=False)
+class _Unit:
+    """One job of a set: one program (``pack`` None, a ``sampling`` job) or a packed one."""
+
+    indices: tuple[int, ...]
+    pack: PackedJob | None
+    job_input: JobInput | None  # None for a job adopted from a journal
+    job: OqtopusSamplingJob | None = None
+    error: str = ""  # why it was not submitted
+    unpacked: list[OqtopusSamplingResult] | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class _Packer:
+    """The programs of a packed set and how they are packed (kept for resubmissions)."""
+
+    programs: list[NonParametricQuantumCircuit | str]
+    policy: PackingPolicy
+    layout: Layout
+
+    def units(self, indices: Sequence[int]) -> list[_Unit]:
+        packs = plan_packs(self.programs, indices, self.layout, self.policy)
+        return [_Unit(p.indices, p, pack_input(self.programs, p)) for p in packs]
+
+
 class OqtopusJobSet:
     """Sampling jobs of many programs, handled as one. Make it with :meth:`submit`."""
 
     def __init__(
         self,
         backend: OqtopusSamplingBackend,
-        inputs: Sequence[JobInput],
+        size: int,
         settings: JobSettings,
         journal: _Journal | None,
         progress_bar: bool = False,
+        *,
+        inputs: Sequence[JobInput] = (),
+        packer: _Packer | None = None,
     ) -> None:
         self._backend = backend
+        self._size = size
         self._inputs = list(inputs)
+        self._packer = packer
         self._settings = settings
         self._journal = journal
-        self._jobs: list[OqtopusSamplingJob | None] = [None] * len(inputs)
-        self._errors: dict[int, str] = {}
+        self._units: list[_Unit] = []  # every job the set has made, oldest first
+        self._unit_of: list[_Unit | None] = [None] * size
         self._progress_bar = progress_bar
 
     # -- making a job set ------------------------------------------------------------------
@@ -134,8 +178,9 @@ class OqtopusJobSet:
         simulator_info: dict[str, Any] | None = None,
         mitigation_info: dict[str, Any] | None = None,
         progress_bar: bool = False,
+        pack: bool | PackingPolicy = False,
     ) -> OqtopusJobSet:
-        """Submit one sampling job per program (circuit or OpenQASM 3 text).
+        """Submit one sampling job per program (circuit or OpenQASM 3 text), or pack them.
 
         A :class:`~quri_parts_oqtopus.sweep.ParameterSweep` submits one job per binding of
         one parametric circuit; the circuit is read once and only the angles are printed
@@ -151,13 +196,17 @@ class OqtopusJobSet:
             journal: A new file recording the set, for :meth:`resume` after a crash.
             check_device: Read the device first and refuse programs it cannot run (too
                 many qubits, device unavailable) before anything is submitted.
-            name: Name of every job (``#index`` is appended).
+            name: Name of every job (``#index`` is appended; ``#first-last`` for a packed
+                job).
             description: Description of every job.
             transpiler_info: The transpiler information of every job.
             simulator_info: The simulator information of every job.
             mitigation_info: The mitigation information of every job.
             progress_bar: Show a ``tqdm`` bar of the submissions, and by default of the
                 :meth:`wait` that follows (needs the ``progress`` extra).
+            pack: True or a :class:`~quri_parts_oqtopus.packing.PackingPolicy`: put as
+                many programs per ``multi_manual`` job as fit the device (which is read
+                for it); each program's result is still its own, as unpacked.
 
         Returns:
             The job set; submissions that failed are listed by :meth:`failures`.
@@ -165,14 +214,15 @@ class OqtopusJobSet:
         Raises:
             ValueError: For bad settings, an empty list, a program that cannot be written
                 as OpenQASM 3, a program the device cannot run, a journal file that
-                exists already, or ``progress_bar`` without ``tqdm`` installed; all
-                before anything is submitted.
-            BackendError: If ``check_device`` and the device cannot be read.
+                exists already, a bad ``pack``, or ``progress_bar`` without ``tqdm``
+                installed; all before anything is submitted.
+            BackendError: If ``check_device`` (or ``pack``) and the device cannot be read.
 
         """
         if progress_bar:
             _tqdm()  # refused before any work, not after the submissions
-        inputs = _job_inputs(programs)
+        policy = PackingPolicy.of(pack)
+        listed = _program_list(programs)
         settings = JobSettings.checked(
             device_id,
             shots,
@@ -183,15 +233,28 @@ class OqtopusJobSet:
             mitigation_info=mitigation_info,
         )
         check_concurrency(concurrency)
+        inputs = prepare_job_inputs(programs) if policy is None else []
         backend = OqtopusSamplingBackend(config)
-        if check_device:
+        packer = None
+        if check_device or policy is not None:
             device = OqtopusDeviceBackend(backend.config).get_device(device_id)
-            device.check_fits([_widest(programs)], shots)
+            if check_device:
+                device.check_fits([_widest(programs)], shots)
+            if policy is not None:
+                packer = _Packer(listed, policy, Layout.of_device(device, policy))
+        units = packer.units(range(len(listed))) if packer is not None else None
         writer = None
         if journal is not None:
-            writer = _Journal.create(Path(journal), backend.config.url, settings, len(inputs))
-        job_set = cls(backend, inputs, settings, writer, progress_bar)
-        job_set._submit_indices(range(len(inputs)), concurrency)
+            writer = _Journal.create(
+                Path(journal), backend.config.url, settings, len(listed), policy
+            )
+        job_set = cls(
+            backend, len(listed), settings, writer, progress_bar, inputs=inputs, packer=packer
+        )
+        if units is None:
+            job_set._submit_indices(range(len(listed)), concurrency)
+        else:
+            job_set._submit_units(units, concurrency)
         return job_set
 
     @classmethod
@@ -208,23 +271,25 @@ class OqtopusJobSet:
 
         A job that was registered but whose submission is not recorded is looked up: if
         the server shows it submitted, it is adopted; otherwise it never runs, and the
-        program is submitted afresh. So each program runs once. ``progress_bar`` is as
-        in :meth:`submit`.
+        program is submitted afresh. So each program runs once. A packed set stays
+        packed: the programs still to submit are packed again with its policy (the device
+        is read for it). ``progress_bar`` is as in :meth:`submit`.
 
         Raises:
             ValueError: If the journal is not a job set journal, belongs to another URL,
                 ``programs`` is not the same number of programs, or ``progress_bar`` is
                 asked for without ``tqdm`` installed.
-            BackendError: If a recorded job cannot be read from the server.
+            BackendError: If a recorded job (or, for a packed set, the device) cannot be
+                read from the server.
 
         """
         if progress_bar:
             _tqdm()
         header, events = _Journal.read(Path(journal))
-        inputs = _job_inputs(programs)
-        if header["size"] != len(inputs):
+        listed = _program_list(programs)
+        if header["size"] != len(listed):
             raise ValueError(
-                f"journal {str(journal)!r} holds {header['size']} programs, got {len(inputs)}"
+                f"journal {str(journal)!r} holds {header['size']} programs, got {len(listed)}"
             )
         backend = OqtopusSamplingBackend(config)
         if header["url"] != backend.config.url:
@@ -232,19 +297,35 @@ class OqtopusJobSet:
                 f"journal {str(journal)!r} belongs to {header['url']!r}, not {backend.config.url!r}"
             )
         settings = JobSettings.from_dict(header["settings"])
-        job_set = cls(backend, inputs, settings, _Journal(Path(journal)), progress_bar)
+        packer = inputs = None
+        if header.get("packing") is not None:
+            policy = PackingPolicy.from_dict(header["packing"])
+            device = OqtopusDeviceBackend(backend.config).get_device(settings.device_id)
+            packer = _Packer(listed, policy, Layout.of_device(device, policy))
+        else:
+            inputs = prepare_job_inputs(programs)
+        job_set = cls(
+            backend,
+            len(listed),
+            settings,
+            _Journal(Path(journal)),
+            progress_bar,
+            inputs=inputs or [],
+            packer=packer,
+        )
         missing = job_set._adopt(events)
         job_set._submit_indices(missing, concurrency)
         return job_set
 
     # -- using it --------------------------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._inputs)
+        return self._size
 
     @property
     def jobs(self) -> list[OqtopusSamplingJob | None]:
-        """The job of each program, None where the submission failed."""
-        return list(self._jobs)
+        """The job of each program (shared by the programs of a packed job), None where
+        the submission failed."""
+        return [None if unit is None else unit.job for unit in self._unit_of]
 
     def wait(
         self,
@@ -258,8 +339,8 @@ class OqtopusJobSet:
         Args:
             timeout: Seconds to wait; None waits for ever.
             wait: Seconds between polling rounds.
-            on_progress: Called after each round with the counts by status (after the
-                progress bar, if any, has been drawn for that round).
+            on_progress: Called after each round with the counts of jobs by status (after
+                the progress bar, if any, has been drawn for that round).
             progress_bar: Show a ``tqdm`` bar, drawn once per round with that round's
                 counts (needs the ``progress`` extra); None: as given to :meth:`submit`.
 
@@ -272,7 +353,7 @@ class OqtopusJobSet:
             BackendError: If a job cannot be read from the server.
 
         """
-        jobs = [job for job in self._jobs if job is not None]
+        jobs = self._current_jobs()
         show_bar = self._progress_bar if progress_bar is None else progress_bar
         bar = _WaitBar(len(jobs)) if show_bar else None
 
@@ -292,17 +373,20 @@ class OqtopusJobSet:
     def results(self) -> list[OqtopusSamplingResult | OqtopusJobFailure]:
         """The result of each program, in order, or why it has none.
 
-        Call after :meth:`wait`; a job still running is reported as a failure with its
-        status, never waited for here.
+        A program of a packed job gets its own counts (keyed by its own bits, without
+        ``divided_counts``), as a job of its own would give. Call after :meth:`wait`; a
+        job still running is reported as a failure with its status, never waited for here.
         """
         return [self._result(index) for index in range(len(self))]
 
     def failures(self) -> list[OqtopusJobFailure]:
-        """The programs without a result, and why."""
+        """The programs without a result, and why (every program of a failed packed job)."""
         return [r for r in self.results() if isinstance(r, OqtopusJobFailure)]
 
     def resubmit_failed(self, concurrency: int = 4) -> list[int]:
         """Submit again every program whose job failed, was cancelled or never went out.
+
+        The programs of a packed set are packed again among themselves.
 
         Returns:
             The indices submitted again.
@@ -315,26 +399,44 @@ class OqtopusJobSet:
 
     def save(self, path: str | Path) -> None:
         """Write a journal of the set as it stands now, for :meth:`resume` elsewhere."""
-        journal = _Journal.create(Path(path), self._backend.config.url, self._settings, len(self))
-        for index, job in enumerate(self._jobs):
-            if job is not None:
-                journal.record(index, job.job_id, _SUBMITTED_EVENT)
+        policy = None if self._packer is None else self._packer.policy
+        url = self._backend.config.url
+        journal = _Journal.create(Path(path), url, self._settings, len(self), policy)
+        current = {id(unit) for unit in self._unit_of if unit is not None}
+        for unit in self._units:  # oldest first: a later job of a program supersedes it
+            if unit.job is not None and id(unit) in current:
+                journal.record(unit, unit.job.job_id, _SUBMITTED_EVENT)
 
     # -- internals -------------------------------------------------------------------------
+    def _current_jobs(self) -> list[OqtopusSamplingJob]:
+        jobs = {id(u.job): u.job for u in self._unit_of if u is not None and u.job is not None}
+        return list(jobs.values())
+
     def _submit_indices(self, indices: Sequence[int], concurrency: int) -> None:
         if not indices:
             return
-        bar = _SubmitBar(len(indices)) if self._progress_bar else None
+        if self._packer is None:
+            units = [_Unit((i,), None, self._inputs[i]) for i in indices]
+        else:
+            units = self._packer.units(indices)
+        self._submit_units(units, concurrency)
 
-        def submit(index: int) -> OqtopusSamplingJob:
+    def _submit_units(self, units: Sequence[_Unit], concurrency: int) -> None:
+        for unit in units:
+            self._units.append(unit)
+            for index in unit.indices:
+                self._unit_of[index] = unit
+        bar = _SubmitBar(len(units)) if self._progress_bar else None
+
+        def submit(unit: _Unit) -> OqtopusSamplingJob:
             try:
-                return self._submit_one(index)
+                return self._submit_one(unit)
             finally:
                 if bar is not None:
                     bar.step()
 
-        calls = [partial(submit, i) for i in indices]
-        # Each failure is kept per program (self._errors, the journal): not raised as one.
+        calls = [partial(submit, unit) for unit in units]
+        # Each failure is kept per job (unit.error, the journal): not raised as one.
         try:
             with contextlib.suppress(BackendError):
                 submit_all(calls, concurrency)
@@ -342,33 +444,30 @@ class OqtopusJobSet:
             if bar is not None:
                 bar.close()
 
-    def _submit_one(self, index: int) -> OqtopusSamplingJob:
+    def _submit_one(self, unit: _Unit) -> OqtopusSamplingJob:
         settings = self._settings
         if settings.name is not None:
-            settings = settings.named(f"{settings.name}#{index}")
+            settings = settings.named(f"{settings.name}#{_index_text(unit.indices)}")
 
         def registered(job_id: str) -> None:
             if self._journal is not None:
-                self._journal.record(index, job_id, _REGISTERED_EVENT)
+                self._journal.record(unit, job_id, _REGISTERED_EVENT)
 
+        assert unit.job_input is not None  # only units made here are submitted
+        job_type = SAMPLING if unit.pack is None else MULTI_MANUAL
         try:
             record = submit_job(
-                client_of(self._backend),
-                SAMPLING,
-                self._inputs[index].archive,
-                settings,
-                registered,
+                client_of(self._backend), job_type, unit.job_input.archive, settings, registered
             )
         except BackendError as error:
-            self._errors[index] = str(error)
+            unit.error = str(error)
             if self._journal is not None:
-                self._journal.record(index, None, _FAILED_EVENT, str(error))
+                self._journal.record(unit, None, _FAILED_EVENT, str(error))
             raise
         job = OqtopusSamplingJob(record, client_of(self._backend))
-        self._jobs[index] = job
-        self._errors.pop(index, None)
+        unit.job, unit.error = job, ""
         if self._journal is not None:
-            self._journal.record(index, job.job_id, _SUBMITTED_EVENT)
+            self._journal.record(unit, job.job_id, _SUBMITTED_EVENT)
         return job
 
     def _adopt(self, events: list[dict[str, Any]]) -> list[int]:
@@ -376,15 +475,26 @@ class OqtopusJobSet:
         latest: dict[int, dict[str, Any]] = {}
         for event in events:
             if event["event"] != _FAILED_EVENT:
-                latest[int(event["index"])] = event
+                for index in _event_unit(event)[0]:
+                    latest[index] = event
+        adopted: dict[int, _Unit] = {}  # by id() of the event that recorded the job
         missing = []
         for index in range(len(self)):
             recorded = latest.get(index)
-            job = None if recorded is None else self._attach(recorded["job_id"], recorded["event"])
-            if job is None:
+            if recorded is None:
+                missing.append(index)
+                continue
+            unit = adopted.get(id(recorded))
+            if unit is None:
+                indices, pack = _event_unit(recorded)
+                job = self._attach(recorded["job_id"], recorded["event"])
+                unit = adopted[id(recorded)] = _Unit(indices, pack, None, job)
+                if job is not None:
+                    self._units.append(unit)
+            if unit.job is None:
                 missing.append(index)
             else:
-                self._jobs[index] = job
+                self._unit_of[index] = unit
         return missing
 
     def _attach(self, job_id: str, event: str) -> OqtopusSamplingJob | None:
@@ -395,23 +505,36 @@ class OqtopusJobSet:
         return OqtopusSamplingJob(record, client)
 
     def _result(self, index: int) -> OqtopusSamplingResult | OqtopusJobFailure:
-        job = self._jobs[index]
-        if job is None:
-            reason = self._errors.get(index, "never submitted")
-            return OqtopusJobFailure(index, None, _NOT_SUBMITTED, reason)
+        unit = self._unit_of[index]
+        shared = () if unit is None or unit.pack is None else unit.indices
+        if unit is None or unit.job is None:
+            reason = unit.error if unit is not None and unit.error else "never submitted"
+            return OqtopusJobFailure(index, None, _NOT_SUBMITTED, reason, shared)
+        job = unit.job
+        about = "" if unit.pack is None else f"packed job {job.job_id} of programs {shared}: "
         if job.status != SUCCEEDED:
-            return OqtopusJobFailure(index, job.job_id, job.status, job.record.message)
+            message = f"{about}{job.record.message}"
+            return OqtopusJobFailure(index, job.job_id, job.status, message, shared)
         try:
-            return job.result(timeout=0)
-        except BackendError as error:
-            return OqtopusJobFailure(index, job.job_id, job.status, str(error))
+            result = job.result(timeout=0)
+            if unit.pack is None:
+                return result
+            if unit.unpacked is None:
+                unit.unpacked = [
+                    OqtopusSamplingResult.from_counts(counts, None)
+                    for counts in unit.pack.counts(result, job.job_id)
+                ]
+        except (BackendError, ValueError) as error:
+            return OqtopusJobFailure(index, job.job_id, job.status, f"{about}{error}", shared)
+        return unit.unpacked[unit.indices.index(index)]
 
 
 class _Journal:
     """An append-only JSON-lines file: a header, then one line per submission event.
 
     Each line is appended and the file closed again at once, so that a killed process
-    loses nothing it recorded and no handle stays open.
+    loses nothing it recorded and no handle stays open. A line names the program of its
+    job (``index``) or, for a packed job, every program's place in it (``slots``).
     """
 
     def __init__(self, path: Path) -> None:
@@ -419,8 +542,17 @@ class _Journal:
         self._lock = threading.Lock()
 
     @classmethod
-    def create(cls, path: Path, url: str, settings: JobSettings, size: int) -> _Journal:
-        header = {"kind": _JOURNAL_KIND, "version": 1, "url": url, "size": size}
+    def create(
+        cls,
+        path: Path,
+        url: str,
+        settings: JobSettings,
+        size: int,
+        packing: PackingPolicy | None = None,
+    ) -> _Journal:
+        header: dict[str, Any] = {"kind": _JOURNAL_KIND, "version": 1, "url": url, "size": size}
+        if packing is not None:
+            header["packing"] = packing.as_dict()
         try:
             with path.open("xb") as file:
                 file.write(orjson.dumps({**header, "settings": settings.as_dict()}) + b"\n")
@@ -446,8 +578,12 @@ class _Journal:
             raise ValueError(f"not a job set journal: {str(path)!r}")
         return entries[0], entries[1:]
 
-    def record(self, index: int, job_id: str | None, event: str, error: str = "") -> None:
-        line: dict[str, Any] = {"index": index, "job_id": job_id, "event": event}
+    def record(self, unit: _Unit, job_id: str | None, event: str, error: str = "") -> None:
+        line: dict[str, Any] = {"job_id": job_id, "event": event}
+        if unit.pack is None:
+            line["index"] = unit.indices[0]
+        else:
+            line["slots"] = [[s.index, s.lead, s.bits] for s in unit.pack.slots]
         if error:
             line["error"] = error
         self._write(line)
@@ -457,17 +593,36 @@ class _Journal:
             file.write(orjson.dumps(line) + b"\n")
 
 
-def _job_inputs(programs: Programs) -> list[JobInput]:
-    """One deflated upload document per program; refused programs raise here, before
+def _event_unit(event: Mapping[str, Any]) -> tuple[tuple[int, ...], PackedJob | None]:
+    """The programs a journal line is about, and their packing (None: a job of its own)."""
+    if "slots" not in event:
+        return (int(event["index"]),), None
+    pack = PackedJob(tuple(Slot(int(i), int(lead), int(bits)) for i, lead, bits in event["slots"]))
+    return pack.indices, pack
+
+
+def _index_text(indices: Sequence[int]) -> str:
+    """``3`` for one program, ``0-15`` for a run, ``1,4-6`` otherwise (a packed job's name)."""
+    runs: list[list[int]] = []
+    for index in indices:
+        if runs and index == runs[-1][1] + 1:
+            runs[-1][1] = index
+        else:
+            runs.append([index, index])
+    return ",".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+
+
+def _program_list(programs: Programs) -> list[NonParametricQuantumCircuit | str]:
+    """The programs as a list; an empty list or an empty text is refused here, before
     anything is sent."""
+    listed = list(programs)
     if not isinstance(programs, ParameterSweep):
-        programs = list(programs)
-        for index, item in enumerate(programs):
+        for index, item in enumerate(listed):
             if isinstance(item, str) and not item.strip():
                 raise ValueError(f"program {index} is an empty string")
-    if len(programs) == 0:
+    if len(listed) == 0:
         raise ValueError("a job set needs at least one program: got an empty list")
-    return prepare_job_inputs(programs)
+    return listed
 
 
 def _widest(programs: Programs) -> int:

@@ -16,6 +16,7 @@ from quri_parts.core.sampling import ConcurrentSampler, MeasurementCounts, Sampl
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
 from quri_parts_oqtopus.backend.submission import check_concurrency, submit_all
 from quri_parts_oqtopus.backend.waiting import wait_for_all_or_raise
+from quri_parts_oqtopus.packing import PackingPolicy, packed_sampler
 
 __all__ = ["create_oqtopus_concurrent_sampler", "create_oqtopus_sampler"]
 
@@ -60,6 +61,7 @@ def create_oqtopus_concurrent_sampler(
     concurrency: int = 4,
     timeout: float | None = None,
     wait: float = 1.0,
+    pack: bool | PackingPolicy = False,
     **job_options: Any,
 ) -> ConcurrentSampler:
     """A QURI Parts ``ConcurrentSampler`` over OQTOPUS.
@@ -68,15 +70,24 @@ def create_oqtopus_concurrent_sampler(
     ``concurrency`` submissions at a time, then waits for all of them with one shared
     polling loop and returns their counts in the order of the pairs.
 
+    With ``pack`` (True or a :class:`~quri_parts_oqtopus.packing.PackingPolicy`), the
+    circuits of equal shots go into as few ``multi_manual`` jobs as fit the device (read
+    at the first call), and each pair still gets its own circuit's counts.
+
     Raises:
-        ValueError: If no configuration can be found or ``concurrency`` is below 1.
+        ValueError: If no configuration can be found, ``concurrency`` is below 1 or
+            ``pack`` is neither a bool nor a ``PackingPolicy``.
 
     The sampler raises ``BackendError`` when a submission fails (naming the jobs that
-    were submitted), on timeout (naming the pending jobs) and when a job fails.
+    were submitted), on timeout (naming the pending jobs) and when a job fails (a packed
+    job: naming the positions of every pair it held).
 
     """
     check_concurrency(concurrency)  # refused when the factory is made, not at first use
+    policy = PackingPolicy.of(pack)
     backend = OqtopusSamplingBackend(config)
+    if policy is not None:
+        return packed_sampler(backend, device_id, policy, concurrency, timeout, wait, job_options)
 
     def sample(pairs: Iterable[tuple[ImmutableQuantumCircuit, int]]) -> Iterable[MeasurementCounts]:
         jobs = submit_all(

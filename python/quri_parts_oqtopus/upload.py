@@ -22,6 +22,7 @@ __all__ = [
     "build_programs_archive",
     "prepare_job_input",
     "prepare_job_inputs",
+    "prepare_programs_input",
     "read_archive_entry",
     "read_job_archive",
     "write_archive_file",
@@ -104,6 +105,24 @@ def prepare_job_inputs(programs: Programs) -> list[JobInput]:
     return [
         JobInput(_core.programs_input([p]) if isinstance(p, str) else next(made)) for p in items
     ]
+
+
+def prepare_programs_input(programs: Sequence[ImmutableQuantumCircuit | str]) -> JobInput:
+    """The upload document of one ``multi_manual`` job of circuits and OpenQASM 3 texts.
+
+    Raises:
+        ValueError, NotImplementedError, AssertionError, IndexError: As
+            :func:`quri_parts_oqtopus.qasm.convert_to_qasm_str` for a refused gate.
+
+    """
+    items = list(programs)
+    if not any(isinstance(p, str) for p in items):
+        return JobInput(_core.circuits_input(items, None))
+    circuits = [p for p in items if not isinstance(p, str)]
+    printed = iter(_core.circuits_to_qasm(circuits) if circuits else [])
+    return JobInput(
+        _core.programs_input([p if isinstance(p, str) else next(printed) for p in items], None)
+    )
 
 
 def build_job_archive(archive_name: str, job_input: Mapping[str, Any]) -> bytes:

@@ -21,6 +21,7 @@ from quri_parts_oqtopus.counts import decode_counts
 from quri_parts_oqtopus.counts import split_counts as native_split_counts
 from quri_parts_oqtopus.operator import parse_pauli
 
+from .blocks import check_block_cost, sample_blocks
 from .emulation import Emulation, PauliTerm
 from .programs import Program, combine_programs, load_program, program_to_qasm
 from .tasks import Outcome, Task
@@ -134,6 +135,9 @@ def check_cost(task: Task, programs: list[Program], target: Program, terms: int)
         ValueError: Naming the limit and what the job would need.
 
     """
+    if task.job_type == MULTI_MANUAL:
+        check_block_cost(task, programs)  # simulated block by block, never as one state
+        return
     amplitudes = 1 << target.qubit_count
     if task.memory_bytes is not None:
         needed = _BYTES_PER_AMPLITUDE * amplitudes + _BASE_BYTES
@@ -159,12 +163,10 @@ def check_cost(task: Task, programs: list[Program], target: Program, terms: int)
             )
         return
     outcomes = min(task.shots, 1 << target.bit_count)
-    copies = len(programs) + 1 if task.job_type == MULTI_MANUAL else 1
-    if outcomes * copies > limits.max_result_work:
+    if outcomes > limits.max_result_work:
         raise ValueError(
             f"{task.shots} shots of {target.bit_count} bits give up to {outcomes} distinct"
-            f" outcomes, {outcomes * copies:.3g} counts entries in all, beyond the limit"
-            f" max_result_work = {limits.max_result_work:.3g}"
+            f" outcomes, beyond the limit max_result_work = {limits.max_result_work:.3g}"
         )
 
 
@@ -211,13 +213,16 @@ def _simulate(
             exp_value, stds = estimate(target, terms, task.shots, rng)
         result: dict[str, Any] = {"estimation": {"exp_value": exp_value, "stds": stds}}
     else:
-        if emulated is not None:
+        divided = None
+        if emulated is not None:  # the transpiled (combined) program, noisy, then split
             counts = emulated.sample_counts(task.shots, rng)
+            if task.job_type == MULTI_MANUAL:
+                divided = split_counts(counts, [p.bit_count for p in programs])
+        elif task.job_type == MULTI_MANUAL:  # independent programs: block by block
+            counts, divided = sample_blocks(programs, task.shots, rng)
         else:
             counts = sample_counts(target, task.shots, rng)
-        divided = None
         if task.job_type == MULTI_MANUAL:
-            divided = split_counts(counts, [p.bit_count for p in programs])
             combined = program_to_qasm(target)
         result = {"sampling": {"counts": counts, "divided_counts": divided}}
     elapsed = max(time.perf_counter() - started, 1e-9)

@@ -17,8 +17,8 @@ class CostLimits:
     Attributes:
         max_gate_work: Gates x 2^qubits (amplitude updates; 2^37 is minutes of qulacs).
         max_term_work: Pauli terms x 2^qubits of an estimation.
-        max_result_work: Counts entries a sampling job may produce: min(shots, 2^bits),
-            times (programs + 1) for multi_manual, whose counts are also split per program.
+        max_result_work: Counts entries a sampling job may produce: min(shots, 2^bits);
+            for multi_manual that of the combined bits plus that of each program's.
     """
 
     max_gate_work: int = 2**37

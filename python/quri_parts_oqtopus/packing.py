@@ -1,0 +1,403 @@
+"""Packing many small circuits into ``multi_manual`` jobs: the policy, the plan, the unpacking.
+
+OQTOPUS runs the programs of a ``multi_manual`` job side by side: program 0 on the lowest
+qubits and classical bits, program 1 on the next ones, and so on, all with the job's
+shots; the result's ``divided_counts`` holds each program's counts keyed by its own bits.
+Packing groups the circuits of a job set (or of a concurrent sampler's call) into such
+jobs, in submission order, as many per job as the device's qubits and the policy allow,
+and gives each circuit back the counts an unpacked job of its own would give.
+
+Where the device's ``device_info`` has a coupling map (``qubits`` and ``couplings``),
+every circuit is placed on qubits that form a connected piece of it: a circuit whose next
+free qubits are not connected is moved up past them, the skipped qubits added to it as
+idle qubits (their bits, always 0, are dropped again from its counts).
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, cast
+
+from quri_parts.backend import BackendError, SamplingCounts
+from quri_parts.circuit import ImmutableQuantumCircuit, QuantumCircuit, QuantumGate
+from quri_parts.core.sampling import ConcurrentSampler, MeasurementCounts
+
+from quri_parts_oqtopus._contract import (
+    COUPLING_CONTROL,
+    COUPLING_TARGET,
+    DEVICE_INFO_COUPLINGS,
+    DEVICE_INFO_QUBITS,
+    QUBIT_ID,
+)
+from quri_parts_oqtopus.backend import (
+    OqtopusDevice,
+    OqtopusDeviceBackend,
+    OqtopusSamplingBackend,
+    OqtopusSamplingJob,
+    OqtopusSamplingResult,
+)
+from quri_parts_oqtopus.backend.submission import submit_all
+from quri_parts_oqtopus.backend.waiting import wait_for_all_or_raise
+from quri_parts_oqtopus.qasm_reader import read_qasm
+from quri_parts_oqtopus.upload import JobInput, prepare_programs_input
+
+__all__ = ["MAX_PACKED_BITS", "PackingPolicy"]
+
+#: Classical bits of one packed job at most: the client reads a counts key into 64 bits.
+MAX_PACKED_BITS = 64
+
+
+def _check_bound(name: str, value: int | None) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"PackingPolicy {name} should be a positive integer or None: {value!r}")
+
+
+@dataclass(frozen=True)
+class PackingPolicy:
+    """How circuits are packed into ``multi_manual`` jobs (``pack=PackingPolicy(...)``).
+
+    ``pack=True`` is ``PackingPolicy()``: as many circuits per job as fit the device.
+
+    Attributes:
+        max_programs: At most this many circuits in one job; None: no bound but the qubits.
+        max_qubits: At most this many qubits used by one job; None: the device's
+            ``n_qubits`` (never more than the device has, nor more than 64 bits).
+        follow_coupling_map: Place every circuit on connected qubits of the device's
+            coupling map, where ``device_info`` has one.
+
+    Raises:
+        ValueError: If a bound is not a positive integer or None, naming the value.
+
+    """
+
+    max_programs: int | None = None
+    max_qubits: int | None = None
+    follow_coupling_map: bool = True
+
+    def __post_init__(self) -> None:
+        """Refuse bad bounds at once, before anything is read or sent."""
+        _check_bound("max_programs", self.max_programs)
+        _check_bound("max_qubits", self.max_qubits)
+        if not isinstance(self.follow_coupling_map, bool):
+            raise ValueError(
+                f"PackingPolicy follow_coupling_map should be a bool: {self.follow_coupling_map!r}"
+            )
+
+    @classmethod
+    def of(cls, pack: bool | PackingPolicy) -> PackingPolicy | None:
+        """The policy ``pack`` asks for: None for False, the default for True.
+
+        Raises:
+            ValueError: If ``pack`` is neither a bool nor a :class:`PackingPolicy`.
+
+        """
+        if isinstance(pack, PackingPolicy):
+            return pack
+        if isinstance(pack, bool):
+            return cls() if pack else None
+        raise ValueError(f"pack should be True, False or a PackingPolicy: {pack!r}")
+
+    def as_dict(self) -> dict[str, Any]:
+        """The policy as JSON-ready values (a job set's journal keeps it so)."""
+        return {
+            "max_programs": self.max_programs,
+            "max_qubits": self.max_qubits,
+            "follow_coupling_map": self.follow_coupling_map,
+        }
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> PackingPolicy:
+        """The policy of :meth:`as_dict`."""
+        return cls(
+            values.get("max_programs"),
+            values.get("max_qubits"),
+            bool(values.get("follow_coupling_map", True)),
+        )
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One circuit's place in a packed job.
+
+    Attributes:
+        index: The circuit's position in the caller's list.
+        lead: Idle qubits put before the circuit (its counts are shifted down by as many bits).
+        bits: The circuit's own classical bits.
+
+    """
+
+    index: int
+    lead: int
+    bits: int
+
+
+@dataclass(frozen=True)
+class PackedJob:
+    """The circuits of one ``multi_manual`` job, in their program order."""
+
+    slots: tuple[Slot, ...]
+
+    @property
+    def indices(self) -> tuple[int, ...]:
+        """The positions of its circuits in the caller's list."""
+        return tuple(slot.index for slot in self.slots)
+
+    def counts(self, result: OqtopusSamplingResult, job_id: str) -> list[SamplingCounts]:
+        """Each circuit's counts out of the job's ``divided_counts``, keyed by its own bits.
+
+        Raises:
+            ValueError: If the result lacks a circuit's counts or has keys beyond its bits.
+
+        """
+        divided = result.divided_counts or {}
+        found = []
+        for position, slot in enumerate(self.slots):
+            part = divided.get(position)
+            if part is None:
+                raise ValueError(
+                    f"packed job {job_id} has no divided_counts for program {position}"
+                )
+            found.append(_own_bits(part, slot, job_id))
+        return found
+
+
+def _own_bits(part: SamplingCounts, slot: Slot, job_id: str) -> SamplingCounts:
+    width = slot.lead + slot.bits
+    if slot.lead == 0:
+        if any(key >> width for key in part):
+            raise ValueError(f"packed job {job_id}: counts of program {slot.index} exceed its bits")
+        return Counter(part)
+    counts: Counter[int] = Counter()
+    for key, count in part.items():
+        counts[(key >> slot.lead) & ((1 << slot.bits) - 1)] += int(count)
+    return counts
+
+
+class Layout:
+    """Where a device can hold programs: its usable qubits and, if known, its couplings."""
+
+    def __init__(self, capacity: int, links: Mapping[int, set[int]] | None) -> None:
+        """``capacity`` qubits from 0; ``links`` the coupling map (None: any qubits will do)."""
+        self.capacity = capacity
+        self._links = links
+
+    @classmethod
+    def of_device(cls, device: OqtopusDevice, policy: PackingPolicy) -> Layout:
+        """The layout of ``device`` within ``policy``'s bound on qubits."""
+        bounds = [MAX_PACKED_BITS]
+        if device.n_qubits:
+            bounds.append(device.n_qubits)
+        if policy.max_qubits is not None:
+            bounds.append(policy.max_qubits)
+        links = _coupling_map(device.device_info) if policy.follow_coupling_map else None
+        return cls(min(bounds), links)
+
+    def connected(self, start: int, width: int) -> bool:
+        """Whether qubits ``start .. start + width - 1`` exist and are connected."""
+        if start + width > self.capacity:
+            return False
+        if self._links is None:
+            return True
+        block = set(range(start, start + width))
+        if not block <= self._links.keys():
+            return False
+        seen, todo = {start}, [start]
+        while todo:
+            for neighbour in self._links[todo.pop()] & block:
+                if neighbour not in seen:
+                    seen.add(neighbour)
+                    todo.append(neighbour)
+        return len(seen) == width
+
+
+def _coupling_map(info: Mapping[str, Any]) -> dict[int, set[int]] | None:
+    """The device's qubits and their neighbours, or None when ``device_info`` has no map."""
+    qubits, couplings = info.get(DEVICE_INFO_QUBITS), info.get(DEVICE_INFO_COUPLINGS)
+    if not isinstance(qubits, list) or not isinstance(couplings, list):
+        return None
+    links: dict[int, set[int]] = {int(q[QUBIT_ID]): set() for q in qubits}
+    for coupling in couplings:
+        control, target = int(coupling[COUPLING_CONTROL]), int(coupling[COUPLING_TARGET])
+        if control in links and target in links:
+            links[control].add(target)
+            links[target].add(control)
+    return links
+
+
+@dataclass(frozen=True)
+class _Shape:
+    qubits: int
+    bits: int
+    text: bool  # a QASM text cannot be given idle qubits
+
+
+def _shape(index: int, program: ImmutableQuantumCircuit | str) -> _Shape:
+    if not isinstance(program, str):
+        return _Shape(program.qubit_count, program.qubit_count, text=False)
+    parsed = read_qasm(program)
+    if parsed.clbit_count < 1 or not parsed.measurements:
+        raise ValueError(
+            f"program {index} measures nothing into classical bits: a packed program's counts"
+            " are its own bits"
+        )
+    return _Shape(parsed.qubit_count, parsed.clbit_count, text=True)
+
+
+def plan_packs(
+    programs: Sequence[ImmutableQuantumCircuit | str],
+    indices: Sequence[int],
+    layout: Layout,
+    policy: PackingPolicy,
+) -> list[PackedJob]:
+    """The packed jobs of ``programs[i]`` for ``i`` in ``indices``, filled in that order.
+
+    Raises:
+        ValueError: If a program cannot be placed on the device at all, naming it.
+
+    """
+    packs: list[PackedJob] = []
+    slots: list[Slot] = []
+    qubits = bits = 0
+    limit = policy.max_programs
+    for index in indices:
+        shape = _shape(index, programs[index])
+        lead = _lead(layout, shape, qubits, bits)
+        if lead is None or (limit is not None and len(slots) >= limit):
+            if slots:
+                packs.append(PackedJob(tuple(slots)))
+            slots, qubits, bits = [], 0, 0
+            lead = _lead(layout, shape, 0, 0)
+            if lead is None:
+                raise ValueError(
+                    f"program {index} ({shape.qubits} qubits) fits nowhere on the device's"
+                    f" {layout.capacity} usable qubits (coupling map and bounds)"
+                )
+        slots.append(Slot(index, lead, shape.bits))
+        qubits += lead + shape.qubits
+        bits += lead + shape.bits
+    if slots:
+        packs.append(PackedJob(tuple(slots)))
+    return packs
+
+
+def _lead(layout: Layout, shape: _Shape, qubits: int, bits: int) -> int | None:
+    """Idle qubits to put before a program starting at ``qubits``; None if it cannot go there."""
+    leads = range(1) if shape.text else range(layout.capacity - qubits - shape.qubits + 1)
+    for lead in leads:
+        if bits + lead + shape.bits > MAX_PACKED_BITS:
+            return None
+        if layout.connected(qubits + lead, shape.qubits):
+            return lead
+    return None
+
+
+def placed_programs(
+    programs: Sequence[ImmutableQuantumCircuit | str], pack: PackedJob
+) -> list[ImmutableQuantumCircuit | str]:
+    """The programs of one packed job in its order, circuits with idle qubits widened."""
+    return [
+        _widened(programs[slot.index], slot.lead) if slot.lead else programs[slot.index]
+        for slot in pack.slots
+    ]
+
+
+def pack_input(programs: Sequence[ImmutableQuantumCircuit | str], pack: PackedJob) -> JobInput:
+    """The upload document of one packed job (circuits with idle qubits widened first)."""
+    return prepare_programs_input(placed_programs(programs, pack))
+
+
+def _widened(program: ImmutableQuantumCircuit | str, lead: int) -> ImmutableQuantumCircuit:
+    """The circuit on qubits ``lead ..``, with ``lead`` idle qubits below it."""
+    if isinstance(program, str):
+        raise TypeError("a QASM text cannot be given idle qubits")  # _lead never asks for it
+    circuit = QuantumCircuit(program.qubit_count + lead)
+    for gate in program.gates:
+        circuit.add_gate(
+            QuantumGate(
+                name=gate.name,
+                target_indices=tuple(i + lead for i in gate.target_indices),
+                control_indices=tuple(i + lead for i in gate.control_indices),
+                classical_indices=tuple(gate.classical_indices),
+                params=tuple(gate.params),
+                pauli_ids=tuple(gate.pauli_ids),
+                unitary_matrix=gate.unitary_matrix,
+            )
+        )
+    return circuit
+
+
+def group_by_shots(shots: Sequence[int]) -> dict[int, list[int]]:
+    """The positions of each distinct ``shots`` value, in order (only equal shots share a job)."""
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index, value in enumerate(shots):
+        groups[value].append(index)
+    return dict(groups)
+
+
+def packed_sampler(
+    backend: OqtopusSamplingBackend,
+    device_id: str,
+    policy: PackingPolicy,
+    concurrency: int,
+    timeout: float | None,
+    wait: float,
+    job_options: Mapping[str, Any],
+) -> ConcurrentSampler:
+    """A ``ConcurrentSampler`` whose pairs of equal shots are packed into ``multi_manual``
+    jobs on ``device_id`` (read at the first call), each pair given its own counts.
+
+    The sampler raises ``BackendError`` when a submission fails, on timeout, and when a
+    packed job fails, naming the positions of every pair it held.
+    """
+    layouts: list[Layout] = []  # the device is read once, at the first call
+
+    def layout() -> Layout:
+        if not layouts:
+            device = OqtopusDeviceBackend(backend.config).get_device(device_id)
+            layouts.append(Layout.of_device(device, policy))
+        return layouts[0]
+
+    def sample(pairs: Iterable[tuple[ImmutableQuantumCircuit, int]]) -> Iterable[MeasurementCounts]:
+        listed = list(pairs)
+        circuits = [circuit for circuit, _ in listed]
+        packs: list[tuple[PackedJob, int]] = []
+        for shots, indices in group_by_shots([shots for _, shots in listed]).items():
+            packs += [(p, shots) for p in plan_packs(circuits, indices, layout(), policy)]
+        jobs = submit_all(
+            [
+                partial(backend.sample, _placed(circuits, p), device_id, shots, **job_options)
+                for p, shots in packs
+            ],
+            concurrency,
+        )
+        wait_for_all_or_raise(jobs, timeout, wait)
+        found: list[MeasurementCounts] = [{} for _ in listed]
+        for (p, _), job in zip(packs, jobs, strict=True):
+            for slot, counts in zip(p.slots, _packed_counts(p, job, wait), strict=True):
+                found[slot.index] = counts
+        return found
+
+    return sample
+
+
+def _placed(
+    circuits: Sequence[ImmutableQuantumCircuit], pack: PackedJob
+) -> list[ImmutableQuantumCircuit]:
+    # Circuits in, circuits out: only texts would stay texts.
+    return cast("list[ImmutableQuantumCircuit]", placed_programs(circuits, pack))
+
+
+def _packed_counts(
+    pack: PackedJob, job: OqtopusSamplingJob, wait: float
+) -> Sequence[MeasurementCounts]:
+    try:
+        return pack.counts(job.result(timeout=0, wait=wait), job.job_id)
+    except (BackendError, ValueError) as error:
+        raise BackendError(
+            f"packed job {job.job_id} of the pairs at {list(pack.indices)}: {error}"
+        ) from error
