@@ -8,13 +8,9 @@ import json
 import subprocess
 import sys
 
-from quri_parts.circuit import QuantumCircuit
-
-from quri_parts_oqtopus.qasm import convert_to_qasm_strs
-from quri_parts_oqtopus.sweep import ParameterSweep
-
-# Builds the inputs first, then caps the address space just above what the process maps:
-# a thread's stack (2 MiB) no longer fits, small allocations still do.
+# Prints the batches once with threads, then again after capping the address space just
+# above what the process maps: a thread's stack (2 MiB) no longer fits, small allocations
+# still do.
 _PROBE = r"""
 import json, resource
 from quri_parts.circuit import QuantumCircuit, UnboundParametricQuantumCircuit
@@ -34,6 +30,11 @@ template.add_ParametricRX_gate(0)
 template.add_CNOT_gate(0, 1)
 sweep = ParameterSweep(template, [[0.25 * n] for n in range(20)])
 
+def batches():
+    swept = read_job_archive(build_circuits_archive("p.zip", sweep))["program"]
+    return {"texts": convert_to_qasm_strs(circuits), "swept": swept}
+
+with_threads = batches()
 pages = int(open("/proc/self/statm").read().split()[0]) * resource.getpagesize()
 resource.setrlimit(resource.RLIMIT_AS, (pages + (1 << 20), resource.RLIM_INFINITY))
 try:
@@ -42,27 +43,8 @@ try:
     threads = "started"
 except RuntimeError:
     threads = "refused"
-texts = convert_to_qasm_strs(circuits)
-swept = [program for program in read_job_archive(build_circuits_archive("p.zip", sweep))["program"]]
-print(json.dumps({"threads": threads, "texts": texts, "swept": swept}))
+print(json.dumps({"threads": threads, "with": with_threads, "without": batches()}))
 """
-
-
-def _expected() -> tuple[list[str], list[str]]:
-    circuits = []
-    for n in range(40):
-        circuit = QuantumCircuit(3)
-        circuit.add_H_gate(0)
-        circuit.add_CNOT_gate(0, 1)
-        circuit.add_RZ_gate(2, 0.1 * n)
-        circuits.append(circuit)
-    from quri_parts.circuit import UnboundParametricQuantumCircuit  # noqa: PLC0415
-
-    template = UnboundParametricQuantumCircuit(2)
-    template.add_ParametricRX_gate(0)
-    template.add_CNOT_gate(0, 1)
-    sweep = ParameterSweep(template, [[0.25 * n] for n in range(20)])
-    return convert_to_qasm_strs(circuits), convert_to_qasm_strs(sweep)
 
 
 def test_batches_run_inline_when_no_thread_can_start() -> None:
@@ -73,6 +55,6 @@ def test_batches_run_inline_when_no_thread_can_start() -> None:
     assert run.returncode == 0, run.stderr[-2000:]
     found = json.loads(run.stdout.strip().splitlines()[-1])
     assert found["threads"] == "refused", "the limit did not stop threads: the probe proves nothing"
-    texts, swept = _expected()
-    assert found["texts"] == texts
-    assert found["swept"] == swept
+    assert len(found["with"]["texts"]) == 40
+    assert len(found["with"]["swept"]) == 20
+    assert found["without"] == found["with"]

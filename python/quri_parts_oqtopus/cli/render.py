@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 from quri_parts.backend import SamplingCounts
 
+from quri_parts_oqtopus._contract import JOB_FIELDS
 from quri_parts_oqtopus.backend.record import JobRecord
 
 __all__ = [
@@ -122,20 +123,7 @@ def jobs_table(jobs: Sequence[Mapping[str, Any]]) -> str:
 
 
 def job_detail(job: Mapping[str, Any]) -> str:
-    keys = (
-        "job_id",
-        "name",
-        "description",
-        "job_type",
-        "status",
-        "device_id",
-        "shots",
-        "submitted_at",
-        "ready_at",
-        "running_at",
-        "ended_at",
-        "execution_time",
-    )
+    keys = [key for key in JOB_FIELDS if not key.endswith("_info")]  # dicts: --json
     pairs: list[tuple[str, object]] = [(key, job.get(key)) for key in keys]
     pairs.append(("message", JobRecord(job).message or None))
     return key_values(pairs)
