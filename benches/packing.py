@@ -27,14 +27,14 @@ import math
 import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from _sides import reference_python, run_child
+
 DEVICE = "qulacs64"
 SIDES = ("packed", "unpacked", "reference")
 
@@ -113,21 +113,11 @@ def chi_square_failures(first: list[dict[str, int]], second: list[dict[str, int]
 
 def measure(python: str, side: str, args: argparse.Namespace, env: dict[str, str]) -> Any:
     out = Path(env["BENCH_DIR"]) / f"{side}.json"
-    command = [python, __file__, "--side", side, "--circuits", str(args.circuits)]
+    command = [__file__, "--side", side, "--circuits", str(args.circuits)]
     command += ["--shots", str(args.shots), "--out", str(out)]
-    child = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if child.returncode != 0:
-        raise SystemExit(f"{python} failed on {side}:\n{child.stdout}\n{child.stderr}")
-    outcome = json.loads(child.stdout.strip().splitlines()[-1])
+    outcome: dict[str, Any] = run_child(python, command, env, side)
     outcome["counts"] = json.loads(out.read_text())
     return outcome
-
-
-def reference_python(given: str | None) -> str:
-    for candidate in (given, REPO / ".ref-venv" / "bin" / "python"):
-        if candidate and Path(candidate).exists():
-            return str(candidate)
-    raise SystemExit("no reference interpreter: run `make ref-venv` or pass --reference-python")
 
 
 def main() -> None:

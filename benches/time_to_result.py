@@ -22,18 +22,17 @@ import json
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
-from pathlib import Path
 from typing import Any
+
+from _sides import reference_python, run_child
 
 CASES = {
     "tiny": "one 2-qubit job, sample() -> counts",
     "short": "one 16-qubit 320-gate job, sample() -> counts",
     "batch": "N tiny jobs submitted in a row, then all counts",
 }
-REPO = Path(__file__).resolve().parent.parent
 
 
 def bell() -> Any:
@@ -84,19 +83,10 @@ def run_case(case: str, batch: int) -> dict[str, Any]:
 
 
 def measure(python: str, case: str, batch: int, env: dict[str, str]) -> dict[str, float]:
-    command = [python, __file__, "--side", case, "--batch", str(batch)]
-    child = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    if child.returncode != 0:
-        raise SystemExit(f"{python} failed on {case}:\n{child.stdout}\n{child.stderr}")
-    outcome: dict[str, float] = json.loads(child.stdout.strip().splitlines()[-1])
+    outcome: dict[str, float] = run_child(
+        python, [__file__, "--side", case, "--batch", str(batch)], env, case
+    )
     return outcome
-
-
-def reference_python(given: str | None) -> str:
-    for candidate in (given, REPO / ".ref-venv" / "bin" / "python"):
-        if candidate and Path(candidate).exists():
-            return str(candidate)
-    raise SystemExit("no reference interpreter: run `make ref-venv` or pass --reference-python")
 
 
 def main() -> None:
