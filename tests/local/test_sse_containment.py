@@ -477,7 +477,11 @@ print("written", written)
 def _cgroups_available() -> bool:
     from quri_parts_oqtopus.local.sse_cgroup import JobCgroups  # noqa: PLC0415
 
-    return JobCgroups.find() is not None
+    groups = JobCgroups.open()
+    if groups is None:
+        return False
+    groups.close()
+    return True
 
 
 needs_cgroups = pytest.mark.skipif(
@@ -576,9 +580,32 @@ def test_no_job_cgroup_outlives_its_job(api: Api) -> None:
     left = [
         path
         for parent in {parents.memory_parent, parents.pids_parent}
-        for path in parent.glob(f"*{job_id}*")
+        for pattern in (f"*{job_id}*", f"*/*{job_id}*")  # beside or inside server groups
+        for path in parent.glob(pattern)
     ]
     assert left == []
+
+
+@needs_cgroups
+def test_a_starting_server_leaves_the_new_job_groups_of_a_running_one_alone() -> None:
+    from quri_parts_oqtopus.local.sse_cgroup import JobCgroups  # noqa: PLC0415
+
+    base = JobCgroups.find()
+    assert base is not None
+    with subprocess.Popen(["sleep", "60"]) as running:  # stands for another live server
+        other = base.server_group(running.pid)
+        made = other.create("made-but-not-joined-yet", 64 << 20, 16)
+        try:
+            started = JobCgroups.open()  # what a second server does when it starts
+            assert started is not None
+            started.close()
+            # Before: job groups sat side by side and every start removed the empty ones,
+            # so the first server's launcher failed to join ("could not be contained").
+            assert all(directory.is_dir() for directory in made.directories)
+        finally:
+            made.remove()
+            other.close()
+            running.kill()
 
 
 # -- where the system cannot contain programs ----------------------------------------------

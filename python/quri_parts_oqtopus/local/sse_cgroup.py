@@ -4,8 +4,8 @@
 ``sse_memory_bytes``; ``RLIMIT_NPROC`` counts every process of the uid, so programs (all
 run as ``nobody``) share one count, and one of them can leave the others none. A cgroup
 per job bounds the job itself: its memory (its scratch tmpfs included) and its processes.
-The job's group is made inside the server's own, so every limit the server is under
-still holds for its programs.
+The job's group is made inside a group of this server, inside the server's own cgroup, so
+every limit the server is under still holds for its programs.
 
 Used where the server may make such groups (as root): the cgroup v1 ``memory`` and
 ``pids`` hierarchies, or cgroup v2 where the server's own group already hands both
@@ -24,6 +24,10 @@ from pathlib import Path
 
 _ROOT = Path("/sys/fs/cgroup")
 _PREFIX = "oqtopus-sse-"
+_SERVER_PREFIX = "oqtopus-sse-server-"
+# A dead server's group is removed only once it is this old: its pid may only look dead
+# from here (another PID namespace), and its jobs are over long before.
+_LEFTOVER_SECONDS = 600.0
 _REMOVE_SECONDS = 5.0
 
 
@@ -91,7 +95,12 @@ def _kill_members(directory: Path) -> None:
 
 @dataclass(frozen=True)
 class JobCgroups:
-    """Where the groups of SSE jobs are made: inside the server's own group(s)."""
+    """Where the groups of SSE jobs are made: one group per server, inside its own.
+
+    Job groups live in a group of this server (``oqtopus-sse-server-<pid>``), never beside
+    other servers' job groups: a server cleaning up what a killed one left must not remove
+    the empty group of a job another server has just made for its launcher to join.
+    """
 
     version: int
     memory_parent: Path
@@ -99,18 +108,29 @@ class JobCgroups:
 
     @classmethod
     def find(cls) -> JobCgroups | None:
-        """The server's place for job groups, tried once; None where it cannot make them."""
+        """The groups the server is in, where it may make groups below them; else None."""
         if os.geteuid() != 0:
             return None
         try:
             own = _own_groups()
-            found = cls._v2(own) if (_ROOT / "cgroup.controllers").is_file() else cls._v1(own)
-            if found is not None:
-                found.create(f"probe-{os.getpid()}", 64 << 20, 16).remove()
-                found.remove_leftovers()
+            return cls._v2(own) if (_ROOT / "cgroup.controllers").is_file() else cls._v1(own)
         except (OSError, ValueError):
             return None
-        return found
+
+    @classmethod
+    def open(cls) -> JobCgroups | None:
+        """This server's group for its jobs, tried once (a probe job group made and
+        removed); None where it cannot make them. What dead servers left is removed."""
+        found = cls.find()
+        if found is None:
+            return None
+        try:
+            found.remove_leftovers()
+            server = found.server_group(os.getpid())
+            server.create("probe", 64 << 20, 16).remove()
+        except (OSError, ValueError):
+            return None
+        return server
 
     @classmethod
     def _v2(cls, own: dict[str, str]) -> JobCgroups | None:
@@ -126,9 +146,18 @@ class JobCgroups:
             return cls(1, memory, pids)
         return None
 
+    def server_group(self, pid: int) -> JobCgroups:
+        """The group (per hierarchy) of the server ``pid``, made if missing."""
+        name = f"{_SERVER_PREFIX}{pid}"
+        server = JobCgroups(self.version, self.memory_parent / name, self.pids_parent / name)
+        server._remake()  # v2: both controllers handed down to the job groups
+        return server
+
     def create(self, job_id: str, memory_bytes: int, processes: int) -> JobCgroup:
         """The groups of one job, with its limits set (nobody in them yet)."""
         name = f"{_PREFIX}{job_id}"
+        if not (self.memory_parent.is_dir() and self.pids_parent.is_dir()):
+            self._remake()  # removed under us (an older server's clean-up): made again
         directories = tuple(dict.fromkeys([self.memory_parent / name, self.pids_parent / name]))
         for directory in directories:
             directory.mkdir(exist_ok=True)
@@ -149,9 +178,41 @@ class JobCgroups:
             raise
         return group
 
+    def _remake(self) -> None:
+        for directory in dict.fromkeys([self.memory_parent, self.pids_parent]):
+            directory.mkdir(exist_ok=True)
+        if self.version == 2:
+            _write(self.memory_parent / "cgroup.subtree_control", "+memory +pids")
+
+    def close(self) -> None:
+        """Remove this server's (empty) groups: its jobs' groups were removed with them."""
+        for directory in dict.fromkeys([self.memory_parent, self.pids_parent]):
+            for job in directory.glob(f"{_PREFIX}*"):
+                JobCgroup(self.version, (job,)).remove()
+            with contextlib.suppress(OSError):
+                directory.rmdir()
+
     def remove_leftovers(self) -> None:
-        """Remove empty job groups a killed server left; a live job's group stays (busy)."""
-        for parent in {self.memory_parent, self.pids_parent}:
-            for directory in parent.glob(f"{_PREFIX}*"):
-                with contextlib.suppress(OSError):
-                    directory.rmdir()
+        """Remove the groups of servers that are gone (killed before they could)."""
+        for parent in dict.fromkeys([self.memory_parent, self.pids_parent]):
+            for server in parent.glob(f"{_SERVER_PREFIX}*"):
+                if _server_alive(server) or _younger_than(server, _LEFTOVER_SECONDS):
+                    continue  # a live server's, or one another namespace may still use
+                JobCgroups(self.version, server, server).close()
+
+
+def _server_alive(group: Path) -> bool:
+    try:
+        os.kill(int(group.name.removeprefix(_SERVER_PREFIX)), 0)
+    except ProcessLookupError:
+        return False
+    except (ValueError, PermissionError):
+        return True  # not ours to judge
+    return True
+
+
+def _younger_than(path: Path, seconds: float) -> bool:
+    try:
+        return time.time() - path.stat().st_mtime < seconds
+    except OSError:
+        return True

@@ -106,7 +106,7 @@ class Sandbox:
         root.chmod(0o711)  # programs under another uid must reach their own mount point
         uid, gid = _unprivileged_ids()
         reason = "" if contained else said
-        return cls(python, contained, reason, uid, gid, root, JobCgroups.find())
+        return cls(python, contained, reason, uid, gid, root, JobCgroups.open())
 
     def scratch(self, job_id: str) -> Path:
         """A fresh, empty mount point for the job's scratch directory."""
@@ -149,6 +149,8 @@ class Sandbox:
 
     def close(self) -> None:
         shutil.rmtree(self.scratch_root, ignore_errors=True)
+        if self.cgroups is not None:
+            self.cgroups.close()
 
 
 def _hidden_paths(settings: ServerSettings) -> list[str]:
