@@ -241,6 +241,21 @@ def test_a_program_too_wide_for_the_density_matrix_fails_with_the_limit(api: Api
     )
 
 
+def test_a_program_too_wide_for_the_density_matrix_is_refused_before_transpiling(
+    api: Api,
+) -> None:
+    # The layout method does not exist: had the transpiler run, it would be the reason.
+    body = "".join(f"x q[{q}];\n" for q in range(13))
+    program = QASM + f"qubit[13] q;\nbit[13] c;\n{body}c = measure q;\n"
+    info = {"transpiler_lib": "qiskit", "transpiler_options": {"layout_method": "nope"}}
+    job = api.wait(api.submit("sampling", {"program": [program]}, device_id="emu-heavyhex-16",
+                              transpiler_info=info))  # fmt: skip
+    assert job["status"] == "failed"
+    message = job["job_info"]["message"]
+    assert "uses 13 qubits of the device; the noisy emulation simulates at most 12" in message
+    assert "transpiler" not in message, message
+
+
 def test_an_unknown_readout_mitigation_fails_with_the_value(api: Api) -> None:
     program = QASM + "qubit[1] q;\nbit[1] c;\nx q[0];\nc = measure q;\n"
     job = api.wait(api.submit("sampling", {"program": [program]}, device_id="emu-ring-8",

@@ -42,6 +42,9 @@ class Emulation:
         self._calibration = DeviceCalibration.from_device_info(task.device_info)
         self._mitigation = readout_mitigation(task.mitigation_info)
         self._transpiled = task.transpiler_info.get("transpiler_lib", "qiskit") is not None
+        # The transpiler maps each used qubit to its own physical one (routing may add
+        # more): refuse a program too wide for a density matrix before transpiling it.
+        check_density_size(len(_virtual_qubits(program, terms)))
         self.device_program: DeviceProgram = to_device(
             program,
             text,
@@ -122,6 +125,16 @@ class Emulation:
             value += coeff * mean
             variance += coeff * coeff * max(0.0, 1.0 - mean * mean) / shots
         return value, math.sqrt(variance)
+
+
+def _virtual_qubits(program: Program, terms: Sequence[PauliTerm]) -> set[int]:
+    """The qubits the program acts on, measures or estimates (before any mapping)."""
+    used = {
+        q for gate in program.circuit.gates for q in (*gate.control_indices, *gate.target_indices)
+    }
+    used |= {q for q, _ in program.measurements}
+    used |= {q for factors, _ in terms for q, _ in factors}
+    return used
 
 
 def parities(width: int) -> np.ndarray[Any, np.dtype[np.float64]]:
