@@ -196,6 +196,24 @@ def _prepare(task: Task) -> tuple[list[Program], Program, list[PauliTerm]]:
 Simulated = tuple[Outcome, dict[str, Any]]
 
 
+def _sample(
+    task: Task,
+    programs: list[Program],
+    target: Program,
+    emulated: Emulation | None,
+    rng: np.random.Generator,
+) -> tuple[dict[str, int], dict[str, dict[str, int]] | None]:
+    """``(counts, divided_counts)`` of a sampling or ``multi_manual`` job."""
+    if emulated is not None:  # the transpiled (combined) program, noisy, then split
+        counts = emulated.sample_counts(task.shots, rng)
+        if task.job_type != MULTI_MANUAL:
+            return counts, None
+        return counts, split_counts(counts, [p.bit_count for p in programs])
+    if task.job_type == MULTI_MANUAL:  # independent programs: block by block
+        return sample_blocks(programs, task.shots, rng)
+    return sample_counts(target, task.shots, rng), None
+
+
 def _simulate(
     task: Task,
     programs: list[Program],
@@ -213,15 +231,7 @@ def _simulate(
             exp_value, stds = estimate(target, terms, task.shots, rng)
         result: dict[str, Any] = {"estimation": {"exp_value": exp_value, "stds": stds}}
     else:
-        divided = None
-        if emulated is not None:  # the transpiled (combined) program, noisy, then split
-            counts = emulated.sample_counts(task.shots, rng)
-            if task.job_type == MULTI_MANUAL:
-                divided = split_counts(counts, [p.bit_count for p in programs])
-        elif task.job_type == MULTI_MANUAL:  # independent programs: block by block
-            counts, divided = sample_blocks(programs, task.shots, rng)
-        else:
-            counts = sample_counts(target, task.shots, rng)
+        counts, divided = _sample(task, programs, target, emulated, rng)
         if task.job_type == MULTI_MANUAL:
             combined = program_to_qasm(target)
         result = {"sampling": {"counts": counts, "divided_counts": divided}}
