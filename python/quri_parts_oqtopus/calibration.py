@@ -13,6 +13,7 @@ builds its noise model and readout mitigation from it) read calibrations here.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ def _number(value: object, where: str, *, low: float = 0.0, high: float | None =
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise ValueError(f"device_info: {where} must be a number, got {value!r}")
     number = float(value)
+    if not math.isfinite(number):  # JSON texts may hold NaN and Infinity
+        raise ValueError(f"device_info: {where} must be a finite number, got {value!r}")
     if not number >= low or (high is not None and number > high):  # `not >=` also refuses NaN
         bounds = f"[{low:g}, {high:g}]" if high is not None else f">= {low:g}"
         raise ValueError(f"device_info: {where} must be in {bounds}, got {value!r}")
