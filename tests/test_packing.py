@@ -33,6 +33,7 @@ from quri_parts_oqtopus.sampler import create_oqtopus_concurrent_sampler
 from .admin import Admin
 from .cli.request_log import logged_requests
 from .conftest import server_jobs, x_on
+from .http_stub import StubServer, json_reply
 
 WIDE = "packing64"  # a 64-qubit device of the shared server, switched on per test
 SHOTS = 4000
@@ -382,3 +383,66 @@ def test_a_failed_packed_job_of_the_sampler_names_every_pair_it_held(
     admin.set_device(wide, n_qubits=8)  # shrunk under the sampler: 16 qubits are refused
     with pytest.raises(BackendError, match=r"packed job \S+ of the pairs at \[0, 1, 2, 3\]"):
         sampler([(x_on(i, 4), 5) for i in range(4)])
+
+
+def stub_device(**fields: object) -> dict[str, object]:
+    device: dict[str, object] = {
+        "device_id": "stubbed",
+        "device_type": "QPU",
+        "status": "available",
+        "n_pending_jobs": 0,
+        "basis_gates": ["x", "cx"],
+        "supported_instructions": ["measure"],
+        "device_info": "{}",
+        "calibrated_at": "2026-12-01T00:00:00Z",
+        "description": "a device served by a stub",
+    }
+    device.update(fields)
+    return {name: value for name, value in device.items() if value is not None}
+
+
+MALFORMED_DEVICES = [
+    ({"n_qubits": None}, "device 'stubbed' states no n_qubits and no coupling map"),
+    (
+        {"n_qubits": 8, "device_info": json.dumps({"qubits": [{"id": "a"}], "couplings": []})},
+        "device_info.qubits[0].id should be a non-negative integer",
+    ),
+    (
+        {"n_qubits": 8, "device_info": json.dumps({"qubits": [{"id": True}], "couplings": []})},
+        "device_info.qubits[0].id should be a non-negative integer",
+    ),
+    (
+        {"n_qubits": 8, "device_info": json.dumps({"qubits": [0, 1], "couplings": []})},
+        "device_info.qubits[0].id should be a non-negative integer",
+    ),
+    (
+        {
+            "n_qubits": 8,
+            "device_info": json.dumps({"qubits": [{"id": 0}], "couplings": [{"control": 0}]}),
+        },
+        "device_info.couplings[0].target should be a non-negative integer",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fields", "needle"), MALFORMED_DEVICES)
+def test_a_device_packing_cannot_read_is_refused_before_any_job(
+    fields: dict[str, object], needle: str
+) -> None:
+    with StubServer(lambda request: json_reply(stub_device(**fields))) as stub:
+        config = OqtopusConfig(stub.url, "token-of-the-stub")
+        with pytest.raises(ValueError, match=re.escape(needle)):
+            OqtopusJobSet.submit([x_on(0, 2)] * 3, "stubbed", 5, config, pack=True)
+        sampler = create_oqtopus_concurrent_sampler("stubbed", config, pack=True)
+        with pytest.raises(ValueError, match=re.escape(needle)):
+            list(sampler([(x_on(0, 2), 5)]))
+    assert {(r.method, r.path) for r in stub.received} == {("GET", "/devices/stubbed")}
+
+
+def test_a_device_without_n_qubits_packs_within_max_qubits() -> None:
+    with StubServer(lambda request: json_reply(stub_device(n_qubits=None))) as stub:
+        config = OqtopusConfig(stub.url, "token-of-the-stub")
+        with pytest.raises(ValueError, match=re.escape("fits nowhere on the device's 3")):
+            OqtopusJobSet.submit(
+                [x_on(0, 4)], "stubbed", 5, config, pack=PackingPolicy(max_qubits=3)
+            )
