@@ -267,6 +267,25 @@ def test_an_unknown_readout_mitigation_fails_with_the_value(api: Api) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("job_type", "job_input"),
+    [
+        ("sampling", {"program": [QASM + "qubit[2] q;\nbit[2] c;\nx q[0];\nc = measure q;\n"]}),
+        ("estimation", {"program": [QASM + "qubit[2] q;\nx q[0];\n"], "operator": [
+            {"pauli": "Z1", "coeff": 1.0}]}),
+    ],
+)  # fmt: skip
+def test_mitigation_of_a_readout_that_tells_nothing_fails_naming_the_qubit(
+    api: Api, job_type: str, job_input: dict[str, Any]
+) -> None:
+    job = api.wait(api.submit(job_type, job_input, device_id="coin-readout-2",
+                              mitigation_info={"ro_error_mitigation": "pseudo_inverse"},
+                              transpiler_info={"transpiler_lib": None}))  # fmt: skip
+    assert job["status"] == "failed"
+    message = job["job_info"]["message"]
+    assert "pseudo_inverse mitigation cannot undo the readout of qubit 1" in message, message
+
+
 def test_native_gates_are_the_devices_basis_gates(api: Api) -> None:
     devices = {d["device_id"]: d for d in api.get("/devices").json()}
     for device_id in ("emu-square-64", "emu-heavyhex-16", "emu-ring-8"):

@@ -15,7 +15,7 @@ import numpy as np
 
 from quri_parts_oqtopus.calibration import DeviceCalibration, ReadoutError
 
-from .mitigation import mitigate_counts, pseudo_inverse, readout_mitigation
+from .mitigation import check_invertible, mitigate_counts, pseudo_inverse, readout_mitigation
 from .noise import NoisyDevice, check_density_size
 from .programs import Program
 from .tasks import Task
@@ -63,6 +63,11 @@ class Emulation:
         used |= {q for factors, _ in self._terms for q, _ in factors}
         self._qubits = sorted(used)
         check_density_size(len(self._qubits))
+        if self._mitigation is not None:  # refused now, not once simulated
+            read = {q for q, _ in self.device_program.measurements}
+            read |= {q for factors, _ in self._terms for q, _ in factors}
+            for qubit in sorted(read):
+                check_invertible(qubit, self._readout(qubit))
         work = len(self.device_program.gates) * 4 ** len(self._qubits)
         if work > task.limits.max_gate_work:
             raise ValueError(
