@@ -286,6 +286,17 @@ def test_mitigation_of_a_readout_that_tells_nothing_fails_naming_the_qubit(
     assert "pseudo_inverse mitigation cannot undo the readout of qubit 1" in message, message
 
 
+def test_a_multi_manual_job_beyond_64_bits_in_all_fails_naming_the_limit(api: Api) -> None:
+    # Two one-qubit programs, each measured into the last of 33 bits: 66 bits in all.
+    program = QASM + "qubit[1] q;\nbit[33] c;\nx q[0];\nc[32] = measure q[0];\n"
+    job = api.wait(api.submit("multi_manual", {"program": [program, program]},
+                              device_id="emu-ring-8"))  # fmt: skip
+    assert job["status"] == "failed"
+    message = job["job_info"]["message"]
+    assert "the programs measure 66 classical bits in all" in message, message
+    assert "at most 64 into divided_counts" in message, message
+
+
 def test_native_gates_are_the_devices_basis_gates(api: Api) -> None:
     devices = {d["device_id"]: d for d in api.get("/devices").json()}
     for device_id in ("emu-square-64", "emu-heavyhex-16", "emu-ring-8"):

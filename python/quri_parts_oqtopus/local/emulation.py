@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from quri_parts_oqtopus._contract import MULTI_MANUAL
 from quri_parts_oqtopus.calibration import DeviceCalibration, ReadoutError
 
 from .mitigation import check_invertible, mitigate_counts, pseudo_inverse, readout_mitigation
@@ -21,6 +22,8 @@ from .programs import Program
 from .tasks import Task
 from .transpile import DeviceProgram, to_device
 
+#: Combined bits of a multi_manual job the (native, 64-bit) counts split can divide.
+MAX_SPLIT_BITS = 64
 # ((qubit, "X"|"Y"|"Z"), ...) and its coefficient; no factors = the identity.
 PauliTerm = tuple[tuple[tuple[int, str], ...], float]
 
@@ -45,6 +48,11 @@ class Emulation:
         # The transpiler maps each used qubit to its own physical one (routing may add
         # more): refuse a program too wide for a density matrix before transpiling it.
         check_density_size(len(_virtual_qubits(program, terms)))
+        if task.job_type == MULTI_MANUAL and program.bit_count > MAX_SPLIT_BITS:
+            raise ValueError(
+                f"the programs measure {program.bit_count} classical bits in all; an emulated"
+                f" device splits at most {MAX_SPLIT_BITS} into divided_counts"
+            )
         self.device_program: DeviceProgram = to_device(
             program,
             text,
