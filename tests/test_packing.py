@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import qulacs
 from quri_parts.backend import BackendError
-from quri_parts.circuit import QuantumCircuit
+from quri_parts.circuit import QuantumCircuit, UnboundParametricQuantumCircuit
 from quri_parts.core.operator import Operator, pauli_label
 from quri_parts.core.state import quantum_state
 from quri_parts.qulacs.circuit import convert_circuit
@@ -29,6 +29,7 @@ from quri_parts_oqtopus.jobset import OqtopusJobFailure, OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.packing import PackingPolicy
 from quri_parts_oqtopus.sampler import create_oqtopus_concurrent_sampler
+from quri_parts_oqtopus.sweep import ParameterSweep
 
 from .admin import Admin
 from .cli.request_log import logged_requests
@@ -243,7 +244,7 @@ def test_a_journal_resumes_a_packed_set_without_new_jobs(
 KILLED_CLIENT = """
 import sys
 from quri_parts.backend import BackendError
-from quri_parts.circuit import QuantumCircuit
+from quri_parts.circuit import QuantumCircuit, UnboundParametricQuantumCircuit
 from quri_parts.core.operator import Operator, pauli_label
 from quri_parts.core.state import quantum_state
 from quri_parts_oqtopus.backend import OqtopusConfig
@@ -446,3 +447,25 @@ def test_a_device_without_n_qubits_packs_within_max_qubits() -> None:
             OqtopusJobSet.submit(
                 [x_on(0, 4)], "stubbed", 5, config, pack=PackingPolicy(max_qubits=3)
             )
+
+
+def test_a_packed_sweep_gives_each_binding_its_own_counts_around_gaps(
+    config: OqtopusConfig, admin: Admin
+) -> None:
+    # Line 0-1-2 | 3-4 | 5-6-7: a two-qubit binding cannot start on 2, so it gets idle
+    # qubits before it; each binding's counts must still be its own two bits.
+    links = [(0, 1), (1, 2), (3, 4), (5, 6), (6, 7)]
+    info = {
+        "qubits": [{"id": q} for q in range(8)],
+        "couplings": [{"control": a, "target": b} for a, b in links],
+    }
+    admin.set_device("gaps8", n_qubits=8, status="available", device_info=json.dumps(info))
+    circuit = UnboundParametricQuantumCircuit(2)
+    circuit.add_ParametricRX_gate(0)
+    circuit.add_X_gate(1)
+    angles = [math.pi, 0.0, math.pi, 0.0]  # RX(pi) flips qubit 0, RX(0) leaves it
+    sweep = ParameterSweep(circuit, [[a] for a in angles])
+    job_set = OqtopusJobSet.submit(sweep, "gaps8", 20, config, pack=True)
+    assert job_set.wait(timeout=120, wait=0.05)
+    assert counts_of(job_set.results()) == [Counter({3 if a else 2: 20}) for a in angles]
+    assert len({job.job_id for job in job_set.jobs if job is not None}) == 2  # 3 fit in 8
