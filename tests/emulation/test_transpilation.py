@@ -256,6 +256,21 @@ def test_a_program_too_wide_for_the_density_matrix_is_refused_before_transpiling
     assert "transpiler" not in message, message
 
 
+def test_a_program_too_long_for_the_density_matrix_is_refused_before_transpiling(
+    api: Api,
+) -> None:
+    # 9,000 gates on 12 qubits: 9000 * 4^12 entry updates, beyond max_gate_work (2^37).
+    body = "".join(f"cx q[{g % 12}], q[{(g + 1) % 12}];\n" for g in range(9000))
+    program = QASM + f"qubit[12] q;\nbit[12] c;\n{body}c = measure q;\n"
+    info = {"transpiler_lib": "qiskit", "transpiler_options": {"layout_method": "nope"}}
+    job = api.wait(api.submit("sampling", {"program": [program]}, device_id="emu-square-64",
+                              transpiler_info=info))  # fmt: skip
+    assert job["status"] == "failed"
+    message = job["job_info"]["message"]
+    assert "9000 gates on 12 qubits of a density matrix cost 1.51e+11 entry updates" in message
+    assert "transpiler" not in message, message
+
+
 def test_an_unknown_readout_mitigation_fails_with_the_value(api: Api) -> None:
     program = QASM + "qubit[1] q;\nbit[1] c;\nx q[0];\nc = measure q;\n"
     job = api.wait(api.submit("sampling", {"program": [program]}, device_id="emu-ring-8",
