@@ -271,9 +271,10 @@ def test_a_program_too_long_for_the_density_matrix_is_refused_before_transpiling
     assert "transpiler" not in message, message
 
 
-def test_an_unknown_readout_mitigation_fails_with_the_value(api: Api) -> None:
+@pytest.mark.parametrize("device_id", ["emu-ring-8", "qulacs"])
+def test_an_unknown_readout_mitigation_fails_with_the_value(api: Api, device_id: str) -> None:
     program = QASM + "qubit[1] q;\nbit[1] c;\nx q[0];\nc = measure q;\n"
-    job = api.wait(api.submit("sampling", {"program": [program]}, device_id="emu-ring-8",
+    job = api.wait(api.submit("sampling", {"program": [program]}, device_id=device_id,
                               mitigation_info={"ro_error_mitigation": "twirl"}))  # fmt: skip
     assert job["status"] == "failed"
     assert (
