@@ -27,7 +27,7 @@ from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingResult
 from quri_parts_oqtopus.estimator import create_oqtopus_packed_estimator
 from quri_parts_oqtopus.jobset import OqtopusJobFailure, OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
-from quri_parts_oqtopus.packing import PackingPolicy
+from quri_parts_oqtopus.packing import PackedJob, PackingPolicy, Slot
 from quri_parts_oqtopus.sampler import create_oqtopus_concurrent_sampler
 from quri_parts_oqtopus.sweep import ParameterSweep
 
@@ -249,7 +249,7 @@ from quri_parts.core.operator import Operator, pauli_label
 from quri_parts.core.state import quantum_state
 from quri_parts_oqtopus.backend import OqtopusConfig
 from quri_parts_oqtopus.jobset import OqtopusJobSet
-from quri_parts_oqtopus.packing import PackingPolicy
+from quri_parts_oqtopus.packing import PackedJob, PackingPolicy, Slot
 
 url, token, journal, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 circuits = []
@@ -469,3 +469,17 @@ def test_a_packed_sweep_gives_each_binding_its_own_counts_around_gaps(
     assert job_set.wait(timeout=120, wait=0.05)
     assert counts_of(job_set.results()) == [Counter({3 if a else 2: 20}) for a in angles]
     assert len({job.job_id for job in job_set.jobs if job is not None}) == 2  # 3 fit in 8
+
+
+@pytest.mark.parametrize("lead", [0, 2])
+def test_divided_counts_wider_than_a_program_are_refused_with_or_without_idle_qubits(
+    lead: int,
+) -> None:
+    # Program 7 has 3 bits (and `lead` idle qubits before it): a key of 1 << (lead + 3)
+    # is beyond them, whatever the server meant by it.
+    pack = PackedJob((Slot(index=7, lead=lead, bits=3),))
+    result = OqtopusSamplingResult.from_counts(Counter(), {0: Counter({1 << (lead + 3): 5})})
+    with pytest.raises(ValueError, match=re.escape("counts of program 7 exceed its bits")):
+        pack.counts(result, "job-x")
+    fine = OqtopusSamplingResult.from_counts(Counter(), {0: Counter({0b101 << lead: 5})})
+    assert pack.counts(fine, "job-x") == [Counter({0b101: 5})]

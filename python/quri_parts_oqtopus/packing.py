@@ -168,9 +168,9 @@ class PackedJob:
 
 def _own_bits(part: SamplingCounts, slot: Slot, job_id: str) -> SamplingCounts:
     width = slot.lead + slot.bits
+    if any(key >> width for key in part):  # with or without idle qubits before it
+        raise ValueError(f"packed job {job_id}: counts of program {slot.index} exceed its bits")
     if slot.lead == 0:
-        if any(key >> width for key in part):
-            raise ValueError(f"packed job {job_id}: counts of program {slot.index} exceed its bits")
         return Counter(part)
     counts: Counter[int] = Counter()
     for key, count in part.items():
