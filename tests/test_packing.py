@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import qulacs
 from quri_parts.backend import BackendError
-from quri_parts.circuit import QuantumCircuit
+from quri_parts.circuit import QuantumCircuit, UnboundParametricQuantumCircuit
 from quri_parts.core.operator import Operator, pauli_label
 from quri_parts.core.state import quantum_state
 from quri_parts.qulacs.circuit import convert_circuit
@@ -27,12 +27,14 @@ from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingResult
 from quri_parts_oqtopus.estimator import create_oqtopus_packed_estimator
 from quri_parts_oqtopus.jobset import OqtopusJobFailure, OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
-from quri_parts_oqtopus.packing import PackingPolicy
+from quri_parts_oqtopus.packing import PackedJob, PackingPolicy, Slot
 from quri_parts_oqtopus.sampler import create_oqtopus_concurrent_sampler
+from quri_parts_oqtopus.sweep import ParameterSweep
 
 from .admin import Admin
 from .cli.request_log import logged_requests
 from .conftest import server_jobs, x_on
+from .http_stub import StubServer, json_reply
 
 WIDE = "packing64"  # a 64-qubit device of the shared server, switched on per test
 SHOTS = 4000
@@ -242,12 +244,12 @@ def test_a_journal_resumes_a_packed_set_without_new_jobs(
 KILLED_CLIENT = """
 import sys
 from quri_parts.backend import BackendError
-from quri_parts.circuit import QuantumCircuit
+from quri_parts.circuit import QuantumCircuit, UnboundParametricQuantumCircuit
 from quri_parts.core.operator import Operator, pauli_label
 from quri_parts.core.state import quantum_state
 from quri_parts_oqtopus.backend import OqtopusConfig
 from quri_parts_oqtopus.jobset import OqtopusJobSet
-from quri_parts_oqtopus.packing import PackingPolicy
+from quri_parts_oqtopus.packing import PackedJob, PackingPolicy, Slot
 
 url, token, journal, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 circuits = []
@@ -382,3 +384,102 @@ def test_a_failed_packed_job_of_the_sampler_names_every_pair_it_held(
     admin.set_device(wide, n_qubits=8)  # shrunk under the sampler: 16 qubits are refused
     with pytest.raises(BackendError, match=r"packed job \S+ of the pairs at \[0, 1, 2, 3\]"):
         sampler([(x_on(i, 4), 5) for i in range(4)])
+
+
+def stub_device(**fields: object) -> dict[str, object]:
+    device: dict[str, object] = {
+        "device_id": "stubbed",
+        "device_type": "QPU",
+        "status": "available",
+        "n_pending_jobs": 0,
+        "basis_gates": ["x", "cx"],
+        "supported_instructions": ["measure"],
+        "device_info": "{}",
+        "calibrated_at": "2026-12-01T00:00:00Z",
+        "description": "a device served by a stub",
+    }
+    device.update(fields)
+    return {name: value for name, value in device.items() if value is not None}
+
+
+MALFORMED_DEVICES = [
+    ({"n_qubits": None}, "device 'stubbed' states no n_qubits and no coupling map"),
+    (
+        {"n_qubits": 8, "device_info": json.dumps({"qubits": [{"id": "a"}], "couplings": []})},
+        "device_info.qubits[0].id should be a non-negative integer",
+    ),
+    (
+        {"n_qubits": 8, "device_info": json.dumps({"qubits": [{"id": True}], "couplings": []})},
+        "device_info.qubits[0].id should be a non-negative integer",
+    ),
+    (
+        {"n_qubits": 8, "device_info": json.dumps({"qubits": [0, 1], "couplings": []})},
+        "device_info.qubits[0].id should be a non-negative integer",
+    ),
+    (
+        {
+            "n_qubits": 8,
+            "device_info": json.dumps({"qubits": [{"id": 0}], "couplings": [{"control": 0}]}),
+        },
+        "device_info.couplings[0].target should be a non-negative integer",
+    ),
+]
+
+
+@pytest.mark.parametrize(("fields", "needle"), MALFORMED_DEVICES)
+def test_a_device_packing_cannot_read_is_refused_before_any_job(
+    fields: dict[str, object], needle: str
+) -> None:
+    with StubServer(lambda request: json_reply(stub_device(**fields))) as stub:
+        config = OqtopusConfig(stub.url, "token-of-the-stub")
+        with pytest.raises(ValueError, match=re.escape(needle)):
+            OqtopusJobSet.submit([x_on(0, 2)] * 3, "stubbed", 5, config, pack=True)
+        sampler = create_oqtopus_concurrent_sampler("stubbed", config, pack=True)
+        with pytest.raises(ValueError, match=re.escape(needle)):
+            list(sampler([(x_on(0, 2), 5)]))
+    assert {(r.method, r.path) for r in stub.received} == {("GET", "/devices/stubbed")}
+
+
+def test_a_device_without_n_qubits_packs_within_max_qubits() -> None:
+    with StubServer(lambda request: json_reply(stub_device(n_qubits=None))) as stub:
+        config = OqtopusConfig(stub.url, "token-of-the-stub")
+        with pytest.raises(ValueError, match=re.escape("fits nowhere on the device's 3")):
+            OqtopusJobSet.submit(
+                [x_on(0, 4)], "stubbed", 5, config, pack=PackingPolicy(max_qubits=3)
+            )
+
+
+def test_a_packed_sweep_gives_each_binding_its_own_counts_around_gaps(
+    config: OqtopusConfig, admin: Admin
+) -> None:
+    # Line 0-1-2 | 3-4 | 5-6-7: a two-qubit binding cannot start on 2, so it gets idle
+    # qubits before it; each binding's counts must still be its own two bits.
+    links = [(0, 1), (1, 2), (3, 4), (5, 6), (6, 7)]
+    info = {
+        "qubits": [{"id": q} for q in range(8)],
+        "couplings": [{"control": a, "target": b} for a, b in links],
+    }
+    admin.set_device("gaps8", n_qubits=8, status="available", device_info=json.dumps(info))
+    circuit = UnboundParametricQuantumCircuit(2)
+    circuit.add_ParametricRX_gate(0)
+    circuit.add_X_gate(1)
+    angles = [math.pi, 0.0, math.pi, 0.0]  # RX(pi) flips qubit 0, RX(0) leaves it
+    sweep = ParameterSweep(circuit, [[a] for a in angles])
+    job_set = OqtopusJobSet.submit(sweep, "gaps8", 20, config, pack=True)
+    assert job_set.wait(timeout=120, wait=0.05)
+    assert counts_of(job_set.results()) == [Counter({3 if a else 2: 20}) for a in angles]
+    assert len({job.job_id for job in job_set.jobs if job is not None}) == 2  # 3 fit in 8
+
+
+@pytest.mark.parametrize("lead", [0, 2])
+def test_divided_counts_wider_than_a_program_are_refused_with_or_without_idle_qubits(
+    lead: int,
+) -> None:
+    # Program 7 has 3 bits (and `lead` idle qubits before it): a key of 1 << (lead + 3)
+    # is beyond them, whatever the server meant by it.
+    pack = PackedJob((Slot(index=7, lead=lead, bits=3),))
+    result = OqtopusSamplingResult.from_counts(Counter(), {0: Counter({1 << (lead + 3): 5})})
+    with pytest.raises(ValueError, match=re.escape("counts of program 7 exceed its bits")):
+        pack.counts(result, "job-x")
+    fine = OqtopusSamplingResult.from_counts(Counter(), {0: Counter({0b101 << lead: 5})})
+    assert pack.counts(fine, "job-x") == [Counter({0b101: 5})]

@@ -13,6 +13,7 @@ builds its noise model and readout mitigation from it) read calibrations here.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ def _number(value: object, where: str, *, low: float = 0.0, high: float | None =
     if not isinstance(value, int | float) or isinstance(value, bool):
         raise ValueError(f"device_info: {where} must be a number, got {value!r}")
     number = float(value)
+    if not math.isfinite(number):  # JSON texts may hold NaN and Infinity
+        raise ValueError(f"device_info: {where} must be a finite number, got {value!r}")
     if not number >= low or (high is not None and number > high):  # `not >=` also refuses NaN
         bounds = f"[{low:g}, {high:g}]" if high is not None else f">= {low:g}"
         raise ValueError(f"device_info: {where} must be in {bounds}, got {value!r}")
@@ -313,7 +316,7 @@ class DeviceCalibration:
         ranked = sorted(range(self.n_qubits), key=lambda q: (self.qubit_score(q), q))
         if count is None:
             return ranked
-        self._check_width(count)
+        self._check_width(count, "count")
         return ranked[:count]
 
     def connected_layout(self, width: int) -> list[int]:
@@ -328,7 +331,7 @@ class DeviceCalibration:
             ValueError: If ``width`` is not in 1..n_qubits or no connected set that wide exists.
 
         """
-        self._check_width(width)
+        self._check_width(width, "width")
         best: tuple[float, list[int]] | None = None
         for start in range(self.n_qubits):
             layout = self._grow_from(start, width)
@@ -370,6 +373,6 @@ class DeviceCalibration:
             cost += edge.gate_error if edge is not None else 1.0  # not a path: worse
         return cost
 
-    def _check_width(self, count: int) -> None:
+    def _check_width(self, count: int, name: str) -> None:
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= self.n_qubits:
-            raise ValueError(f"count must be in 1..{self.n_qubits}, got {count!r}")
+            raise ValueError(f"{name} must be in 1..{self.n_qubits}, got {count!r}")

@@ -168,9 +168,9 @@ class PackedJob:
 
 def _own_bits(part: SamplingCounts, slot: Slot, job_id: str) -> SamplingCounts:
     width = slot.lead + slot.bits
+    if any(key >> width for key in part):  # with or without idle qubits before it
+        raise ValueError(f"packed job {job_id}: counts of program {slot.index} exceed its bits")
     if slot.lead == 0:
-        if any(key >> width for key in part):
-            raise ValueError(f"packed job {job_id}: counts of program {slot.index} exceed its bits")
         return Counter(part)
     counts: Counter[int] = Counter()
     for key, count in part.items():
@@ -188,14 +188,22 @@ class Layout:
 
     @classmethod
     def of_device(cls, device: OqtopusDevice, policy: PackingPolicy) -> Layout:
-        """The layout of ``device`` within ``policy``'s bound on qubits."""
-        bounds = [MAX_PACKED_BITS]
-        if device.n_qubits:
-            bounds.append(device.n_qubits)
-        if policy.max_qubits is not None:
-            bounds.append(policy.max_qubits)
+        """The layout of ``device`` within ``policy``'s bound on qubits.
+
+        Raises:
+            ValueError: If the device's coupling map is malformed (naming the field), or
+                nothing tells how many qubits it has (no ``n_qubits``, no coupling map
+                followed, no ``max_qubits``).
+
+        """
         links = _coupling_map(device.device_info) if policy.follow_coupling_map else None
-        return cls(min(bounds), links)
+        known = [n for n in (device.n_qubits, policy.max_qubits) if n]
+        if not known and links is None:
+            raise ValueError(
+                f"device {device.device_id!r} states no n_qubits and no coupling map: pass"
+                " PackingPolicy(max_qubits=...) to say how many qubits a packed job may use"
+            )
+        return cls(min([MAX_PACKED_BITS, *known]), links)
 
     def connected(self, start: int, width: int) -> bool:
         """Whether qubits ``start .. start + width - 1`` exist and are connected."""
@@ -220,13 +228,28 @@ def _coupling_map(info: Mapping[str, Any]) -> dict[int, set[int]] | None:
     qubits, couplings = info.get(DEVICE_INFO_QUBITS), info.get(DEVICE_INFO_COUPLINGS)
     if not isinstance(qubits, list) or not isinstance(couplings, list):
         return None
-    links: dict[int, set[int]] = {int(q[QUBIT_ID]): set() for q in qubits}
-    for coupling in couplings:
-        control, target = int(coupling[COUPLING_CONTROL]), int(coupling[COUPLING_TARGET])
+    links: dict[int, set[int]] = {
+        _qubit_of(q, QUBIT_ID, f"qubits[{i}]"): set() for i, q in enumerate(qubits)
+    }
+    for index, coupling in enumerate(couplings):
+        where = f"couplings[{index}]"
+        control = _qubit_of(coupling, COUPLING_CONTROL, where)
+        target = _qubit_of(coupling, COUPLING_TARGET, where)
         if control in links and target in links:
             links[control].add(target)
             links[target].add(control)
     return links
+
+
+def _qubit_of(entry: object, key: str, where: str) -> int:
+    """``entry[key]``, a qubit id; ``ValueError`` naming the field when it is none."""
+    value = entry.get(key) if isinstance(entry, Mapping) else None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(
+            f"device_info.{where}.{key} should be a non-negative integer (a qubit id) for"
+            f" packing along the coupling map: {entry!r:.80}"
+        )
+    return value
 
 
 @dataclass(frozen=True)

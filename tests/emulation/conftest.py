@@ -36,7 +36,9 @@ def known_devices() -> list[dict[str, Any]]:
         for q, (p10, p01) in enumerate(READOUT)
     ]
     readout = line_device("readout-3", readout_qubits, [1.0, 1.0])
-    return [depolarizing, readout]
+    coin = {"prob_meas1_prep0": 0.5, "prob_meas0_prep1": 0.5}  # the bit read is a coin toss
+    uninformative = line_device("coin-readout-2", [{"id": 0}, {"id": 1, "meas_error": coin}], [1.0])
+    return [depolarizing, readout, uninformative]
 
 
 @pytest.fixture(scope="session")

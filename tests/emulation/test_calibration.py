@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 from datetime import datetime
 from typing import Any
 
@@ -109,6 +110,13 @@ def test_connected_layout_refuses_a_disconnected_width() -> None:
     two_islands = {"qubits": [{"id": q} for q in range(4)], "couplings": islands}
     with pytest.raises(ValueError, match="the device has no 3 connected qubits"):
         DeviceCalibration.from_device_info(two_islands).connected_layout(3)
+
+
+@pytest.mark.parametrize("width", [0, 5, 2.0, True, None])
+def test_connected_layout_refuses_a_bad_width_naming_it(width: object) -> None:
+    calibration = DeviceCalibration.from_device_info({"qubits": [{"id": q} for q in range(4)]})
+    with pytest.raises(ValueError, match=re.escape(f"width must be in 1..4, got {width!r}")):
+        calibration.connected_layout(width)  # type: ignore[arg-type]
 
 
 # -- the noise channels, checked against the calibrated fidelities ----------------------------

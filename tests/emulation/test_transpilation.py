@@ -241,15 +241,76 @@ def test_a_program_too_wide_for_the_density_matrix_fails_with_the_limit(api: Api
     )
 
 
-def test_an_unknown_readout_mitigation_fails_with_the_value(api: Api) -> None:
+def test_a_program_too_wide_for_the_density_matrix_is_refused_before_transpiling(
+    api: Api,
+) -> None:
+    # The layout method does not exist: had the transpiler run, it would be the reason.
+    body = "".join(f"x q[{q}];\n" for q in range(13))
+    program = QASM + f"qubit[13] q;\nbit[13] c;\n{body}c = measure q;\n"
+    info = {"transpiler_lib": "qiskit", "transpiler_options": {"layout_method": "nope"}}
+    job = api.wait(api.submit("sampling", {"program": [program]}, device_id="emu-heavyhex-16",
+                              transpiler_info=info))  # fmt: skip
+    assert job["status"] == "failed"
+    message = job["job_info"]["message"]
+    assert "uses 13 qubits of the device; the noisy emulation simulates at most 12" in message
+    assert "transpiler" not in message, message
+
+
+def test_a_program_too_long_for_the_density_matrix_is_refused_before_transpiling(
+    api: Api,
+) -> None:
+    # 9,000 gates on 12 qubits: 9000 * 4^12 entry updates, beyond max_gate_work (2^37).
+    body = "".join(f"cx q[{g % 12}], q[{(g + 1) % 12}];\n" for g in range(9000))
+    program = QASM + f"qubit[12] q;\nbit[12] c;\n{body}c = measure q;\n"
+    info = {"transpiler_lib": "qiskit", "transpiler_options": {"layout_method": "nope"}}
+    job = api.wait(api.submit("sampling", {"program": [program]}, device_id="emu-square-64",
+                              transpiler_info=info))  # fmt: skip
+    assert job["status"] == "failed"
+    message = job["job_info"]["message"]
+    assert "9000 gates on 12 qubits of a density matrix cost 1.51e+11 entry updates" in message
+    assert "transpiler" not in message, message
+
+
+@pytest.mark.parametrize("device_id", ["emu-ring-8", "qulacs"])
+def test_an_unknown_readout_mitigation_fails_with_the_value(api: Api, device_id: str) -> None:
     program = QASM + "qubit[1] q;\nbit[1] c;\nx q[0];\nc = measure q;\n"
-    job = api.wait(api.submit("sampling", {"program": [program]}, device_id="emu-ring-8",
+    job = api.wait(api.submit("sampling", {"program": [program]}, device_id=device_id,
                               mitigation_info={"ro_error_mitigation": "twirl"}))  # fmt: skip
     assert job["status"] == "failed"
     assert (
         "ro_error_mitigation must be one of ['pseudo_inverse'] or null, got 'twirl'"
         in (job["job_info"]["message"])
     )
+
+
+@pytest.mark.parametrize(
+    ("job_type", "job_input"),
+    [
+        ("sampling", {"program": [QASM + "qubit[2] q;\nbit[2] c;\nx q[0];\nc = measure q;\n"]}),
+        ("estimation", {"program": [QASM + "qubit[2] q;\nx q[0];\n"], "operator": [
+            {"pauli": "Z1", "coeff": 1.0}]}),
+    ],
+)  # fmt: skip
+def test_mitigation_of_a_readout_that_tells_nothing_fails_naming_the_qubit(
+    api: Api, job_type: str, job_input: dict[str, Any]
+) -> None:
+    job = api.wait(api.submit(job_type, job_input, device_id="coin-readout-2",
+                              mitigation_info={"ro_error_mitigation": "pseudo_inverse"},
+                              transpiler_info={"transpiler_lib": None}))  # fmt: skip
+    assert job["status"] == "failed"
+    message = job["job_info"]["message"]
+    assert "pseudo_inverse mitigation cannot undo the readout of qubit 1" in message, message
+
+
+def test_a_multi_manual_job_beyond_64_bits_in_all_fails_naming_the_limit(api: Api) -> None:
+    # Two one-qubit programs, each measured into the last of 33 bits: 66 bits in all.
+    program = QASM + "qubit[1] q;\nbit[33] c;\nx q[0];\nc[32] = measure q[0];\n"
+    job = api.wait(api.submit("multi_manual", {"program": [program, program]},
+                              device_id="emu-ring-8"))  # fmt: skip
+    assert job["status"] == "failed"
+    message = job["job_info"]["message"]
+    assert "the programs measure 66 classical bits in all" in message, message
+    assert "at most 64 into divided_counts" in message, message
 
 
 def test_native_gates_are_the_devices_basis_gates(api: Api) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from quri_parts_oqtopus.local import LocalServer
+from quri_parts_oqtopus.local.devices import load_devices_file
 
 from .helpers import Api, bell_qasm
 
@@ -56,3 +57,39 @@ def test_an_invalid_devices_file_stops_the_server_at_startup(tmp_path: Path) -> 
     devices.write_text(json.dumps([{"device_id": "x", "status": "sleepy"}]), encoding="utf-8")
     with pytest.raises(RuntimeError, match="device status must be one of"):
         LocalServer(data_dir=tmp_path / "data", devices_file=devices).start()
+
+
+HOSTILE_DEFINITIONS = [
+    (
+        [{"device_id": "a", "n_qubits": 3}, {"device_id": "a", "n_qubits": 5}],
+        "defines device_id ['a'] more than once",
+    ),
+    ([{"device_id": "huge", "n_qubits": 10**30}], "n_qubits must be at most 10000: 1e+30"),
+    (
+        '[{"device_id": "slow", "execution_delay": Infinity}]',
+        "execution_delay must be a finite non-negative number: inf",
+    ),
+    (
+        '[{"device_id": "e", "device_info": {"qubits": [{"id": 0, "qubit_lifetime":'
+        ' {"t1": Infinity}}]}}]',
+        "qubits[0].qubit_lifetime.t1 must be a finite number, got inf",
+    ),
+    (
+        '[{"device_id": "e", "device_info": {"qubits": [{"id": 0, "gate_duration":'
+        ' {"sx": NaN}}]}}]',
+        "qubits[0].gate_duration.sx must be a finite number, got nan",
+    ),
+]
+
+
+@pytest.mark.parametrize(("definitions", "reason"), HOSTILE_DEFINITIONS)
+def test_a_hostile_devices_file_is_refused_naming_the_field(
+    tmp_path: Path, definitions: object, reason: str
+) -> None:
+    devices = tmp_path / "devices.json"
+    text = definitions if isinstance(definitions, str) else json.dumps(definitions)
+    devices.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=None) as caught:
+        load_devices_file(devices)
+    assert reason in str(caught.value)
+    assert str(devices) in str(caught.value)

@@ -119,6 +119,17 @@ def test_a_simulation_past_the_time_limit_is_stopped_naming_it(timed: LocalServe
     assert api.wait(api.submit("sampling", BELL, shots=10))["status"] == "succeeded"
 
 
+def test_the_time_limit_holds_while_qiskit_transpiles(timed: LocalServer) -> None:
+    # 8,000 gates on 12 qubits pass the cost checks; optimization level 3 takes far more
+    # than the 2 s the server gives a job, on the 64-qubit emulated device.
+    body = "\n".join(f"cx q[{g % 12}], q[{(g * 5 + 1) % 12}];" for g in range(8000))
+    info = {"transpiler_lib": "qiskit", "transpiler_options": {"optimization_level": 3}}
+    api = Api(timed)
+    job_id = api.submit("sampling", {"program": [qasm(12, body)]}, shots=10,
+                        device_id="emu-square-64", transpiler_info=info)  # fmt: skip
+    assert "exceeded the job time limit of 2 s" in _failure(api, job_id, timeout=60)
+
+
 def test_cancel_stops_a_running_simulation_and_its_worker_is_replaced(
     server: LocalServer, api: Api
 ) -> None:

@@ -9,6 +9,8 @@ coupling map and simulated with its noise (``emulation.py`` in the workers).
 from __future__ import annotations
 
 import json
+import math
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +59,9 @@ SUPPORTED_INSTRUCTIONS = ["measure", "barrier", "reset"]
 #: What an OQTOPUS superconducting QPU runs natively (its transpiler's target).
 QPU_BASIS_GATES = ["sx", "x", "rz", "cx"]
 EXAMPLE_DEVICES_DIR = Path(__file__).parent / "example_devices"
+#: The most qubits a device definition may state (more than any QPU; a bound for the
+#: 64-bit integers of other OQTOPUS clients and for the per-job transpiler target).
+MAX_DEVICE_QUBITS = 10_000
 
 
 def default_device() -> dict[str, Any]:
@@ -135,10 +140,13 @@ def validate_device(device: dict[str, Any]) -> None:
         raise ValueError(f"device_type must be one of {DEVICE_TYPES}: {device['device_type']!r}")
     n_qubits = device.get("n_qubits")
     if not isinstance(n_qubits, int) or isinstance(n_qubits, bool) or n_qubits < 1:
-        raise ValueError(f"n_qubits must be a positive integer: {n_qubits!r}")
+        raise ValueError(f"n_qubits must be a positive integer: {n_qubits!r:.40}")
+    if n_qubits > MAX_DEVICE_QUBITS:
+        raise ValueError(f"n_qubits must be at most {MAX_DEVICE_QUBITS}: {n_qubits:.3g}")
     delay = device.get("execution_delay", 0.0)
-    if not isinstance(delay, int | float) or isinstance(delay, bool) or delay < 0:
-        raise ValueError(f"execution_delay must be a non-negative number: {delay!r}")
+    valid_delay = isinstance(delay, int | float) and not isinstance(delay, bool)
+    if not valid_delay or not 0 <= delay < math.inf:  # refuses NaN and Infinity too
+        raise ValueError(f"execution_delay must be a finite non-negative number: {delay!r}")
     for name in ("basis_gates", "supported_instructions"):
         value = device.get(name)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -162,9 +170,14 @@ def load_devices_file(path: Path) -> list[dict[str, Any]]:
     if not isinstance(definitions, list) or not all(isinstance(d, dict) for d in definitions):
         raise ValueError(f"devices file {str(path)!r} must hold a JSON object or list of objects")
     try:
-        return [complete_device(d) for d in definitions]
+        devices = [complete_device(d) for d in definitions]
     except ValueError as e:
         raise ValueError(f"devices file {str(path)!r}: {e}") from e
+    ids = Counter(device["device_id"] for device in devices)
+    repeated = sorted(device_id for device_id, n in ids.items() if n > 1)
+    if repeated:
+        raise ValueError(f"devices file {str(path)!r} defines device_id {repeated} more than once")
+    return devices
 
 
 def example_devices() -> list[dict[str, Any]]:

@@ -13,14 +13,17 @@ from typing import Any
 
 import numpy as np
 
+from quri_parts_oqtopus._contract import MULTI_MANUAL
 from quri_parts_oqtopus.calibration import DeviceCalibration, ReadoutError
 
-from .mitigation import mitigate_counts, pseudo_inverse, readout_mitigation
+from .mitigation import check_invertible, mitigate_counts, pseudo_inverse, readout_mitigation
 from .noise import NoisyDevice, check_density_size
 from .programs import Program
-from .tasks import Task
+from .tasks import CostLimits, Task
 from .transpile import DeviceProgram, to_device
 
+#: Combined bits of a multi_manual job the (native, 64-bit) counts split can divide.
+MAX_SPLIT_BITS = 64
 # ((qubit, "X"|"Y"|"Z"), ...) and its coefficient; no factors = the identity.
 PauliTerm = tuple[tuple[tuple[int, str], ...], float]
 
@@ -42,6 +45,7 @@ class Emulation:
         self._calibration = DeviceCalibration.from_device_info(task.device_info)
         self._mitigation = readout_mitigation(task.mitigation_info)
         self._transpiled = task.transpiler_info.get("transpiler_lib", "qiskit") is not None
+        _check_before_transpiling(task, program, terms)
         self.device_program: DeviceProgram = to_device(
             program,
             text,
@@ -60,13 +64,12 @@ class Emulation:
         used |= {q for factors, _ in self._terms for q, _ in factors}
         self._qubits = sorted(used)
         check_density_size(len(self._qubits))
-        work = len(self.device_program.gates) * 4 ** len(self._qubits)
-        if work > task.limits.max_gate_work:
-            raise ValueError(
-                f"{len(self.device_program.gates)} gates on {len(self._qubits)} qubits of a"
-                f" density matrix cost {work:.3g} entry updates, beyond the limit"
-                f" max_gate_work = {task.limits.max_gate_work:.3g}"
-            )
+        if self._mitigation is not None:  # refused now, not once simulated
+            read = {q for q, _ in self.device_program.measurements}
+            read |= {q for factors, _ in self._terms for q, _ in factors}
+            for qubit in sorted(read):
+                check_invertible(qubit, self._readout(qubit))
+        _check_work(len(self.device_program.gates), len(self._qubits), task.limits)
 
     @property
     def transpile_result(self) -> dict[str, Any] | None:
@@ -122,6 +125,42 @@ class Emulation:
             value += coeff * mean
             variance += coeff * coeff * max(0.0, 1.0 - mean * mean) / shots
         return value, math.sqrt(variance)
+
+
+def _check_before_transpiling(task: Task, program: Program, terms: Sequence[PauliTerm]) -> None:
+    """Refuse what no transpilation can make fit, before the transpiler spends minutes.
+
+    The transpiler gives each used qubit a physical one of its own and rarely leaves
+    fewer gates than it was given (routing adds swaps, translation splits gates), so the
+    program's own width and gates already bound the density-matrix cost from below.
+    """
+    width = len(_virtual_qubits(program, terms))
+    check_density_size(width)
+    _check_work(len(program.circuit.gates), width, task.limits)
+    if task.job_type == MULTI_MANUAL and program.bit_count > MAX_SPLIT_BITS:
+        raise ValueError(
+            f"the programs measure {program.bit_count} classical bits in all; an emulated"
+            f" device splits at most {MAX_SPLIT_BITS} into divided_counts"
+        )
+
+
+def _check_work(gates: int, qubits: int, limits: CostLimits) -> None:
+    work = gates * 4**qubits
+    if work > limits.max_gate_work:
+        raise ValueError(
+            f"{gates} gates on {qubits} qubits of a density matrix cost {work:.3g} entry"
+            f" updates, beyond the limit max_gate_work = {limits.max_gate_work:.3g}"
+        )
+
+
+def _virtual_qubits(program: Program, terms: Sequence[PauliTerm]) -> set[int]:
+    """The qubits the program acts on, measures or estimates (before any mapping)."""
+    used = {
+        q for gate in program.circuit.gates for q in (*gate.control_indices, *gate.target_indices)
+    }
+    used |= {q for q, _ in program.measurements}
+    used |= {q for factors, _ in terms for q, _ in factors}
+    return used
 
 
 def parities(width: int) -> np.ndarray[Any, np.dtype[np.float64]]:

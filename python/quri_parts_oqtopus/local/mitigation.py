@@ -41,6 +41,17 @@ def readout_mitigation(mitigation_info: Mapping[str, object]) -> str | None:
     return None if method is None else str(method)
 
 
+def check_invertible(qubit: int, readout: ReadoutError | None) -> None:
+    """Raise ``ValueError`` when ``qubit``'s readout cannot be undone: with
+    ``p(1|0) + p(0|1) = 1`` the bit read is independent of the state."""
+    if readout is not None and abs(np.linalg.det(assignment_matrix(readout))) < 1e-9:
+        raise ValueError(
+            f"pseudo_inverse mitigation cannot undo the readout of qubit {qubit}:"
+            f" prob_meas1_prep0 {readout.prob_meas1_prep0:g} + prob_meas0_prep1"
+            f" {readout.prob_meas0_prep1:g} = 1 (the bit read tells nothing of the state)"
+        )
+
+
 def assignment_matrix(readout: ReadoutError | None) -> Matrix:
     """``A[read, prepared]`` of one bit (the identity for an uncalibrated qubit)."""
     if readout is None:

@@ -23,6 +23,7 @@ from quri_parts_oqtopus.operator import parse_pauli
 
 from .blocks import check_block_cost, sample_blocks
 from .emulation import Emulation, PauliTerm
+from .mitigation import readout_mitigation
 from .programs import Program, combine_programs, load_program, program_to_qasm
 from .tasks import Outcome, Task
 
@@ -171,6 +172,7 @@ def check_cost(task: Task, programs: list[Program], target: Program, terms: int)
 
 
 def _prepare(task: Task) -> tuple[list[Program], Program, list[PauliTerm]]:
+    readout_mitigation(task.mitigation_info)  # a bad value fails on every device alike
     programs = []
     for index, text in enumerate(task.programs):
         try:
@@ -203,7 +205,7 @@ def _sample(
     emulated: Emulation | None,
     rng: np.random.Generator,
 ) -> tuple[dict[str, int], dict[str, dict[str, int]] | None]:
-    """The counts, and ``divided_counts`` for a multi_manual job."""
+    """``(counts, divided_counts)`` of a sampling or ``multi_manual`` job."""
     if emulated is not None:  # the transpiled (combined) program, noisy, then split
         counts = emulated.sample_counts(task.shots, rng)
         if task.job_type != MULTI_MANUAL:
