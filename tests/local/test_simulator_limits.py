@@ -110,24 +110,28 @@ def test_a_simulation_past_the_time_limit_is_stopped_naming_it(timed: LocalServe
     api = Api(timed)
     api.set_device("qulacs", execution_delay=600)  # a device that never finishes
     try:
-        started = time.monotonic()
         message = _failure(api, api.submit("sampling", BELL, shots=10), timeout=60)
-        assert "exceeded the job time limit of 2 s" in message
-        assert time.monotonic() - started < 30
+        assert message == "the job exceeded the job time limit of 2 s while simulating"
     finally:
         api.set_device("qulacs", execution_delay=0.0)
     assert api.wait(api.submit("sampling", BELL, shots=10))["status"] == "succeeded"
 
 
-def test_the_time_limit_holds_while_qiskit_transpiles(timed: LocalServer) -> None:
-    # 8,000 gates on 12 qubits pass the cost checks; optimization level 3 takes far more
-    # than the 2 s the server gives a job, on the 64-qubit emulated device.
-    body = "\n".join(f"cx q[{g % 12}], q[{(g * 5 + 1) % 12}];" for g in range(8000))
-    info = {"transpiler_lib": "qiskit", "transpiler_options": {"optimization_level": 3}}
+def test_the_time_limit_holds_while_the_job_transpiles(timed: LocalServer) -> None:
+    # The device holds its transpile step far past the 2 s limit (a real transpile that long
+    # would be as long only on a machine of one speed): the limit stops it there, naming it.
     api = Api(timed)
-    job_id = api.submit("sampling", {"program": [qasm(12, body)]}, shots=10,
-                        device_id="emu-square-64", transpiler_info=info)  # fmt: skip
-    assert "exceeded the job time limit of 2 s" in _failure(api, job_id, timeout=60)
+    api.set_device("emu-ring-8", transpile_delay=600)
+    try:
+        info = {"transpiler_lib": "qiskit", "transpiler_options": {"optimization_level": 3}}
+        job_id = api.submit("sampling", BELL, shots=10, device_id="emu-ring-8",
+                            transpiler_info=info)  # fmt: skip
+        message = _failure(api, job_id, timeout=120)
+    finally:
+        api.set_device("emu-ring-8", transpile_delay=0.0)
+    assert message == "the job exceeded the job time limit of 2 s while transpiling"
+    job = api.wait(api.submit("sampling", BELL, shots=10, device_id="emu-ring-8"), timeout=120)
+    assert job["status"] == "succeeded"
 
 
 def test_cancel_stops_a_running_simulation_and_its_worker_is_replaced(

@@ -143,10 +143,11 @@ def validate_device(device: dict[str, Any]) -> None:
         raise ValueError(f"n_qubits must be a positive integer: {n_qubits!r:.40}")
     if n_qubits > MAX_DEVICE_QUBITS:
         raise ValueError(f"n_qubits must be at most {MAX_DEVICE_QUBITS}: {n_qubits:.3g}")
-    delay = device.get("execution_delay", 0.0)
-    valid_delay = isinstance(delay, int | float) and not isinstance(delay, bool)
-    if not valid_delay or not 0 <= delay < math.inf:  # refuses NaN and Infinity too
-        raise ValueError(f"execution_delay must be a finite non-negative number: {delay!r}")
+    for name in ("execution_delay", "transpile_delay"):
+        delay = device.get(name, 0.0)
+        valid_delay = isinstance(delay, int | float) and not isinstance(delay, bool)
+        if not valid_delay or not 0 <= delay < math.inf:  # refuses NaN and Infinity too
+            raise ValueError(f"{name} must be a finite non-negative number: {delay!r}")
     for name in ("basis_gates", "supported_instructions"):
         value = device.get(name)
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -61,6 +61,7 @@ class DeviceChange(BaseModel):
     calibrated_at: StrictStr | None = None
     description: StrictStr | None = None
     execution_delay: Annotated[float, Field(ge=0)] | None = None
+    transpile_delay: Annotated[float, Field(ge=0)] | None = None
 
 
 class FaultRequest(BaseModel):

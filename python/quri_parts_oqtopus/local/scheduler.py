@@ -173,6 +173,7 @@ class Scheduler:
             transpile=transpiler.get("transpiler_lib") is not None,
             max_qubits=int(device.get("n_qubits", 0)),
             delay=float(device.get("execution_delay", 0.0)),
+            transpile_delay=float(device.get("transpile_delay", 0.0)),
             job_dir=str(self._store.job_dir(job.job_id)),
             memory_bytes=self._settings.worker_memory_bytes,
             limits=self._settings.cost_limits,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 import numpy as np
@@ -25,7 +25,7 @@ from .blocks import check_block_cost, sample_blocks
 from .emulation import Emulation, PauliTerm
 from .mitigation import readout_mitigation
 from .programs import Program, combine_programs, load_program, program_to_qasm
-from .tasks import Outcome, Task
+from .tasks import PREPARING, SIMULATING, TRANSPILING, Outcome, Task
 
 
 def _final_state(program: Program) -> qulacs.QuantumState:
@@ -256,18 +256,31 @@ def _out_of_memory(task: Task) -> str:
     return f"the simulation exceeded the worker memory limit of {task.memory_bytes >> 20} MiB"
 
 
-def run_task(task: Task) -> Simulated:
-    """Run one job; never raises (every failure becomes a failed ``Outcome``)."""
+def _ignore_phase(_name: str) -> None:
+    pass
+
+
+def run_task(task: Task, on_phase: Callable[[str], None] = _ignore_phase) -> Simulated:
+    """Run one job; never raises (every failure becomes a failed ``Outcome``).
+
+    ``on_phase`` hears each phase as the job enters it (the worker tells its watcher, so
+    that a job stopped by the time limit is reported with what it was doing).
+    """
     try:
+        on_phase(PREPARING)
         programs, target, terms = _prepare(task)
         emulated = None
         if task.device_info is not None:  # an emulated QPU: transpiled now, noisy later
+            on_phase(TRANSPILING)
+            if task.transpile_delay > 0:
+                time.sleep(task.transpile_delay)  # a device that holds this step (tests)
             text = program_to_qasm(target) if task.job_type == MULTI_MANUAL else task.programs[0]
             emulated = Emulation(task, target, text, terms)
     except (ValueError, KeyError, TypeError) as e:
         return Outcome(False, False, str(e)), {}
     except MemoryError:
         return Outcome(False, False, _out_of_memory(task)), {}
+    on_phase(SIMULATING)
     if task.delay > 0:
         time.sleep(task.delay)  # a configured slow device (tests of running jobs)
     try:

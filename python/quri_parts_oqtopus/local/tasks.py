@@ -47,6 +47,8 @@ class Task:
     transpile: bool = True
     max_qubits: int = 26
     delay: float = 0.0
+    # Seconds the transpile step holds (a device's ``transpile_delay``, tests of limits).
+    transpile_delay: float = 0.0
     job_dir: str | None = None
     memory_bytes: int | None = None
     limits: CostLimits = field(default_factory=CostLimits)
@@ -56,6 +58,17 @@ class Task:
     device_info: str | None = None
     transpiler_info: dict[str, Any] = field(default_factory=dict)
     mitigation_info: dict[str, Any] = field(default_factory=dict)
+
+
+#: What a worker is doing, as it tells its watcher: the time limit's message names it.
+PREPARING, TRANSPILING, SIMULATING = "reading the program", "transpiling", "simulating"
+
+
+@dataclass(frozen=True)
+class Phase:
+    """Sent by a worker when its job enters a phase (before the job's ``Outcome``)."""
+
+    name: str
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 
-from .tasks import Outcome, Task
+from .tasks import PREPARING, Outcome, Phase, Task
 
 # How often a busy worker's watcher looks for a cancel or a passed deadline.
 _WATCH_INTERVAL = 0.05
@@ -39,7 +39,7 @@ def _worker_main(conn: Connection, memory_bytes: int) -> None:
             task: Task = conn.recv()
         except (EOFError, OSError):
             return  # the server is gone or replaced us
-        outcome, payloads = run_task(task)
+        outcome, payloads = run_task(task, lambda name: conn.send(Phase(name)))
         if outcome.succeeded and task.job_dir is not None:
             try:
                 for name, value in payloads.items():
@@ -193,12 +193,16 @@ class SimulatorPool:
         except OSError:
             return self._replace(worker, Outcome(False, False, "the simulator worker was gone"))
         deadline = time.monotonic() + self._job_timeout
+        phase = PREPARING
         while True:
             ready = wait([worker.conn, worker.process.sentinel], _WATCH_INTERVAL)
             if worker.conn in ready:
                 with contextlib.suppress(EOFError, OSError):
-                    outcome: Outcome = worker.conn.recv()
-                    return outcome
+                    received: Outcome | Phase = worker.conn.recv()
+                    if isinstance(received, Outcome):
+                        return received
+                    phase = received.name
+                    continue
             if ready:  # the pipe closed or the process ended without an answer
                 worker.process.join(_KILL_WAIT)
                 how = worker.describe_exit()
@@ -210,7 +214,8 @@ class SimulatorPool:
             if slot.cancel.is_set():
                 return self._replace(worker, Outcome(False, True, "the job was cancelled"))
             if time.monotonic() > deadline:
-                message = f"the simulation exceeded the job time limit of {self._job_timeout:g} s"
+                limit = f"the job time limit of {self._job_timeout:g} s"
+                message = f"the job exceeded {limit} while {phase}"
                 return self._replace(worker, Outcome(False, True, message))
 
     def _replace(self, worker: _Worker, outcome: Outcome) -> Outcome:
