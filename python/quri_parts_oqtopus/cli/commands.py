@@ -86,7 +86,9 @@ def jobs_log(ctx: Context) -> None:
     log = read_log(ctx.client, record, ctx.config.max_inflated_bytes)
     if output is None:
         text = log.decode("utf-8", errors="replace")
-        ctx.out.show({"job_id": record.job_id, "log": text}, text.removesuffix("\n"))
+        # A log is the program's own output: its lines and tabs are kept, nothing else raw.
+        log_text = text.removesuffix("\n")
+        ctx.out.show({"job_id": record.job_id, "log": text}, log_text, keep="\n\t")
         return
     try:
         # "x" unless forced: a file that appeared since the check is not overwritten either.

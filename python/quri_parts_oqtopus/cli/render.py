@@ -1,7 +1,14 @@
-"""What the CLI prints: aligned text tables for people, JSON for programs."""
+"""What the CLI prints: aligned text tables for people, JSON for programs.
+
+Everything printed passes through here, and much of it is held by the server (job names,
+descriptions, failure messages, an SSE program's log): a job or a hostile server must not
+drive the user's terminal, so control and format characters are printed as escapes
+(``\\x1b``) in text, and as ``\\u`` escapes in JSON.
+"""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -21,6 +28,7 @@ __all__ = [
     "jobs_table",
     "one_line",
     "table",
+    "terminal_text",
     "to_json",
 ]
 
@@ -33,24 +41,52 @@ class Output:
     def __init__(self, as_json: bool) -> None:
         self.as_json = as_json
 
-    def show(self, data: Any, text: str) -> None:
-        """The answer: ``data`` as JSON with ``--json``, else ``text``."""
-        print(to_json(data) if self.as_json else text, file=sys.stdout, flush=True)
+    def show(self, data: Any, text: str, *, keep: str = "\n") -> None:
+        """The answer: ``data`` as JSON with ``--json``, else ``text`` (``keep``: the
+        control characters printed as they are, e.g. a log's tabs)."""
+        shown = to_json(data) if self.as_json else terminal_text(text, keep)
+        print(shown, file=sys.stdout, flush=True)
 
     def note(self, text: str) -> None:
         """A line for people only (e.g. the job id before a long wait); silent with ``--json``."""
         if not self.as_json:
-            print(text, file=sys.stdout, flush=True)
+            print(terminal_text(text), file=sys.stdout, flush=True)
+
+
+def terminal_text(text: str, keep: str = "\n") -> str:
+    """``text`` safe for a terminal: every unprintable character but those in ``keep``
+    written as its escape (ESC as ``\\x1b``), so none reaches the terminal as a control."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in text)
+
+
+# orjson escapes the C0 controls; these are the other characters a terminal may act on or
+# that hide text (DEL, C1 controls, bidirectional and zero-width format characters, ...).
+_UNPRINTABLE_NON_ASCII = re.compile(r"[^\x00-\x7e]")
 
 
 def to_json(value: Any) -> str:
-    """Indented JSON text; int keys (program indexes) become strings."""
-    return orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+    """Indented JSON text; int keys (program indexes) become strings; no character a
+    terminal acts on (see :func:`terminal_text`) is written raw."""
+    text = orjson.dumps(value, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+    return _UNPRINTABLE_NON_ASCII.sub(_json_escape, text)
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char.isprintable():
+        return char
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000  # beyond the BMP: JSON writes a surrogate pair
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 def one_line(text: str) -> str:
-    """``text`` on one line, shortened: stderr messages are one line each."""
-    flat = " ".join(text.split())
+    """``text`` on one line, shortened, safe for a terminal: stderr messages are one line each."""
+    flat = terminal_text(" ".join(text.split()), keep="")
     return flat if len(flat) <= _MAX_ERROR_CHARS else flat[: _MAX_ERROR_CHARS - 1] + "…"
 
 
@@ -141,7 +177,8 @@ def counts_table(counts: SamplingCounts) -> str:
 
 
 def _cell(value: object) -> str:
-    return "" if value is None else str(value)
+    """One table cell, escaped now so that the columns are measured as they are printed."""
+    return "" if value is None else terminal_text(str(value), keep="")
 
 
 def _is_number(text: str) -> bool:
