@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -94,3 +95,39 @@ def test_every_public_member_has_a_docstring(module_name: str) -> None:
         if not (inspect.getdoc(target) or "").strip():
             undocumented.append(qualified)
     assert not undocumented, f"no docstring: {undocumented}"
+
+
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+README_MAX_LINES = 250
+
+
+def _slug(heading: str) -> str:
+    """The anchor MkDocs (Python-Markdown's toc) gives a heading."""
+    text = unicodedata.normalize("NFKD", heading).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+def _anchors(page: Path) -> set[str]:
+    text = PYTHON_BLOCK.sub("", page.read_text(encoding="utf-8"))
+    return {_slug(h) for h in re.findall(r"^#{1,6} (.+)$", text, flags=re.MULTILINE)}
+
+
+def test_the_readme_is_an_entry_point_of_at_most_250_lines() -> None:
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").count("\n")
+    assert lines <= README_MAX_LINES, f"README.md has {lines} lines"
+
+
+@pytest.mark.parametrize("page", GUIDES, ids=lambda g: g.name)
+def test_every_relative_link_names_a_page_and_heading_that_exist(page: Path) -> None:
+    broken = []
+    for target in LINK.findall(page.read_text(encoding="utf-8")):
+        if re.match(r"^[a-z]+://", target):
+            continue
+        path, _, anchor = target.partition("#")
+        linked = (page.parent / path).resolve() if path else page
+        if not linked.is_file():
+            broken.append(f"{target}: no such file")
+        elif anchor and linked.suffix == ".md" and anchor not in _anchors(linked):
+            broken.append(f"{target}: no heading #{anchor}")
+    assert not broken, f"{page.name}: {broken}"
