@@ -30,6 +30,8 @@ DOCUMENTED_MODULES = [
     "quri_parts_oqtopus.estimator",
     "quri_parts_oqtopus.local",
     "quri_parts_oqtopus.calibration",
+    "quri_parts_oqtopus.plot",
+    "quri_parts_oqtopus.metrics",
 ]
 
 
