@@ -6,14 +6,17 @@ server's URL and its own job-scoped token in ``OQTOPUS_URL`` / ``OQTOPUS_API_TOK
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import secrets
 import shutil
+import socket
 import sqlite3
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -431,6 +434,31 @@ raise SystemExit(7)
 # -- limits -------------------------------------------------------------------------------
 
 
+def test_an_sse_program_reaches_the_server_and_no_other_port(api: Api) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as other:  # a service of the machine
+        port = other.getsockname()[1]
+        source = (
+            _SESSION
+            + f"""
+import socket
+print("interfaces", sorted(name for _, name in socket.if_nameindex()))
+for host in ("127.0.0.1", "::1"):
+    try:
+        socket.create_connection((host, {port}), timeout=5).close()
+        print("other", host, "reached")
+    except OSError as e:
+        print("other", host, type(e).__name__)
+print("server", session.get(url + "/jobs/no-such-job/status").status_code)
+"""
+        )
+        job, log = _run(api, source)
+    assert job["status"] == "succeeded", log
+    assert _value(log, "interfaces") == "['lo']"
+    assert _value(log, "other 127.0.0.1") == "ConnectionRefusedError"
+    assert _value(log, "other ::1") in {"ConnectionRefusedError", "OSError"}
+    assert _value(log, "server") == "404"  # through the launcher's forwarder
+
+
 def test_sse_program_cannot_start_more_processes_than_its_limit(api: Api) -> None:
     source = """
 import os, time
@@ -706,6 +734,15 @@ for attempt, act in [("read", lambda: open(os.environ["DATA"] + "/secret").read(
         print(attempt, "GOT", act())
     except OSError as e:
         print(attempt, "refused", e.strerror)
+import socket
+with socket.create_connection(("127.0.0.1", int(os.environ["SERVER_PORT"])), timeout=10) as c:
+    c.sendall(b"ping")
+    print("server says", c.recv(4).decode())
+try:
+    socket.create_connection(("127.0.0.1", int(os.environ["OTHER_PORT"])), timeout=10)
+    print("other reached")
+except OSError as e:
+    print("other", type(e).__name__)
 """
     )
     for path in (open_tmp, data, scratch, data / "secret", program):
@@ -717,9 +754,13 @@ for attempt, act in [("read", lambda: open(os.environ["DATA"] + "/secret").read(
     command += ["--processes", "64", "--scratch-bytes", str(1 << 20)]
     command += ["--parent-pid", str(os.getpid()), "--scratch", str(scratch), "--hide", str(data)]
     env = {"PATH": "/usr/bin:/bin", "DATA": str(data), "OUTSIDE": str(open_tmp / "escaped")}
-    done = subprocess.run(
-        [*command, str(program)], env=env, capture_output=True, text=True, timeout=60, check=False
-    )
+    with _one_echo() as server_port, socket.create_server(("127.0.0.1", 0)) as other:
+        command += ["--server", f"127.0.0.1:{server_port}"]
+        env.update(SERVER_PORT=str(server_port), OTHER_PORT=str(other.getsockname()[1]))
+        done = subprocess.run(
+            [*command, str(program)], env=env, capture_output=True, text=True, timeout=60,
+            check=False,
+        )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "uid 0 processes 2" in done.stdout  # root of its own namespace, alone in its /proc
     assert "caps 0000000000000000" in done.stdout
@@ -727,3 +768,20 @@ for attempt, act in [("read", lambda: open(os.environ["DATA"] + "/secret").read(
     assert "write refused Read-only file system" in done.stdout
     assert "the-signing-secret" not in done.stdout
     assert not (open_tmp / "escaped").exists()
+    assert "server says ping" in done.stdout  # the one address its network leads to
+    assert "other ConnectionRefusedError" in done.stdout
+
+
+@contextlib.contextmanager
+def _one_echo() -> Iterator[int]:
+    """A listener on loopback that echoes one connection; its port."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+
+        def echo() -> None:
+            server.settimeout(60)
+            with contextlib.suppress(OSError), server.accept()[0] as conn:
+                conn.sendall(conn.recv(4))
+
+        thread = threading.Thread(target=echo, daemon=True)
+        thread.start()
+        yield server.getsockname()[1]

@@ -19,7 +19,11 @@ are allowed) the program runs in new PID, mount and IPC namespaces:
   and the kernel kills every process left in it (``setsid`` and double forks included);
 - SysV shared memory and message queues live in the program's IPC namespace and go with
   it (in the machine's, they would outlive the job, beyond every limit);
-- the pipe on which PID 1 reports the program's exit status is closed in the program.
+- the pipe on which PID 1 reports the program's exit status is closed in the program;
+- with ``--server HOST:PORT``, PID 1 also gets a network namespace of its own that holds
+  nothing but loopback: the program reaches no port of the machine and nothing beyond it,
+  except the server's own address, where a forwarder of this (outer) process listens
+  inside the namespace and connects each connection to the server outside it.
 
 Without namespaces it falls back to a child subreaper (orphans of the program are
 re-parented here and killed when the program ends), under the server's own uid.
@@ -34,10 +38,14 @@ import argparse
 import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import os
 import resource
 import runpy
+import selectors
 import signal
+import socket
+import struct
 import sys
 import time
 import traceback
@@ -49,6 +57,10 @@ _CLONE_NEWNS = 0x00020000
 _CLONE_NEWIPC = 0x08000000
 _CLONE_NEWUSER = 0x10000000
 _CLONE_NEWPID = 0x20000000
+_CLONE_NEWNET = 0x40000000
+# netdevice(7): an ifreq is the interface's name and, here, its flags (40 bytes on 64-bit).
+_SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 0x1
+_IFREQ = "16sH22x"
 _MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
 _MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
 _MS_NOATIME, _MS_NODIRATIME, _MS_RELATIME = 1024, 2048, 1 << 21
@@ -234,6 +246,173 @@ def _fill_scratch(scratch: Path, source: str, owner: tuple[int, int]) -> Path:
     return program
 
 
+# -- the network: loopback only, and a forwarder to the server -----------------------------
+
+#: Connections a program may hold to the server at once (more wait in the listen backlog).
+_MAX_FORWARDED = 64
+_FORWARD_CHUNK = 64 * 1024
+
+
+def _server_address(text: str) -> tuple[str, int]:
+    """``HOST:PORT`` (``[::1]:PORT`` for IPv6) as a socket address."""
+    host, _, port = text.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def _loopback_up() -> None:
+    """Bring ``lo`` up: a new network namespace starts with it down."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        asked = struct.pack(_IFREQ, b"lo", 0)
+        flags = struct.unpack(_IFREQ, fcntl.ioctl(sock, _SIOCGIFFLAGS, asked))[1]
+        fcntl.ioctl(sock, _SIOCSIFFLAGS, struct.pack(_IFREQ, b"lo", flags | _IFF_UP))
+
+
+def _isolate_network(server: tuple[str, int]) -> socket.socket:
+    """Move this process into a network namespace of loopback only; a listener there on the
+    server's address, for the forwarder outside to accept on."""
+    _check(_libc.unshare(_CLONE_NEWNET), "unshare the network")
+    _loopback_up()
+    family = socket.AF_INET6 if ":" in server[0] else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(server)
+    listener.listen(_MAX_FORWARDED)
+    return listener
+
+
+class _Link:
+    """One forwarded connection: bytes copied both ways, a bounded buffer each way, EOF
+    passed on as a half close."""
+
+    def __init__(self, inner: socket.socket, outer: socket.socket) -> None:
+        self.ends = (inner, outer)
+        self.waiting = {inner: b"", outer: b""}  # bytes to be written to that socket
+        self.ended = {inner: False, outer: False}  # that socket has sent its EOF
+        self.closed_for_writing = {inner: False, outer: False}
+
+    def peer(self, end: socket.socket) -> socket.socket:
+        return self.ends[1] if end is self.ends[0] else self.ends[0]
+
+    def interest(self, end: socket.socket) -> int:
+        events = 0
+        if not self.ended[end] and not self.waiting[self.peer(end)]:
+            events |= selectors.EVENT_READ  # read only once the peer took the last chunk
+        if self.waiting[end]:
+            events |= selectors.EVENT_WRITE
+        return events
+
+    def step(self, end: socket.socket, events: int) -> bool:
+        """Move bytes for one ready socket; False once the link is over."""
+        try:
+            if events & selectors.EVENT_WRITE and self.waiting[end]:
+                sent = end.send(self.waiting[end])
+                self.waiting[end] = self.waiting[end][sent:]
+            if events & selectors.EVENT_READ:
+                data = end.recv(_FORWARD_CHUNK)
+                if data:
+                    self.waiting[self.peer(end)] += data
+                else:
+                    self.ended[end] = True
+            for sock in self.ends:
+                drained = self.ended[self.peer(sock)] and not self.waiting[sock]
+                if drained and not self.closed_for_writing[sock]:
+                    sock.shutdown(socket.SHUT_WR)
+                    self.closed_for_writing[sock] = True
+        except (BlockingIOError, InterruptedError):
+            return True
+        except OSError:
+            return False
+        return not all(self.closed_for_writing.values())
+
+    def close(self) -> None:
+        for sock in self.ends:
+            sock.close()
+
+
+def _forward(listener: socket.socket, server: tuple[str, int], init: int) -> None:
+    """Until PID 1 ends: accept the program's connections inside its namespace and copy
+    each to a new connection to the server, out here. One thread: none can start now."""
+    selector = selectors.DefaultSelector()
+    exited = os.pidfd_open(init)
+    selector.register(exited, selectors.EVENT_READ)
+    listener.setblocking(False)
+    selector.register(listener, selectors.EVENT_READ)
+    links: dict[socket.socket, _Link] = {}
+    try:
+        while True:
+            for key, events in selector.select():
+                if key.fileobj == exited:
+                    return
+                if key.fileobj is listener:
+                    _accept(listener, server, selector, links)
+                else:
+                    _step(key.fileobj, events, selector, links)  # type: ignore[arg-type]
+            # At the cap, new connections wait in the backlog until one ends.
+            full, listening = len(links) // 2 >= _MAX_FORWARDED, _registered(selector, listener)
+            if full and listening:
+                selector.unregister(listener)
+            elif not full and not listening:
+                selector.register(listener, selectors.EVENT_READ)
+    finally:
+        for link in {id(link): link for link in links.values()}.values():
+            link.close()
+        os.close(exited)
+
+
+def _registered(selector: selectors.BaseSelector, sock: socket.socket) -> bool:
+    try:
+        selector.get_key(sock)
+    except KeyError:
+        return False
+    return True
+
+
+def _accept(
+    listener: socket.socket,
+    server: tuple[str, int],
+    selector: selectors.BaseSelector,
+    links: dict[socket.socket, _Link],
+) -> None:
+    try:
+        inner, _ = listener.accept()
+    except (BlockingIOError, InterruptedError):
+        return
+    try:
+        outer = socket.create_connection(server, timeout=10)
+    except OSError:
+        inner.close()  # the server is gone: the program sees its connection end
+        return
+    link = _Link(inner, outer)
+    for sock in link.ends:
+        sock.setblocking(False)
+        links[sock] = link
+        selector.register(sock, link.interest(sock))
+
+
+def _step(
+    sock: socket.socket,
+    events: int,
+    selector: selectors.BaseSelector,
+    links: dict[socket.socket, _Link],
+) -> None:
+    link = links[sock]
+    if not link.step(sock, events):
+        for end in link.ends:
+            if _registered(selector, end):
+                selector.unregister(end)
+            links.pop(end, None)
+        link.close()
+        return
+    for end in link.ends:
+        wanted = link.interest(end)
+        if wanted and _registered(selector, end):
+            selector.modify(end, wanted)
+        elif wanted:
+            selector.register(end, wanted)
+        elif _registered(selector, end):
+            selector.unregister(end)
+
+
 # -- ending the program's processes ------------------------------------------------------
 
 
@@ -363,11 +542,19 @@ def _contained(args: argparse.Namespace, source: str) -> None:
     """This process stays outside and relays; its child is PID 1 of the new namespaces."""
     mode = _enter_namespaces()
     read_end, write_end = os.pipe()
+    server = _server_address(args.server) if args.server else None
+    # PID 1 hands the listener of its network namespace over this pair.
+    handover = socket.socketpair() if server is not None else None
     init = os.fork()
     if init == 0:
         os.close(read_end)
         _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # the relay's end is the namespace's
         try:
+            if handover is not None and server is not None:
+                handover[0].close()
+                with _isolate_network(server) as listener:
+                    socket.send_fds(handover[1], [b"L"], [listener.fileno()])
+                handover[1].close()
             program = _prepare_filesystem(args, mode, source)
         except BaseException:
             traceback.print_exc()
@@ -377,6 +564,13 @@ def _contained(args: argparse.Namespace, source: str) -> None:
     # A cancel, a timeout or the server's end: killing PID 1 ends the whole namespace.
     signal.signal(signal.SIGTERM, lambda *_: os.kill(init, signal.SIGKILL))
     _end_with_parent(args.parent_pid)
+    if handover is not None and server is not None:
+        handover[1].close()
+        _, fds, _, _ = socket.recv_fds(handover[0], 1, 1)
+        handover[0].close()
+        if fds:  # none if PID 1 failed before its network was ready
+            with socket.socket(fileno=fds[0]) as listener:
+                _forward(listener, server, init)
     _, raw = os.waitpid(init, 0)
     with os.fdopen(read_end) as status:
         reported = status.read().strip()
@@ -394,13 +588,20 @@ def probe() -> str:
                 _mount(None, "/", None, _MS_REC | _MS_PRIVATE)
                 _remount_read_only()
                 _mount("proc", "/proc", "proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC)
+                try:
+                    _isolate_network(("127.0.0.1", 9)).close()
+                except OSError as e:
+                    print(f"no network namespace: {e}", file=sys.stderr)
+                    os._exit(3)
                 os._exit(0)
             os._exit(os.waitstatus_to_exitcode(os.waitpid(init, 0)[1]))
         except BaseException as e:
             print(f"{type(e).__name__}: {e}", file=sys.stderr)
             os._exit(1)
     code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
-    return "namespaces" if code == 0 else f"no namespaces (exit {code})"
+    if code == 3:
+        return "namespaces"  # all but the network's
+    return "namespaces network" if code == 0 else f"no namespaces (exit {code})"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -414,6 +615,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--scratch", default="")
     parser.add_argument("--hide", action="append", default=[])
     parser.add_argument("--cgroup", action="append", default=[], help="a cgroup.procs to join")
+    parser.add_argument("--server", default="", help="HOST:PORT: isolate the network but this")
     parser.add_argument("program", nargs="?", default="")
     return parser
 

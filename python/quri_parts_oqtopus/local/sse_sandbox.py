@@ -15,6 +15,7 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .settings import ServerSettings
 from .sse_cgroup import JobCgroup, JobCgroups
@@ -36,8 +37,8 @@ def _unprivileged_ids() -> tuple[int, int]:
     return entry.pw_uid, entry.pw_gid
 
 
-def _probe(python: str) -> tuple[bool, str]:
-    """Whether the launcher can contain programs here, and what it said."""
+def _probe(python: str) -> tuple[bool, bool, str]:
+    """Whether the launcher can contain programs here, and also their network; what it said."""
     try:
         done = subprocess.run(  # noqa: S603 - the configured interpreter and our launcher
             [python, str(LAUNCHER), "--probe"],
@@ -52,7 +53,8 @@ def _probe(python: str) -> tuple[bool, str]:
     said = f"{done.stdout.strip()} {done.stderr.strip()}".strip()[-500:]
     if done.returncode != 0:
         raise ValueError(f"sse_python {python!r} cannot run the SSE launcher: {said}")
-    return done.stdout.strip() == "namespaces", said
+    found = done.stdout.split()
+    return found[:1] == ["namespaces"], found == ["namespaces", "network"], said
 
 
 @dataclass(frozen=True)
@@ -62,7 +64,9 @@ class Sandbox:
     Attributes:
         python: The interpreter of the programs.
         contained: Whether programs run in their own namespaces (see the launcher).
-        reason: Why not, when they do not.
+        network_isolated: Whether they also run in a network namespace of loopback only,
+            reaching nothing but the server (through the launcher's forwarder).
+        reason: Why not, when they do not (either).
         uid: The uid/gid programs run as when the server is root.
         scratch_root: Where each job's scratch mount point is made (removed by ``close``).
         cgroups: Where each job gets cgroups bounding its memory and processes as a
@@ -72,6 +76,7 @@ class Sandbox:
 
     python: str
     contained: bool
+    network_isolated: bool
     reason: str
     uid: int
     gid: int
@@ -88,11 +93,20 @@ class Sandbox:
 
         """
         python = settings.sse_python or sys.executable
-        contained, said = False, "disabled by sse_containment='none'"
+        contained, isolated, said = False, False, "disabled by sse_containment='none'"
         if settings.sse_containment != "none":
-            contained, said = _probe(python)
-        if not contained and settings.sse_containment == "require":
-            raise ValueError(f"SSE programs cannot be contained on this system: {said}")
+            contained, isolated, said = _probe(python)
+        if not isolated and settings.sse_containment == "require":
+            what = "contained" if not contained else "kept off the network"
+            raise ValueError(f"SSE programs cannot be {what} on this system: {said}")
+        if contained and not isolated and settings.sse_containment == "auto":
+            print(
+                "WARNING: SSE programs share the server's network (no network namespace: "
+                f"{said}): they can reach every port the server reaches. "
+                "Use sse_containment='require' to refuse this.",
+                file=sys.stderr,
+                flush=True,
+            )
         if not contained and settings.sse_containment == "auto":
             print(  # the server's log: whoever runs it must know
                 "WARNING: SSE programs are NOT contained (no PID/mount/user namespaces: "
@@ -105,8 +119,8 @@ class Sandbox:
         root = Path(tempfile.mkdtemp(prefix="oqtopus-sse-"))
         root.chmod(0o711)  # programs under another uid must reach their own mount point
         uid, gid = _unprivileged_ids()
-        reason = "" if contained else said
-        return cls(python, contained, reason, uid, gid, root, JobCgroups.open())
+        reason = "" if isolated else said
+        return cls(python, contained, isolated, reason, uid, gid, root, JobCgroups.open())
 
     def scratch(self, job_id: str) -> Path:
         """A fresh, empty mount point for the job's scratch directory."""
@@ -142,6 +156,8 @@ class Sandbox:
         ]  # fmt: skip
         for hidden in _hidden_paths(settings):
             command.extend(["--hide", hidden])
+        if self.network_isolated:  # the one address the program's network leads to
+            command.extend(["--server", urlsplit(settings.bound_url).netloc])
         for procs in cgroup.procs_files if cgroup is not None else []:
             command.extend(["--cgroup", procs])
         command.append(str(program))
