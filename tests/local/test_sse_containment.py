@@ -678,6 +678,30 @@ def _interpreter_without_namespaces(tmp_path: Path) -> str:
     return str(script)
 
 
+def _interpreter_without_network_namespaces(tmp_path: Path) -> str:
+    """An ``sse_python`` standing for a system where only network namespaces are refused."""
+    script = tmp_path / "python-without-network-namespaces"
+    script.write_text(
+        '#!/bin/sh\nif [ "$2" = "--probe" ]; then echo "namespaces"; exit 0; fi\n'
+        f'exec {sys.executable} "$@"\n'
+    )
+    script.chmod(0o755)
+    return str(script)
+
+
+def test_a_server_that_cannot_keep_programs_off_the_network_says_so_or_refuses(
+    tmp_path: Path,
+) -> None:
+    python = _interpreter_without_network_namespaces(tmp_path)
+    with LocalServer(sse_python=python) as server:
+        log = server.log_path.read_text()
+    assert "WARNING: SSE programs share the server's network" in log
+    strict = LocalServer(sse_python=python, sse_containment="require", startup_timeout=30)
+    with pytest.raises(RuntimeError, match="SSE programs cannot be kept off the network"):
+        strict.start()
+    strict.close()
+
+
 def test_a_server_that_requires_containment_refuses_to_start_without_it(tmp_path: Path) -> None:
     server = LocalServer(
         sse_python=_interpreter_without_namespaces(tmp_path),
