@@ -15,6 +15,7 @@ from quri_parts_oqtopus.backend.record import JobRecord
 from quri_parts_oqtopus.cli import render
 from quri_parts_oqtopus.cli.checks import check_device, check_qasm, shots_from
 from quri_parts_oqtopus.cli.context import Context
+from quri_parts_oqtopus.cli.device_file import SNAPSHOT, device_snapshot
 from quri_parts_oqtopus.cli.errors import UsageError
 from quri_parts_oqtopus.cli.operator_syntax import parse_operator
 from quri_parts_oqtopus.cli.outcome import show_outcome
@@ -23,13 +24,37 @@ from quri_parts_oqtopus.cli.sselog import read_log
 
 # -- devices -------------------------------------------------------------------------------------
 def devices(ctx: Context) -> None:
-    device_id: str | None = ctx.args.device_id
-    if device_id is None:
+    words: list[str] = ctx.args.device_id
+    if words[:1] == [SNAPSHOT] and len(words) == 2:
+        devices_snapshot(ctx, words[1])
+        return
+    if len(words) > 1:
+        raise UsageError(f"one DEVICE_ID, or 'snapshot DEVICE_ID'; got {' '.join(words)!r}")
+    if ctx.args.output is not None:
+        raise UsageError("--output goes with 'devices snapshot DEVICE_ID'")
+    if not words:
         found = ctx.client.list_devices()
         ctx.out.show(found, render.devices_table(found))
     else:
-        device = ctx.client.get_device(device_id)
+        device = ctx.client.get_device(words[0])
         ctx.out.show(device, render.device_detail(device))
+
+
+def devices_snapshot(ctx: Context, device_id: str) -> None:
+    """Write a device as a device file the local server loads (``--devices``)."""
+    output: str | None = ctx.args.output
+    if output is None:
+        raise UsageError("devices snapshot needs --output FILE")
+    if not ctx.args.force and Path(output).exists():
+        raise UsageError(f"{output} exists: give --force to overwrite it, or another --output")
+    snapshot = device_snapshot(ctx.client, device_id)
+    text = render.to_json(snapshot) + "\n"
+    write_new_file(output, text.encode(), force=ctx.args.force)
+    calibrated = snapshot.get("calibrated_at") or "no calibration time"
+    ctx.out.show(
+        {"device_id": device_id, "path": output, "calibrated_at": snapshot.get("calibrated_at")},
+        f"{output}: {device_id} ({calibrated})",
+    )
 
 
 # -- jobs ----------------------------------------------------------------------------------------
@@ -90,15 +115,25 @@ def jobs_log(ctx: Context) -> None:
         log_text = text.removesuffix("\n")
         ctx.out.show({"job_id": record.job_id, "log": text}, log_text, keep="\n\t")
         return
+    write_new_file(output, log, force=ctx.args.force)
+    ctx.out.show({"job_id": record.job_id, "path": output}, output)
+
+
+def write_new_file(output: str, data: bytes, *, force: bool) -> None:
+    """Write ``data`` to ``output``; an existing file only with ``force``.
+
+    Raises:
+        UsageError: If the file exists (and not ``force``) or cannot be written.
+
+    """
     try:
         # "x" unless forced: a file that appeared since the check is not overwritten either.
-        with Path(output).open("wb" if ctx.args.force else "xb") as file:
-            file.write(log)
+        with Path(output).open("wb" if force else "xb") as file:
+            file.write(data)
     except FileExistsError:
         raise UsageError(f"{output} exists: give --force to overwrite it") from None
     except OSError as e:
         raise UsageError(f"cannot write {output}: {e.strerror or e}") from None
-    ctx.out.show({"job_id": record.job_id, "path": output}, output)
 
 
 # -- submit --------------------------------------------------------------------------------------

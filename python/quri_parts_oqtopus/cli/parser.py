@@ -199,13 +199,24 @@ def _add_devices(tree: _Tree, top: Subcommands) -> None:
     parser = tree.command(
         top,
         "devices",
-        "list the devices, or show one in detail",
-        f"examples:\n  {PROG} devices\n  {PROG} devices qulacs\n  {PROG} devices --json",
+        "list the devices, show one in detail, or save one for the local server",
+        f"examples:\n  {PROG} devices\n  {PROG} devices qulacs\n  {PROG} devices --json"
+        f"\n  {PROG} devices snapshot my-qpu -o my-qpu.json"
+        "\n  oqtopus-local serve --devices my-qpu.json",
         commands.devices,
     )
     parser.add_argument(
-        "device_id", nargs="?", metavar="DEVICE_ID", type=resource_id, help="one device in detail"
+        "device_id",
+        nargs="*",
+        metavar="DEVICE_ID",
+        type=resource_id,
+        help="one device in detail; 'snapshot DEVICE_ID' writes it as a device file",
     )
+    parser.add_argument(
+        "-o", "--output", metavar="FILE", default=None,
+        help="with snapshot: the device file to write (JSON, for oqtopus-local --devices)",
+    )  # fmt: skip
+    parser.add_argument("--force", action="store_true", help="overwrite FILE if it exists")
 
 
 def _add_jobs(tree: _Tree, top: Subcommands) -> None:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from quri_parts_oqtopus.backend.config import OqtopusConfig
@@ -38,6 +40,38 @@ _SERVE_OPTIONS = frozenset(
         "max_registered_jobs",
     }
 )
+
+
+def _devices_file(
+    file: str | Path | None, devices: Sequence[Mapping[str, Any] | str | Path]
+) -> Path | None:
+    """One devices file holding ``file``'s devices and ``devices`` (None: no extra device).
+
+    Raises:
+        ValueError: If a device file cannot be read or is not a JSON object or list.
+
+    """
+    if not devices:
+        return Path(file) if file is not None else None
+    merged: list[Any] = []
+    for entry in [*([file] if file is not None else []), *devices]:
+        if isinstance(entry, Mapping):
+            merged.append(dict(entry))
+            continue
+        try:
+            loaded = json.loads(Path(entry).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise ValueError(f"cannot read device file {str(entry)!r}: {e}") from e
+        if not isinstance(loaded, dict | list):
+            raise ValueError(f"device file {str(entry)!r} holds neither a device nor a list")
+        merged.extend(loaded if isinstance(loaded, list) else [loaded])
+    handle, name = tempfile.mkstemp(prefix="oqtopus-local-devices-", suffix=".json")
+    with os.fdopen(handle, "w", encoding="utf-8") as out:
+        json.dump(merged, out)
+    atexit.register(Path(name).unlink, missing_ok=True)
+    return Path(name)
+
+
 # Loopback only: never through a proxy from the environment.
 _DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -57,6 +91,8 @@ class LocalServer:
         port: TCP port; 0 picks a free one at the first start (kept by ``restart``).
         inline_job_info: Serve ``job_info`` values inline instead of as ZIP URLs.
         devices_file: JSON list of extra device definitions.
+        devices: More device definitions: device objects (dicts), or device files such as
+            ``oqtopus devices snapshot`` writes (paths); with ``devices_file``, all of them.
         example_devices: Offer the example emulated QPUs (``emu-*``) beside ``qulacs``.
         sse_timeout: Wall-clock limit of one SSE program, in seconds.
         sse_python: The interpreter that runs SSE programs (None: this one).
@@ -80,6 +116,7 @@ class LocalServer:
         *,
         inline_job_info: bool = False,
         devices_file: str | Path | None = None,
+        devices: Sequence[Mapping[str, Any] | str | Path] = (),
         example_devices: bool = True,
         sse_timeout: float = 300.0,
         sse_python: str | Path | None = None,
@@ -94,7 +131,7 @@ class LocalServer:
         self.admin = admin
         self.port = port
         self._inline_job_info = inline_job_info
-        self._devices_file = Path(devices_file) if devices_file is not None else None
+        self._devices_file = _devices_file(devices_file, devices)
         self._example_devices = example_devices
         self._sse_timeout = sse_timeout
         self._sse_python = None if sse_python is None else str(sse_python)
