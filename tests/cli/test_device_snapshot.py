@@ -66,7 +66,7 @@ def _ghz_counts(server: LocalServer) -> dict[int, int]:
     job = OqtopusSamplingBackend(server.config).sample(
         circuit, device_id="anemone", shots=2000, simulator_info={"seed": 11}
     )
-    return dict(job.result(timeout=120, wait=0.05).counts)
+    return {int(k): int(v) for k, v in job.result(timeout=120, wait=0.05).counts.items()}
 
 
 def test_a_snapshot_serves_the_same_device_and_runs_its_jobs_with_the_same_noise(
