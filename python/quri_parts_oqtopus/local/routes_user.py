@@ -255,12 +255,18 @@ def cancel_job(job_id: str, state: State, caller: Authenticated) -> dict[str, st
 
 @router.delete("/jobs/{job_id}", tags=["job"], response_model=None, responses=_answers(Message))
 def delete_job(job_id: str, state: State, caller: Authenticated) -> dict[str, str]:
-    """Delete an ended job, or a registered one that was never submitted."""
-    job = _job_or_404(state, job_id, caller)
-    if job.status not in DELETABLE_STATUSES:
-        raise bad_request(f"job {job_id} cannot be deleted in status {job.status}")
-    state.store.delete_job(job_id)
-    return {"message": "job deleted"}
+    """Delete an ended job, or a registered one that was never submitted.
+
+    The status is checked by the delete itself: a job submitted or deleted since it was
+    read is not deleted (400 naming its status, or 404).
+    """
+    _job_or_404(state, job_id, caller)
+    if state.store.delete_job(job_id, only_from=DELETABLE_STATUSES):
+        return {"message": "job deleted"}
+    current = state.store.get_job(job_id)
+    if current is None:
+        raise not_found(f"job {job_id} not found")
+    raise bad_request(f"job {job_id} cannot be deleted in status {current.status}")
 
 
 @router.get(

@@ -392,10 +392,24 @@ class Store:
             rows = self._db.execute(sql, values).fetchall()
         return [_row_to_job(row) for row in rows]
 
-    def delete_job(self, job_id: str) -> None:
+    def delete_job(self, job_id: str, *, only_from: Iterable[str] | None = None) -> bool:
+        """Delete the job and its files if it exists (and is in one of ``only_from``).
+
+        One conditional statement: a job whose status changed since the caller read it
+        (a racing submit) is left alone, and of two racing deletes only one deletes.
+        True if this call deleted the job.
+        """
+        sql = "DELETE FROM jobs WHERE job_id = ?"
+        values = [job_id]
+        if only_from is not None:
+            allowed = list(only_from)
+            sql += f" AND status IN ({', '.join('?' * len(allowed))})"
+            values.extend(allowed)
         with self._transaction() as db:
-            db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
-        shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+            deleted = db.execute(sql, values).rowcount == 1
+        if deleted:
+            shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+        return deleted
 
     # -- job files -----------------------------------------------------------------------
 

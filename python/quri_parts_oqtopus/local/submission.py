@@ -104,5 +104,8 @@ def submit_registered(
         "submitted_at": utc_now(),
     }
     if not store.update_job(job_id, changes, only_from=[REGISTERED]):
-        raise bad_request(f"job {job_id} is already submitted")
+        current = store.get_job(job_id)  # deleted or submitted since it was read
+        if current is None:
+            raise not_found(f"job {job_id} not found")
+        raise bad_request(f"job {job_id} is already submitted (status {current.status})")
     state.scheduler.wake()
