@@ -26,6 +26,8 @@ from quri_parts_oqtopus.local.mitigation import (
     pseudo_inverse,
 )
 from quri_parts_oqtopus.local.noise import NoisyDevice
+from quri_parts_oqtopus.local.simulate import run_task
+from quri_parts_oqtopus.local.tasks import Task
 from quri_parts_oqtopus.local.transpile import NativeGate
 
 from .example_devices import OUT, example_devices, render
@@ -185,6 +187,24 @@ def test_relaxation_alone_decays_the_excited_state_as_t1_says() -> None:
     device.run([NativeGate("x", (0,))])
     excited = float(np.real(device.state.get_matrix()[1, 1]))
     assert excited == pytest.approx(math.exp(-3.0 / 30.0), abs=1e-9)
+
+
+def test_a_channel_the_calibration_leaves_undefined_fails_the_job_naming_it() -> None:
+    # T1 = 0.0001 us relaxes a 60 ns x gate completely: the dephasing's division by what
+    # damping leaves is a ZeroDivisionError, which once ended the worker process.
+    info = {"qubits": [{"id": 0, "qubit_lifetime": {"t1": 0.0001}, "gate_duration": {"x": 60}}]}
+    program = (
+        'OPENQASM 3;\ninclude "stdgates.inc";\nqubit[1] q;\nbit[1] c;\nx q[0];\nc = measure q;'
+    )
+    task = Task(job_type="sampling", programs=[program], shots=10, max_qubits=1,
+                device_id="t1", device_info=json.dumps(info),
+                transpiler_info={"transpiler_lib": None})  # fmt: skip
+    outcome, payloads = run_task(task)
+    assert not outcome.succeeded
+    assert outcome.ran
+    assert outcome.message is not None
+    assert outcome.message.startswith("the job failed while simulating: ZeroDivisionError: ")
+    assert payloads == {}
 
 
 def test_virtual_rz_is_exact() -> None:

@@ -260,32 +260,49 @@ def _ignore_phase(_name: str) -> None:
     pass
 
 
+def _failure(task: Task, phase: str, error: Exception) -> Outcome:
+    """The failed outcome of a job that raised ``error`` while in ``phase``."""
+    ran = phase == SIMULATING
+    if isinstance(error, MemoryError):
+        return Outcome(False, ran, _out_of_memory(task))
+    if not ran and isinstance(error, ValueError | KeyError | TypeError):
+        return Outcome(False, False, str(error))  # a refusal: its message says why
+    # Anything else (a library's OverflowError on a strange angle, a division by zero in
+    # a channel) is the job's failure, named: the worker itself lives on.
+    return Outcome(False, ran, f"the job failed while {phase}: {type(error).__name__}: {error}")
+
+
+def _run(task: Task, enter: Callable[[str], None]) -> Simulated:
+    enter(PREPARING)
+    programs, target, terms = _prepare(task)
+    emulated = None
+    if task.device_info is not None:  # an emulated QPU: transpiled now, noisy later
+        enter(TRANSPILING)
+        if task.transpile_delay > 0:
+            time.sleep(task.transpile_delay)  # a device that holds this step (tests)
+        text = program_to_qasm(target) if task.job_type == MULTI_MANUAL else task.programs[0]
+        emulated = Emulation(task, target, text, terms)
+    enter(SIMULATING)
+    if task.delay > 0:
+        time.sleep(task.delay)  # a configured slow device (tests of running jobs)
+    return _simulate(task, programs, target, terms, emulated)
+
+
 def run_task(task: Task, on_phase: Callable[[str], None] = _ignore_phase) -> Simulated:
-    """Run one job; never raises (every failure becomes a failed ``Outcome``).
+    """Run one job; never raises: every failure becomes a failed ``Outcome`` that names
+    its cause (a refusal's reason, or the exception's type and message).
 
     ``on_phase`` hears each phase as the job enters it (the worker tells its watcher, so
     that a job stopped by the time limit is reported with what it was doing).
     """
+    phase = PREPARING
+
+    def enter(name: str) -> None:
+        nonlocal phase
+        phase = name
+        on_phase(name)
+
     try:
-        on_phase(PREPARING)
-        programs, target, terms = _prepare(task)
-        emulated = None
-        if task.device_info is not None:  # an emulated QPU: transpiled now, noisy later
-            on_phase(TRANSPILING)
-            if task.transpile_delay > 0:
-                time.sleep(task.transpile_delay)  # a device that holds this step (tests)
-            text = program_to_qasm(target) if task.job_type == MULTI_MANUAL else task.programs[0]
-            emulated = Emulation(task, target, text, terms)
-    except (ValueError, KeyError, TypeError) as e:
-        return Outcome(False, False, str(e)), {}
-    except MemoryError:
-        return Outcome(False, False, _out_of_memory(task)), {}
-    on_phase(SIMULATING)
-    if task.delay > 0:
-        time.sleep(task.delay)  # a configured slow device (tests of running jobs)
-    try:
-        return _simulate(task, programs, target, terms, emulated)
-    except MemoryError:
-        return Outcome(False, True, _out_of_memory(task)), {}
-    except (ValueError, RuntimeError) as e:
-        return Outcome(False, True, f"simulation failed: {type(e).__name__}: {e}"), {}
+        return _run(task, enter)
+    except Exception as e:  # see _failure: the job fails, never the worker
+        return _failure(task, phase, e), {}

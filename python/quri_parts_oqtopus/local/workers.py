@@ -20,6 +20,7 @@ from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
 from .tasks import PREPARING, Outcome, Phase, Task
 
@@ -31,7 +32,6 @@ _KILL_WAIT = 5.0
 def _worker_main(conn: Connection, memory_bytes: int) -> None:
     """A worker process: limit its memory, load the simulator, then run tasks until EOF."""
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    from .codec import write_payload_files  # noqa: PLC0415 - loads the native core
     from .simulate import run_task  # noqa: PLC0415 - keeps qulacs out of the server process
 
     while True:
@@ -41,15 +41,24 @@ def _worker_main(conn: Connection, memory_bytes: int) -> None:
             return  # the server is gone or replaced us
         outcome, payloads = run_task(task, lambda name: conn.send(Phase(name)))
         if outcome.succeeded and task.job_dir is not None:
-            try:
-                for name, value in payloads.items():
-                    write_payload_files(Path(task.job_dir), name, value, stage=True)
-            except MemoryError:
-                limit = f"the worker memory limit of {memory_bytes >> 20} MiB"
-                outcome = Outcome(False, True, f"writing the result exceeded {limit}")
-            else:
-                outcome = replace(outcome, staged=tuple(payloads))
+            outcome = _stage(Path(task.job_dir), outcome, payloads, memory_bytes)
         conn.send(outcome)
+
+
+def _stage(job_dir: Path, outcome: Outcome, payloads: dict[str, Any], memory_bytes: int) -> Outcome:
+    """Stage a succeeded job's payloads beside it; a payload that cannot be written fails the
+    job, naming why (never the worker)."""
+    from .codec import write_payload_files  # noqa: PLC0415 - loads the native core
+
+    try:
+        for name, value in payloads.items():
+            write_payload_files(job_dir, name, value, stage=True)
+    except MemoryError:
+        limit = f"the worker memory limit of {memory_bytes >> 20} MiB"
+        return Outcome(False, True, f"writing the result exceeded {limit}")
+    except Exception as e:  # e.g. a full disk: the job fails, not the worker
+        return Outcome(False, True, f"the result could not be written: {type(e).__name__}: {e}")
+    return replace(outcome, staged=tuple(payloads))
 
 
 class _Worker:
