@@ -125,3 +125,15 @@ def test_registered_jobs_past_the_quota_are_429_until_one_is_submitted_or_delete
     assert api.upload(fourth["presigned_url"], zip_json(BELL)).status_code == 204
     assert api.post(f"/jobs/{fourth['job_id']}/submit", json=SUBMIT).status_code == 200
     assert api.post("/jobs").status_code == 200
+
+
+def test_an_input_holding_nan_is_400_naming_it_and_nothing_is_stored(
+    server: LocalServer, api: Api
+) -> None:
+    # The reference client sends a NaN coefficient as it is; stored, no answer could hold it.
+    document = b'{"program": ["x"], "operator": [{"pauli": "Z0", "coeff": NaN}]}'
+    registered = api.register()
+    response = api.upload(registered["presigned_url"], zip_members({"input.json": document}))
+    assert response.status_code == 400, response.text
+    assert "NaN is not a JSON number" in response.json()["message"]
+    assert not (server.data_dir / "jobs" / registered["job_id"] / "input.json").exists()

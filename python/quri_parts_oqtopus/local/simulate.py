@@ -6,7 +6,6 @@ crash of the native parser or simulator costs one worker, not the server.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
@@ -22,7 +21,7 @@ from quri_parts_oqtopus.counts import split_counts as native_split_counts
 from quri_parts_oqtopus.operator import parse_pauli
 
 from .blocks import check_block_cost, sample_blocks
-from .emulation import Emulation, PauliTerm
+from .emulation import Emulation, PauliTerm, combine_terms
 from .mitigation import readout_mitigation
 from .programs import Program, combine_programs, load_program, program_to_qasm
 from .tasks import PREPARING, SIMULATING, TRANSPILING, Outcome, Task
@@ -75,20 +74,22 @@ def estimate(
 
     Each term's ±1 outcomes are drawn from the exact probability of +1; identity terms
     are exact.
+
+    Raises:
+        OverflowError: If the estimate is beyond the float range (``combine_terms``).
+
     """
     state = _final_state(program)
-    value = variance = 0.0
+    means = []
     for factors, coeff in terms:
         if not factors:
-            value += coeff
+            means.append((coeff, 1.0))
             continue
         spec = " ".join(f"{letter} {qubit}" for qubit, letter in factors)
         exact = qulacs.PauliOperator(spec, 1.0).get_expectation_value(state).real
         plus = int(rng.binomial(shots, min(1.0, max(0.0, (1.0 + exact) / 2.0))))
-        mean = (2 * plus - shots) / shots
-        value += coeff * mean
-        variance += coeff * coeff * (1.0 - mean * mean) / shots
-    return value, math.sqrt(variance)
+        means.append((coeff, (2 * plus - shots) / shots))
+    return combine_terms(means, shots)
 
 
 def _stats(program: Program) -> dict[str, Any]:

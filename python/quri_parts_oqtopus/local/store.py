@@ -128,12 +128,15 @@ def _row_to_job(row: sqlite3.Row) -> JobRow:
     values = {name: row[name] for name in _JOB_COLUMNS}
     for name in _JSON_COLUMNS:
         if values[name] is not None:
-            values[name] = json.loads(values[name])
+            # An older server stored the NaN of a submit as it came: shown as null.
+            values[name] = json.loads(values[name], parse_constant=lambda _: None)
     return JobRow(**values)
 
 
 def _encode_column(name: str, value: object) -> object:
-    return json.dumps(value) if name in _JSON_COLUMNS and value is not None else value
+    if name in _JSON_COLUMNS and value is not None:
+        return codec.dumps_strict(value).decode("utf-8")
+    return value
 
 
 @dataclass(frozen=True)
@@ -460,8 +463,8 @@ class Store:
         except OSError as e:
             raise UnreadablePayloadError(job_id, name, str(e)) from e
         try:
-            return json.loads(data)
-        except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError
+            return codec.loads_strict(data)
+        except (ValueError, RecursionError) as e:  # not JSON, or a NaN no answer can carry
             raise UnreadablePayloadError(job_id, name, f"{type(e).__name__}: {e}") from e
 
     def has_payload(self, job_id: str, name: str) -> bool:
