@@ -3,10 +3,12 @@ the noise channels fitted to it; the shipped example devices; the client's view.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +18,7 @@ import qulacs
 from qulacs import gate as qgate
 
 from quri_parts_oqtopus.backend import OqtopusDeviceBackend
-from quri_parts_oqtopus.calibration import DeviceCalibration
+from quri_parts_oqtopus.calibration import CouplingCalibration, DeviceCalibration
 from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.local.devices import EXAMPLE_DEVICES_DIR, load_devices_file
 from quri_parts_oqtopus.local.mitigation import (
@@ -119,6 +121,45 @@ def test_connected_layout_refuses_a_bad_width_naming_it(width: object) -> None:
     calibration = DeviceCalibration.from_device_info({"qubits": [{"id": q} for q in range(4)]})
     with pytest.raises(ValueError, match=re.escape(f"width must be in 1..4, got {width!r}")):
         calibration.connected_layout(width)  # type: ignore[arg-type]
+
+
+class _CountedCouplings(tuple[CouplingCalibration, ...]):
+    """The couplings of a calibration, counting how often they are walked through."""
+
+    walks = 0
+
+    def __iter__(self) -> Iterator[CouplingCalibration]:
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def _counted(info: dict[str, Any]) -> DeviceCalibration:
+    calibration = DeviceCalibration.from_device_info(info)
+    _CountedCouplings.walks = 0
+    return dataclasses.replace(calibration, couplings=_CountedCouplings(calibration.couplings))
+
+
+def test_layouts_and_the_noise_model_walk_the_couplings_once_however_often_they_ask() -> None:
+    # Every lookup once scanned the list: connected_layout took 5 s on a 32x32 lattice.
+    calibration = _counted(device_info("emu-square-64"))
+    layout = calibration.connected_layout(8)
+    assert calibration.neighbors(9) == [1, 8, 10, 17]
+    device = NoisyDevice(calibration, layout[:2])
+    device.run([NativeGate("cx", (layout[0], layout[1]))] * 50)
+    assert _CountedCouplings.walks == 1
+
+
+def test_repeated_couplings_are_one_link_and_the_first_listed_counts() -> None:
+    first = {"control": 0, "target": 1, "fidelity": 0.9}
+    repeated = [first, {"control": 0, "target": 1, "fidelity": 0.5}] * 1000
+    calibration = _counted({"qubits": [{"id": q} for q in range(3)], "couplings": repeated})
+    assert calibration.neighbors(0) == [1]
+    assert calibration.neighbors(2) == []
+    found = calibration.coupling(1, 0)
+    assert found is not None
+    assert found.fidelity == 0.9
+    assert calibration.connected_layout(2) in ([0, 1], [1, 0])
+    assert _CountedCouplings.walks == 1
 
 
 # -- the noise channels, checked against the calibrated fidelities ----------------------------
