@@ -232,7 +232,8 @@ def test_relaxation_alone_decays_the_excited_state_as_t1_says() -> None:
 
 def test_a_channel_the_calibration_leaves_undefined_fails_the_job_naming_it() -> None:
     # T1 = 0.0001 us relaxes a 60 ns x gate completely: the dephasing's division by what
-    # damping leaves is a ZeroDivisionError, which once ended the worker process.
+    # damping leaves was a ZeroDivisionError, which ended the worker process. Device files
+    # and device changes refuse such a calibration; a job given one directly fails alone.
     info = {"qubits": [{"id": 0, "qubit_lifetime": {"t1": 0.0001}, "gate_duration": {"x": 60}}]}
     program = (
         'OPENQASM 3;\ninclude "stdgates.inc";\nqubit[1] q;\nbit[1] c;\nx q[0];\nc = measure q;'
@@ -244,7 +245,8 @@ def test_a_channel_the_calibration_leaves_undefined_fails_the_job_naming_it() ->
     assert not outcome.succeeded
     assert outcome.ran
     assert outcome.message is not None
-    assert outcome.message.startswith("the job failed while simulating: ZeroDivisionError: ")
+    assert outcome.message.startswith("the job failed while simulating: "), outcome.message
+    assert "60 ns relax a qubit of T1 = 0.0001 us completely" in outcome.message
     assert payloads == {}
 
 
