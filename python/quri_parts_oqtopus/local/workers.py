@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import queue
 import resource
 import signal
@@ -22,6 +23,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
+from .children import die_with_parent
 from .tasks import PREPARING, Outcome, Phase, Task
 
 # How often a busy worker's watcher looks for a cancel or a passed deadline.
@@ -29,8 +31,13 @@ _WATCH_INTERVAL = 0.05
 _KILL_WAIT = 5.0
 
 
-def _worker_main(conn: Connection, memory_bytes: int) -> None:
-    """A worker process: limit its memory, load the simulator, then run tasks until EOF."""
+def _worker_main(conn: Connection, memory_bytes: int, server_pid: int) -> None:
+    """A worker process: limit its memory, load the simulator, then run tasks until EOF.
+
+    It dies with the server: a server killed (``kill -9``) and restarted reruns the job,
+    which the old worker must neither keep computing nor write into.
+    """
+    die_with_parent(server_pid)
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
     from .simulate import run_task  # noqa: PLC0415 - keeps qulacs out of the server process
 
@@ -40,6 +47,8 @@ def _worker_main(conn: Connection, memory_bytes: int) -> None:
         except (EOFError, OSError):
             return  # the server is gone or replaced us
         outcome, payloads = run_task(task, lambda name: conn.send(Phase(name)))
+        if os.getppid() != server_pid:
+            os._exit(0)  # the job directory is no longer ours: a new server may own it
         if outcome.succeeded and task.job_dir is not None:
             outcome = _stage(Path(task.job_dir), outcome, payloads, memory_bytes)
         conn.send(outcome)
@@ -74,7 +83,7 @@ class _Worker:
         ours, theirs = self._context.Pipe()
         self.process = self._context.Process(
             target=_worker_main,
-            args=(theirs, self._memory_bytes),
+            args=(theirs, self._memory_bytes, os.getpid()),
             name="simulator-worker",
             daemon=True,
         )
