@@ -255,6 +255,7 @@ def serve(args: argparse.Namespace) -> None:
 
     from .app import create_app, server_url  # noqa: PLC0415
     from .connections import (  # noqa: PLC0415
+        MAX_HEAD_BYTES,
         connection_cap,
         guarded_protocol,
         raise_open_file_limit,
@@ -284,7 +285,7 @@ def serve(args: argparse.Namespace) -> None:
         log_level=args.log_level,
         timeout_graceful_shutdown=5,
         timeout_keep_alive=5,  # idle kept-alive connections close after 5 s
-        h11_max_incomplete_event_size=16 * 1024,  # request line and headers: 16 KiB at most
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,  # request line and headers
     )
     server = uvicorn.Server(config)
     if args.port_file is not None:
