@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from quri_parts_oqtopus._contract import SUBMITTED
-from quri_parts_oqtopus.local import ServerSettings, routes_user
+from quri_parts_oqtopus.local import ServerSettings, routes_user, submission
 from quri_parts_oqtopus.local.app import build_state
+from quri_parts_oqtopus.local.codec import write_payload_files
 from quri_parts_oqtopus.local.errors import ApiError
 from quri_parts_oqtopus.local.state import Caller, ServerState
 from quri_parts_oqtopus.local.store import JobRow
@@ -218,3 +219,24 @@ def test_of_two_racing_deletes_only_one_deletes_and_the_other_is_404(
     assert second.value.status_code == 404
     assert store.get_job(job_id) is None
     assert not store.job_dir(job_id).exists()
+
+
+def test_an_upload_that_loses_to_a_delete_leaves_nothing_behind(
+    offline_state: ServerState,
+) -> None:
+    # The upload checked the job, then wrote into its directory: after a delete in between,
+    # the write made the directory again, with the input in it, for no job.
+    store = offline_state.store
+    job_id = store.register_job()
+    job = store.get_job(job_id)
+    assert job is not None
+
+    def stage_then_race(directory: Path) -> None:
+        write_payload_files(directory, "input", BELL)
+        assert store.delete_job(job_id)
+
+    with pytest.raises(ApiError) as refused:
+        submission.keep_input(offline_state, job, stage_then_race)
+    assert refused.value.status_code == 404
+    assert not store.job_dir(job_id).exists()
+    assert list((offline_state.settings.data_dir / "staging").iterdir()) == []

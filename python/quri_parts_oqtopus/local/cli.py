@@ -102,6 +102,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="address-space limit of a simulator worker in MiB (default %(default)s)",
     )
     serve.add_argument(
+        "--max-program-mb",
+        type=int,
+        default=8,
+        help="largest program text (and Pauli string) of a job input in MiB (default %(default)s)",
+    )
+    serve.add_argument(
+        "--input-quota-mb",
+        type=int,
+        default=1024,
+        help="job inputs the user's jobs may keep on disk in all, in MiB, until jobs are"
+        " deleted (default %(default)s)",
+    )
+    serve.add_argument(
+        "--sse-input-quota-mb",
+        type=int,
+        default=256,
+        help="job inputs the jobs of one SSE program may keep in all, in MiB (default %(default)s)",
+    )
+    serve.add_argument(
         "--public-url",
         default=None,
         help="base URL clients reach the server at, for the URLs it hands out"
@@ -241,6 +260,9 @@ def settings_from(args: argparse.Namespace, port: int) -> ServerSettings:
         sse_containment=args.sse_containment,
         job_timeout=args.job_timeout,
         worker_memory_bytes=args.worker_memory_mb * MiB,
+        max_program_bytes=args.max_program_mb * MiB,
+        input_quota_bytes=args.input_quota_mb * MiB,
+        sse_input_quota_bytes=args.sse_input_quota_mb * MiB,
         public_url=args.public_url,
         presign_ttl=args.presign_ttl,
         header_timeout=args.header_timeout,

@@ -24,6 +24,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, NoReturn, TypeVar
 
 from .children import end_with_parent
+from .inputs import InputLimits, checked_input
 
 __all__ = [
     "ArchiveError",
@@ -37,6 +38,7 @@ __all__ = [
     "log_archive",
     "payload_path",
     "read_input_archive",
+    "stage_input_archive",
     "staged",
     "write_payload_files",
 ]
@@ -117,6 +119,19 @@ def read_input_archive(data: bytes, max_json_bytes: int) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ArchiveError(f"the JSON in the ZIP must be an object, got {type(value).__name__}")
     return value
+
+
+def stage_input_archive(data: bytes, directory: Path, limits: InputLimits) -> None:
+    """Read an uploaded input ZIP, check it (``inputs.checked_input``) and write what is kept
+    of it into ``directory`` as the job's ``input`` payload files, for the store to commit.
+
+    Raises:
+        ArchiveError: As ``read_input_archive``.
+        InputError: Naming the field and the limit the document does not keep to.
+
+    """
+    value = read_input_archive(data, limits.max_json_bytes)
+    write_payload_files(directory, "input", checked_input(value, limits))
 
 
 def _check_member_name(name: str) -> None:
@@ -226,9 +241,9 @@ class Codec:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def read_input(self, data: bytes, max_json_bytes: int) -> dict[str, Any]:
-        """:func:`read_input_archive` in a helper."""
-        return self._run(read_input_archive, data, max_json_bytes)
+    def stage_input(self, data: bytes, directory: Path, limits: InputLimits) -> None:
+        """:func:`stage_input_archive` in a helper: the inflated document never comes here."""
+        self._run(stage_input_archive, data, directory, limits)
 
     def write_payload(self, job_dir: Path, name: str, value: object) -> None:
         """:func:`write_payload_files` in a helper."""
