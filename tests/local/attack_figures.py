@@ -6,6 +6,8 @@ Run from the repository root, e.g. ``python -m tests.local.attack_figures upload
   bytes sent and bytes stored under the data directory.
 - ``orphan``: ``kill -9`` of a server while its worker simulates a long job (``job_timeout``
   10 s); the CPU seconds each of its children spends in the 60 s after the kill.
+- ``crashers``: ten jobs whose transpilation raises (``rx(1e308)`` on ``emu-ring-8``), then
+  a normal job: how long the normal job takes from its submission to its end.
 - ``layout``: ``DeviceCalibration.connected_layout`` on a 32x32 lattice and on 200,000
   duplicated couplings, wall time.
 """
@@ -84,6 +86,21 @@ def orphan() -> None:
     print(f"still alive 60 s after the kill (then killed here): {alive}")
 
 
+def crashers() -> None:
+    crashing = qasm(2, "rx(1e308) q[0];\ncx q[0], q[1];")
+    with LocalServer() as server:
+        api = Api(server)
+        api.wait(api.submit("sampling", {"program": [qasm(2, "x q[0];")]}, shots=10))  # warm
+        for _ in range(10):
+            api.submit("sampling", {"program": [crashing]}, shots=10, device_id="emu-ring-8")
+        started = time.monotonic()
+        normal = api.wait(api.submit("sampling", {"program": [qasm(2, "x q[0];")]}, shots=10))
+        waited = time.monotonic() - started
+        last = api.get("/jobs", params={"size": 2}).json()[-1]
+    print(f"a normal job after 10 crashing ones: {normal['status']} in {waited:.2f} s")
+    print(f"the crashing jobs' message: {last['job_info']['message']}")
+
+
 def lattice(side: int, copies: int = 1) -> DeviceCalibration:
     qubits = [{"id": q, "fidelity": 0.999} for q in range(side * side)]
     couplings = []
@@ -112,8 +129,9 @@ def layout() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("figure", choices=["uploads", "orphan", "layout"])
-    {"uploads": uploads, "orphan": orphan, "layout": layout}[parser.parse_args().figure]()
+    figures = {"uploads": uploads, "orphan": orphan, "crashers": crashers, "layout": layout}
+    parser.add_argument("figure", choices=sorted(figures))
+    figures[parser.parse_args().figure]()
 
 
 if __name__ == "__main__":
