@@ -28,18 +28,17 @@ def _finite(value: object, where: str = "") -> None:
     """
     if isinstance(value, float) and not math.isfinite(value):
         raise ValueError(f"{where or 'the value'} is {value}, not a finite number")
-    items = (
-        value.items()
-        if isinstance(value, dict)
-        else enumerate(value)
-        if isinstance(value, list)
-        else ()
-    )
+    if isinstance(value, dict):
+        items: list[tuple[object, object]] = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    else:
+        return
     for key, item in items:
         _finite(item, f"{where}.{key}" if where else str(key))
 
 
-def finite_json(value: _T) -> _T:
+def _finite_json(value: _T) -> _T:
     """``value`` if it holds no NaN or infinity (a pydantic ``AfterValidator``)."""
     _finite(value)
     return value
@@ -51,7 +50,7 @@ class OperatorItem(BaseModel):
     # Inputs are stored and served back: a key nobody reads would only take up room.
     model_config = ConfigDict(extra="forbid")
     pauli: StrictStr
-    coeff: Annotated[StrictFloat | StrictInt | None, AfterValidator(finite_json)] = None
+    coeff: Annotated[StrictFloat | StrictInt | None, AfterValidator(_finite_json)] = None
 
 
 class JobInput(BaseModel):
@@ -64,7 +63,7 @@ class JobInput(BaseModel):
 
 
 #: An info object of a submit: stored and echoed back, so only what JSON can carry.
-FiniteObject = Annotated[dict[str, Any], AfterValidator(finite_json)]
+FiniteObject = Annotated[dict[str, Any], AfterValidator(_finite_json)]
 
 
 class SubmitJobRequest(BaseModel):
