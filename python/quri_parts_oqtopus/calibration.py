@@ -16,6 +16,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 __all__ = ["CouplingCalibration", "DeviceCalibration", "QubitCalibration", "ReadoutError"]
@@ -285,21 +286,31 @@ class DeviceCalibration:
         """How many qubits the device has."""
         return len(self.qubits)
 
-    def coupling(self, a: int, b: int) -> CouplingCalibration | None:
-        """The coupling between ``a`` and ``b`` in either direction (``a -> b`` first)."""
-        backward = None
+    @cached_property
+    def _by_pair(self) -> dict[tuple[int, int], CouplingCalibration]:
+        # Built once: the noise model asks for a coupling at every two-qubit gate, and a
+        # layout search at every step; a scan of the list each time grew as qubits x couplings.
+        pairs: dict[tuple[int, int], CouplingCalibration] = {}
         for coupling in self.couplings:
-            if (coupling.control, coupling.target) == (a, b):
-                return coupling
-            if (coupling.control, coupling.target) == (b, a):
-                backward = coupling
-        return backward
+            pairs.setdefault((coupling.control, coupling.target), coupling)  # the first listed
+        return pairs
+
+    @cached_property
+    def _adjacency(self) -> tuple[tuple[int, ...], ...]:
+        linked: list[set[int]] = [set() for _ in self.qubits]
+        for control, target in self._by_pair:
+            linked[control].add(target)
+            linked[target].add(control)
+        return tuple(tuple(sorted(found)) for found in linked)
+
+    def coupling(self, a: int, b: int) -> CouplingCalibration | None:
+        """The coupling between ``a`` and ``b`` in either direction (``a -> b`` first; of
+        repeated entries, the first listed)."""
+        return self._by_pair.get((a, b)) or self._by_pair.get((b, a))
 
     def neighbors(self, qubit: int) -> list[int]:
         """The qubits coupled to ``qubit`` (either direction), ascending."""
-        found = {c.target for c in self.couplings if c.control == qubit}
-        found |= {c.control for c in self.couplings if c.target == qubit}
-        return sorted(found)
+        return list(self._adjacency[qubit])
 
     def qubit_score(self, qubit: int) -> float:
         """How much error one use of ``qubit`` adds: gate error plus readout error."""
@@ -359,7 +370,7 @@ class DeviceCalibration:
     def _best_step(self, sources: Iterable[int], chosen: set[int]) -> int | None:
         options = []
         for source in sources:
-            for neighbor in self.neighbors(source):
+            for neighbor in self._adjacency[source]:
                 if neighbor not in chosen:
                     edge = self.coupling(source, neighbor)
                     edge_error = edge.gate_error if edge is not None else 0.0

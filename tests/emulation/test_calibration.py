@@ -3,10 +3,12 @@ the noise channels fitted to it; the shipped example devices; the client's view.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 import math
 import re
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +18,7 @@ import qulacs
 from qulacs import gate as qgate
 
 from quri_parts_oqtopus.backend import OqtopusDeviceBackend
-from quri_parts_oqtopus.calibration import DeviceCalibration
+from quri_parts_oqtopus.calibration import CouplingCalibration, DeviceCalibration
 from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.local.devices import EXAMPLE_DEVICES_DIR, load_devices_file
 from quri_parts_oqtopus.local.mitigation import (
@@ -26,6 +28,8 @@ from quri_parts_oqtopus.local.mitigation import (
     pseudo_inverse,
 )
 from quri_parts_oqtopus.local.noise import NoisyDevice
+from quri_parts_oqtopus.local.simulate import run_task
+from quri_parts_oqtopus.local.tasks import Task
 from quri_parts_oqtopus.local.transpile import NativeGate
 
 from .example_devices import OUT, example_devices, render
@@ -119,6 +123,45 @@ def test_connected_layout_refuses_a_bad_width_naming_it(width: object) -> None:
         calibration.connected_layout(width)  # type: ignore[arg-type]
 
 
+class _CountedCouplings(tuple[CouplingCalibration, ...]):
+    """The couplings of a calibration, counting how often they are walked through."""
+
+    walks = 0
+
+    def __iter__(self) -> Iterator[CouplingCalibration]:
+        type(self).walks += 1
+        return super().__iter__()
+
+
+def _counted(info: dict[str, Any]) -> DeviceCalibration:
+    calibration = DeviceCalibration.from_device_info(info)
+    _CountedCouplings.walks = 0
+    return dataclasses.replace(calibration, couplings=_CountedCouplings(calibration.couplings))
+
+
+def test_layouts_and_the_noise_model_walk_the_couplings_once_however_often_they_ask() -> None:
+    # Every lookup once scanned the list: connected_layout took 5 s on a 32x32 lattice.
+    calibration = _counted(device_info("emu-square-64"))
+    layout = calibration.connected_layout(8)
+    assert calibration.neighbors(9) == [1, 8, 10, 17]
+    device = NoisyDevice(calibration, layout[:2])
+    device.run([NativeGate("cx", (layout[0], layout[1]))] * 50)
+    assert _CountedCouplings.walks == 1
+
+
+def test_repeated_couplings_are_one_link_and_the_first_listed_counts() -> None:
+    first = {"control": 0, "target": 1, "fidelity": 0.9}
+    repeated = [first, {"control": 0, "target": 1, "fidelity": 0.5}] * 1000
+    calibration = _counted({"qubits": [{"id": q} for q in range(3)], "couplings": repeated})
+    assert calibration.neighbors(0) == [1]
+    assert calibration.neighbors(2) == []
+    found = calibration.coupling(1, 0)
+    assert found is not None
+    assert found.fidelity == 0.9
+    assert calibration.connected_layout(2) in ([0, 1], [1, 0])
+    assert _CountedCouplings.walks == 1
+
+
 # -- the noise channels, checked against the calibrated fidelities ----------------------------
 
 
@@ -185,6 +228,26 @@ def test_relaxation_alone_decays_the_excited_state_as_t1_says() -> None:
     device.run([NativeGate("x", (0,))])
     excited = float(np.real(device.state.get_matrix()[1, 1]))
     assert excited == pytest.approx(math.exp(-3.0 / 30.0), abs=1e-9)
+
+
+def test_a_channel_the_calibration_leaves_undefined_fails_the_job_naming_it() -> None:
+    # T1 = 0.0001 us relaxes a 60 ns x gate completely: the dephasing's division by what
+    # damping leaves was a ZeroDivisionError, which ended the worker process. Device files
+    # and device changes refuse such a calibration; a job given one directly fails alone.
+    info = {"qubits": [{"id": 0, "qubit_lifetime": {"t1": 0.0001}, "gate_duration": {"x": 60}}]}
+    program = (
+        'OPENQASM 3;\ninclude "stdgates.inc";\nqubit[1] q;\nbit[1] c;\nx q[0];\nc = measure q;'
+    )
+    task = Task(job_type="sampling", programs=[program], shots=10, max_qubits=1,
+                device_id="t1", device_info=json.dumps(info),
+                transpiler_info={"transpiler_lib": None})  # fmt: skip
+    outcome, payloads = run_task(task)
+    assert not outcome.succeeded
+    assert outcome.ran
+    assert outcome.message is not None
+    assert outcome.message.startswith("the job failed while simulating: "), outcome.message
+    assert "60 ns relax a qubit of T1 = 0.0001 us completely" in outcome.message
+    assert payloads == {}
 
 
 def test_virtual_rz_is_exact() -> None:

@@ -13,10 +13,11 @@ import qulacs
 from quri_parts.circuit import QuantumCircuit, QuantumGate
 from quri_parts.qulacs.circuit import convert_circuit
 
+from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.local.transpile import NATIVE_GATES
 from quri_parts_oqtopus.qasm_reader import read_qasm
 
-from ..local.helpers import Api
+from ..local.helpers import Api, child_pids
 from .test_noise_physics import QASM, qasm, run
 
 ONE_QUBIT = ["h", "x", "y", "z", "s", "sdg", "t", "tdg", "sx"]
@@ -317,3 +318,21 @@ def test_native_gates_are_the_devices_basis_gates(api: Api) -> None:
     devices = {d["device_id"]: d for d in api.get("/devices").json()}
     for device_id in ("emu-square-64", "emu-heavyhex-16", "emu-ring-8"):
         assert devices[device_id]["basis_gates"] == list(NATIVE_GATES)
+
+
+def test_an_angle_the_transpiler_cannot_export_fails_the_job_naming_it_not_the_worker(
+    api: Api, emulator: LocalServer
+) -> None:
+    # Qiskit's QASM exporter raises OverflowError on rx(1e308); it once killed the worker
+    # and the job blamed the worker memory limit.
+    assert emulator.pid is not None
+    workers = child_pids(emulator.pid)
+    program = QASM + "qubit[2] q;\nbit[2] c;\nrx(1e308) q[0];\ncx q[0], q[1];\nc = measure q;\n"
+    job = api.wait(api.submit("sampling", {"program": [program]}, device_id="emu-ring-8"))
+    assert job["status"] == "failed"
+    message = job["job_info"]["message"]
+    assert "the job failed while transpiling: OverflowError: " in message, message
+    assert "memory" not in message, message
+    assert child_pids(emulator.pid) == workers  # no worker died, none was replaced
+    assert api.wait(api.submit("sampling", {"program": [program.replace("1e308", "0.5")]},
+                               device_id="emu-ring-8"))["status"] == "succeeded"  # fmt: skip

@@ -49,9 +49,6 @@ KEPT = {
     "sample_qasm with job_type='estimation'": (
         "the reference runs the job as sampling; ours refuses the job type"
     ),
-    "estimate with a NaN coefficient": (
-        "the reference sends NaN and returns a job whose result is NaN; ours refuses it"
-    ),
     "config: a token with %": (
         "the reference's configparser interpolates, so a token with '%' cannot be read"
     ),

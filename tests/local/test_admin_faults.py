@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import requests
@@ -124,3 +125,18 @@ def test_a_small_device_fails_programs_too_big_for_it(api: Api) -> None:
     job = api.wait(job_id)
     assert job["status"] == "failed"
     assert "the device has 1" in job["job_info"]["message"]
+
+
+def test_a_device_change_whose_calibration_leaves_a_channel_undefined_is_400_naming_it(
+    api: Api,
+) -> None:
+    qubits = [{"id": 0, "qubit_lifetime": {"t1": 0.0001}, "gate_duration": {"sx": 30}}]
+    info = json.dumps({"qubits": qubits}).replace('"qubits"', '"qubit\\u0073"')
+    refused = api.put("/_admin/devices/t1-tiny", json={"n_qubits": 1, "device_info": info})
+    assert refused.status_code == 400, refused.text
+    assert "qubit 0: gate_duration.sx and qubit_lifetime.t1" in refused.json()["message"]
+    assert api.get("/devices/t1-tiny").status_code == 404
+    wrong_width = json.dumps({"qubits": [{"id": 0}, {"id": 1}]})
+    refused = api.put("/_admin/devices/t1-tiny", json={"n_qubits": 5, "device_info": wrong_width})
+    assert refused.status_code == 400
+    assert "n_qubits is 5 but its device_info calibrates 2 qubits" in refused.json()["message"]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from quri_parts_oqtopus.local import LocalServer
-from quri_parts_oqtopus.local.devices import load_devices_file
+from quri_parts_oqtopus.local.devices import emulated_device_info, load_devices_file
 
 from .helpers import Api, bell_qasm
 
@@ -79,6 +79,46 @@ HOSTILE_DEFINITIONS = [
         ' {"sx": NaN}}]}}]',
         "qubits[0].gate_duration.sx must be a finite number, got nan",
     ),
+    (
+        # A spelling of "qubits" that a search of the raw text missed: the device was then
+        # advertised as a 26-qubit simulator, and every job on it failed late.
+        [
+            {
+                "device_id": "e",
+                "device_info": json.dumps(
+                    {"qubits": [{"id": 0}, {"id": 1}], "couplings": [{"control": 0, "target": 5}]}
+                ).replace('"qubits"', '"qubit\\u0073"'),
+            }
+        ],
+        "couplings[0] names qubit 5; the device has 2",
+    ),
+    (
+        [
+            {
+                "device_id": "e",
+                "device_info": {
+                    "qubits": [
+                        {"id": 0, "qubit_lifetime": {"t1": 0.0001}, "gate_duration": {"x": 60}}
+                    ]
+                },
+            }
+        ],
+        "qubit 0: gate_duration.x and qubit_lifetime.t1 leave its noise channel undefined:"
+        " 60 ns relax a qubit of T1 = 0.0001 us completely",
+    ),
+    (
+        [
+            {
+                "device_id": "e",
+                "device_info": {
+                    "qubits": [{"id": 0, "qubit_lifetime": {"t1": 50}}, {"id": 1}],
+                    "couplings": [{"control": 0, "target": 1, "gate_duration": {"cx": 1e9}}],
+                },
+            }
+        ],
+        "couplings[0] (0 -> 1): its gate_duration and the qubits' qubit_lifetime.t1 leave the"
+        " cx noise channel undefined: 1e+09 ns relax a qubit of T1 = 50 us completely",
+    ),
 ]
 
 
@@ -93,3 +133,15 @@ def test_a_hostile_devices_file_is_refused_naming_the_field(
         load_devices_file(devices)
     assert reason in str(caught.value)
     assert str(devices) in str(caught.value)
+
+
+def test_a_calibration_spelled_with_escapes_makes_an_emulated_qpu(tmp_path: Path) -> None:
+    info = json.dumps(
+        {"qubits": [{"id": 0}, {"id": 1}], "couplings": [{"control": 0, "target": 1}]}
+    )
+    escaped = info.replace('"qubits"', '"qubit\\u0073"')
+    devices = tmp_path / "devices.json"
+    devices.write_text(json.dumps([{"device_id": "escaped", "device_info": escaped}]))
+    (device,) = load_devices_file(devices)
+    assert (device["device_type"], device["n_qubits"]) == ("QPU", 2)
+    assert emulated_device_info(device) == escaped

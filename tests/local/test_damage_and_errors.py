@@ -74,6 +74,41 @@ def test_a_truncated_result_fails_that_job_with_a_500_naming_it_not_the_list(
     assert api.get(f"/jobs/{good['job_id']}").json() == good
 
 
+def test_a_stored_result_holding_nan_is_damage_of_that_job_and_the_list_answers(
+    inline: LocalServer,
+) -> None:
+    # What an older server wrote for an estimation that overflowed.
+    api = Api(inline)
+    tag = "nan-result"
+    job = api.wait(api.submit("sampling", BELL, shots=10, name=tag))
+    stored = inline.data_dir / "jobs" / job["job_id"] / "result.json"
+    stored.write_text('{"estimation": {"exp_value": 0.0, "stds": NaN}}', encoding="utf-8")
+    listed = api.get("/jobs", params={"q": tag})
+    assert listed.status_code == 200, listed.text
+    (shown,) = listed.json()
+    assert shown["job_info"]["result"] is None
+    assert "NaN is not a JSON number" in shown["job_info"]["message"]
+
+
+def test_a_submit_whose_info_holds_nan_is_400_naming_it_and_the_list_answers(
+    inline: LocalServer,
+) -> None:
+    api = Api(inline)
+    registered = api.register()
+    assert api.upload(registered["presigned_url"], zip_json(BELL)).status_code == 204
+    body = (
+        '{"device_id": "qulacs", "job_type": "sampling", "shots": 1,'
+        ' "simulator_info": {"a": [1, NaN]}}'
+    )
+    refused = api.post(f"/jobs/{registered['job_id']}/submit", data=body,
+                       headers={"content-type": "application/json"})  # fmt: skip
+    assert refused.status_code == 400, refused.text
+    assert "simulator_info" in refused.json()["message"]
+    assert "a.1 is nan, not a finite number" in refused.json()["message"]
+    assert api.get("/jobs").status_code == 200
+    assert api.status(registered["job_id"]) == "registered"
+
+
 def test_every_500_says_connection_close(inline: LocalServer) -> None:
     api = Api(inline)
     job = api.wait(api.submit("sampling", BELL, shots=10))

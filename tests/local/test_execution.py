@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+import requests
 
-from .helpers import Api, bell_qasm, qasm
+from .helpers import Api, bell_qasm, qasm, unzip_one
 
 SHOTS = 10_000
 
@@ -119,6 +121,37 @@ def test_estimation_of_x0_on_zero_is_zero_within_its_standard_error(api: Api) ->
     result = _estimate(api, qasm(1, "id q[0];"), [{"pauli": "X0", "coeff": 1.0}], shots=SHOTS)
     assert result["stds"] == pytest.approx(SHOTS**-0.5, rel=0.01)
     assert abs(result["exp_value"]) <= 6 * result["stds"]
+
+
+def _strict_json(data: bytes) -> Any:
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} in a result: not JSON")
+
+    return json.loads(data, parse_constant=refuse)
+
+
+def test_an_estimation_with_coefficients_of_1e200_gives_finite_values_in_json(api: Api) -> None:
+    # Their squares (1e400) once overflowed: stds was NaN in result.json, the job succeeded.
+    operator = [{"pauli": "Z0", "coeff": 1e200}, {"pauli": "Z1", "coeff": -1e200}]
+    job = api.wait(api.submit("estimation", {"program": [qasm(2, "h q[0];\nh q[1];")],
+                                             "operator": operator}, shots=SHOTS))  # fmt: skip
+    assert job["status"] == "succeeded", job["job_info"]["message"]
+    archive = requests.get(job["job_info"]["result"], timeout=30).content
+    estimation = _strict_json(unzip_one(archive)[1])["estimation"]
+    # Two independent terms of |coeff| 1e200, each of standard error 1/sqrt(shots).
+    assert estimation["stds"] == pytest.approx(1e200 * (2 / SHOTS) ** 0.5, rel=0.05)
+    assert abs(estimation["exp_value"]) <= 6 * estimation["stds"]
+
+
+def test_an_estimation_beyond_the_float_range_fails_naming_the_overflow(api: Api) -> None:
+    # <Z0> = <Z1> = 1 exactly: 1e308 + 1e308 is beyond the largest float.
+    operator = [{"pauli": "Z0", "coeff": 1e308}, {"pauli": "Z1", "coeff": 1e308}]
+    job_id = api.submit("estimation", {"program": [qasm(2, "id q[0];")], "operator": operator})
+    job = api.wait(job_id)
+    assert job["status"] == "failed"
+    message = job["job_info"]["message"]
+    assert "OverflowError: the estimate is beyond the range of a float" in message, message
+    assert job["job_info"]["result"] is None
 
 
 def test_both_pauli_spellings_and_identity_give_the_same_estimate(api: Api) -> None:

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
+
+from quri_parts_oqtopus._contract import SUBMITTED
+from quri_parts_oqtopus.local import ServerSettings, routes_user, submission
+from quri_parts_oqtopus.local.app import build_state
+from quri_parts_oqtopus.local.codec import write_payload_files
+from quri_parts_oqtopus.local.errors import ApiError
+from quri_parts_oqtopus.local.state import Caller, ServerState
+from quri_parts_oqtopus.local.store import JobRow
 
 from .helpers import Api, bell_qasm
 
@@ -150,3 +160,83 @@ def test_the_worker_pool_bounds_how_many_jobs_run_at_once(api: Api) -> None:
     api.set_device("qulacs", execution_delay=0.0)
     assert {api.wait(job_id)["status"] for job_id in ids} == {"succeeded"}
     assert most_running == 2
+
+
+# -- delete racing submit and delete: interleavings forced by a hook, in process -----------
+
+
+@pytest.fixture
+def offline_state(tmp_path: Path) -> Iterator[ServerState]:
+    """The server's state without HTTP or workers: routes called as functions."""
+    state = build_state(ServerSettings(data_dir=tmp_path, token="t"))
+    yield state
+    state.store.close()
+
+
+def _after_first_read(state: ServerState, action: Callable[[], object]) -> None:
+    """Run ``action`` once, right after the next route reads a job: the race's other side."""
+    read = state.store.get_job
+    pending = [action]
+
+    def get_job_then_race(job_id: str) -> JobRow | None:
+        job = read(job_id)
+        while pending:
+            pending.pop()()
+        return job
+
+    state.store.get_job = get_job_then_race  # type: ignore[method-assign]
+
+
+def test_a_delete_that_read_registered_does_not_delete_a_job_submitted_meanwhile(
+    offline_state: ServerState,
+) -> None:
+    store = offline_state.store
+    job_id = store.register_job()
+    _after_first_read(offline_state, lambda: store.update_job(job_id, {"status": SUBMITTED}))
+    with pytest.raises(ApiError) as refused:
+        routes_user.delete_job(job_id, offline_state, Caller())
+    assert refused.value.status_code == 400
+    assert "cannot be deleted in status submitted" in str(refused.value.detail)
+    job = store.get_job(job_id)
+    assert job is not None
+    assert job.status == SUBMITTED
+    assert store.job_dir(job_id).is_dir()
+
+
+def test_of_two_racing_deletes_only_one_deletes_and_the_other_is_404(
+    offline_state: ServerState,
+) -> None:
+    store = offline_state.store
+    job_id = store.register_job()
+    answers: list[dict[str, str]] = []
+    _after_first_read(
+        offline_state,
+        lambda: answers.append(routes_user.delete_job(job_id, offline_state, Caller())),
+    )
+    with pytest.raises(ApiError) as second:
+        routes_user.delete_job(job_id, offline_state, Caller())
+    assert answers == [{"message": "job deleted"}]
+    assert second.value.status_code == 404
+    assert store.get_job(job_id) is None
+    assert not store.job_dir(job_id).exists()
+
+
+def test_an_upload_that_loses_to_a_delete_leaves_nothing_behind(
+    offline_state: ServerState,
+) -> None:
+    # The upload checked the job, then wrote into its directory: after a delete in between,
+    # the write made the directory again, with the input in it, for no job.
+    store = offline_state.store
+    job_id = store.register_job()
+    job = store.get_job(job_id)
+    assert job is not None
+
+    def stage_then_race(directory: Path) -> None:
+        write_payload_files(directory, "input", BELL)
+        assert store.delete_job(job_id)
+
+    with pytest.raises(ApiError) as refused:
+        submission.keep_input(offline_state, job, stage_then_race)
+    assert refused.value.status_code == 404
+    assert not store.job_dir(job_id).exists()
+    assert list((offline_state.settings.data_dir / "staging").iterdir()) == []

@@ -16,7 +16,7 @@ import requests
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 from quri_parts_oqtopus.local import LocalServer
 
-from .helpers import Api, bell_qasm, sampling_program, without_url_queries
+from .helpers import Api, bell_qasm, child_pids, sampling_program, without_url_queries
 
 BELL = {"program": [bell_qasm()]}
 
@@ -154,6 +154,34 @@ def test_a_killed_test_process_does_not_leak_its_server(tmp_path: Path) -> None:
     while _group_members(child_pid, count_zombies=False) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _group_members(child_pid, count_zombies=False) == []
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def test_a_killed_server_takes_its_simulator_workers_with_it(tmp_path: Path) -> None:
+    # The worker once kept computing (52 CPU-s past a 10 s job_timeout) beside a restarted
+    # server that ran the job again, and staged its result into that job's directory.
+    with LocalServer(data_dir=tmp_path, admin=True) as local:
+        api = Api(local)
+        api.set_device("qulacs", execution_delay=3.0)  # the worker holds the job 3 s
+        job_id = api.submit("sampling", BELL, shots=10)
+        api.wait_for(job_id, {"running"})
+        time.sleep(0.5)  # the worker has the task
+        assert local.pid is not None
+        children = child_pids(local.pid)
+        os.kill(local.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30  # only stops a hang
+        while any(_alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [pid for pid in children if _alive(pid)]
+        staged = sorted(path.name for path in (tmp_path / "jobs" / job_id).glob("*.staged"))
+    assert left == [], _describe(left)
+    assert staged == []  # the orphan wrote nothing into a directory it no longer owned
 
 
 def test_local_server_exposes_url_token_config_and_data_dir(tmp_path: Path) -> None:

@@ -263,3 +263,22 @@ def test_a_refused_request_framed_both_by_length_and_chunks_is_closed_at_once(
                 break  # closed
             closed = closed_by_server(sock, 0.2)
         assert time.monotonic() - started < 10, "held open after the refusal (deadline 60 s)"
+
+
+@pytest.mark.parametrize(
+    ("params", "headers", "status", "words"),
+    [
+        ({"q": "x" * 200_000}, {}, 414, "the request line (method, URL and query) exceeds"),
+        ({}, {"x-padding": "y" * 40_000}, 431, "the request's headers exceed"),
+    ],
+)
+def test_an_oversized_request_head_is_answered_with_a_message_not_a_reset(
+    guarded: LocalServer, params: dict[str, str], headers: dict[str, str], status: int, words: str
+) -> None:
+    # A 200 KB query once reset the connection: uvicorn closed it on the unread rest.
+    api = Api(guarded)
+    response = api.get("/jobs", params=params, headers=headers)
+    assert response.status_code == status, response.text
+    assert response.json()["message"] == f"{words} 16384 bytes"
+    assert response.headers["connection"] == "close"
+    assert api.get("/jobs", params={"q": "x" * 10_000}).status_code == 200

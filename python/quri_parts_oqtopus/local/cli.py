@@ -102,6 +102,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="address-space limit of a simulator worker in MiB (default %(default)s)",
     )
     serve.add_argument(
+        "--max-program-mb",
+        type=int,
+        default=8,
+        help="largest program text (and Pauli string) of a job input in MiB (default %(default)s)",
+    )
+    serve.add_argument(
+        "--input-quota-mb",
+        type=int,
+        default=1024,
+        help="job inputs the user's jobs may keep on disk in all, in MiB, until jobs are"
+        " deleted (default %(default)s)",
+    )
+    serve.add_argument(
+        "--sse-input-quota-mb",
+        type=int,
+        default=256,
+        help="job inputs the jobs of one SSE program may keep in all, in MiB (default %(default)s)",
+    )
+    serve.add_argument(
         "--public-url",
         default=None,
         help="base URL clients reach the server at, for the URLs it hands out"
@@ -241,6 +260,9 @@ def settings_from(args: argparse.Namespace, port: int) -> ServerSettings:
         sse_containment=args.sse_containment,
         job_timeout=args.job_timeout,
         worker_memory_bytes=args.worker_memory_mb * MiB,
+        max_program_bytes=args.max_program_mb * MiB,
+        input_quota_bytes=args.input_quota_mb * MiB,
+        sse_input_quota_bytes=args.sse_input_quota_mb * MiB,
         public_url=args.public_url,
         presign_ttl=args.presign_ttl,
         header_timeout=args.header_timeout,
@@ -255,6 +277,7 @@ def serve(args: argparse.Namespace) -> None:
 
     from .app import create_app, server_url  # noqa: PLC0415
     from .connections import (  # noqa: PLC0415
+        MAX_HEAD_BYTES,
         connection_cap,
         guarded_protocol,
         raise_open_file_limit,
@@ -284,7 +307,7 @@ def serve(args: argparse.Namespace) -> None:
         log_level=args.log_level,
         timeout_graceful_shutdown=5,
         timeout_keep_alive=5,  # idle kept-alive connections close after 5 s
-        h11_max_incomplete_event_size=16 * 1024,  # request line and headers: 16 KiB at most
+        h11_max_incomplete_event_size=MAX_HEAD_BYTES,  # request line and headers
     )
     server = uvicorn.Server(config)
     if args.port_file is not None:

@@ -21,9 +21,10 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path, PurePosixPath
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from .children import end_with_parent
+from .inputs import InputLimits, checked_input
 
 __all__ = [
     "ArchiveError",
@@ -31,10 +32,13 @@ __all__ = [
     "CodecError",
     "archive_path",
     "check_archive",
+    "dumps_strict",
     "ensure_archive",
+    "loads_strict",
     "log_archive",
     "payload_path",
     "read_input_archive",
+    "stage_input_archive",
     "staged",
     "write_payload_files",
 ]
@@ -68,6 +72,21 @@ def staged(path: Path) -> Path:
     return path.with_name(path.name + _STAGED)
 
 
+def _refuse_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def loads_strict(data: bytes | str) -> Any:
+    """JSON as RFC 8259 defines it: the ``NaN`` and ``Infinity`` Python's parser takes are
+    a ``ValueError``, so that nothing read can make an answer that is not JSON."""
+    return json.loads(data, parse_constant=_refuse_constant)
+
+
+def dumps_strict(value: object) -> bytes:
+    """``value`` as JSON text (UTF-8); a NaN or infinite float is a ``ValueError``."""
+    return json.dumps(value, allow_nan=False).encode("utf-8")
+
+
 # -- the work (in a helper or a simulator worker) ------------------------------------------
 def read_input_archive(data: bytes, max_json_bytes: int) -> dict[str, Any]:
     """The JSON object inside an uploaded ZIP that must hold exactly one ``.json`` file.
@@ -92,15 +111,27 @@ def read_input_archive(data: bytes, max_json_bytes: int) -> dict[str, Any]:
         raise ArchiveError(f"the upload is not a readable ZIP archive: {e}") from None
     _check_member_name(name)
     try:
-        # The standard parser, as the service's: it also reads the NaN a client may send.
-        value = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        value = loads_strict(raw.decode("utf-8"))
+    except ValueError as e:  # UnicodeDecodeError, JSONDecodeError, a NaN or an Infinity
         raise ArchiveError(f"the file in the ZIP is not valid UTF-8 JSON: {e}") from None
     except RecursionError:
         raise ArchiveError("the JSON in the ZIP is nested too deeply") from None
     if not isinstance(value, dict):
         raise ArchiveError(f"the JSON in the ZIP must be an object, got {type(value).__name__}")
     return value
+
+
+def stage_input_archive(data: bytes, directory: Path, limits: InputLimits) -> None:
+    """Read an uploaded input ZIP, check it (``inputs.checked_input``) and write what is kept
+    of it into ``directory`` as the job's ``input`` payload files, for the store to commit.
+
+    Raises:
+        ArchiveError: As ``read_input_archive``.
+        InputError: Naming the field and the limit the document does not keep to.
+
+    """
+    value = read_input_archive(data, limits.max_json_bytes)
+    write_payload_files(directory, "input", checked_input(value, limits))
 
 
 def _check_member_name(name: str) -> None:
@@ -123,7 +154,7 @@ def write_payload_files(job_dir: Path, name: str, value: object, *, stage: bool 
     from quri_parts_oqtopus.upload import write_archive_file  # noqa: PLC0415
 
     job_dir.mkdir(parents=True, exist_ok=True)
-    data = json.dumps(value).encode("utf-8")
+    data = dumps_strict(value)  # a NaN would make every answer holding it a 500
     json_path, zip_path = payload_path(job_dir, name), archive_path(job_dir, name)
     if stage:
         json_target, zip_target = staged(json_path), staged(zip_path)
@@ -210,9 +241,9 @@ class Codec:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
 
-    def read_input(self, data: bytes, max_json_bytes: int) -> dict[str, Any]:
-        """:func:`read_input_archive` in a helper."""
-        return self._run(read_input_archive, data, max_json_bytes)
+    def stage_input(self, data: bytes, directory: Path, limits: InputLimits) -> None:
+        """:func:`stage_input_archive` in a helper: the inflated document never comes here."""
+        self._run(stage_input_archive, data, directory, limits)
 
     def write_payload(self, job_dir: Path, name: str, value: object) -> None:
         """:func:`write_payload_files` in a helper."""

@@ -12,12 +12,18 @@ have arrived, which a slowloris client never lets happen. So the h11 protocol ge
 - a cap: at ``max_connections`` open connections, a new one closes the connection that
   has waited longest for its headers (a slow or silent one), so the cap cannot be
   filled by clients that never send a request; only when every connection is busy with
-  a request is the new one refused with a 503.
+  a request is the new one refused with a 503;
+- a bounded head answered in words: a request line longer than ``MAX_HEAD_BYTES`` (a
+  200 KB ``q`` query) is a 414, headers beyond it a 431, each ``{"message": ...}``, and
+  the rest of that head is read and dropped until the client closes (or the header
+  deadline), where uvicorn closed at once on unread data and the client saw a reset.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
+import re
 import resource
 import time
 from typing import Any
@@ -26,12 +32,56 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 
 # File descriptors kept for the database, logs, worker pipes and SSE programs.
 _RESERVED_FDS = 128
+#: A request's line and headers, at most (also h11's incomplete-event limit).
+MAX_HEAD_BYTES = 16 * 1024
+# What a refused head may still send before the connection is cut: its kernel buffers.
+_DRAIN_BYTES = 4 << 20
+_HEAD_END = re.compile(rb"\n\r?\n")
 _BUSY_BODY = b'{"message": "the server has too many open connections"}'
 _BUSY = (
     b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/json\r\n"
     b"retry-after: 1\r\nconnection: close\r\n"
     b"content-length: %d\r\n\r\n%s" % (len(_BUSY_BODY), _BUSY_BODY)
 )
+
+
+def _answer(status: int, reason: str, message: str) -> bytes:
+    body = json.dumps({"message": message}).encode()
+    return (
+        b"HTTP/1.1 %d %s\r\ncontent-type: application/json\r\nconnection: close\r\n"
+        b"content-length: %d\r\n\r\n%s" % (status, reason.encode(), len(body), body)
+    )
+
+
+class _HeadMeter:
+    """How much of a request's head (its line and headers) has arrived, and where it ends."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.line_size: int | None = None  # the request line's, once its end has arrived
+        self._tail = b""  # the last bytes seen, for an end split across two reads
+
+    def refusal(self, data: bytes) -> bytes | None:
+        """The answer that refuses this head once ``data`` is added, None while it fits."""
+        joined = self._tail + data
+        if self.line_size is None and (newline := joined.find(b"\n")) >= 0:
+            self.line_size = self.size - len(self._tail) + newline
+        end = _HEAD_END.search(joined)
+        size = self.size - len(self._tail) + (end.end() if end else len(joined))
+        self.size, self._tail = self.size + len(data), joined[-3:]
+        if size <= MAX_HEAD_BYTES:
+            return None
+        if self.line_size is None or self.line_size > MAX_HEAD_BYTES:
+            return _answer(
+                414,
+                "URI Too Long",
+                f"the request line (method, URL and query) exceeds {MAX_HEAD_BYTES} bytes",
+            )
+        return _answer(
+            431,
+            "Request Header Fields Too Large",
+            f"the request's headers exceed {MAX_HEAD_BYTES} bytes",
+        )
 
 
 def raise_open_file_limit() -> int:
@@ -61,6 +111,25 @@ def guarded_protocol(header_timeout: float, max_connections: int) -> type[H11Pro
             # When this connection began waiting for a request's headers; None while one runs.
             self.waiting_since: float | None = None
             self._header_timer: asyncio.TimerHandle | None = None
+            self._head = _HeadMeter()
+            self._drained: int | None = None  # bytes dropped after a refused head
+
+        def data_received(self, data: bytes) -> None:
+            if self._drained is not None:
+                self._drain(data)
+                return
+            refusal = self._head.refusal(data) if self.waiting_since is not None else None
+            if refusal is None:
+                super().data_received(data)
+                return
+            # Answered before h11 sees the head; the rest is read, so the close is clean.
+            self.transport.write(refusal)
+            self._drained = 0
+
+        def _drain(self, data: bytes) -> None:
+            self._drained = (self._drained or 0) + len(data)
+            if self._drained > _DRAIN_BYTES:
+                self.transport.close()
 
         def connection_made(self, transport: asyncio.BaseTransport) -> None:
             super().connection_made(transport)  # type: ignore[arg-type]
@@ -88,6 +157,7 @@ def guarded_protocol(header_timeout: float, max_connections: int) -> type[H11Pro
         def _await_headers(self) -> None:
             self._cancel_header_timer()
             self.waiting_since = time.monotonic()
+            self._head = _HeadMeter()
             self._header_timer = self.loop.call_later(
                 header_timeout, self._headers_overdue, self.cycle
             )

@@ -25,6 +25,7 @@ from quri_parts_oqtopus._contract import (
 )
 from quri_parts_oqtopus.calibration import DeviceCalibration
 
+from .noise_model import check_gate_noise
 from .store import Store, utc_now
 
 DEFAULT_DEVICE_ID = "qulacs"
@@ -100,23 +101,50 @@ def complete_device(partial: dict[str, Any]) -> dict[str, Any]:
     device = default_device()
     device["description"] = f"Noiseless qulacs state-vector simulator ({device_id})"
     info = partial.get("device_info")
-    calibration = None
-    if isinstance(info, dict) or (isinstance(info, str) and '"qubits"' in info):
-        try:
-            calibration = DeviceCalibration.from_device_info(info)
-        except ValueError as e:
-            raise ValueError(f"device {device_id!r}: {e}") from e
+    try:
+        calibration = device_calibration(info)
+    except ValueError as e:
+        raise ValueError(f"device {device_id!r}: {e}") from e
+    if calibration is not None:
         device.update(_emulated_defaults(device_id, calibration))
     device.update(partial)
     if isinstance(info, dict):
         device["device_info"] = json.dumps(info)  # on the wire it is a JSON text
-    validate_device(device)
-    if calibration is not None and device["n_qubits"] != calibration.n_qubits:
-        raise ValueError(
-            f"device {device_id!r}: n_qubits is {device['n_qubits']} but its device_info"
-            f" calibrates {calibration.n_qubits} qubits"
-        )
+    _validate_fields(device)
+    _check_qubit_count(device, calibration)
     return device
+
+
+def _calibration_document(info: object) -> dict[str, Any] | None:
+    """The parsed ``device_info`` if it holds calibration data (a ``qubits`` key), else None.
+
+    Decided on the parsed document, never on its text (``"qubit\u0073"`` is ``qubits``).
+    """
+    document = info
+    if isinstance(info, str):
+        try:
+            document = json.loads(info)
+        except json.JSONDecodeError:
+            return None  # a free-form description, as a simulator's may be
+    if isinstance(document, dict) and "qubits" in document:
+        return document
+    return None
+
+
+def device_calibration(info: object) -> DeviceCalibration | None:
+    """The calibration a ``device_info`` (a dict or its JSON text) holds; None if none.
+
+    Raises:
+        ValueError: Naming the field, if it is malformed or leaves a gate's noise channel
+            undefined (a duration that relaxes a qubit completely).
+
+    """
+    document = _calibration_document(info)
+    if document is None:
+        return None
+    calibration = DeviceCalibration.from_device_info(document)
+    check_gate_noise(calibration)
+    return calibration
 
 
 def _emulated_defaults(device_id: str, calibration: DeviceCalibration) -> dict[str, Any]:
@@ -133,7 +161,21 @@ def _emulated_defaults(device_id: str, calibration: DeviceCalibration) -> dict[s
 
 
 def validate_device(device: dict[str, Any]) -> None:
-    """Raise ``ValueError`` naming the first field with a value clients would reject."""
+    """Raise ``ValueError`` naming the first field with a value clients would reject, or
+    a calibration (``device_info``) the emulation cannot run (see ``device_calibration``)."""
+    _validate_fields(device)
+    _check_qubit_count(device, device_calibration(device.get("device_info")))
+
+
+def _check_qubit_count(device: dict[str, Any], calibration: DeviceCalibration | None) -> None:
+    if calibration is not None and device["n_qubits"] != calibration.n_qubits:
+        raise ValueError(
+            f"device {device.get('device_id')!r}: n_qubits is {device['n_qubits']} but its"
+            f" device_info calibrates {calibration.n_qubits} qubits"
+        )
+
+
+def _validate_fields(device: dict[str, Any]) -> None:
     if device.get("status") not in DEVICE_STATUSES:
         raise ValueError(f"device status must be one of {DEVICE_STATUSES}: {device['status']!r}")
     if device.get("device_type") not in DEVICE_TYPES:
@@ -209,10 +251,6 @@ def public_device(device: dict[str, Any], n_pending_jobs: int) -> dict[str, Any]
 def emulated_device_info(device: dict[str, Any]) -> str | None:
     """The calibration (``device_info`` text) of an emulated QPU; None for a simulator."""
     info = device.get("device_info")
-    if not isinstance(info, str):
+    if not isinstance(info, str) or _calibration_document(info) is None:
         return None
-    try:
-        document = json.loads(info)
-    except json.JSONDecodeError:
-        return None
-    return info if isinstance(document, dict) and document.get("qubits") else None
+    return info

@@ -109,22 +109,43 @@ class Emulation:
 
     def estimate(self, shots: int, rng: np.random.Generator) -> tuple[float, float]:
         """Σ coeff·⟨P⟩ of the job's terms from ``shots`` noisy readouts of each in its
-        basis, mitigated if the job asks, and its standard error."""
+        basis, mitigated if the job asks, and its standard error (``combine_terms``)."""
         device = self._run()
-        value = variance = 0.0
+        means = []
         for factors, coeff in self._terms:
             if not factors:
-                value += coeff
+                means.append((coeff, 1.0))
                 continue
             qubits = [q for q, _ in factors]
             read = device.read_distribution(qubits, device.rotate_to_z(factors))
             sampled = rng.multinomial(shots, read) / shots
             if self._mitigation is not None:
                 sampled = pseudo_inverse(sampled, [self._readout(q) for q in qubits])
-            mean = float(parities(len(qubits)) @ sampled)
-            value += coeff * mean
-            variance += coeff * coeff * max(0.0, 1.0 - mean * mean) / shots
-        return value, math.sqrt(variance)
+            means.append((coeff, float(parities(len(qubits)) @ sampled)))
+        return combine_terms(means, shots)
+
+
+def combine_terms(means: Sequence[tuple[float, float]], shots: int) -> tuple[float, float]:
+    """Σ coeff·mean over ``(coeff, mean)`` pairs, each mean of ``shots`` ±1 outcomes (1.0
+    for the identity, which is exact), and its standard error.
+
+    Summed in units of the largest coefficient, so that any estimate a float can hold
+    comes out finite (coefficients of 1e200 square to 1e400, beyond the float range).
+
+    Raises:
+        OverflowError: If the estimate or its error is beyond the float range itself.
+
+    """
+    scale = max((abs(coeff) for coeff, _ in means), default=0.0) or 1.0
+    value = math.fsum(coeff / scale * mean for coeff, mean in means)
+    spread = math.fsum((coeff / scale) ** 2 * max(0.0, 1.0 - mean * mean) for coeff, mean in means)
+    exp_value, stds = value * scale, math.sqrt(spread / shots) * scale
+    if not (math.isfinite(exp_value) and math.isfinite(stds)):
+        raise OverflowError(
+            f"the estimate is beyond the range of a float (exp_value {exp_value}, stds {stds};"
+            f" the operator's largest |coeff| is {scale:g})"
+        )
+    return exp_value, stds
 
 
 def _check_before_transpiling(task: Task, program: Program, terms: Sequence[PauliTerm]) -> None:

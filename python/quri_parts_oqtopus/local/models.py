@@ -2,11 +2,46 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import math
+from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
 
 from quri_parts_oqtopus._contract import MAX_SHOTS, DeviceStatus, DeviceType, JobStatus, JobType
+
+_T = TypeVar("_T")
+
+
+def _finite(value: object, where: str = "") -> None:
+    """``ValueError`` naming the place of the first NaN or infinity in a JSON value.
+
+    Python's JSON parser reads them, but they are not JSON: stored, they would make every
+    answer holding them (the job list too) fail to be written.
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"{where or 'the value'} is {value}, not a finite number")
+    if isinstance(value, dict):
+        items: list[tuple[object, object]] = list(value.items())
+    elif isinstance(value, list):
+        items = list(enumerate(value))
+    else:
+        return
+    for key, item in items:
+        _finite(item, f"{where}.{key}" if where else str(key))
+
+
+def _finite_json(value: _T) -> _T:
+    """``value`` if it holds no NaN or infinity (a pydantic ``AfterValidator``)."""
+    _finite(value)
+    return value
 
 
 class OperatorItem(BaseModel):
@@ -15,7 +50,7 @@ class OperatorItem(BaseModel):
     # Inputs are stored and served back: a key nobody reads would only take up room.
     model_config = ConfigDict(extra="forbid")
     pauli: StrictStr
-    coeff: StrictFloat | StrictInt | None = None
+    coeff: Annotated[StrictFloat | StrictInt | None, AfterValidator(_finite_json)] = None
 
 
 class JobInput(BaseModel):
@@ -27,6 +62,10 @@ class JobInput(BaseModel):
     sse_program: StrictStr | None = None
 
 
+#: An info object of a submit: stored and echoed back, so only what JSON can carry.
+FiniteObject = Annotated[dict[str, Any], AfterValidator(_finite_json)]
+
+
 class SubmitJobRequest(BaseModel):
     """Body of ``POST /jobs/{job_id}/submit``."""
 
@@ -36,9 +75,9 @@ class SubmitJobRequest(BaseModel):
     shots: Annotated[StrictInt, Field(ge=1, le=MAX_SHOTS)]
     name: StrictStr | None = None
     description: StrictStr | None = None
-    transpiler_info: dict[str, Any] | None = None
-    simulator_info: dict[str, Any] | None = None
-    mitigation_info: dict[str, Any] | None = None
+    transpiler_info: FiniteObject | None = None
+    simulator_info: FiniteObject | None = None
+    mitigation_info: FiniteObject | None = None
 
 
 class LegacySubmitRequest(SubmitJobRequest):

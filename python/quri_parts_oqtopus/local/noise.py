@@ -1,12 +1,11 @@
 """The noise of an emulated QPU, from its calibration, simulated on qulacs density matrices.
 
-After every native gate the gate's qubits go through
-- thermal relaxation for the gate's duration: amplitude damping ``1 - exp(-t/T1)`` and
-  dephasing that brings coherences to ``exp(-t/T2)`` (T2 capped at 2·T1), and
-- depolarizing noise sized so that the gate's average fidelity, relaxation included,
-  equals the calibrated one (``fidelity`` of the qubit, or of the coupling for ``cx``).
-A virtual ``rz`` of zero duration is exact. Readout confusion (``meas_error``) applies to
-the measured bits. Idle qubits do not decay while others are driven (not modelled).
+After every native gate the gate's qubits go through the channels ``noise_model.py``
+sizes from the calibration: thermal relaxation for the gate's duration (T1, T2) and
+depolarizing noise that leaves the calibrated average fidelity (``fidelity`` of the
+qubit, or of the coupling for ``cx``). A virtual ``rz`` of zero duration is exact.
+Readout confusion (``meas_error``) applies to the measured bits. Idle qubits do not
+decay while others are driven (not modelled).
 
 The channels are applied exactly to a density matrix (no trajectory sampling), so
 probabilities carry no simulation noise: only the shots are sampled. The cost is 4^n in
@@ -16,7 +15,6 @@ Runs in the worker processes only.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -28,49 +26,13 @@ from qulacs import gate as qgate
 from quri_parts_oqtopus.calibration import DeviceCalibration
 
 from .mitigation import apply_per_bit, assignment_matrix
+from .noise_model import gate_noise
 from .transpile import NativeGate
 
 #: Qubits a program may use on an emulated device (a density matrix of 4^12 entries: 256 MiB).
 MAX_DENSITY_QUBITS = 12
-_NS_PER_US = 1000.0
 # A qulacs gate or channel (qulacs has no type information).
 Gate = Any
-
-
-def relaxation(duration_ns: float, t1_us: float | None, t2_us: float | None) -> tuple[float, float]:
-    """``(gamma, p_z)``: amplitude damping and phase-flip probabilities for one duration."""
-    if duration_ns <= 0:
-        return 0.0, 0.0
-    t = duration_ns / _NS_PER_US
-    gamma = 1.0 - math.exp(-t / t1_us) if t1_us else 0.0
-    damped = math.sqrt(1.0 - gamma)  # what amplitude damping alone leaves of a coherence
-    coherence = math.exp(-t / t2_us) if t2_us else damped
-    coherence = min(coherence, damped)  # T2 <= 2 T1
-    return gamma, (1.0 - coherence / damped) / 2.0
-
-
-def _relaxation_trace(gamma: float, p_z: float) -> float:
-    # Trace of the channel's Pauli transfer matrix: 1 + 2·coherence + population factor.
-    return 1.0 + 2.0 * math.sqrt(1.0 - gamma) * (1.0 - 2.0 * p_z) + (1.0 - gamma)
-
-
-def depolarizing(fidelity: float | None, relaxation_trace: float, n_qubits: int) -> float:
-    """The depolarizing probability that, after relaxation, leaves ``fidelity`` on average.
-
-    For ``n`` qubits (dimension d) the average fidelity is ``(d·F_e + 1)/(d + 1)`` and the
-    entanglement fidelity ``F_e`` is the Pauli-transfer trace over d²; depolarizing with
-    probability p scales every non-identity Pauli by ``1 - p·d²/(d²-1)``.
-    """
-    if fidelity is None:
-        return 0.0
-    d = 1 << n_qubits
-    d2 = d * d
-    entanglement = ((d + 1) * fidelity - 1) / d
-    if relaxation_trace <= 1.0:
-        return 0.0  # relaxation alone already destroys the state
-    factor = (d2 * entanglement - 1) / (relaxation_trace - 1)  # no relaxation: trace = d²
-    probability = (1.0 - factor) * (d2 - 1) / d2
-    return min(max(probability, 0.0), (d2 - 1) / d2)
 
 
 def check_density_size(n_qubits: int) -> None:
@@ -122,26 +84,16 @@ class NoisyDevice:
         raise ValueError(f"{native.name} is not a native gate of the device")
 
     def _noise(self, native: NativeGate, local: list[int]) -> list[Gate]:
-        qubits = [self._calibration.qubits[q] for q in native.qubits]
-        if len(qubits) == 1:
-            duration = qubits[0].gate_duration.get(native.name, 0.0)
-            if native.name == "rz" and duration <= 0:
-                return []  # a virtual Z: a frame change, exact
-            fidelity = qubits[0].fidelity
-        else:
-            coupling = self._calibration.coupling(*native.qubits)
-            duration = coupling.duration if coupling is not None else 0.0
-            fidelity = coupling.fidelity if coupling is not None else None
-        decays = [relaxation(duration, q.t1, q.t2) for q in qubits]
-        trace = math.prod(_relaxation_trace(g, z) for g, z in decays)
-        p = depolarizing(fidelity, trace, len(qubits))
+        noise = gate_noise(self._calibration, native.name, native.qubits)
         channels: list[Gate] = []
-        if p > 0:
+        if noise.depolarizing > 0:
             if len(local) == 1:
-                channels.append(qgate.DepolarizingNoise(local[0], p))
+                channels.append(qgate.DepolarizingNoise(local[0], noise.depolarizing))
             else:
-                channels.append(qgate.TwoQubitDepolarizingNoise(local[0], local[1], p))
-        for index, (gamma, p_z) in zip(local, decays, strict=True):
+                channels.append(
+                    qgate.TwoQubitDepolarizingNoise(local[0], local[1], noise.depolarizing)
+                )
+        for index, (gamma, p_z) in zip(local, noise.relaxation, strict=True):
             if gamma > 0:
                 channels.append(qgate.AmplitudeDampingNoise(index, gamma))
             if p_z > 0:

@@ -32,6 +32,9 @@ _SERVE_OPTIONS = frozenset(
         "job_timeout",
         "worker_memory_mb",
         "sse_memory_mb",
+        "max_program_mb",
+        "input_quota_mb",
+        "sse_input_quota_mb",
         "public_url",
         "presign_ttl",
         "header_timeout",
@@ -100,9 +103,9 @@ class LocalServer:
         startup_timeout: How long ``start`` waits for the server to answer.
         options: More ``oqtopus-local serve`` options by name, ``_`` for ``-``, e.g.
             ``{"job_timeout": 30, "max_connections": 100}``: job_timeout,
-            worker_memory_mb, sse_memory_mb, public_url, presign_ttl, header_timeout,
-            body_timeout, max_connections, max_registered_jobs (``serve --help``
-            describes them).
+            worker_memory_mb, sse_memory_mb, max_program_mb, input_quota_mb,
+            sse_input_quota_mb, public_url, presign_ttl, header_timeout, body_timeout,
+            max_connections, max_registered_jobs (``serve --help`` describes them).
 
     """
 

@@ -20,7 +20,7 @@ from .errors import ApiError, bad_request, not_found
 from .presign import UPLOAD_PATH, check_download, check_upload_form
 from .state import ServerState, State
 from .store import PAYLOAD_NAMES
-from .submission import parse_input, stored_input
+from .submission import keep_input
 from .upload_form import read_upload_form
 from .views import SSE_LOG_NAME, sse_log_file
 
@@ -46,13 +46,10 @@ def _store_input(state: ServerState, job_id: str, archive: bytes) -> None:
         raise not_found(f"job {job_id} not found")
     if job.status != REGISTERED:
         raise bad_request(f"job {job_id} is already submitted (status {job.status})")
-    try:
-        value = state.store.archives.read_input(archive, state.settings.max_json_bytes)
-    except ArchiveError as e:
-        raise bad_request(str(e)) from e
-    except CodecError as e:
-        raise ApiError(500, f"the upload of job {job_id} could not be read: {e}") from e
-    state.store.write_payload(job_id, "input", stored_input(parse_input(value)))
+    limits = state.settings.input_limits
+    keep_input(
+        state, job, lambda staging: state.store.archives.stage_input(archive, staging, limits)
+    )
 
 
 @router.get("/_storage/jobs/{job_id}/{name}.zip")

@@ -6,6 +6,7 @@ import base64
 import re
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query
@@ -20,9 +21,11 @@ from quri_parts_oqtopus._contract import (
 
 from .devices import public_device
 from .errors import ApiError, bad_request, not_found
+from .inputs import check_limits, stored_input
 from .models import (
     DeviceInfo,
     Job,
+    JobInput,
     JobStatusResponse,
     LegacySubmitRequest,
     Message,
@@ -33,7 +36,7 @@ from .models import (
 from .presign import upload_form
 from .state import Authenticated, Caller, ServerState, State
 from .store import JobQuery, JobRow, QuotaExceeded, format_time
-from .submission import check_input, stored_input, submit_registered
+from .submission import check_input, keep_input, submit_registered
 from .views import INLINE_JOB_INFO_HEADER, job_object, sse_log_file
 
 # Documentation of the answers in /openapi.json; the routes themselves answer plain dicts.
@@ -116,12 +119,26 @@ def register_job(
         return {"job_id": job_id, "presigned_url": upload_form(state, job_id)}
     try:
         check_input(body.job_type, body.job_info)
-        state.store.write_payload(job_id, "input", stored_input(body.job_info))
+        _keep_legacy_input(state, job_id, body.job_info)
         submit_registered(state, job_id, body, caller)
     except Exception:  # a refused legacy submission leaves no job behind
         state.store.delete_job(job_id)
         raise
     return {"job_id": job_id}
+
+
+def _keep_legacy_input(state: ServerState, job_id: str, given: JobInput) -> None:
+    job = state.store.get_job(job_id)
+    if job is None:
+        raise not_found(f"job {job_id} not found")
+    limits = state.settings.input_limits
+
+    def stage(staging: Path) -> None:
+        state.store.archives.write_payload(
+            staging, "input", stored_input(check_limits(given, limits))
+        )
+
+    keep_input(state, job, stage)
 
 
 @router.post(
@@ -255,12 +272,18 @@ def cancel_job(job_id: str, state: State, caller: Authenticated) -> dict[str, st
 
 @router.delete("/jobs/{job_id}", tags=["job"], response_model=None, responses=_answers(Message))
 def delete_job(job_id: str, state: State, caller: Authenticated) -> dict[str, str]:
-    """Delete an ended job, or a registered one that was never submitted."""
-    job = _job_or_404(state, job_id, caller)
-    if job.status not in DELETABLE_STATUSES:
-        raise bad_request(f"job {job_id} cannot be deleted in status {job.status}")
-    state.store.delete_job(job_id)
-    return {"message": "job deleted"}
+    """Delete an ended job, or a registered one that was never submitted.
+
+    The status is checked by the delete itself: a job submitted or deleted since it was
+    read is not deleted (400 naming its status, or 404).
+    """
+    _job_or_404(state, job_id, caller)
+    if state.store.delete_job(job_id, only_from=DELETABLE_STATUSES):
+        return {"message": "job deleted"}
+    current = state.store.get_job(job_id)
+    if current is None:
+        raise not_found(f"job {job_id} not found")
+    raise bad_request(f"job {job_id} cannot be deleted in status {current.status}")
 
 
 @router.get(

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .inputs import InputLimits
 from .tasks import CostLimits
 
 DEFAULT_HOST = "127.0.0.1"
@@ -61,6 +62,13 @@ class ServerSettings:
             directory, a tmpfs when contained).
         max_upload_bytes: Largest accepted upload (the compressed ZIP).
         max_json_bytes: Largest accepted JSON file inside an uploaded ZIP.
+        max_program_bytes: Largest program text (and Pauli string) in a job input,
+            checked when the upload arrives.
+        input_quota_bytes: What the user's jobs may keep of job inputs on disk in all
+            (each input's JSON file and ZIP, submitted jobs and ended ones too, until
+            they are deleted); an upload past it is refused (413) naming it.
+        sse_input_quota_bytes: The same for the jobs of each SSE program (its token is
+            their owner).
         poll_interval: How often the scheduler looks for work when nothing wakes it.
         public_url: The base URL clients reach this server at, used for every URL it hands
             out (upload forms, ``job_info`` downloads); ``http://host:port`` when None.
@@ -97,6 +105,9 @@ class ServerSettings:
     sse_scratch_bytes: int = 64 * MiB
     max_upload_bytes: int = 16 * MiB
     max_json_bytes: int = 64 * MiB
+    max_program_bytes: int = 8 * MiB
+    input_quota_bytes: int = 1024 * MiB
+    sse_input_quota_bytes: int = 256 * MiB
     poll_interval: float = 0.5
     public_url: str | None = None
     presign_ttl: float = 3600.0
@@ -129,11 +140,24 @@ class ServerSettings:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)}")
         counts = ("max_request_bytes", "max_connections", "max_registered_jobs")
         sizes = ("worker_memory_bytes", "sse_max_processes", "sse_scratch_bytes")
-        for name in (*counts, *sizes):
+        quotas = ("max_program_bytes", "input_quota_bytes", "sse_input_quota_bytes")
+        for name in (*counts, *sizes, *quotas):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.public_url is not None:
             _check_public_url(self.public_url)
+
+    @property
+    def input_limits(self) -> InputLimits:
+        """What one uploaded input document may hold."""
+        return InputLimits(self.max_json_bytes, self.max_program_bytes)
+
+    def input_quota(self, sse_job_id: str | None) -> tuple[str, int]:
+        """The setting that bounds the inputs an owner keeps (the user's, or an SSE
+        program's), and its value."""
+        if sse_job_id is None:
+            return "input_quota_bytes", self.input_quota_bytes
+        return "sse_input_quota_bytes", self.sse_input_quota_bytes
 
     @property
     def bound_url(self) -> str:

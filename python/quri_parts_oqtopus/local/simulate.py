@@ -6,7 +6,6 @@ crash of the native parser or simulator costs one worker, not the server.
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
@@ -22,7 +21,7 @@ from quri_parts_oqtopus.counts import split_counts as native_split_counts
 from quri_parts_oqtopus.operator import parse_pauli
 
 from .blocks import check_block_cost, sample_blocks
-from .emulation import Emulation, PauliTerm
+from .emulation import Emulation, PauliTerm, combine_terms
 from .mitigation import readout_mitigation
 from .programs import Program, combine_programs, load_program, program_to_qasm
 from .tasks import PREPARING, SIMULATING, TRANSPILING, Outcome, Task
@@ -75,20 +74,22 @@ def estimate(
 
     Each term's ±1 outcomes are drawn from the exact probability of +1; identity terms
     are exact.
+
+    Raises:
+        OverflowError: If the estimate is beyond the float range (``combine_terms``).
+
     """
     state = _final_state(program)
-    value = variance = 0.0
+    means = []
     for factors, coeff in terms:
         if not factors:
-            value += coeff
+            means.append((coeff, 1.0))
             continue
         spec = " ".join(f"{letter} {qubit}" for qubit, letter in factors)
         exact = qulacs.PauliOperator(spec, 1.0).get_expectation_value(state).real
         plus = int(rng.binomial(shots, min(1.0, max(0.0, (1.0 + exact) / 2.0))))
-        mean = (2 * plus - shots) / shots
-        value += coeff * mean
-        variance += coeff * coeff * (1.0 - mean * mean) / shots
-    return value, math.sqrt(variance)
+        means.append((coeff, (2 * plus - shots) / shots))
+    return combine_terms(means, shots)
 
 
 def _stats(program: Program) -> dict[str, Any]:
@@ -260,32 +261,49 @@ def _ignore_phase(_name: str) -> None:
     pass
 
 
+def _failure(task: Task, phase: str, error: Exception) -> Outcome:
+    """The failed outcome of a job that raised ``error`` while in ``phase``."""
+    ran = phase == SIMULATING
+    if isinstance(error, MemoryError):
+        return Outcome(False, ran, _out_of_memory(task))
+    if not ran and isinstance(error, ValueError | KeyError | TypeError):
+        return Outcome(False, False, str(error))  # a refusal: its message says why
+    # Anything else (a library's OverflowError on a strange angle, a division by zero in
+    # a channel) is the job's failure, named: the worker itself lives on.
+    return Outcome(False, ran, f"the job failed while {phase}: {type(error).__name__}: {error}")
+
+
+def _run(task: Task, enter: Callable[[str], None]) -> Simulated:
+    enter(PREPARING)
+    programs, target, terms = _prepare(task)
+    emulated = None
+    if task.device_info is not None:  # an emulated QPU: transpiled now, noisy later
+        enter(TRANSPILING)
+        if task.transpile_delay > 0:
+            time.sleep(task.transpile_delay)  # a device that holds this step (tests)
+        text = program_to_qasm(target) if task.job_type == MULTI_MANUAL else task.programs[0]
+        emulated = Emulation(task, target, text, terms)
+    enter(SIMULATING)
+    if task.delay > 0:
+        time.sleep(task.delay)  # a configured slow device (tests of running jobs)
+    return _simulate(task, programs, target, terms, emulated)
+
+
 def run_task(task: Task, on_phase: Callable[[str], None] = _ignore_phase) -> Simulated:
-    """Run one job; never raises (every failure becomes a failed ``Outcome``).
+    """Run one job; never raises: every failure becomes a failed ``Outcome`` that names
+    its cause (a refusal's reason, or the exception's type and message).
 
     ``on_phase`` hears each phase as the job enters it (the worker tells its watcher, so
     that a job stopped by the time limit is reported with what it was doing).
     """
+    phase = PREPARING
+
+    def enter(name: str) -> None:
+        nonlocal phase
+        phase = name
+        on_phase(name)
+
     try:
-        on_phase(PREPARING)
-        programs, target, terms = _prepare(task)
-        emulated = None
-        if task.device_info is not None:  # an emulated QPU: transpiled now, noisy later
-            on_phase(TRANSPILING)
-            if task.transpile_delay > 0:
-                time.sleep(task.transpile_delay)  # a device that holds this step (tests)
-            text = program_to_qasm(target) if task.job_type == MULTI_MANUAL else task.programs[0]
-            emulated = Emulation(task, target, text, terms)
-    except (ValueError, KeyError, TypeError) as e:
-        return Outcome(False, False, str(e)), {}
-    except MemoryError:
-        return Outcome(False, False, _out_of_memory(task)), {}
-    on_phase(SIMULATING)
-    if task.delay > 0:
-        time.sleep(task.delay)  # a configured slow device (tests of running jobs)
-    try:
-        return _simulate(task, programs, target, terms, emulated)
-    except MemoryError:
-        return Outcome(False, True, _out_of_memory(task)), {}
-    except (ValueError, RuntimeError) as e:
-        return Outcome(False, True, f"simulation failed: {type(e).__name__}: {e}"), {}
+        return _run(task, enter)
+    except Exception as e:  # see _failure: the job fails, never the worker
+        return _failure(task, phase, e), {}

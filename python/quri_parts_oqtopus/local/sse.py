@@ -258,7 +258,7 @@ class SseRunner:
         # Jobs the program registered but never submitted cannot run any more.
         for child in self._store.children_of(job_id):
             if child.status == REGISTERED:
-                self._store.delete_job(child.job_id)
+                self._store.delete_job(child.job_id, only_from=[REGISTERED])
 
     def _succeed(self, job_id: str, elapsed: float) -> None:
         self._wait_for_children(job_id)

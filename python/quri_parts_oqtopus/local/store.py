@@ -49,13 +49,17 @@ CREATE TABLE IF NOT EXISTS jobs (
     ready_at TEXT,
     running_at TEXT,
     ended_at TEXT,
-    parent_job_id TEXT
+    parent_job_id TEXT,
+    input_bytes INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
 _JSON_COLUMNS = ("transpiler_info", "simulator_info", "mitigation_info")
+# Columns added since the first release, made in an older database when it is opened.
+_ADDED_COLUMNS = {"input_bytes": "INTEGER NOT NULL DEFAULT 0"}
+_INDEXES = "CREATE INDEX IF NOT EXISTS jobs_parent ON jobs (parent_job_id);"
 DATABASE_NAME = "oqtopus-local.sqlite3"
 
 
@@ -65,6 +69,24 @@ class QuotaExceeded(Exception):  # noqa: N818 - reads as what happened
     def __init__(self, limit: int) -> None:
         super().__init__(f"{limit} jobs are registered and not submitted")
         self.limit = limit
+
+
+class InputQuotaExceeded(Exception):  # noqa: N818 - reads as what happened
+    """Keeping one more input would pass what its owner may keep of job inputs."""
+
+    def __init__(self, kept: int, size: int, quota: int) -> None:
+        super().__init__(f"{kept} bytes kept, {size} more would pass {quota}")
+        self.kept = kept
+        self.size = size
+        self.quota = quota
+
+
+class NotRegisteredError(Exception):
+    """The job is gone (``status`` None) or no longer registered."""
+
+    def __init__(self, job_id: str, status: str | None) -> None:
+        super().__init__(f"job {job_id} is {status or 'gone'}")
+        self.status = status
 
 
 class UnreadablePayloadError(ValueError):
@@ -128,12 +150,15 @@ def _row_to_job(row: sqlite3.Row) -> JobRow:
     values = {name: row[name] for name in _JOB_COLUMNS}
     for name in _JSON_COLUMNS:
         if values[name] is not None:
-            values[name] = json.loads(values[name])
+            # An older server stored the NaN of a submit as it came: shown as null.
+            values[name] = json.loads(values[name], parse_constant=lambda _: None)
     return JobRow(**values)
 
 
 def _encode_column(name: str, value: object) -> object:
-    return json.dumps(value) if name in _JSON_COLUMNS and value is not None else value
+    if name in _JSON_COLUMNS and value is not None:
+        return codec.dumps_strict(value).decode("utf-8")
+    return value
 
 
 @dataclass(frozen=True)
@@ -214,6 +239,13 @@ class Store:
         with self._lock:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.executescript(_SCHEMA)
+            present = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
+            for name, kind in _ADDED_COLUMNS.items():
+                if name not in present:
+                    self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+            self._db.executescript(_INDEXES)
+        # What uploads left half staged when the server stopped.
+        shutil.rmtree(self._staging_root, ignore_errors=True)
 
     def close(self) -> None:
         with self._lock:
@@ -392,10 +424,76 @@ class Store:
             rows = self._db.execute(sql, values).fetchall()
         return [_row_to_job(row) for row in rows]
 
-    def delete_job(self, job_id: str) -> None:
+    def delete_job(self, job_id: str, *, only_from: Iterable[str] | None = None) -> bool:
+        """Delete the job and its files if it exists (and is in one of ``only_from``).
+
+        One conditional statement: a job whose status changed since the caller read it
+        (a racing submit) is left alone, and of two racing deletes only one deletes.
+        True if this call deleted the job.
+        """
+        sql = "DELETE FROM jobs WHERE job_id = ?"
+        values = [job_id]
+        if only_from is not None:
+            allowed = list(only_from)
+            sql += f" AND status IN ({', '.join('?' * len(allowed))})"
+            values.extend(allowed)
         with self._transaction() as db:
-            db.execute("DELETE FROM jobs WHERE job_id = ?", (job_id,))
-        shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+            deleted = db.execute(sql, values).rowcount == 1
+        if deleted:
+            shutil.rmtree(self.job_dir(job_id), ignore_errors=True)
+        return deleted
+
+    # -- job inputs ----------------------------------------------------------------------
+
+    @property
+    def _staging_root(self) -> Path:
+        return self.data_dir / "staging"
+
+    @contextmanager
+    def staging(self) -> Iterator[Path]:
+        """A fresh directory beside the jobs (one file system) for a payload being checked;
+        removed, with whatever is left in it, when the block ends."""
+        directory = self._staging_root / uuid.uuid4().hex
+        directory.mkdir(parents=True)
+        try:
+            yield directory
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)
+
+    def commit_input(self, job_id: str, staged: Path, quota: int) -> int:
+        """Make the ``input`` payload files staged in ``staged`` the input of a registered job;
+        the bytes they take.
+
+        In one transaction with the checks, so that a racing delete or submit never sees
+        half of it and the quota holds however many uploads race.
+
+        Raises:
+            NotRegisteredError: If the job is gone or no longer registered.
+            InputQuotaExceeded: If its owner's other jobs keep so many input bytes that
+                these would pass ``quota`` (the job's earlier input does not count).
+
+        """
+        files = [codec.archive_path(staged, "input"), codec.payload_path(staged, "input")]
+        size = sum(path.stat().st_size for path in files)
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT status, parent_job_id FROM jobs WHERE job_id = ?", (job_id,)
+            ).fetchone()
+            if row is None or row["status"] != REGISTERED:
+                raise NotRegisteredError(job_id, None if row is None else row["status"])
+            kept = db.execute(
+                "SELECT COALESCE(SUM(input_bytes), 0) FROM jobs"
+                " WHERE parent_job_id IS ? AND job_id != ?",
+                (row["parent_job_id"], job_id),
+            ).fetchone()[0]
+            if kept + size > quota:
+                raise InputQuotaExceeded(int(kept), size, quota)
+            db.execute("UPDATE jobs SET input_bytes = ? WHERE job_id = ?", (size, job_id))
+            job_dir = self.job_dir(job_id)
+            job_dir.mkdir(parents=True, exist_ok=True)
+            for path in files:  # the ZIP first: wherever the JSON file is, its archive is too
+                path.replace(job_dir / path.name)
+        return size
 
     # -- job files -----------------------------------------------------------------------
 
@@ -412,13 +510,6 @@ class Store:
     def archive_path(self, job_id: str, name: str) -> Path:
         """The payload as the ZIP that its download URL serves."""
         return codec.archive_path(self.job_dir(job_id), name)
-
-    def write_payload(self, job_id: str, name: str, value: object) -> None:
-        """Write a payload and its ZIP atomically (in a helper), so a reader never sees half.
-
-        Blocking work: call it off the event loop.
-        """
-        self.archives.write_payload(self.job_dir(job_id), name, value)
 
     def copy_payload(self, source_job_id: str, job_id: str, name: str) -> None:
         """Give ``job_id`` the payload ``name`` of ``source_job_id``: the same two files."""
@@ -446,8 +537,8 @@ class Store:
         except OSError as e:
             raise UnreadablePayloadError(job_id, name, str(e)) from e
         try:
-            return json.loads(data)
-        except (ValueError, RecursionError) as e:  # JSONDecodeError, UnicodeDecodeError
+            return codec.loads_strict(data)
+        except (ValueError, RecursionError) as e:  # not JSON, or a NaN no answer can carry
             raise UnreadablePayloadError(job_id, name, f"{type(e).__name__}: {e}") from e
 
     def has_payload(self, job_id: str, name: str) -> bool:

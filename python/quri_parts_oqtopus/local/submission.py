@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
-
-from pydantic import ValidationError
 
 from quri_parts_oqtopus._contract import (
     DEFAULT_TRANSPILER_INFO,
@@ -16,27 +16,51 @@ from quri_parts_oqtopus._contract import (
     SUBMITTED,
 )
 
+from .codec import ArchiveError, CodecError
 from .errors import ApiError, bad_request, not_found
+from .inputs import InputError, parse_input
 from .models import JobInput, SubmitJobRequest
 from .state import Caller, ServerState
-from .store import UnreadablePayloadError, utc_now
+from .store import (
+    InputQuotaExceeded,
+    JobRow,
+    NotRegisteredError,
+    UnreadablePayloadError,
+    utc_now,
+)
 
 
-def parse_input(value: object) -> JobInput:
-    """The uploaded job input; 400 naming the first unknown key or field of the wrong type."""
-    try:
-        return JobInput.model_validate(value)
-    except ValidationError as e:
-        first = e.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        if first["type"] == "extra_forbidden":
-            raise bad_request(f"invalid job input: unknown key {where!r}") from e
-        raise bad_request(f"invalid job input: {where}: {first['msg']}") from e
+def keep_input(state: ServerState, job: JobRow, stage: Callable[[Path], None]) -> None:
+    """Make what ``stage(directory)`` writes there (the ``input`` payload files, checked)
+    the input of the registered ``job``, within what its owner may keep.
 
+    Raises:
+        ApiError: 400 naming why the input is refused, or for a job no longer registered;
+            404 for a job gone meanwhile; 413 naming the quota an owner's inputs would
+            pass; 500 naming the job when the archive helper died.
 
-def stored_input(given: JobInput) -> dict[str, Any]:
-    """What is kept of an input: the fields the server knows, nothing else."""
-    return given.model_dump(exclude_none=True)
+    """
+    setting, quota = state.settings.input_quota(job.parent_job_id)
+    with state.store.staging() as directory:
+        try:
+            stage(directory)
+        except (ArchiveError, InputError) as e:
+            raise bad_request(str(e)) from e
+        except CodecError as e:
+            raise ApiError(500, f"the input of job {job.job_id} could not be read: {e}") from e
+        try:
+            state.store.commit_input(job.job_id, directory, quota)
+        except NotRegisteredError as e:
+            if e.status is None:
+                raise not_found(f"job {job.job_id} not found") from e
+            raise bad_request(f"job {job.job_id} is already submitted (status {e.status})") from e
+        except InputQuotaExceeded as e:
+            whose = "the user's jobs" if job.parent_job_id is None else "this SSE program's jobs"
+            raise ApiError(
+                413,
+                f"the inputs {whose} keep take {e.kept} bytes; this one's {e.size} more would"
+                f" pass {setting} = {quota}: delete ended jobs to make room",
+            ) from e
 
 
 def check_input(job_type: str, given: JobInput) -> None:
@@ -89,7 +113,11 @@ def submit_registered(
         raise ApiError(500, str(e)) from e
     if uploaded is None:
         raise bad_request(f"job {job_id} has no uploaded input; upload it to its presigned_url")
-    check_input(request.job_type, parse_input(uploaded))
+    try:
+        given = parse_input(uploaded)
+    except InputError as e:
+        raise bad_request(str(e)) from e
+    check_input(request.job_type, given)
     changes: dict[str, Any] = {
         "status": SUBMITTED,
         "job_type": request.job_type,
@@ -104,5 +132,8 @@ def submit_registered(
         "submitted_at": utc_now(),
     }
     if not store.update_job(job_id, changes, only_from=[REGISTERED]):
-        raise bad_request(f"job {job_id} is already submitted")
+        current = store.get_job(job_id)  # deleted or submitted since it was read
+        if current is None:
+            raise not_found(f"job {job_id} not found")
+        raise bad_request(f"job {job_id} is already submitted (status {current.status})")
     state.scheduler.wake()

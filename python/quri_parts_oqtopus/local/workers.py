@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import multiprocessing
+import os
 import queue
 import resource
 import signal
@@ -20,7 +21,9 @@ from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 from pathlib import Path
+from typing import Any
 
+from .children import die_with_parent
 from .tasks import PREPARING, Outcome, Phase, Task
 
 # How often a busy worker's watcher looks for a cancel or a passed deadline.
@@ -28,10 +31,14 @@ _WATCH_INTERVAL = 0.05
 _KILL_WAIT = 5.0
 
 
-def _worker_main(conn: Connection, memory_bytes: int) -> None:
-    """A worker process: limit its memory, load the simulator, then run tasks until EOF."""
+def _worker_main(conn: Connection, memory_bytes: int, server_pid: int) -> None:
+    """A worker process: limit its memory, load the simulator, then run tasks until EOF.
+
+    It dies with the server: a server killed (``kill -9``) and restarted reruns the job,
+    which the old worker must neither keep computing nor write into.
+    """
+    die_with_parent(server_pid)
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-    from .codec import write_payload_files  # noqa: PLC0415 - loads the native core
     from .simulate import run_task  # noqa: PLC0415 - keeps qulacs out of the server process
 
     while True:
@@ -40,16 +47,27 @@ def _worker_main(conn: Connection, memory_bytes: int) -> None:
         except (EOFError, OSError):
             return  # the server is gone or replaced us
         outcome, payloads = run_task(task, lambda name: conn.send(Phase(name)))
+        if os.getppid() != server_pid:
+            os._exit(0)  # the job directory is no longer ours: a new server may own it
         if outcome.succeeded and task.job_dir is not None:
-            try:
-                for name, value in payloads.items():
-                    write_payload_files(Path(task.job_dir), name, value, stage=True)
-            except MemoryError:
-                limit = f"the worker memory limit of {memory_bytes >> 20} MiB"
-                outcome = Outcome(False, True, f"writing the result exceeded {limit}")
-            else:
-                outcome = replace(outcome, staged=tuple(payloads))
+            outcome = _stage(Path(task.job_dir), outcome, payloads, memory_bytes)
         conn.send(outcome)
+
+
+def _stage(job_dir: Path, outcome: Outcome, payloads: dict[str, Any], memory_bytes: int) -> Outcome:
+    """Stage a succeeded job's payloads beside it; a payload that cannot be written fails the
+    job, naming why (never the worker)."""
+    from .codec import write_payload_files  # noqa: PLC0415 - loads the native core
+
+    try:
+        for name, value in payloads.items():
+            write_payload_files(job_dir, name, value, stage=True)
+    except MemoryError:
+        limit = f"the worker memory limit of {memory_bytes >> 20} MiB"
+        return Outcome(False, True, f"writing the result exceeded {limit}")
+    except Exception as e:  # e.g. a full disk: the job fails, not the worker
+        return Outcome(False, True, f"the result could not be written: {type(e).__name__}: {e}")
+    return replace(outcome, staged=tuple(payloads))
 
 
 class _Worker:
@@ -65,7 +83,7 @@ class _Worker:
         ours, theirs = self._context.Pipe()
         self.process = self._context.Process(
             target=_worker_main,
-            args=(theirs, self._memory_bytes),
+            args=(theirs, self._memory_bytes, os.getpid()),
             name="simulator-worker",
             daemon=True,
         )
