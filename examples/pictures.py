@@ -46,6 +46,8 @@ def main(out: Path) -> None:
         job_set.wait(wait=0.05)
         plot_timeline(job_set, title="12 jobs on emu-ring-8 (2 simulator workers)")
         plt.savefig(out / "timeline.png", dpi=110)
+    for name in ("counts", "device", "timeline"):
+        print(out / f"{name}.png")
 
 
 if __name__ == "__main__":

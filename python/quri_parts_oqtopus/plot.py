@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from quri_parts_oqtopus._contract import CANCELLED, FAILED, SUCCEEDED
 from quri_parts_oqtopus.calibration import DeviceCalibration
 from quri_parts_oqtopus.metrics import TimedJob, job_timing
 
@@ -21,7 +22,7 @@ __all__ = ["PLOT_INSTALL", "plot_counts", "plot_device", "plot_timeline"]
 
 #: How to install what the pictures need (the ``plot`` extra).
 PLOT_INSTALL = "pip install 'quri-parts-oqtopus[plot]'"
-_STATUS_COLOURS = {"succeeded": "tab:green", "failed": "tab:red", "cancelled": "tab:gray"}
+_STATUS_COLOURS = {SUCCEEDED: "tab:green", FAILED: "tab:red", CANCELLED: "tab:gray"}
 
 
 def _pyplot() -> Any:

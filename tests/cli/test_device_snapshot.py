@@ -79,6 +79,7 @@ def test_a_snapshot_serves_the_same_device_and_runs_its_jobs_with_the_same_noise
         run = cli.ok("devices", "snapshot", "anemone", "-o", str(saved))
         assert run.out == f"{saved}: anemone ({CALIBRATED_AT})\n"
         original = OqtopusDeviceBackend(origin.config).get_device("anemone")
+        original_info = original.device_info  # a presigned URL: read while it answers
         counts = _ghz_counts(origin)
     written = json.loads(saved.read_text(encoding="utf-8"))
     assert "status" not in written  # only what lasts: not status, pending jobs
@@ -86,7 +87,8 @@ def test_a_snapshot_serves_the_same_device_and_runs_its_jobs_with_the_same_noise
     assert isinstance(written["device_info"], dict)  # inline and readable
     with LocalServer(devices=[saved], example_devices=False) as copy:
         served = OqtopusDeviceBackend(copy.config).get_device("anemone")
-        assert served.device_info == original.device_info
+        assert served.device_info == original_info
+        assert original_info["calibrated_at"] == CALIBRATED_AT
         assert served.calibrated_at == original.calibrated_at
         assert served.calibrated_at is not None
         assert served.calibrated_at.isoformat() == CALIBRATED_AT

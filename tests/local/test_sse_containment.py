@@ -27,6 +27,7 @@ import requests
 
 from quri_parts_oqtopus.local import LocalServer
 
+from ..faults.proxy import FaultProxy
 from .helpers import Api, Endpoint, bell_qasm, unzip_one, zip_json
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="containment is Linux-only")
@@ -457,6 +458,36 @@ print("server", session.get(url + "/jobs/no-such-job/status").status_code)
     assert _value(log, "other 127.0.0.1") == "ConnectionRefusedError"
     assert _value(log, "other ::1") in {"ConnectionRefusedError", "OSError"}
     assert _value(log, "server") == "404"  # through the launcher's forwarder
+
+
+def test_an_sse_program_gets_storage_urls_it_can_reach_behind_a_public_url() -> None:
+    # The public URL is where users reach the server (here a proxy on another port, as a
+    # reverse proxy would be); an SSE program is kept off every network but the server's
+    # own address, and is given its storage URLs there.
+    with (
+        FaultProxy(0, lambda _request: None) as proxy,
+        LocalServer(admin=True, options={"public_url": proxy.url}) as server,
+    ):
+        proxy.upstream_port = int(server.url.rsplit(":", 1)[1])
+        api = Api(server)
+        source = (
+            _SESSION
+            + """
+mine = session.post(url + "/jobs").json()
+print("upload", mine["presigned_url"]["url"])
+from quri_parts.circuit import QuantumCircuit
+from quri_parts_oqtopus.backend import OqtopusSamplingBackend
+circuit = QuantumCircuit(1)
+circuit.add_X_gate(0)
+print("counts", dict(OqtopusSamplingBackend().sample(circuit, "qulacs", 10).result().counts))
+"""
+        )
+        job, log = _run(api, source)
+        users_form = api.post("/jobs").json()["presigned_url"]["url"]
+    assert job["status"] == "succeeded", log
+    assert _value(log, "upload").startswith(server.url + "/_storage/")
+    assert _value(log, "counts") == "{1: 10}"
+    assert users_form.startswith(proxy.url + "/_storage/")  # everyone else: the public URL
 
 
 def test_sse_program_cannot_start_more_processes_than_its_limit(api: Api) -> None:

@@ -200,9 +200,14 @@ def check_archive(path: Path) -> int:
 
 def log_archive(log: Path, entry_name: str) -> bytes:
     """A ZIP holding the log file ``log`` as ``entry_name``."""
+    return entry_archive(log.read_bytes(), entry_name)
+
+
+def entry_archive(data: bytes, entry_name: str) -> bytes:
+    """A ZIP holding ``data`` as its one entry, ``entry_name``."""
     from quri_parts_oqtopus.upload import write_archive_file  # noqa: PLC0415
 
-    return write_archive_file(entry_name, log.read_bytes())
+    return write_archive_file(entry_name, data)
 
 
 def _ready() -> None:
@@ -260,6 +265,10 @@ class Codec:
     def log_archive(self, log: Path, entry_name: str) -> bytes:
         """:func:`log_archive` in a helper."""
         return self._run(log_archive, log, entry_name)
+
+    def entry_archive(self, data: bytes, entry_name: str) -> bytes:
+        """:func:`entry_archive` in a helper."""
+        return self._run(entry_archive, data, entry_name)
 
     def _executor(self) -> ProcessPoolExecutor:
         with self._lock:

@@ -37,8 +37,9 @@ def _shown(expires: int) -> str:
     return datetime.fromtimestamp(expires, timezone.utc).strftime(_EXPIRATION_FORMAT)
 
 
-def upload_form(state: ServerState, job_id: str) -> dict[str, Any]:
-    """Where and how a client uploads the input of ``job_id`` (a presigned form POST)."""
+def upload_form(state: ServerState, job_id: str, base: str) -> dict[str, Any]:
+    """Where (under ``base``) and how a client uploads the input of ``job_id`` (a presigned
+    form POST)."""
     key = f"jobs/{job_id}/input.zip"
     policy_document = {"expiration": _shown(_expiry(state)), "conditions": [{"key": key}]}
     policy = base64.b64encode(json.dumps(policy_document).encode()).decode("ascii")
@@ -48,7 +49,7 @@ def upload_form(state: ServerState, job_id: str) -> dict[str, Any]:
         "policy": policy,
         "signature": state.signer.sign(f"upload:{policy}"),
     }
-    return {"url": f"{state.settings.url}{UPLOAD_PATH}", "fields": fields}
+    return {"url": f"{base}{UPLOAD_PATH}", "fields": fields}
 
 
 def _policy_expiry(policy: str) -> tuple[int, str]:
@@ -86,20 +87,45 @@ def check_upload_form(state: ServerState, fields: dict[str, str]) -> str:
     return match.group(1)
 
 
-def download_url(state: ServerState, job_id: str, name: str) -> str:
-    """A presigned download URL of one of the job's archives on this server."""
+#: The one entry of a device's ``device_info.zip``, as the service names it.
+DEVICE_INFO_ENTRY = "device_info.json"
+
+
+def _signed(state: ServerState, key: str, url: str) -> str:
     expires = _expiry(state)
-    signature = state.signer.sign(f"download:{job_id}/{name}:{expires}")
-    path = f"/_storage/jobs/{quote(job_id)}/{name}.zip"
-    return f"{state.settings.url}{path}?expires={expires}&signature={signature}"
+    signature = state.signer.sign(f"download:{key}:{expires}")
+    return f"{url}?expires={expires}&signature={signature}"
+
+
+def download_url(state: ServerState, job_id: str, name: str, base: str) -> str:
+    """A presigned download URL, under ``base``, of one of the job's archives."""
+    return _signed(state, f"{job_id}/{name}", f"{base}/_storage/jobs/{quote(job_id)}/{name}.zip")
+
+
+def device_info_url(state: ServerState, device_id: str, base: str) -> str:
+    """A presigned download URL, under ``base``, of a device's ``device_info.zip`` (as the
+    service serves it)."""
+    url = f"{base}/_storage/devices/{quote(device_id, safe='')}/device_info.zip"
+    return _signed(state, f"devices/{device_id}", url)
 
 
 def check_download(
     state: ServerState, job_id: str, name: str, expires: str, signature: str
 ) -> None:
     """Raise 403 unless the signature covers this file and expiry, and it has not passed."""
+    _check_signed(state, f"{job_id}/{name}", expires, signature)
+
+
+def check_device_info_download(
+    state: ServerState, device_id: str, expires: str, signature: str
+) -> None:
+    """As :func:`check_download`, for a device's ``device_info.zip``."""
+    _check_signed(state, f"devices/{device_id}", expires, signature)
+
+
+def _check_signed(state: ServerState, key: str, expires: str, signature: str) -> None:
     readable = expires.isascii() and expires.isdigit() and len(expires) <= 12
-    if not readable or not state.signer.verify(f"download:{job_id}/{name}:{expires}", signature):
+    if not readable or not state.signer.verify(f"download:{key}:{expires}", signature):
         raise ApiError(403, "invalid signature")
     if _expired(int(expires)):
         raise ApiError(403, f"the presigned URL expired at {_shown(int(expires))}")

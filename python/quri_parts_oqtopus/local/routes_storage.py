@@ -17,7 +17,13 @@ from quri_parts_oqtopus._contract import REGISTERED
 
 from .codec import ArchiveError, CodecError
 from .errors import ApiError, bad_request, not_found
-from .presign import UPLOAD_PATH, check_download, check_upload_form
+from .presign import (
+    DEVICE_INFO_ENTRY,
+    UPLOAD_PATH,
+    check_device_info_download,
+    check_download,
+    check_upload_form,
+)
 from .state import ServerState, State
 from .store import PAYLOAD_NAMES
 from .submission import keep_input
@@ -75,6 +81,22 @@ async def download(
     if isinstance(stored, bytes):
         return Response(stored, media_type="application/zip")
     return FileResponse(stored, media_type="application/zip")
+
+
+@router.get("/_storage/devices/{device_id}/device_info.zip")
+async def download_device_info(
+    device_id: str, state: State, signature: str = "", expires: str = ""
+) -> Response:
+    """A device's calibration (``device_info``) as a ZIP holding ``device_info.json``."""
+    check_device_info_download(state, device_id, expires, signature)
+    device = state.store.get_device(device_id)
+    info = None if device is None else device.get("device_info")
+    if not isinstance(info, str):
+        raise not_found(f"device {device_id} has no device_info")
+    archive = await run_in_threadpool(
+        state.store.archives.entry_archive, info.encode(), DEVICE_INFO_ENTRY
+    )
+    return Response(archive, media_type="application/zip")
 
 
 def _intact_archive(state: ServerState, job_id: str, name: str) -> bytes | Path:

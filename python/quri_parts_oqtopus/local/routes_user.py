@@ -19,7 +19,6 @@ from quri_parts_oqtopus._contract import (
     JobStatus,
 )
 
-from .devices import public_device
 from .errors import ApiError, bad_request, not_found
 from .inputs import check_limits, stored_input
 from .models import (
@@ -37,7 +36,7 @@ from .presign import upload_form
 from .state import Authenticated, Caller, ServerState, State
 from .store import JobQuery, JobRow, QuotaExceeded, format_time
 from .submission import check_input, keep_input, submit_registered
-from .views import INLINE_JOB_INFO_HEADER, job_object, sse_log_file
+from .views import INLINE_JOB_INFO_HEADER, device_object, job_object, sse_log_file
 
 # Documentation of the answers in /openapi.json; the routes themselves answer plain dicts.
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -69,20 +68,20 @@ def _is_uuid(text: str) -> bool:
 
 
 @router.get("/devices", tags=["device"], response_model=None, responses=_answers(list[DeviceInfo]))
-def list_devices(state: State, _: Authenticated) -> list[dict[str, Any]]:
+def list_devices(state: State, caller: Authenticated) -> list[dict[str, Any]]:
     """Every device, with its live number of pending jobs."""
-    store = state.store
-    return [public_device(d, store.count_pending(d["device_id"])) for d in store.list_devices()]
+    base = caller.url_base(state.settings)
+    return [device_object(state, device, base) for device in state.store.list_devices()]
 
 
 @router.get(
     "/devices/{device_id}", tags=["device"], response_model=None, responses=_answers(DeviceInfo)
 )
-def get_device(device_id: str, state: State, _: Authenticated) -> dict[str, Any]:
+def get_device(device_id: str, state: State, caller: Authenticated) -> dict[str, Any]:
     device = state.store.get_device(device_id)
     if device is None:
         raise not_found(f"device {device_id} not found")
-    return public_device(device, state.store.count_pending(device_id))
+    return device_object(state, device, caller.url_base(state.settings))
 
 
 # -- registering and submitting ------------------------------------------------------------
@@ -116,7 +115,8 @@ def register_job(
     (submit fields plus ``job_info``): create and submit the job at once."""
     job_id = _register(state, caller)
     if body is None:
-        return {"job_id": job_id, "presigned_url": upload_form(state, job_id)}
+        form = upload_form(state, job_id, caller.url_base(state.settings))
+        return {"job_id": job_id, "presigned_url": form}
     try:
         check_input(body.job_type, body.job_info)
         _keep_legacy_input(state, job_id, body.job_info)
@@ -165,7 +165,8 @@ def get_job(
 ) -> dict[str, Any]:
     # An SSE program's sse_driver reads job_info inline, as in an OQTOPUS container.
     wanted = caller.sse_job_id is not None and inline == "1"
-    return job_object(state, _job_or_404(state, job_id, caller), inline=wanted)
+    job = _job_or_404(state, job_id, caller)
+    return job_object(state, job, base=caller.url_base(state.settings), inline=wanted)
 
 
 @router.get(
@@ -248,7 +249,8 @@ def list_jobs(
     wanted = [f.strip() for f in fields.split(",") if f.strip()] if fields else None
     jobs = state.store.query_jobs(query)
     # A damaged file of one job shows in that job's message, not as a failed list.
-    return [job_object(state, job, wanted, tolerate_damage=True) for job in jobs]
+    base = caller.url_base(state.settings)
+    return [job_object(state, job, wanted, base=base, tolerate_damage=True) for job in jobs]
 
 
 # -- acting on jobs -------------------------------------------------------------------------

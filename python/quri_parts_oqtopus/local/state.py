@@ -65,6 +65,11 @@ class Caller:
         """The user sees every job; an SSE program only the jobs it created."""
         return self.sse_job_id is None or job.parent_job_id == self.sse_job_id
 
+    def url_base(self, settings: ServerSettings) -> str:
+        """The base of the storage URLs this caller is given: the public URL, except for an
+        SSE program, whose network reaches only the server's own address."""
+        return settings.bound_url if self.sse_job_id is not None else settings.url
+
 
 def server_state(request: Request) -> ServerState:
     state = request.app.state.server

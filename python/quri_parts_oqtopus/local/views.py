@@ -6,8 +6,9 @@ from typing import Any
 
 from quri_parts_oqtopus._contract import JOB_FIELDS, SSE
 
+from .devices import public_device
 from .errors import ApiError
-from .presign import download_url
+from .presign import device_info_url, download_url
 from .state import ServerState
 from .store import PAYLOAD_NAMES, JobRow, UnreadablePayloadError
 
@@ -21,7 +22,9 @@ def sse_log_file(job_id: str) -> str:
     return f"sselog_{job_id}.log"
 
 
-def _job_info(state: ServerState, job: JobRow, damage: list[str], inline: bool) -> dict[str, Any]:
+def _job_info(
+    state: ServerState, job: JobRow, damage: list[str], inline: bool, base: str
+) -> dict[str, Any]:
     """``job_info``; a stored file that cannot be read is None and described in ``damage``."""
     store = state.store
     info: dict[str, Any] = {}
@@ -35,9 +38,9 @@ def _job_info(state: ServerState, job: JobRow, damage: list[str], inline: bool) 
                 info[name] = None
                 damage.append(str(e))
         else:
-            info[name] = download_url(state, job.job_id, name)
+            info[name] = download_url(state, job.job_id, name, base)
     has_log = job.job_type == SSE and store.sse_log_path(job.job_id).is_file()
-    info["sse_log"] = download_url(state, job.job_id, SSE_LOG_NAME) if has_log else None
+    info["sse_log"] = download_url(state, job.job_id, SSE_LOG_NAME, base) if has_log else None
     info["message"] = job.message
     return info
 
@@ -47,10 +50,12 @@ def job_object(
     job: JobRow,
     fields: list[str] | None = None,
     *,
+    base: str,
     tolerate_damage: bool = False,
     inline: bool = False,
 ) -> dict[str, Any]:
-    """The job as ``GET /jobs/{job_id}`` answers it (only ``fields`` when given).
+    """The job as ``GET /jobs/{job_id}`` answers it (only ``fields`` when given), its URLs
+    under ``base``.
 
     Raises:
         ApiError: 500 naming the job and the file when one of its stored files cannot be
@@ -64,7 +69,7 @@ def job_object(
     inline = inline or state.settings.inline_job_info
     for name in wanted:
         if name == "job_info":
-            view[name] = _job_info(state, job, damage, inline)
+            view[name] = _job_info(state, job, damage, inline, base)
         else:
             view[name] = getattr(job, name)
     if damage and not tolerate_damage:
@@ -72,3 +77,15 @@ def job_object(
     if damage:
         view["job_info"]["message"] = "; ".join(filter(None, [job.message, *damage]))
     return view
+
+
+def device_object(state: ServerState, device: dict[str, Any], base: str) -> dict[str, Any]:
+    """The device as ``GET /devices/{device_id}`` answers it: ``device_info`` a presigned
+    URL (under ``base``) of its ZIP, null when the device has none, as the service serves
+    it now; or its JSON text with ``inline_job_info``."""
+    shown = public_device(device, state.store.count_pending(device["device_id"]))
+    if "device_info" in shown and not state.settings.inline_job_info:
+        shown["device_info"] = device_info_url(state, device["device_id"], base)
+    else:
+        shown.setdefault("device_info", None)
+    return shown
