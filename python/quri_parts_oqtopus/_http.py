@@ -1,6 +1,6 @@
 """The one HTTP client of the OQTOPUS user API: its calls, the submission steps, storage.
 
-How requests are sent, bounded and repeated is :mod:`quri_parts_oqtopus._transport`;
+How requests are sent, bounded and repeated is :mod:`quri_parts_oqtopus.transport`;
 this module says which calls exist and which of them are safe to repeat.
 """
 
@@ -21,7 +21,7 @@ import orjson
 from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._contract import REGISTERED
-from quri_parts_oqtopus._transport import (
+from quri_parts_oqtopus.transport import (
     OqtopusHttpError,
     Request,
     Transport,
