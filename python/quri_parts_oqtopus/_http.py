@@ -26,6 +26,7 @@ from quri_parts_oqtopus.transport import (
     Request,
     Transport,
     TransportConfig,
+    api_url_refusal,
     preview,
 )
 from quri_parts_oqtopus.upload import ArchiveTooLargeError, read_job_archive
@@ -60,7 +61,9 @@ class OqtopusHttpClient:
     :class:`~quri_parts_oqtopus.backend.OqtopusConfig`).
 
     Raises:
-        ValueError: If the URL is not ``http(s)://``, the proxy has no scheme, or the token
+        ValueError: If the URL is not ``http(s)://`` or holds a backslash, whitespace or a
+            control character (where URL parsers disagree on the host), the proxy has no
+            scheme, or the token
             holds a character that cannot be sent in an HTTP header (the message says
             which and where, never the token).
 
@@ -77,6 +80,9 @@ class OqtopusHttpClient:
             raise ValueError(
                 f"OQTOPUS url should start with http:// or https://: {config.url!r}{hint}"
             )
+        unusable = api_url_refusal(config.url)
+        if unusable:  # where parsers part ways, the token could go to a host nobody meant
+            raise ValueError(f"OQTOPUS url cannot be used, since {unusable}: {config.url!r}")
         if config.proxy and "://" not in config.proxy:
             raise ValueError(f"OQTOPUS proxy should be a URL with a scheme: {config.proxy!r}")
         _check_header_token(config.api_token)

@@ -6,8 +6,8 @@
 - :mod:`.session`: the :class:`Transport`, which sends requests and reads answers.
 """
 
-from quri_parts_oqtopus.transport.errors import OqtopusHttpError, preview
-from quri_parts_oqtopus.transport.origin import origin, without_query
+from quri_parts_oqtopus.transport.errors import OqtopusHttpError, bounded, preview
+from quri_parts_oqtopus.transport.origin import api_url_refusal, origin, without_query
 from quri_parts_oqtopus.transport.session import Request, Transport, TransportConfig
 
 __all__ = [
@@ -15,6 +15,8 @@ __all__ = [
     "Request",
     "Transport",
     "TransportConfig",
+    "api_url_refusal",
+    "bounded",
     "origin",
     "preview",
     "without_query",

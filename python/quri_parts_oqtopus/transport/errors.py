@@ -22,8 +22,18 @@ from urllib3.response import BaseHTTPResponse
 
 from quri_parts_oqtopus.transport.origin import without_query
 
-__all__ = ["TRANSIENT_STATUS", "OqtopusHttpError", "no_answer", "preview", "server_message"]
+__all__ = [
+    "SHOWN_CHARACTERS",
+    "TRANSIENT_STATUS",
+    "OqtopusHttpError",
+    "bounded",
+    "no_answer",
+    "preview",
+    "server_message",
+]
 
+#: The most characters of one text from a server (a message, a value) that a message shows.
+SHOWN_CHARACTERS = 1000
 #: Answers after which repeating a call may succeed.
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
 
@@ -204,7 +214,16 @@ def _escaped(text: str) -> str:
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
+def bounded(text: str, limit: int = SHOWN_CHARACTERS) -> str:
+    """``text`` escaped (see :func:`_escaped`) and cut after ``limit`` characters, with a
+    marker that says how much was cut: the one way server-held text enters a message."""
+    text = _escaped(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... [{len(text) - limit:,} more characters]"
+
+
 def preview(value: object, limit: int = 200) -> str:
-    """A short text of ``value`` for a message: bytes decoded, long texts cut."""
-    text = _escaped(value.decode("utf-8", "replace")) if isinstance(value, bytes) else repr(value)
-    return text if len(text) <= limit else text[:limit] + "..."
+    """A short text of ``value`` for a message: bytes decoded, others as their ``repr``."""
+    text = value.decode("utf-8", "replace") if isinstance(value, bytes) else repr(value)
+    return bounded(text, limit)

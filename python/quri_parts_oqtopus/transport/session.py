@@ -29,10 +29,13 @@ from quri_parts_oqtopus.transport.budget import Budget, run_within_budget
 from quri_parts_oqtopus.transport.errors import (
     TRANSIENT_STATUS,
     OqtopusHttpError,
+    bounded,
     no_answer,
     server_message,
 )
 from quri_parts_oqtopus.transport.origin import (
+    UnclearUrlError,
+    location_refusal,
     origin,
     redact_queries_in_urllib3_logs,
     without_query,
@@ -219,15 +222,8 @@ class Transport:
                 return self._body(request, response, deadline)
             response.close()
             target = urljoin(url, location)
-            if request.token and origin(target) != self._api_origin:
-                raise OqtopusHttpError(
-                    f"{request.operation}: the server redirected (HTTP {status}) to "
-                    f"{origin(target)}, another origin than the configured API "
-                    f"({self._api_origin}); not followed, so the API token was not sent "
-                    "there (if the API has moved, configure its new URL)",
-                    status,
-                    final=True,
-                )
+            if request.token:
+                self._check_redirect(request, status, location, target)
             if status == 303 or (status in (301, 302) and method == "POST"):
                 method = "GET"  # as browsers and requests do; 307 and 308 keep method and body
             url, first = target, False
@@ -248,35 +244,78 @@ class Transport:
             )
         connect, read = self._read_timeouts(request)
         timeout = (min(connect, remaining), min(read, remaining))
-        headers: dict[str, str] = {}
-        if request.token:
-            if origin(url) != self._api_origin:  # exchange refuses such redirects first
-                raise OqtopusHttpError(
-                    f"{request.operation}: refusing to send the API token to {origin(url)}",
-                    None,
-                    final=True,
-                )
-            headers[TOKEN_HEADER] = self._token
-        with_body = first or method == request.method
+        prepared = self._prepare(request, method, url, first)
+        logger.debug("%s %s (%s)", method, without_query(url), request.operation)
+        # As Session.request sends, with this prepared request: the environment's proxies
+        # and CA bundle, no redirect followed (exchange follows them, checking each).
+        settings = self._session.merge_environment_settings(prepared.url, {}, True, None, None)
+        try:
+            return self._session.send(prepared, timeout=timeout, allow_redirects=False, **settings)
+        except requests.RequestException as e:
+            raise no_answer(request.operation, url, e, timeout) from e
+
+    def _prepare(
+        self, request: Request, method: str, url: str, first: bool
+    ) -> requests.PreparedRequest:
+        """The request as requests sends it; one carrying the token only to the API's origin."""
+        headers = {TOKEN_HEADER: self._token} if request.token else {}
         body: dict[str, Any] = {}
-        if with_body:
+        if first or method == request.method:  # a redirect to GET drops the body
             if request.json is not None:
                 headers["Content-Type"] = "application/json"
             body = {"data": request.json or request.form, "files": request.files}
-        logger.debug("%s %s (%s)", method, without_query(url), request.operation)
+        params = request.params if first else None
         try:
-            return self._session.request(
-                method,
-                url,
-                headers=headers,
-                params=request.params if first else None,
-                timeout=timeout,
-                stream=True,  # read by _body, within the limit and the deadline
-                allow_redirects=False,  # followed by exchange, which checks each origin
-                **body,
+            prepared = self._session.prepare_request(
+                requests.Request(method, url, headers=headers, params=params, **body)
             )
-        except requests.RequestException as e:
-            raise no_answer(request.operation, url, e, timeout) from e
+        except (requests.RequestException, ValueError) as e:  # the same every time
+            shown = without_query(url)
+            reason = str(e).replace(url, shown)  # the query of a signed URL stays out
+            raise OqtopusHttpError(
+                f"{request.operation}: cannot send to {bounded(shown)}: {bounded(reason)}",
+                None,
+                sent=False,
+                final=True,
+            ) from e
+        if request.token:
+            self._check_token_origin(request, str(prepared.url))
+        return prepared
+
+    def _check_redirect(self, request: Request, status: int, location: str, target: str) -> None:
+        """Refuse a redirect that would take the token elsewhere, or that could be read so."""
+        why = location_refusal(location, target)
+        if not why:
+            try:
+                where = origin(target)
+            except UnclearUrlError as e:
+                why = f"it {e}"
+            else:
+                if where == self._api_origin:
+                    return
+                why = f"it is another origin ({where})"
+        raise OqtopusHttpError(
+            f"{request.operation}: the server redirected (HTTP {status}) to {bounded(location)};"
+            f" not followed, since {why}: the API token goes only to the configured API"
+            f" ({self._api_origin}) and was not sent there (if the API has moved, configure"
+            " its new URL)",
+            status,
+            final=True,
+        )
+
+    def _check_token_origin(self, request: Request, prepared_url: str) -> None:
+        """The last check before the token leaves: the URL as sent is the API's origin."""
+        try:
+            where = origin(prepared_url)
+        except UnclearUrlError as e:
+            where = f"a URL that {e}"
+        if where != self._api_origin:
+            raise OqtopusHttpError(
+                f"{request.operation}: refusing to send the API token to {where}",
+                None,
+                sent=False,
+                final=True,
+            )
 
     def _read_timeouts(self, request: Request) -> tuple[float, float]:
         connect, read = self._timeout
