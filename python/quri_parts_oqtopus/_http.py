@@ -27,6 +27,7 @@ from quri_parts_oqtopus.transport import (
     Transport,
     TransportConfig,
     api_url_refusal,
+    bounded,
     preview,
 )
 from quri_parts_oqtopus.upload import ArchiveTooLargeError, read_job_archive
@@ -337,7 +338,9 @@ class OqtopusHttpClient:
                     f"{operation}: {e} (max_inflated_bytes); not inflated", 200, final=True
                 ) from e
             except ValueError as e:
-                raise OqtopusHttpError(f"{operation}: {e}", 200, broken_answer=True) from e
+                raise OqtopusHttpError(
+                    f"{operation}: {bounded(str(e))}", 200, broken_answer=True
+                ) from e
 
         if urlparse(url).scheme == "file":
             return decode(self.download(url, operation=operation))

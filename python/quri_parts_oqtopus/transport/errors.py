@@ -118,7 +118,7 @@ def no_answer(
         broken = cause.args[-1] if isinstance(cause.args[-1], BaseException) else cause
         failure = OqtopusHttpError(
             f"{operation} failed: the connection broke before an answer came "
-            f"({type(broken).__name__}: {broken})",
+            f"({type(broken).__name__}: {bounded(str(broken))})",
             None,
         )
     else:
@@ -151,7 +151,7 @@ def _connect_reason(error: ConnectTimeoutError, connect_timeout: float) -> str:
 
 
 def _describe(error: requests.RequestException) -> str:
-    return f"{type(error).__name__}: {error}"
+    return f"{type(error).__name__}: {bounded(str(error))}"
 
 
 # -- what a server says, as part of a message -------------------------------------------------
@@ -165,7 +165,7 @@ def server_message(body: bytes, reason: str | None) -> str:
     try:
         parsed = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return preview(body) if body else _escaped(reason or "")
+        return preview(body) if body else bounded(reason or "")
     if not isinstance(parsed, dict):
         return preview(parsed)
     said = ""
@@ -173,10 +173,19 @@ def server_message(body: bytes, reason: str | None) -> str:
         said = _said(parsed.get(key))
         if said:
             break
-    code = parsed.get("message_code")
-    if isinstance(code, (str, int)) and not isinstance(code, bool) and str(code).strip():
+    said = bounded(said) if said else ""
+    code = bounded(message_code_of(parsed), 80)
+    if code:
         said = f"{said} (message_code {code})" if said else f"message_code {code}"
-    return _escaped(said) if said else preview(parsed)
+    return said or preview(parsed)
+
+
+def message_code_of(parsed: object) -> str:
+    """The ``message_code`` of an error body already parsed, ``""`` when it has none."""
+    code = parsed.get("message_code") if isinstance(parsed, dict) else None
+    if isinstance(code, (str, int)) and not isinstance(code, bool):
+        return str(code).strip()
+    return ""
 
 
 def _said(value: object) -> str:

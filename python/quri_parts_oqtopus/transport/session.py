@@ -393,7 +393,7 @@ class Transport:
             if isinstance(e, ReadTimeoutError):
                 what = f"the answer stalled after {size:,} bytes (read timeout)"
             else:
-                what = f"the answer was cut short: {type(e).__name__}: {e}"
+                what = f"the answer was cut short: {type(e).__name__}: {bounded(str(e))}"
             error = OqtopusHttpError(
                 f"{request.operation} failed: {what}", None, broken_answer=True
             )
