@@ -38,6 +38,7 @@ __all__ = [
     "MULTI_MANUAL",
     "NOT_ENDED_STATUSES",
     "PENDING_STATUSES",
+    "PROGRAM_INFO_FIELDS",
     "PSEUDO_INVERSE",
     "QPU",
     "QUBIT_ID",
@@ -172,6 +173,9 @@ JOB_INFO_FIELDS: Final = (
 )
 #: The ``job_info`` entries the service may send as a URL to a ZIP archive of their JSON.
 ARCHIVED_INFO_FIELDS: Final = ("input", "combined_program", "result", "transpile_result")
+#: The ``job_info`` entries that hold a program: their archive holds OpenQASM text, as the
+#: OQTOPUS engine writes it, or that text as a JSON string. The others hold JSON objects.
+PROGRAM_INFO_FIELDS: Final = ("combined_program",)
 #: The keys of a job input document (what is uploaded).
 JOB_INPUT_FIELDS: Final = ("program", "operator", "sse_program")
 #: A device's fields, in the order of the service's device object.

@@ -325,8 +325,10 @@ class OqtopusHttpClient:
     def download_archive(self, url: str, read: ArchiveReader[_T], *, operation: str) -> _T:
         """What ``read`` makes of the archive behind ``url``, inflated to ``max_inflated_bytes``.
 
-        An archive that ``read`` refuses as corrupt (``ValueError``) is downloaded again
-        within the budget, as a broken answer; one that inflates beyond the limit is not.
+        An archive that ``read`` refuses (``ValueError``: not a ZIP, a CRC error, content
+        that does not decode) came whole, as Content-Length said, and would come the same
+        again: it is refused at once, as one that inflates beyond the limit. Only an
+        archive cut short in transit is downloaded again, within the budget.
         """
         limit = self._max_inflated_bytes
 
@@ -339,7 +341,7 @@ class OqtopusHttpClient:
                 ) from e
             except ValueError as e:
                 raise OqtopusHttpError(
-                    f"{operation}: {bounded(str(e))}", 200, broken_answer=True
+                    f"{operation}: {bounded(str(e))}", 200, broken_answer=True, final=True
                 ) from e
 
         if urlparse(url).scheme == "file":
@@ -357,7 +359,9 @@ class OqtopusHttpClient:
             # Non-blocking: opening a FIFO must not wait for a writer before it is refused.
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except OSError as e:
-            raise OqtopusHttpError(f"{operation}: cannot read {path!r}: {e}", None) from e
+            raise OqtopusHttpError(
+                f"{operation}: cannot read {path!r}: {e}", None, final=True
+            ) from e
         with os.fdopen(fd, "rb") as file:
             info = os.fstat(file.fileno())
             if not stat.S_ISREG(info.st_mode):
@@ -416,6 +420,10 @@ def _ignore(_: bytes) -> None:
 
 
 def _json_in(operation: str, body: bytes) -> Any:
+    """The JSON of a whole answer (one cut short failed in the transport, and is repeated).
+
+    A whole answer that is not JSON would be the same at the next attempt: it is final.
+    """
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as e:
@@ -423,6 +431,7 @@ def _json_in(operation: str, body: bytes) -> Any:
             f"{operation}: the server answered HTTP 200 with malformed JSON ({e}): {preview(body)}",
             200,
             broken_answer=True,
+            final=True,
         ) from e
 
 

@@ -7,6 +7,10 @@ message does not end up whole in an exception.
 
 from __future__ import annotations
 
+import http.client
+import ssl
+from collections.abc import Iterator
+
 import orjson
 import requests
 from quri_parts.backend import BackendError
@@ -93,7 +97,13 @@ def no_answer(
     shown = without_query(url)
     if isinstance(cause, ProxyError) and isinstance(cause.original_error, ConnectTimeoutError):
         cause = cause.original_error
-    if isinstance(cause, ConnectTimeoutError):  # NewConnectionError and name failures too
+    repeating = _failure_that_repeats(error)
+    if repeating is not None:
+        why, sent = repeating
+        failure = OqtopusHttpError(
+            f"{operation} failed: {why} ({type(cause).__name__})", None, sent=sent, final=True
+        )
+    elif isinstance(cause, ConnectTimeoutError):  # NewConnectionError and name failures too
         reason = _connect_reason(cause, timeout[0])
         failure = OqtopusHttpError(
             f"{operation} failed: cannot connect to {shown}: {reason}",
@@ -125,6 +135,53 @@ def no_answer(
         failure = OqtopusHttpError(f"{operation} failed: {_describe(error)}", None)
     failure.retry_cause = cause
     return failure
+
+
+#: OpenSSL's reasons for a handshake with a server that does not speak TLS at all.
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "UNSUPPORTED_PROTOCOL"})
+
+
+def _failure_that_repeats(error: BaseException) -> tuple[str, bool] | None:
+    """Why a failure without an answer would come back at every attempt, and whether the
+    request may have left; None for one that may pass (a dropped or reset connection, a
+    timeout, a refused connection)."""
+    for seen in _causes(error):
+        if isinstance(seen, ssl.SSLCertVerificationError):
+            return f"the server's TLS certificate is refused: {seen.verify_message}", False
+        if isinstance(seen, ssl.SSLError) and seen.reason in _NOT_TLS:
+            return (
+                "the server does not answer in TLS (an http:// server at an https:// URL?)",
+                False,
+            )
+        if isinstance(seen, http.client.LineTooLong):
+            return f"the answer's head is not HTTP: {bounded(str(seen))}", True
+        if isinstance(seen, http.client.BadStatusLine) and not isinstance(
+            seen, http.client.RemoteDisconnected
+        ):
+            line = str(seen.args[0]) if seen.args else ""
+            if not line.startswith("HTTP/"):  # a status line cut short may pass
+                return f"the answer is not HTTP (it starts {preview(line, 60)})", True
+    return None
+
+
+def _causes(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and what it wraps: in its arguments, urllib3's ``reason`` and
+    ``original_error``, and its ``__cause__`` and ``__context__``."""
+    todo, seen = [error], set()
+    while todo:
+        current = todo.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        wrapped = (
+            *current.args,
+            getattr(current, "reason", None),
+            getattr(current, "original_error", None),
+            current.__cause__,
+            current.__context__,
+        )
+        todo.extend(item for item in wrapped if isinstance(item, BaseException))
 
 
 def _urllib3_cause(error: requests.RequestException) -> Exception:

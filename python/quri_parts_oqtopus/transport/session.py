@@ -18,8 +18,8 @@ from urllib.parse import urljoin
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import DecodeError, InvalidHeader, ReadTimeoutError
 from urllib3.exceptions import HTTPError as Urllib3Error
-from urllib3.exceptions import InvalidHeader, ReadTimeoutError
 from urllib3.response import BaseHTTPResponse
 from urllib3.util.retry import Retry
 
@@ -160,8 +160,9 @@ class Transport:
     def call(self, request: Request, decode: Callable[[bytes], _T]) -> _T:
         """``decode`` of the answer to ``request``, within one retry budget and deadline.
 
-        ``decode`` raises :class:`OqtopusHttpError` (``broken_answer=True``) for an answer
-        it cannot read; that attempt then counts as failed.
+        ``decode`` raises :class:`OqtopusHttpError` for an answer it cannot read: with
+        ``final=True`` when the answer came whole (it would read the same again), and the
+        call fails at once; otherwise the attempt counts as failed and may be repeated.
         """
         return self.run(
             request.operation,
@@ -389,6 +390,15 @@ class Transport:
                         final=True,
                     )
                 chunks.append(chunk)
+        except DecodeError as e:  # the whole body came, in an encoding that does not decode
+            encoding = response.headers.get("Content-Encoding", "")
+            raise OqtopusHttpError(
+                f"{request.operation} failed: the answer's Content-Encoding "
+                f"({bounded(encoding, 40)}) cannot be decoded: {bounded(str(e))}",
+                status=None,
+                broken_answer=True,
+                final=True,
+            ) from e
         except (Urllib3Error, OSError) as e:
             if isinstance(e, ReadTimeoutError):
                 what = f"the answer stalled after {size:,} bytes (read timeout)"
