@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 import os
 import re
 import socket
@@ -23,17 +24,26 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import requests
 from quri_parts.backend import BackendError
+from quri_parts.core.operator import Operator, pauli_label
 
 from quri_parts_oqtopus._http import OqtopusHttpClient
-from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusDevice, OqtopusSamplingBackend
+from quri_parts_oqtopus.backend import (
+    OqtopusConfig,
+    OqtopusDevice,
+    OqtopusEstimationBackend,
+    OqtopusSamplingBackend,
+)
 from quri_parts_oqtopus.calibration import DeviceCalibration
 from quri_parts_oqtopus.cli import main
 from quri_parts_oqtopus.counts import decode_sampling_archive
+from quri_parts_oqtopus.jobset import OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.packing import Layout, PackingPolicy
+from quri_parts_oqtopus.qasm import convert_to_qasm_str
 from quri_parts_oqtopus.upload import build_job_archive
 
 from .conftest import bell
@@ -719,3 +729,82 @@ def test_packing_on_a_device_whose_device_info_failed_refuses_to_drop_the_coupli
         Layout.of_device(device, PackingPolicy())
     # Told not to follow a coupling map, packing needs no device_info.
     assert Layout.of_device(device, PackingPolicy(follow_coupling_map=False)).capacity == 8
+
+
+# -- 9. settings that JSON cannot carry are refused before a job is registered ---------------
+UNSENDABLE = {
+    "numpy-integer": ({"simulator_info": {"seed": np.int64(7)}}, "simulator_info['seed']"),
+    "beyond-64-bits": ({"transpiler_info": {"seed": [1, 2**70]}}, "transpiler_info['seed'][1]"),
+    "lone-surrogate-name": ({"name": "\ud800"}, "name cannot"),
+    "nan": ({"mitigation_info": {"threshold": math.nan}}, "mitigation_info['threshold']"),
+    "integer-key": ({"simulator_info": {1: "one"}}, "simulator_info cannot"),
+}
+
+
+def submit_one(kind: str, config: OqtopusConfig, settings: dict[str, Any]) -> object:
+    if kind == "sampling":
+        return OqtopusSamplingBackend(config).sample(bell(), "qulacs", 10, **settings)
+    if kind == "estimation":
+        zz = Operator({pauli_label("Z0 Z1"): 1.0})
+        return OqtopusEstimationBackend(config).estimate(bell(), zz, "qulacs", 10, **settings)
+    return OqtopusJobSet.submit([bell()], "qulacs", 10, config, check_device=False, **settings)
+
+
+@pytest.mark.parametrize(("settings", "named"), UNSENDABLE.values(), ids=UNSENDABLE.keys())
+@pytest.mark.parametrize("kind", ["sampling", "estimation", "job-set"])
+def test_a_setting_json_cannot_carry_is_a_value_error_before_anything_is_sent(
+    settings: dict[str, Any], named: str, kind: str
+) -> None:
+    api = FakeApi()  # would register, take the upload and the submit
+    with api.stub, pytest.raises(BackendError) as raised:
+        submit_one(kind, config_for(api.url), settings)
+    assert isinstance(raised.value, ValueError), repr(raised.value)
+    assert named in str(raised.value), str(raised.value)
+    assert "cannot be sent as JSON" in str(raised.value)
+    assert api.stub.received == []  # no job registered, none left behind
+
+
+def test_the_cli_reports_a_name_json_cannot_carry_as_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    program = tmp_path / "bell.qasm"
+    program.write_text(convert_to_qasm_str(bell()), encoding="utf-8")
+    device = {"device_id": "qulacs", "device_type": "simulator", "status": "available"}
+    with StubServer(lambda request: json_reply(device)) as stub:
+        argv = ["submit", "sampling", str(program), "--device", "qulacs", "--shots", "10"]
+        code = main([*argv, "--name", "\udcff", "--url", stub.url, "--token", TOKEN])
+    err = capsys.readouterr().err
+    assert code == 2, err  # bad input: not "unexpected TypeError (please report it)"
+    assert "name cannot be sent as JSON" in err
+    assert [r.method for r in stub.received if r.path.startswith("/jobs")] == []
+
+
+@pytest.fixture(scope="module")
+def quota_of_one() -> Iterator[LocalServer]:
+    with LocalServer(token=TOKEN, options={"max_registered_jobs": 1}) as server:
+        yield server
+
+
+def test_a_full_registered_jobs_quota_fails_at_once_saying_what_clears_it(
+    quota_of_one: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = config_for(quota_of_one.url, retries=5)
+    client = OqtopusHttpClient(config)
+    waiting, _ = client.register_job()  # fills the quota: registered, never submitted
+    try:
+        with caplog.at_level(logging.WARNING), pytest.raises(BackendError) as raised:
+            OqtopusSamplingBackend(config).sample(bell(), "qulacs", 10)
+    finally:
+        client.delete_job(waiting)
+    text = str(raised.value)
+    assert "register job failed: HTTP 429: 1 jobs are registered and not submitted" in text
+    assert "submit or delete some of them first (message_code registered_jobs_quota)" in text
+    assert text.endswith("; not repeated, since waiting does not clear this limit")
+    assert [r for r in caplog.records if "attempt 1 failed" in r.getMessage()] == []
+
+
+def test_a_plain_429_is_still_repeated() -> None:
+    answers = iter([json_reply({"message": "slow down"}, 429), json_reply([])])
+    with StubServer(lambda request: next(answers)) as stub:
+        assert OqtopusHttpClient(config_for(stub.url)).list_devices() == []
+    assert len(stub.received) == 2

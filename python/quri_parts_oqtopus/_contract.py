@@ -27,6 +27,7 @@ __all__ = [
     "DEVICE_TYPES",
     "ESTIMATION",
     "FAILED",
+    "FINAL_LIMIT_CODES",
     "FINAL_STATUSES",
     "JOB_FIELDS",
     "JOB_INFO_FIELDS",
@@ -44,6 +45,7 @@ __all__ = [
     "QUBIT_ID",
     "READY",
     "REGISTERED",
+    "REGISTERED_JOBS_QUOTA",
     "RUNNING",
     "SAMPLING",
     "SAMPLING_JOB_TYPES",
@@ -131,6 +133,12 @@ MAX_SHOTS: Final = 10_000_000
 MAX_SSE_BASE64_BYTES: Final = 10 * 1024 * 1024
 #: The header that carries the API token.
 TOKEN_HEADER: Final = "q-api-token"  # noqa: S105 - a header name, not a secret
+
+#: The ``message_code`` of the 429 that refuses a new job while the caller's registered,
+#: never submitted jobs fill the server's quota: submitting or deleting them clears it.
+REGISTERED_JOBS_QUOTA: Final = "registered_jobs_quota"
+#: ``message_code`` values of 429 answers that no wait clears: the client does not retry them.
+FINAL_LIMIT_CODES: Final = frozenset({REGISTERED_JOBS_QUOTA})
 
 #: What the service stores as a job's ``transpiler_info`` when the submit gives none.
 DEFAULT_TRANSPILER_INFO: Final = {

@@ -9,17 +9,19 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query
+from fastapi.responses import JSONResponse
 
 from quri_parts_oqtopus._contract import (
     CANCELLABLE_STATUSES,
     CANCELLING,
     DELETABLE_STATUSES,
+    REGISTERED_JOBS_QUOTA,
     SSE,
     JobStatus,
 )
 
 from .devices import public_device
-from .errors import ApiError, bad_request, not_found
+from .errors import bad_request, not_found
 from .models import (
     DeviceInfo,
     Job,
@@ -85,17 +87,16 @@ def get_device(device_id: str, state: State, _: Authenticated) -> dict[str, Any]
 # -- registering and submitting ------------------------------------------------------------
 
 
-def _register(state: ServerState, caller: Caller) -> str:
-    limit = state.settings.max_registered_jobs
-    try:
-        return state.store.register_job(parent_job_id=caller.sse_job_id, limit=limit)
-    except QuotaExceeded as e:
-        whose = "" if caller.sse_job_id is None else " by this SSE program"
-        raise ApiError(
-            429,
-            f"{limit} jobs are registered{whose} and not submitted, the most this server"
-            " keeps: submit or delete some of them first",
-        ) from e
+def _quota_refusal(limit: int, caller: Caller) -> JSONResponse:
+    """The 429 of a full registered-jobs quota, with the ``message_code`` that tells
+    clients waiting will not clear it (submitting or deleting registered jobs does)."""
+    whose = "" if caller.sse_job_id is None else " by this SSE program"
+    message = (
+        f"{limit} jobs are registered{whose} and not submitted, the most this server"
+        " keeps: submit or delete some of them first"
+    )
+    body = {"message": message, "message_code": REGISTERED_JOBS_QUOTA}
+    return JSONResponse(body, status_code=429)
 
 
 @router.post(
@@ -108,10 +109,14 @@ def register_job(
     state: State,
     caller: Authenticated,
     body: Annotated[LegacySubmitRequest | None, Body()] = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | JSONResponse:
     """Without a body: register a job and answer its upload URL. With the legacy body
     (submit fields plus ``job_info``): create and submit the job at once."""
-    job_id = _register(state, caller)
+    limit = state.settings.max_registered_jobs
+    try:
+        job_id = state.store.register_job(parent_job_id=caller.sse_job_id, limit=limit)
+    except QuotaExceeded:
+        return _quota_refusal(limit, caller)
     if body is None:
         return {"job_id": job_id, "presigned_url": upload_form(state, job_id)}
     try:

@@ -122,4 +122,5 @@ class Budget:
             sent=error.sent,
             final=True,
             unreachable=error.unreachable,
+            message_code=error.message_code,
         )

@@ -24,6 +24,7 @@ from urllib3.exceptions import (
 )
 from urllib3.response import BaseHTTPResponse
 
+from quri_parts_oqtopus._contract import FINAL_LIMIT_CODES
 from quri_parts_oqtopus.transport.origin import without_query
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "bounded",
     "no_answer",
     "preview",
+    "refusal",
     "server_message",
 ]
 
@@ -55,6 +57,7 @@ class OqtopusHttpError(BackendError):
             could not be made at all.
         final: Whether the failure is known to repeat itself: another attempt is futile.
         unreachable: ``(url, reason)`` when the server could not be connected to.
+        message_code: The ``message_code`` of the server's error body, ``""`` if none.
         retry_response: The answer, for the retry budget's counting (``urllib3.Retry``).
         retry_cause: The urllib3 exception, for the same counting.
 
@@ -70,6 +73,7 @@ class OqtopusHttpError(BackendError):
         sent: bool = True,
         final: bool = False,
         unreachable: tuple[str, str] | None = None,
+        message_code: str = "",
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -78,6 +82,7 @@ class OqtopusHttpError(BackendError):
         self.sent = sent
         self.final = final
         self.unreachable = unreachable
+        self.message_code = message_code
         self.retry_response: BaseHTTPResponse | None = None
         self.retry_cause: Exception | None = None
 
@@ -209,6 +214,26 @@ def _connect_reason(error: ConnectTimeoutError, connect_timeout: float) -> str:
 
 def _describe(error: requests.RequestException) -> str:
     return f"{type(error).__name__}: {bounded(str(error))}"
+
+
+def refusal(
+    operation: str, status: int, body: bytes, reason: str | None, retry_after: float | None
+) -> OqtopusHttpError:
+    """The error of an answer with an error status, saying what the server said.
+
+    A 429 whose ``message_code`` names a limit that waiting does not clear (the registered
+    jobs quota) is final: repeating it would only spend the budget's waits.
+    """
+    try:
+        code = message_code_of(orjson.loads(body))
+    except orjson.JSONDecodeError:
+        code = ""
+    said = server_message(body, reason)
+    message = f"{operation} failed: HTTP {status}" + (f": {said}" if said else "")
+    final = status == 429 and code in FINAL_LIMIT_CODES
+    if final:
+        message += "; not repeated, since waiting does not clear this limit"
+    return OqtopusHttpError(message, status, retry_after, final=final, message_code=code)
 
 
 # -- what a server says, as part of a message -------------------------------------------------

@@ -31,7 +31,7 @@ from quri_parts_oqtopus.transport.errors import (
     OqtopusHttpError,
     bounded,
     no_answer,
-    server_message,
+    refusal,
 )
 from quri_parts_oqtopus.transport.origin import (
     UnclearUrlError,
@@ -345,11 +345,8 @@ class Transport:
             text = self._read(request, response, deadline, _ERROR_BODY_BYTES, truncate=True)
         except OqtopusHttpError:
             text = b""  # the status says enough
-        error = OqtopusHttpError(
-            f"{request.operation} failed: HTTP {status}"
-            + (f": {reason}" if (reason := server_message(text, response.reason)) else ""),
-            status,
-            self._retry_after(response.raw),
+        error = refusal(
+            request.operation, status, text, response.reason, self._retry_after(response.raw)
         )
         error.retry_response = response.raw
         raise error
