@@ -387,25 +387,8 @@ class Transport:
                         final=True,
                     )
                 chunks.append(chunk)
-        except DecodeError as e:  # the whole body came, in an encoding that does not decode
-            encoding = response.headers.get("Content-Encoding", "")
-            raise OqtopusHttpError(
-                f"{request.operation} failed: the answer's Content-Encoding "
-                f"({bounded(encoding, 40)}) cannot be decoded: {bounded(str(e))}",
-                status=None,
-                broken_answer=True,
-                final=True,
-            ) from e
         except (Urllib3Error, OSError) as e:
-            if isinstance(e, ReadTimeoutError):
-                what = f"the answer stalled after {size:,} bytes (read timeout)"
-            else:
-                what = f"the answer was cut short: {type(e).__name__}: {bounded(str(e))}"
-            error = OqtopusHttpError(
-                f"{request.operation} failed: {what}", None, broken_answer=True
-            )
-            error.retry_cause = e
-            raise error from e
+            raise _unread(request.operation, response, size, e) from e
         finally:
             response.close()  # after a whole body urllib3 has already pooled the connection
 
@@ -414,3 +397,26 @@ class Transport:
             return self._retry.get_retry_after(answer)
         except InvalidHeader:
             return None
+
+
+def _unread(
+    operation: str, response: requests.Response, size: int, error: Urllib3Error | OSError
+) -> OqtopusHttpError:
+    """The failure of reading a body after ``size`` bytes: a stall or a cut are transient,
+    an encoding that does not decode (the whole body came) is final."""
+    if isinstance(error, DecodeError):
+        encoding = response.headers.get("Content-Encoding", "")
+        return OqtopusHttpError(
+            f"{operation} failed: the answer's Content-Encoding ({bounded(encoding, 40)})"
+            f" cannot be decoded: {bounded(str(error))}",
+            None,
+            broken_answer=True,
+            final=True,
+        )
+    if isinstance(error, ReadTimeoutError):
+        what = f"the answer stalled after {size:,} bytes (read timeout)"
+    else:
+        what = f"the answer was cut short: {type(error).__name__}: {bounded(str(error))}"
+    failure = OqtopusHttpError(f"{operation} failed: {what}", None, broken_answer=True)
+    failure.retry_cause = error
+    return failure
