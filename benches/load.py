@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from quri_parts.circuit import QuantumCircuit
 
-from quri_parts_oqtopus import _transport
+from quri_parts_oqtopus import transport
 from quri_parts_oqtopus.backend import OqtopusSamplingBackend
 from quri_parts_oqtopus.local import LocalServer
 
@@ -38,9 +38,9 @@ def step_of(operation: str) -> str | None:
 
 
 def instrument() -> None:
-    exchange = _transport.Transport.exchange
+    exchange = transport.Transport.exchange
 
-    def timed(self: _transport.Transport, request: _transport.Request, deadline: float) -> bytes:
+    def timed(self: transport.Transport, request: transport.Request, deadline: float) -> bytes:
         started = time.perf_counter()
         try:
             return exchange(self, request, deadline)
@@ -50,7 +50,7 @@ def instrument() -> None:
                 with _lock:
                     _latencies[step].append(time.perf_counter() - started)
 
-    _transport.Transport.exchange = timed  # type: ignore[method-assign]
+    transport.Transport.exchange = timed  # type: ignore[method-assign]
 
 
 def circuit_for(index: int) -> QuantumCircuit:

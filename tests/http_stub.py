@@ -46,23 +46,35 @@ def json_reply(value: Any, status: int = 200, **headers: str) -> Reply:
 Responder = Callable[[Received], Reply | None]
 
 
-class StubServer:
-    """``with StubServer(respond) as stub:`` serves ``stub.url``; ``stub.received`` grows."""
+class _Ipv6HTTPServer(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
 
-    def __init__(self, respond: Responder) -> None:
+
+class StubServer:
+    """``with StubServer(respond) as stub:`` serves ``stub.url``; ``stub.received`` grows.
+
+    ``host`` and ``port`` say where it listens (``"::1"`` for IPv6; port 0: a free one).
+    """
+
+    def __init__(self, respond: Responder, host: str = "127.0.0.1", port: int = 0) -> None:
         self.respond = respond
         self.received: list[Received] = []
         self.connections = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        server_class = _Ipv6HTTPServer if ":" in host else ThreadingHTTPServer
+        self._server = server_class((host, port), _handler_for(self))
         self._server.daemon_threads = True
         self._server.block_on_close = False  # a stalling or dripping answer must not hold exit
+        self.host = f"[{host}]" if ":" in host else host
         self.port = self._server.server_address[1]
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll: shutdown() waits for it, and tests start and stop many stubs.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), daemon=True
+        )
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def __enter__(self) -> StubServer:
         self._thread.start()

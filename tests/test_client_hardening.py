@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import math
 import os
 import re
 import socket
@@ -23,15 +24,26 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import requests
 from quri_parts.backend import BackendError
+from quri_parts.core.operator import Operator, pauli_label
 
 from quri_parts_oqtopus._http import OqtopusHttpClient
-from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
+from quri_parts_oqtopus.backend import (
+    OqtopusConfig,
+    OqtopusDevice,
+    OqtopusEstimationBackend,
+    OqtopusSamplingBackend,
+)
+from quri_parts_oqtopus.calibration import DeviceCalibration
 from quri_parts_oqtopus.cli import main
 from quri_parts_oqtopus.counts import decode_sampling_archive
+from quri_parts_oqtopus.jobset import OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
+from quri_parts_oqtopus.packing import Layout, PackingPolicy
+from quri_parts_oqtopus.qasm import convert_to_qasm_str
 from quri_parts_oqtopus.upload import build_job_archive
 
 from .conftest import bell
@@ -597,3 +609,202 @@ def test_control_characters_of_an_error_answer_are_shown_escaped(
         assert "CRITICAL forged line" in text, text  # what the server said is still there
         assert not any(c in text for c in "\n\r\x1b\x07\u202e"), repr(text)
     assert "refused\\n2026" in str(raised.value)
+
+
+# -- 8. odd answers of a broken server are bounded and reported at once -----------------------
+def job_object(**fields: Any) -> dict[str, Any]:
+    return {"job_id": "job-1", "job_type": "sampling", "status": "succeeded", **fields}
+
+
+def serving_job(job: dict[str, Any], status: str | None = None) -> StubServer:
+    """A server that knows one job: ``GET /jobs/job-1`` and its ``/status``."""
+
+    def respond(request: Received) -> Reply:
+        if request.path == "/jobs/job-1/status":
+            return json_reply(
+                {"job_id": "job-1", "status": job["status"] if status is None else status}
+            )
+        return json_reply(job)
+
+    return StubServer(respond)
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{"shots": "many"}, {"execution_time": "slow"}, {"shots": {"n": 10}}, {"shots": [10]}],
+    ids=["shots-text", "execution-time-text", "shots-object", "shots-list"],
+)
+def test_repr_of_a_job_with_fields_that_are_not_numbers_does_not_raise(
+    fields: dict[str, Any],
+) -> None:
+    with serving_job(job_object(**fields)) as stub:
+        job = OqtopusSamplingBackend(config_for(stub.url)).retrieve_job("job-1")
+    shown = repr(job)
+    assert shown.startswith("OqtopusSamplingJob(job_id='job-1'"), shown
+    (name,) = fields
+    with pytest.raises(BackendError, match=rf"job job-1: {name} is not a number: "):
+        getattr(job, name)
+    with pytest.raises(BackendError, match=rf"{name} is not a number"):
+        job.to_json()
+
+
+def test_a_60_kb_failure_message_of_a_job_is_cut_in_its_report() -> None:
+    message = "the device caught fire. " * 2_500  # 60,000 characters
+    job = job_object(status="failed", job_info={"message": message})
+    with serving_job(job) as stub, pytest.raises(BackendError) as raised:
+        OqtopusSamplingBackend(config_for(stub.url)).retrieve_job("job-1").result()
+    text = str(raised.value)
+    assert "Job job-1 ended with status failed: the device caught fire. the device" in text
+    assert text.endswith("... [59,000 more characters]"), text[-80:]
+    assert len(text) < 1_300, len(text)
+
+
+def test_a_100_000_character_counts_key_is_cut_in_the_error() -> None:
+    result = {"sampling": {"counts": {"2" * 100_000: 1}}}
+    with serving_job(job_object(job_info={"result": result})) as stub:
+        job = OqtopusSamplingBackend(config_for(stub.url)).retrieve_job("job-1")
+        with pytest.raises(BackendError) as raised:
+            job.result()
+    text = str(raised.value)
+    assert "Job job-1 has a malformed sampling result: counts key is not a bit string" in text
+    assert " more characters]" in text, text[-200:]
+    assert len(text) < 1_300, len(text)
+
+
+@pytest.mark.timeout(60)  # before the fix, the wait never ended
+@pytest.mark.parametrize("status", ["SUCCEEDED", "done", ""])
+def test_an_unknown_status_fails_the_wait_at_once_naming_it(status: str) -> None:
+    with serving_job(job_object(status="submitted"), status=status) as stub:
+        job = OqtopusSamplingBackend(config_for(stub.url)).retrieve_job("job-1")
+        with pytest.raises(BackendError) as raised:
+            job.result()  # no timeout: the documented default waits for ever
+        polls = [r for r in stub.received if r.path == "/jobs/job-1/status"]
+    assert f"Job job-1 has the status {status!r}, which is not an OQTOPUS job status" in str(
+        raised.value
+    )
+    assert "waiting for it could never end" in str(raised.value)
+    assert len(polls) == 1
+
+
+@pytest.fixture
+def device_info_unreachable() -> Iterator[OqtopusDevice]:
+    """A QPU whose ``device_info`` archive answers 503 for ever."""
+    with StubServer(lambda request: json_reply({"message": "store down"}, 503)) as storage:
+        device = {
+            "device_id": "qpu-8",
+            "device_type": "QPU",
+            "status": "available",
+            "n_qubits": 8,
+            "device_info": f"{storage.url}/device_info.zip?signature=s",
+        }
+        client = OqtopusHttpClient(config_for(UNUSED_API, retries=1))
+        yield OqtopusDevice(device, client)
+
+
+def test_a_failed_device_info_download_is_empty_for_the_property_and_named_elsewhere(
+    device_info_unreachable: OqtopusDevice,
+) -> None:
+    device = device_info_unreachable
+    assert device.device_info == {}  # the reference's answer, for drop-in code
+    with pytest.raises(BackendError) as raised:
+        device.read_device_info()
+    assert isinstance(raised.value, ValueError)
+    text = str(raised.value)
+    assert text.startswith("device qpu-8: its device_info cannot be read: download device_info")
+    assert "HTTP 503: store down" in text
+
+
+def test_calibration_of_a_device_whose_device_info_failed_names_the_cause(
+    device_info_unreachable: OqtopusDevice,
+) -> None:
+    with pytest.raises(BackendError, match=r"device qpu-8: its device_info cannot be read.*503"):
+        DeviceCalibration.from_device(device_info_unreachable)
+
+
+def test_packing_on_a_device_whose_device_info_failed_refuses_to_drop_the_coupling_map(
+    device_info_unreachable: OqtopusDevice,
+) -> None:
+    device = device_info_unreachable
+    with pytest.raises(BackendError, match=r"device qpu-8: its device_info cannot be read.*503"):
+        Layout.of_device(device, PackingPolicy())
+    # Told not to follow a coupling map, packing needs no device_info.
+    assert Layout.of_device(device, PackingPolicy(follow_coupling_map=False)).capacity == 8
+
+
+# -- 9. settings that JSON cannot carry are refused before a job is registered ---------------
+UNSENDABLE = {
+    "numpy-integer": ({"simulator_info": {"seed": np.int64(7)}}, "simulator_info['seed']"),
+    "beyond-64-bits": ({"transpiler_info": {"seed": [1, 2**70]}}, "transpiler_info['seed'][1]"),
+    "lone-surrogate-name": ({"name": "\ud800"}, "name cannot"),
+    "nan": ({"mitigation_info": {"threshold": math.nan}}, "mitigation_info['threshold']"),
+    "integer-key": ({"simulator_info": {1: "one"}}, "simulator_info cannot"),
+}
+
+
+def submit_one(kind: str, config: OqtopusConfig, settings: dict[str, Any]) -> object:
+    if kind == "sampling":
+        return OqtopusSamplingBackend(config).sample(bell(), "qulacs", 10, **settings)
+    if kind == "estimation":
+        zz = Operator({pauli_label("Z0 Z1"): 1.0})
+        return OqtopusEstimationBackend(config).estimate(bell(), zz, "qulacs", 10, **settings)
+    return OqtopusJobSet.submit([bell()], "qulacs", 10, config, check_device=False, **settings)
+
+
+@pytest.mark.parametrize(("settings", "named"), UNSENDABLE.values(), ids=UNSENDABLE.keys())
+@pytest.mark.parametrize("kind", ["sampling", "estimation", "job-set"])
+def test_a_setting_json_cannot_carry_is_a_value_error_before_anything_is_sent(
+    settings: dict[str, Any], named: str, kind: str
+) -> None:
+    api = FakeApi()  # would register, take the upload and the submit
+    with api.stub, pytest.raises(BackendError) as raised:
+        submit_one(kind, config_for(api.url), settings)
+    assert isinstance(raised.value, ValueError), repr(raised.value)
+    assert named in str(raised.value), str(raised.value)
+    assert "cannot be sent as JSON" in str(raised.value)
+    assert api.stub.received == []  # no job registered, none left behind
+
+
+def test_the_cli_reports_a_name_json_cannot_carry_as_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    program = tmp_path / "bell.qasm"
+    program.write_text(convert_to_qasm_str(bell()), encoding="utf-8")
+    device = {"device_id": "qulacs", "device_type": "simulator", "status": "available"}
+    with StubServer(lambda request: json_reply(device)) as stub:
+        argv = ["submit", "sampling", str(program), "--device", "qulacs", "--shots", "10"]
+        code = main([*argv, "--name", "\udcff", "--url", stub.url, "--token", TOKEN])
+    err = capsys.readouterr().err
+    assert code == 2, err  # bad input: not "unexpected TypeError (please report it)"
+    assert "name cannot be sent as JSON" in err
+    assert [r.method for r in stub.received if r.path.startswith("/jobs")] == []
+
+
+@pytest.fixture(scope="module")
+def quota_of_one() -> Iterator[LocalServer]:
+    with LocalServer(token=TOKEN, options={"max_registered_jobs": 1}) as server:
+        yield server
+
+
+def test_a_full_registered_jobs_quota_fails_at_once_saying_what_clears_it(
+    quota_of_one: LocalServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = config_for(quota_of_one.url, retries=5)
+    client = OqtopusHttpClient(config)
+    waiting, _ = client.register_job()  # fills the quota: registered, never submitted
+    try:
+        with caplog.at_level(logging.WARNING), pytest.raises(BackendError) as raised:
+            OqtopusSamplingBackend(config).sample(bell(), "qulacs", 10)
+    finally:
+        client.delete_job(waiting)
+    text = str(raised.value)
+    assert "register job failed: HTTP 429: 1 jobs are registered and not submitted" in text
+    assert "submit or delete some of them first (message_code registered_jobs_quota)" in text
+    assert text.endswith("; not repeated, since waiting does not clear this limit")
+    assert [r for r in caplog.records if "attempt 1 failed" in r.getMessage()] == []
+
+
+def test_a_plain_429_is_still_repeated() -> None:
+    answers = iter([json_reply({"message": "slow down"}, 429), json_reply([])])
+    with StubServer(lambda request: next(answers)) as stub:
+        assert OqtopusHttpClient(config_for(stub.url)).list_devices() == []
+    assert len(stub.received) == 2

@@ -27,6 +27,7 @@ __all__ = [
     "DEVICE_TYPES",
     "ESTIMATION",
     "FAILED",
+    "FINAL_LIMIT_CODES",
     "FINAL_STATUSES",
     "JOB_FIELDS",
     "JOB_INFO_FIELDS",
@@ -38,11 +39,13 @@ __all__ = [
     "MULTI_MANUAL",
     "NOT_ENDED_STATUSES",
     "PENDING_STATUSES",
+    "PROGRAM_INFO_FIELDS",
     "PSEUDO_INVERSE",
     "QPU",
     "QUBIT_ID",
     "READY",
     "REGISTERED",
+    "REGISTERED_JOBS_QUOTA",
     "RUNNING",
     "SAMPLING",
     "SAMPLING_JOB_TYPES",
@@ -131,6 +134,12 @@ MAX_SSE_BASE64_BYTES: Final = 10 * 1024 * 1024
 #: The header that carries the API token.
 TOKEN_HEADER: Final = "q-api-token"  # noqa: S105 - a header name, not a secret
 
+#: The ``message_code`` of the 429 that refuses a new job while the caller's registered,
+#: never submitted jobs fill the server's quota: submitting or deleting them clears it.
+REGISTERED_JOBS_QUOTA: Final = "registered_jobs_quota"
+#: ``message_code`` values of 429 answers that no wait clears: the client does not retry them.
+FINAL_LIMIT_CODES: Final = frozenset({REGISTERED_JOBS_QUOTA})
+
 #: What the service stores as a job's ``transpiler_info`` when the submit gives none.
 DEFAULT_TRANSPILER_INFO: Final = {
     "transpiler_lib": "qiskit",
@@ -172,6 +181,9 @@ JOB_INFO_FIELDS: Final = (
 )
 #: The ``job_info`` entries the service may send as a URL to a ZIP archive of their JSON.
 ARCHIVED_INFO_FIELDS: Final = ("input", "combined_program", "result", "transpile_result")
+#: The ``job_info`` entries that hold a program: their archive holds OpenQASM text, as the
+#: OQTOPUS engine writes it, or that text as a JSON string. The others hold JSON objects.
+PROGRAM_INFO_FIELDS: Final = ("combined_program",)
 #: The keys of a job input document (what is uploaded).
 JOB_INPUT_FIELDS: Final = ("program", "operator", "sse_program")
 #: A device's fields, in the order of the service's device object.

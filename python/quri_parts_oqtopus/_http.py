@@ -1,6 +1,6 @@
 """The one HTTP client of the OQTOPUS user API: its calls, the submission steps, storage.
 
-How requests are sent, bounded and repeated is :mod:`quri_parts_oqtopus._transport`;
+How requests are sent, bounded and repeated is :mod:`quri_parts_oqtopus.transport`;
 this module says which calls exist and which of them are safe to repeat.
 """
 
@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import math
 import os
 import stat
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import PurePosixPath
 from typing import Any, Protocol, TypeGuard, TypeVar
 from urllib.parse import quote, unquote, urlparse
@@ -21,16 +22,18 @@ import orjson
 from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._contract import REGISTERED
-from quri_parts_oqtopus._transport import (
+from quri_parts_oqtopus.transport import (
     OqtopusHttpError,
     Request,
     Transport,
     TransportConfig,
+    api_url_refusal,
+    bounded,
     preview,
 )
 from quri_parts_oqtopus.upload import ArchiveTooLargeError, read_job_archive
 
-__all__ = ["ArchiveReader", "OqtopusHttpClient", "OqtopusHttpError", "is_url"]
+__all__ = ["ArchiveReader", "OqtopusHttpClient", "OqtopusHttpError", "encode_json_body", "is_url"]
 
 logger = logging.getLogger("quri_parts_oqtopus")
 
@@ -60,7 +63,9 @@ class OqtopusHttpClient:
     :class:`~quri_parts_oqtopus.backend.OqtopusConfig`).
 
     Raises:
-        ValueError: If the URL is not ``http(s)://``, the proxy has no scheme, or the token
+        ValueError: If the URL is not ``http(s)://`` or holds a backslash, whitespace or a
+            control character (where URL parsers disagree on the host), the proxy has no
+            scheme, or the token
             holds a character that cannot be sent in an HTTP header (the message says
             which and where, never the token).
 
@@ -77,6 +82,9 @@ class OqtopusHttpClient:
             raise ValueError(
                 f"OQTOPUS url should start with http:// or https://: {config.url!r}{hint}"
             )
+        unusable = api_url_refusal(config.url)
+        if unusable:  # where parsers part ways, the token could go to a host nobody meant
+            raise ValueError(f"OQTOPUS url cannot be used, since {unusable}: {config.url!r}")
         if config.proxy and "://" not in config.proxy:
             raise ValueError(f"OQTOPUS proxy should be a URL with a scheme: {config.proxy!r}")
         _check_header_token(config.api_token)
@@ -159,8 +167,13 @@ class OqtopusHttpClient:
 
         Repeated only when the request never left; :meth:`submit_new_job` repeats it
         safely.
+
+        Raises:
+            ValueError: If ``body`` cannot be sent as JSON (see :func:`encode_json_body`).
+            BackendError: If the submit fails.
+
         """
-        self._transport.call(self._submit_request(job_id, body), _ignore)
+        self._transport.call(self._submit_request(job_id, encode_json_body(body)), _ignore)
 
     def submit_new_job(
         self,
@@ -180,11 +193,14 @@ class OqtopusHttpClient:
         job is left as it is, since it may still run, and the error says so.
 
         Raises:
+            ValueError: If ``body`` cannot be sent as JSON (see :func:`encode_json_body`),
+                before anything is sent.
             BackendError: When a step fails for good; after registration the message names
                 the job id, the step, the attempts and the last cause, and what became of
                 the job, so that it is never lost silently.
 
         """
+        payload = encode_json_body(body)  # before registering: no job is left for a bad body
         job_id, presigned = self.register_job()
         try:
             if on_registered is not None:
@@ -197,16 +213,16 @@ class OqtopusHttpClient:
             outcome = self._discard(job_id)
             logger.warning("job %s was registered, not submitted: %s", job_id, outcome)
             raise
-        self._submit_exactly_once(job_id, body)
+        self._submit_exactly_once(job_id, payload)
         return job_id
 
-    def _submit_request(self, job_id: str, body: Mapping[str, Any]) -> Request:
+    def _submit_request(self, job_id: str, payload: bytes) -> Request:
         path = f"/jobs/{_segment(job_id)}/submit"
-        return self._api("POST", path, f"submit job {job_id}", json=orjson.dumps(body))
+        return self._api("POST", path, f"submit job {job_id}", json=payload)
 
-    def _submit_exactly_once(self, job_id: str, body: Mapping[str, Any]) -> None:
+    def _submit_exactly_once(self, job_id: str, payload: bytes) -> None:
         """The submit step: repeated within one budget, never so that the job runs twice."""
-        request = self._submit_request(job_id, body)
+        request = self._submit_request(job_id, payload)
         uncertain = False  # some submit may have reached the server and got no clear answer
 
         def attempt(deadline: float) -> None:
@@ -318,8 +334,10 @@ class OqtopusHttpClient:
     def download_archive(self, url: str, read: ArchiveReader[_T], *, operation: str) -> _T:
         """What ``read`` makes of the archive behind ``url``, inflated to ``max_inflated_bytes``.
 
-        An archive that ``read`` refuses as corrupt (``ValueError``) is downloaded again
-        within the budget, as a broken answer; one that inflates beyond the limit is not.
+        An archive that ``read`` refuses (``ValueError``: not a ZIP, a CRC error, content
+        that does not decode) came whole, as Content-Length said, and would come the same
+        again: it is refused at once, as one that inflates beyond the limit. Only an
+        archive cut short in transit is downloaded again, within the budget.
         """
         limit = self._max_inflated_bytes
 
@@ -331,7 +349,9 @@ class OqtopusHttpClient:
                     f"{operation}: {e} (max_inflated_bytes); not inflated", 200, final=True
                 ) from e
             except ValueError as e:
-                raise OqtopusHttpError(f"{operation}: {e}", 200, broken_answer=True) from e
+                raise OqtopusHttpError(
+                    f"{operation}: {bounded(str(e))}", 200, broken_answer=True, final=True
+                ) from e
 
         if urlparse(url).scheme == "file":
             return decode(self.download(url, operation=operation))
@@ -348,7 +368,9 @@ class OqtopusHttpClient:
             # Non-blocking: opening a FIFO must not wait for a writer before it is refused.
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except OSError as e:
-            raise OqtopusHttpError(f"{operation}: cannot read {path!r}: {e}", None) from e
+            raise OqtopusHttpError(
+                f"{operation}: cannot read {path!r}: {e}", None, final=True
+            ) from e
         with os.fdopen(fd, "rb") as file:
             info = os.fstat(file.fileno())
             if not stat.S_ISREG(info.st_mode):
@@ -379,6 +401,71 @@ class OqtopusHttpClient:
         return body
 
 
+def encode_json_body(body: Mapping[str, Any]) -> bytes:
+    """``body`` as the JSON bytes of a request, or a ``ValueError`` naming the field that
+    cannot be sent and why.
+
+    What JSON cannot carry: types other than dict, list, tuple, str, int, float, bool and
+    None (a numpy integer ...), integers beyond 64 bits, strings with lone surrogates, keys
+    that are not strings, and infinite or NaN numbers (orjson would send them as null).
+
+    Raises:
+        ValueError: Naming the first such value, e.g. ``simulator_info['seed']``.
+
+    """
+    try:
+        payload = orjson.dumps(body)
+    except TypeError as e:
+        where, why = _unsendable(body, "the body", e)
+        raise ValueError(f"{where} cannot be sent as JSON: {why}") from None
+    non_finite = _non_finite(body, "the body")
+    if non_finite is not None:
+        raise ValueError(f"{non_finite} cannot be sent as JSON: it is not a finite number")
+    return payload
+
+
+def _children(value: Any, where: str) -> Iterator[tuple[str, Any]]:
+    """The items of a dict or list with where each is: ``simulator_info['seed']``."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            yield (str(key) if where == "the body" else f"{where}[{key!r}]"), item
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            yield f"{where}[{index}]", item
+
+
+def _unsendable(value: Any, where: str, error: TypeError) -> tuple[str, str]:
+    """Where in ``value`` orjson fails, and why: the deepest part it refuses."""
+    if isinstance(value, Mapping):
+        for key in value:
+            if not isinstance(key, str) or _refused(key) is not None:
+                return where, f"its key {preview(key, 80)} is not a string of text"
+    for inner_where, item in _children(value, where):
+        inner_error = _refused(item)
+        if inner_error is not None:
+            return _unsendable(item, inner_where, inner_error)
+    return where, f"{error}: {preview(value, 80)}"
+
+
+def _refused(value: Any) -> TypeError | None:
+    try:
+        orjson.dumps(value)
+    except TypeError as e:
+        return e
+    return None
+
+
+def _non_finite(value: Any, where: str) -> str | None:
+    """Where in ``value`` a float is infinite or NaN, None if nowhere."""
+    if isinstance(value, float):
+        return None if math.isfinite(value) else where
+    for inner_where, item in _children(value, where):
+        found = _non_finite(item, inner_where)
+        if found is not None:
+            return found
+    return None
+
+
 def _check_header_token(token: str) -> None:
     """Refuse a token that no header can carry, before any request and without showing it.
 
@@ -407,6 +494,10 @@ def _ignore(_: bytes) -> None:
 
 
 def _json_in(operation: str, body: bytes) -> Any:
+    """The JSON of a whole answer (one cut short failed in the transport, and is repeated).
+
+    A whole answer that is not JSON would be the same at the next attempt: it is final.
+    """
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as e:
@@ -414,6 +505,7 @@ def _json_in(operation: str, body: bytes) -> Any:
             f"{operation}: the server answered HTTP 200 with malformed JSON ({e}): {preview(body)}",
             200,
             broken_answer=True,
+            final=True,
         ) from e
 
 
@@ -434,4 +526,5 @@ def _noted(error: OqtopusHttpError, note: str) -> OqtopusHttpError:
         broken_answer=error.broken_answer,
         sent=error.sent,
         final=True,
+        message_code=error.message_code,
     )

@@ -260,11 +260,16 @@ class DeviceCalibration:
 
         Raises:
             ValueError: If the device has no calibration in its ``device_info`` (a
-                simulator's holds none) or it is malformed.
+                simulator's holds none) or it is malformed; for an ``OqtopusDevice`` whose
+                ``device_info`` cannot be downloaded, also a ``BackendError`` naming the
+                device and the cause (its ``device_info`` property would say ``{}``).
 
         """
+        read_device_info = getattr(device, "read_device_info", None)
         if isinstance(device, Mapping):
             info = device.get("device_info")
+        elif callable(read_device_info):  # an OqtopusDevice: a failed download is no "{}"
+            info = read_device_info()
         else:
             info = getattr(device, "device_info", None)
         if isinstance(info, str):

@@ -194,9 +194,12 @@ class Layout:
             ValueError: If the device's coupling map is malformed (naming the field), or
                 nothing tells how many qubits it has (no ``n_qubits``, no coupling map
                 followed, no ``max_qubits``).
+            BackendError: (also a ``ValueError``) If the coupling map is to be followed and
+                the device's ``device_info`` cannot be downloaded or read: packing as if
+                the device had no coupling map could put a circuit on uncoupled qubits.
 
         """
-        links = _coupling_map(device.device_info) if policy.follow_coupling_map else None
+        links = _coupling_map(device.read_device_info()) if policy.follow_coupling_map else None
         known = [n for n in (device.n_qubits, policy.max_qubits) if n]
         if not known and links is None:
             raise ValueError(

@@ -25,6 +25,8 @@ __all__ = [
     "prepare_programs_input",
     "read_archive_entry",
     "read_job_archive",
+    "read_program_archive",
+    "read_transpile_result_archive",
     "write_archive_file",
 ]
 
@@ -201,3 +203,61 @@ def read_job_archive(data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES)
         return orjson.loads(payload)
     except orjson.JSONDecodeError as e:
         raise ValueError(f"archive entry {name!r} is not JSON: {e}") from e
+
+
+def read_program_archive(
+    data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES
+) -> str | dict[str, Any] | None:
+    """The program inside a one-file archive: OpenQASM text, as the OQTOPUS engine writes it.
+
+    The text may also be a JSON string (older servers); JSON ``null`` is None, and a JSON
+    object is returned as it is (as the reference client returns it).
+
+    Raises:
+        ArchiveTooLargeError: If the file holds more than ``max_size`` bytes once inflated.
+        ValueError: If ``data`` is not a one-file ZIP, or its file is neither UTF-8 text nor
+            such JSON.
+
+    """
+    name, payload = read_archive_entry(data, max_size=max_size)
+    try:
+        value = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return _text_of(name, payload)
+    if value is None or isinstance(value, (str, dict)):
+        return value
+    raise ValueError(f"archive entry {name!r} holds a JSON {_json_kind(value)}, not a program")
+
+
+def read_transpile_result_archive(
+    data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES
+) -> Any:
+    """The transpile result inside a one-file archive: its JSON document, or, for an
+    archive holding the transpiled program itself (OpenQASM text),
+    ``{"transpiled_program": text}``.
+
+    Raises:
+        ArchiveTooLargeError: If the file holds more than ``max_size`` bytes once inflated.
+        ValueError: If ``data`` is not a one-file ZIP, or its file is neither JSON nor an
+            OpenQASM program.
+
+    """
+    name, payload = read_archive_entry(data, max_size=max_size)
+    try:
+        return orjson.loads(payload)
+    except orjson.JSONDecodeError as e:
+        if payload.lstrip().startswith(b"OPENQASM"):
+            return {"transpiled_program": _text_of(name, payload)}
+        raise ValueError(f"archive entry {name!r} is neither JSON nor OpenQASM: {e}") from e
+
+
+def _text_of(name: str, payload: bytes) -> str:
+    try:
+        return payload.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ValueError(f"archive entry {name!r} is neither JSON nor UTF-8 text: {e}") from e
+
+
+def _json_kind(value: object) -> str:
+    kinds = ((bool, "boolean"), ((int, float), "number"), (list, "array"), (dict, "object"))
+    return next((kind for types, kind in kinds if isinstance(value, types)), "string")

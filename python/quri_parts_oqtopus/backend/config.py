@@ -43,11 +43,14 @@ class OqtopusConfig:
     ``retries + 1`` attempts in total, each bounded by the timeouts, and gives up when its
     ``deadline`` has passed, whichever comes first. A call is repeated after a connection
     that could not be made (the request never left), and, where repeating is safe, after a
-    429 or 5xx answer or an answer that arrived broken (cut short, malformed JSON, a
-    corrupt archive). Reads are safe to repeat; of the submission steps, registering again
-    leaves at worst an unused ``registered`` job and uploading again writes the same bytes,
-    and a submit is repeated only after the job's status shows that the earlier one did not
-    take effect. Other POSTs (cancel) are repeated only when the request never left.
+    429 or 5xx answer or an answer cut short (fewer bytes than Content-Length, a broken
+    chunked stream). What would fail the same way again is not repeated: an answer that
+    came whole but does not decode (malformed JSON, a corrupt archive), one that is not
+    HTTP, a refused TLS certificate, a URL that cannot be sent. Reads are safe to repeat;
+    of the submission steps, registering again leaves at worst an unused ``registered``
+    job and uploading again writes the same bytes, and a submit is repeated only after the
+    job's status shows that the earlier one did not take effect. Other POSTs (cancel) are
+    repeated only when the request never left.
 
     Args:
         url: Base URL for OQTOPUS Cloud.

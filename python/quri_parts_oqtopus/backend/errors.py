@@ -27,6 +27,7 @@ __all__ = [
     "OqtopusArgumentTypeError",
     "OqtopusConfigError",
     "OqtopusConfigFileError",
+    "OqtopusDeviceInfoError",
     "OqtopusDirectoryError",
     "OqtopusInvalidArgumentError",
     "OqtopusJobTypeError",
@@ -80,6 +81,11 @@ class OqtopusArgumentTypeError(OqtopusInvalidArgumentError, TypeError):
 
 class OqtopusDirectoryError(IsADirectoryError, ValueError):
     """A directory where a file is needed: the reference fails reading it, with this class."""
+
+
+class OqtopusDeviceInfoError(BackendError, ValueError):
+    """A device's ``device_info`` that cannot be downloaded or read: ``BackendError`` for the
+    download, ``ValueError`` as the calibration's other refusals."""
 
 
 class OqtopusJobTypeError(TypeError, BackendError):

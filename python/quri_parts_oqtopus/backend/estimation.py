@@ -20,6 +20,7 @@ from quri_parts_oqtopus.backend.results import OqtopusEstimationResult
 from quri_parts_oqtopus.backend.submission import JobSettings, submit_job
 from quri_parts_oqtopus.operator import encode_operator
 from quri_parts_oqtopus.qasm import convert_to_qasm_str
+from quri_parts_oqtopus.transport import preview
 from quri_parts_oqtopus.upload import build_job_archive
 
 __all__ = ["OqtopusEstimationBackend", "OqtopusEstimationJob"]
@@ -63,7 +64,7 @@ class OqtopusEstimationJob(OqtopusJobBase):
         estimation = self._result_payload().get("estimation")
         if not isinstance(estimation, dict) or "exp_value" not in estimation:
             raise BackendError(
-                f"Job {self.job_id} has a malformed estimation result: {estimation!r:.200}"
+                f"Job {self.job_id} has a malformed estimation result: {preview(estimation)}"
             )
         return OqtopusEstimationResult(estimation)
 

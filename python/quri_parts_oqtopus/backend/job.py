@@ -32,6 +32,7 @@ from quri_parts_oqtopus.backend.results import OqtopusEstimationResult, OqtopusS
 from quri_parts_oqtopus.backend.waiting import wait_for_jobs
 from quri_parts_oqtopus.models.base import OqtopusModelBase
 from quri_parts_oqtopus.models.utils import DateTimeEncoder
+from quri_parts_oqtopus.transport import bounded, preview
 
 __all__ = [
     "JOB_FINAL_STATUS",
@@ -137,8 +138,13 @@ class OqtopusJobBase(OqtopusModelBase):
 
     @property
     def shots(self) -> int:
-        """The shots of the job (0 when unknown)."""
-        return int(self._job.raw.get("shots") or 0)
+        """The shots of the job (0 when unknown).
+
+        Raises:
+            BackendError: If the server's ``shots`` is not a number.
+
+        """
+        return self._job.number("shots", int) or 0
 
     @property
     def job_info(self) -> dict[str, Any]:
@@ -170,8 +176,13 @@ class OqtopusJobBase(OqtopusModelBase):
 
     @property
     def execution_time(self) -> float:
-        """The execution time of the job in seconds (0.0 until known)."""
-        return float(self._job.raw.get("execution_time") or 0.0)
+        """The execution time of the job in seconds (0.0 until known).
+
+        Raises:
+            BackendError: If the server's ``execution_time`` is not a number.
+
+        """
+        return self._job.number("execution_time", float) or 0.0
 
     @property
     def submitted_at(self) -> datetime | None:
@@ -266,7 +277,8 @@ class OqtopusJobBase(OqtopusModelBase):
         with :class:`~quri_parts_oqtopus.models.utils.DateTimeEncoder`.
 
         Raises:
-            BackendError: If an archive in ``job_info`` cannot be downloaded.
+            BackendError: If an archive in ``job_info`` cannot be downloaded, or a field
+                is not what the service sends (``shots`` that is not a number ...).
 
         """
         # Each field as its property gives it, in the service's order.
@@ -274,10 +286,11 @@ class OqtopusJobBase(OqtopusModelBase):
         return json.dumps(payload, cls=DateTimeEncoder)
 
     def __repr__(self) -> str:
-        # The reference's repr is its to_json(); a repr must not raise, though.
+        # The reference's repr is its to_json(); a repr must not raise, though, whatever
+        # the server sent (an archive that cannot be read, shots that are not a number).
         try:
             return self.to_json()
-        except BackendError:
+        except Exception:
             return (
                 f"{type(self).__name__}(job_id={self.job_id!r}, job_type={self.job_type!r}, "
                 f"status={self.status!r}, device_id={self.device_id!r})"
@@ -322,7 +335,7 @@ class OqtopusJobBase(OqtopusModelBase):
         """How the ended job ended, for messages: its id, status and the server's message."""
         message = self._info.entry("message")
         return f"Job {self.job_id} ended with status {self.status}" + (
-            f": {message}" if message else "."
+            f": {bounded(str(message))}" if message else "."
         )
 
     def _succeeded_job(self, timeout: float | None, wait: float) -> None:
@@ -335,7 +348,7 @@ class OqtopusJobBase(OqtopusModelBase):
         """The ``job_info.result`` object of an ended job, downloaded if it is a URL."""
         result = self._info.entry("result")
         if not isinstance(result, Mapping):
-            raise BackendError(f"Job {self.job_id} has no result: {result!r:.200}")
+            raise BackendError(f"Job {self.job_id} has no result: {preview(result)}")
         return dict(result)
 
 

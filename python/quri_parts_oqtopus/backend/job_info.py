@@ -1,5 +1,11 @@
 """A job's ``job_info``: its archives, downloaded once on first use, and the dict users see.
 
+Each archive is read by what it holds: a program (``combined_program``) is OpenQASM text,
+as the OQTOPUS engine writes it, or that text as a JSON string; ``input``, ``result`` and
+``transpile_result`` are JSON objects (a transpile result may also be the transpiled
+program's text). An archive that holds anything else is an error naming the job and the
+entry, raised at once: it would read the same at every download.
+
 The dict is laid out as quri-parts-oqtopus 1.1.5 shows it (its ``to_json`` text and the keys
 user code reads): an entry downloaded from an archive keeps only the fields of the
 reference's model of it, absent values are left out, ``program`` and ``operator`` are
@@ -12,15 +18,23 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
 import orjson
+from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._contract import (
     ARCHIVED_INFO_FIELDS,
     ESTIMATION,
     JOB_INFO_FIELDS,
     JOB_INPUT_FIELDS,
+    PROGRAM_INFO_FIELDS,
     SAMPLING,
 )
-from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
+from quri_parts_oqtopus._http import ArchiveReader, OqtopusHttpClient, is_url
+from quri_parts_oqtopus.transport import preview
+from quri_parts_oqtopus.upload import (
+    read_job_archive,
+    read_program_archive,
+    read_transpile_result_archive,
+)
 
 __all__ = ["JobInfo"]
 
@@ -55,14 +69,19 @@ class JobInfo:
         """One entry: an archive's JSON content, an inline value, or None when absent.
 
         Raises:
-            BackendError: If an archive cannot be downloaded or read.
+            BackendError: If an archive cannot be downloaded, or holds what the entry
+                cannot hold (the message names the job and the entry).
 
         """
         if key not in self._entries:
             value = self._raw.get(key)
             if key in ARCHIVED_INFO_FIELDS and is_url(value):
                 operation = f"download {key} of job {self._job_id}"
-                value = self._client.download_archive_json(value, operation=operation)
+                value = self._client.download_archive(value, _READERS[key], operation=operation)
+                if key not in PROGRAM_INFO_FIELDS and not isinstance(value, Mapping | None):
+                    raise BackendError(
+                        f"{operation}: the archive holds {preview(value)}, not a JSON object"
+                    )
                 self._archived.add(key)
             elif isinstance(value, str) and key in ("input", "result", "transpile_result"):
                 value = _json_or_text(value)
@@ -126,6 +145,14 @@ def _result_layout(value: Mapping[str, Any]) -> dict[str, Any]:
 def _transpile_result_layout(value: Mapping[str, Any]) -> dict[str, Any]:
     return _fields(value, ("transpiled_program", "stats", "virtual_physical_mapping"))
 
+
+#: How each archived entry is read: by what the OQTOPUS engine stores in it.
+_READERS: dict[str, ArchiveReader[Any]] = {
+    "input": read_job_archive,
+    "combined_program": read_program_archive,
+    "result": read_job_archive,
+    "transpile_result": read_transpile_result_archive,
+}
 
 _MODEL_LAYOUTS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
     "input": _input_layout,

@@ -80,9 +80,13 @@ class OqtopusJobResult:
 
     @property
     def shots(self) -> int | None:
-        """The job's shots."""
-        value = self.record.raw.get("shots")
-        return None if value is None else int(value)
+        """The job's shots.
+
+        Raises:
+            BackendError: If the server's ``shots`` is not a number.
+
+        """
+        return self.record.number("shots", int)
 
     @property
     def job_info(self) -> dict[str, Any]:
@@ -122,9 +126,13 @@ class OqtopusJobResult:
 
     @property
     def execution_time(self) -> float | None:
-        """The execution time in seconds."""
-        value = self.record.raw.get("execution_time")
-        return None if value is None else float(value)
+        """The execution time in seconds.
+
+        Raises:
+            BackendError: If the server's ``execution_time`` is not a number.
+
+        """
+        return self.record.number("execution_time", float)
 
     @property
     def submitted_at(self) -> datetime | None:

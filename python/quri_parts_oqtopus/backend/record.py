@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from quri_parts.backend import BackendError
 
+from quri_parts_oqtopus.transport import preview
+
 __all__ = ["JobRecord", "parse_timestamp"]
+
+_N = TypeVar("_N", int, float)
 
 
 class JobRecord:
@@ -19,7 +23,7 @@ class JobRecord:
 
     def __init__(self, raw: Mapping[str, Any]) -> None:
         if not isinstance(raw.get("job_id"), str):
-            raise BackendError(f"job object without a job_id: {raw!r:.200}")
+            raise BackendError(f"job object without a job_id: {preview(raw)}")
         self.raw: dict[str, Any] = dict(raw)
 
     @property
@@ -40,6 +44,25 @@ class JobRecord:
         """A string field, ``""`` when absent or null."""
         value = self.raw.get(key)
         return "" if value is None else str(value)
+
+    def number(self, key: str, kind: Callable[[Any], _N]) -> _N | None:
+        """A numeric field as ``kind`` (``int`` or ``float``), None when absent or null.
+
+        Raises:
+            BackendError: If the server sent something that is not a number (the message
+                names the job, the field and the value).
+
+        """
+        value = self.raw.get(key)
+        if value is None or value == "":
+            return None
+        try:
+            number = None if isinstance(value, bool) else kind(value)
+        except (TypeError, ValueError, OverflowError):
+            number = None
+        if number is None:
+            raise BackendError(f"job {self.job_id}: {key} is not a number: {preview(value)}")
+        return number
 
     def info(self, key: str) -> dict[str, Any]:
         """An object field (``transpiler_info`` ...), ``{}`` when absent, null or not JSON."""

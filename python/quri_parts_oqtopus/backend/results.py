@@ -9,6 +9,7 @@ from typing import Any
 from quri_parts.backend import SamplingCounts, SamplingResult
 
 from quri_parts_oqtopus.counts import decode_counts, decode_divided_counts
+from quri_parts_oqtopus.transport import preview
 
 
 class OqtopusSamplingResult(SamplingResult):
@@ -64,7 +65,7 @@ class OqtopusSamplingResult(SamplingResult):
 
         """
         if "counts" not in sampling or sampling["counts"] is None:
-            raise ValueError(f"'counts' does not exist in result: {sampling!r:.200}")
+            raise ValueError(f"'counts' does not exist in result: {preview(sampling)}")
         return cls.from_counts(
             decode_counts(sampling["counts"]),
             decode_divided_counts(sampling.get("divided_counts")),
@@ -115,7 +116,7 @@ class OqtopusEstimationResult:
     def __init__(self, result: dict[str, Any]) -> None:
         super().__init__()
         if not isinstance(result, Mapping):
-            raise ValueError(f"result should be a dict: {result!r:.200}")
+            raise ValueError(f"result should be a dict: {preview(result)}")
         self._result = result
         wrapped = result.get("estimation")
         self._values = (

@@ -36,6 +36,7 @@ from quri_parts_oqtopus.backend.submission import JobSettings, submit_job
 from quri_parts_oqtopus.counts import decode_sampling_archive
 from quri_parts_oqtopus.qasm import convert_to_qasm_strs
 from quri_parts_oqtopus.sweep import ParameterSweep
+from quri_parts_oqtopus.transport import bounded
 from quri_parts_oqtopus.upload import build_programs_archive, prepare_job_input
 
 __all__ = ["OqtopusSamplingBackend", "OqtopusSamplingJob"]
@@ -88,7 +89,9 @@ class OqtopusSamplingJob(OqtopusJobBase):
         try:
             return OqtopusSamplingResult.from_server(payload["sampling"])
         except (KeyError, TypeError, ValueError) as e:
-            raise BackendError(f"Job {self.job_id} has a malformed sampling result: {e}") from e
+            raise BackendError(
+                f"Job {self.job_id} has a malformed sampling result: {bounded(str(e))}"
+            ) from e
 
 
 class OqtopusSamplingBackend(OqtopusJobBackendBase):

@@ -23,6 +23,7 @@ from quri_parts_oqtopus.backend.errors import (
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult, OqtopusSamplingResult
 from quri_parts_oqtopus.backend.submission import JobSettings, submit_job
+from quri_parts_oqtopus.transport import bounded, preview
 from quri_parts_oqtopus.upload import build_job_archive
 
 __all__ = ["OqtopusSseBackend", "OqtopusSseJob"]
@@ -82,11 +83,11 @@ class OqtopusSseJob(OqtopusJobBase):
                 return OqtopusEstimationResult(payload["estimation"])
         except (TypeError, ValueError) as e:
             raise BackendError(
-                f"{INVALID_RESULT} SSE job {self.job_id} has a malformed result: {e}"
+                f"{INVALID_RESULT} SSE job {self.job_id} has a malformed result: {bounded(str(e))}"
             ) from e
         raise BackendError(
             f"{INVALID_RESULT} SSE job {self.job_id} holds neither a sampling nor an "
-            f"estimation result: {payload!r:.200}"
+            f"estimation result: {preview(payload)}"
         )
 
     def download_log(self, save_dir: str | None = None) -> str:

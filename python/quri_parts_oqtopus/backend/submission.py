@@ -16,7 +16,7 @@ from typing import Any, TypeVar, cast
 from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._contract import MAX_SHOTS, SubmitBody
-from quri_parts_oqtopus._http import OqtopusHttpClient
+from quri_parts_oqtopus._http import OqtopusHttpClient, encode_json_body
 from quri_parts_oqtopus.backend.errors import (
     OqtopusArgumentTypeError,
     OqtopusInvalidArgumentError,
@@ -65,8 +65,10 @@ class JobSettings:
 
         Raises:
             ValueError: If ``shots`` is not an int in 1..10,000,000, ``device_id`` is not
-                a string, or an info is not a dict; also a ``BackendError``, as the
-                reference raises for all but ``shots < 1``.
+                a string, an info is not a dict, or a value cannot be sent as JSON (a numpy
+                integer, an integer beyond 64 bits, a lone surrogate in ``name``, NaN; the
+                message names the field); also a ``BackendError``, as the reference raises
+                for all but ``shots < 1``.
 
         """
         check_shots(shots, summary)
@@ -82,13 +84,15 @@ class JobSettings:
             for key, value in infos.items():
                 if value is not None and not isinstance(value, Mapping):
                     raise OqtopusInvalidArgumentError(f"{key} should be a dict or None: {value!r}")
-        return cls(
+        settings = cls(
             device_id,
             shots,
             name,
             description,
             **{key: dict(value or {}) for key, value in infos.items()},
         )
+        settings.body("", summary)  # a setting JSON cannot carry is refused here, named
+        return settings
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> JobSettings:
@@ -104,10 +108,22 @@ class JobSettings:
         """These settings with another job name."""
         return dataclasses.replace(self, name=name)
 
-    def body(self, job_type: str) -> SubmitBody:
-        """The body of ``POST /jobs/{id}/submit``: the job type and every setting given."""
+    def body(self, job_type: str, summary: str = "") -> SubmitBody:
+        """The body of ``POST /jobs/{id}/submit``: the job type and every setting given.
+
+        Raises:
+            ValueError: (also a ``BackendError`` whose message starts with ``summary``) If
+                a setting cannot be sent as JSON, naming it.
+
+        """
         given = {key: value for key, value in self.as_dict().items() if value is not None}
-        return cast("SubmitBody", {"job_type": job_type, **given})
+        body = cast("SubmitBody", {"job_type": job_type, **given})
+        with reported_as(summary):
+            try:
+                encode_json_body(body)
+            except ValueError as e:
+                raise OqtopusInvalidArgumentError(str(e)) from None
+        return body
 
 
 def check_shots(shots: int, summary: str = "") -> None:

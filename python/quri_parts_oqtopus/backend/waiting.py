@@ -7,8 +7,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Protocol, TypeVar
 
-from quri_parts_oqtopus._contract import FINAL_STATUSES
+from quri_parts.backend import BackendError
+
+from quri_parts_oqtopus._contract import FINAL_STATUSES, JOB_STATUSES
 from quri_parts_oqtopus.backend.errors import OqtopusTimeoutError
+from quri_parts_oqtopus.transport import preview
 
 __all__ = [
     "FIRST_POLL_DELAY",
@@ -62,7 +65,8 @@ def wait_for_jobs(
 
     Raises:
         ValueError: If ``timeout`` or ``wait`` is negative or not a number.
-        BackendError: If a job cannot be read from the server.
+        BackendError: If a job cannot be read from the server, or the server gives one a
+            status that is not an OQTOPUS job status (waiting for it could never end).
 
     """
     _check_seconds("wait", wait)
@@ -73,6 +77,7 @@ def wait_for_jobs(
     delays = poll_delays(wait)
     while True:
         pending = [job for job in pending if not job.poll()]
+        _refuse_unknown_statuses(pending)
         if on_round is not None:
             on_round(jobs)
         if not pending:
@@ -104,6 +109,17 @@ def wait_for_all_or_raise(jobs: Sequence[Pollable], timeout: float | None, wait:
         raise OqtopusTimeoutError(
             f"Timeout occurred after {timeout} seconds. Pending jobs: {pending}"
         )
+
+
+def _refuse_unknown_statuses(jobs: Sequence[Pollable]) -> None:
+    """Fail at once for a status no OQTOPUS job has: its end could never be recognised."""
+    for job in jobs:
+        if job.status not in JOB_STATUSES:
+            raise BackendError(
+                f"Job {job.job_id} has the status {preview(job.status, 80)}, which is not an"
+                f" OQTOPUS job status ({', '.join(JOB_STATUSES)}): waiting for it could"
+                " never end"
+            )
 
 
 def _check_seconds(name: str, value: float) -> None:

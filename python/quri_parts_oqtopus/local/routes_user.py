@@ -10,16 +10,18 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query
+from fastapi.responses import JSONResponse
 
 from quri_parts_oqtopus._contract import (
     CANCELLABLE_STATUSES,
     CANCELLING,
     DELETABLE_STATUSES,
+    REGISTERED_JOBS_QUOTA,
     SSE,
     JobStatus,
 )
 
-from .errors import ApiError, bad_request, not_found
+from .errors import bad_request, not_found
 from .inputs import check_limits, stored_input
 from .models import (
     DeviceInfo,
@@ -87,17 +89,16 @@ def get_device(device_id: str, state: State, caller: Authenticated) -> dict[str,
 # -- registering and submitting ------------------------------------------------------------
 
 
-def _register(state: ServerState, caller: Caller) -> str:
-    limit = state.settings.max_registered_jobs
-    try:
-        return state.store.register_job(parent_job_id=caller.sse_job_id, limit=limit)
-    except QuotaExceeded as e:
-        whose = "" if caller.sse_job_id is None else " by this SSE program"
-        raise ApiError(
-            429,
-            f"{limit} jobs are registered{whose} and not submitted, the most this server"
-            " keeps: submit or delete some of them first",
-        ) from e
+def _quota_refusal(limit: int, caller: Caller) -> JSONResponse:
+    """The 429 of a full registered-jobs quota, with the ``message_code`` that tells
+    clients waiting will not clear it (submitting or deleting registered jobs does)."""
+    whose = "" if caller.sse_job_id is None else " by this SSE program"
+    message = (
+        f"{limit} jobs are registered{whose} and not submitted, the most this server"
+        " keeps: submit or delete some of them first"
+    )
+    body = {"message": message, "message_code": REGISTERED_JOBS_QUOTA}
+    return JSONResponse(body, status_code=429)
 
 
 @router.post(
@@ -110,10 +111,14 @@ def register_job(
     state: State,
     caller: Authenticated,
     body: Annotated[LegacySubmitRequest | None, Body()] = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | JSONResponse:
     """Without a body: register a job and answer its upload URL. With the legacy body
     (submit fields plus ``job_info``): create and submit the job at once."""
-    job_id = _register(state, caller)
+    limit = state.settings.max_registered_jobs
+    try:
+        job_id = state.store.register_job(parent_job_id=caller.sse_job_id, limit=limit)
+    except QuotaExceeded:
+        return _quota_refusal(limit, caller)
     if body is None:
         form = upload_form(state, job_id, caller.url_base(state.settings))
         return {"job_id": job_id, "presigned_url": form}

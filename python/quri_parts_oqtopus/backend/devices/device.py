@@ -15,11 +15,16 @@ from quri_parts_oqtopus._contract import AVAILABLE, DEVICE_FIELDS
 from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
 from quri_parts_oqtopus.backend.config import OqtopusConfig
-from quri_parts_oqtopus.backend.errors import DEVICE_REFRESH_FAILED, reported_as
+from quri_parts_oqtopus.backend.errors import (
+    DEVICE_REFRESH_FAILED,
+    OqtopusDeviceInfoError,
+    reported_as,
+)
 from quri_parts_oqtopus.backend.record import parse_timestamp
 from quri_parts_oqtopus.backend.submission import check_shots
 from quri_parts_oqtopus.models.base import OqtopusModelBase
 from quri_parts_oqtopus.models.utils import DateTimeEncoder
+from quri_parts_oqtopus.transport import bounded, preview
 
 # OqtopusBackendBase and OqtopusConfig too: the reference's module of this path has them.
 __all__ = ["OqtopusBackendBase", "OqtopusConfig", "OqtopusDevice", "OqtopusDeviceBackend"]
@@ -55,7 +60,7 @@ class OqtopusDevice(OqtopusModelBase):
         if client is None:
             raise ValueError("'client' should not be None")
         if not isinstance(device.get("device_id"), str):
-            raise BackendError(f"device object without a device_id: {device!r:.200}")
+            raise BackendError(f"device object without a device_id: {preview(device)}")
         self._device = dict(device)
         self._client = client
         self._device_info: dict[str, Any] | None = None
@@ -102,10 +107,54 @@ class OqtopusDevice(OqtopusModelBase):
 
     @property
     def device_info(self) -> dict[str, Any]:
-        """The device information (calibration data) as a dict; ``{}`` when absent or unreadable."""
+        """The device information (calibration data) as a dict; ``{}`` when absent or unreadable.
+
+        As the reference, a ``device_info`` that cannot be downloaded or read is ``{}``
+        here; :meth:`read_device_info` says why instead.
+        """
         if self._device_info is None:
-            self._device_info = self._read_device_info()
+            try:
+                self._device_info = self.read_device_info()
+            except OqtopusDeviceInfoError:
+                return {}  # not kept: the next read tries the download again
         return self._device_info
+
+    def read_device_info(self) -> dict[str, Any]:
+        """The device information (calibration data) as a dict; ``{}`` when the device has none.
+
+        What packing (for the coupling map) and ``DeviceCalibration.from_device`` read:
+        unlike :attr:`device_info`, a ``device_info`` that cannot be downloaded or read is
+        an error, not a device without calibration data.
+
+        Raises:
+            OqtopusDeviceInfoError: (a ``BackendError`` and ``ValueError``) If the
+                ``device_info`` archive cannot be downloaded, or the text is not a JSON
+                object; the message names the device and the cause.
+
+        """
+        if self._device_info is not None:
+            return self._device_info
+        value = self._device.get("device_info")
+        if value is None or value == "":
+            return {}
+        try:
+            if is_url(value):
+                operation = f"download device_info of device {self.device_id}"
+                value = self._client.download_archive_json(value, operation=operation)
+            elif isinstance(value, (str, bytes)):
+                value = orjson.loads(value)
+        except (ValueError, BackendError) as e:
+            raise OqtopusDeviceInfoError(
+                f"device {self.device_id}: its device_info cannot be read: {bounded(str(e))}"
+            ) from e
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise OqtopusDeviceInfoError(
+                f"device {self.device_id}: its device_info is not a JSON object: {preview(value)}"
+            )
+        self._device_info = value
+        return value
 
     @property
     def calibrated_at(self) -> datetime | None:
@@ -174,18 +223,6 @@ class OqtopusDevice(OqtopusModelBase):
         if is_url(fields["device_info"]):
             fields["device_info"] = json.dumps(self.device_info)
         return fields
-
-    def _read_device_info(self) -> dict[str, Any]:
-        value = self._device.get("device_info")
-        try:
-            if is_url(value):
-                operation = f"download device_info of device {self.device_id}"
-                value = self._client.download_archive_json(value, operation=operation)
-            elif isinstance(value, (str, bytes)):
-                value = orjson.loads(value)
-        except (ValueError, BackendError):
-            return {}
-        return dict(value) if isinstance(value, dict) else {}
 
 
 class OqtopusDeviceBackend(OqtopusBackendBase):
