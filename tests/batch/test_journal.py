@@ -462,9 +462,9 @@ def test_a_line_glued_to_a_torn_one_by_an_earlier_client_is_read(
     journal, name = tmp_path / "glued.jobs", unique("glued")
     circuits = [x_on(0, 2), x_on(1, 2)]
     OqtopusJobSet.submit(circuits, DEVICE, 5, server.config, journal=journal, name=name).close()
-    header, *events = [line for line in journal.read_bytes().split(b"\n") if line]
-    glued = b'{"job_id":"0f3e","event":"submit' + events[-1]  # a torn line, then the next
-    journal.write_bytes(b"\n".join([header, *events[:-1], glued, b""]))
+    header, first, second, *rest = [line for line in journal.read_bytes().split(b"\n") if line]
+    glued = b'{"job_id":"0f3e","event":"submit' + second  # a torn line, then the next
+    journal.write_bytes(b"\n".join([header, first, glued, *rest, b""]))
     with OqtopusJobSet.resume(journal, circuits, server.config) as again:
         assert_all_results(again, [{1: 5}, {2: 5}])
     assert_each_ran_once(server, name, 2)

@@ -32,8 +32,9 @@ from .proxy import FaultProxy, Request, random_plan
 SCHEDULES = int(os.environ.get("FAULT_SCHEDULES", "30"))
 RATE = float(os.environ.get("FAULT_RATE", "0.2"))
 JOBS_PER_SCHEDULE = 3
-#: Journaled job sets: one per five schedules of single jobs (each is resumed three times).
-SET_SCHEDULES = max(3, SCHEDULES // 5)
+#: Journaled job sets: one per five schedules of single jobs, at least 20 (each is resumed
+#: three times; 20 is about as many as it takes, at rate 0.2, to see a refused submission).
+SET_SCHEDULES = max(20, SCHEDULES // 5)
 PROGRAMS_PER_SET = 4
 DEVICE = "qulacs"
 
