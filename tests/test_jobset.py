@@ -18,7 +18,7 @@ from quri_parts_oqtopus.local import LocalServer
 from .admin import Admin
 from .cli.request_log import logged_requests
 from .conftest import server_jobs, x_on
-from .faults.proxy import FaultProxy, Request
+from .faults.proxy import FaultProxy, lost_submit_answers
 
 DEVICE = "qulacs"
 BAD_QASM = "OPENQASM 3;\nqubit[1] q;\nnot_a_gate q[0];"
@@ -181,13 +181,6 @@ def test_statuses_are_reported_in_the_contracts_order_every_round(
     for frame in frames(capsys.readouterr().err):
         names = list(frame_counts(frame)[1])
         assert names == sorted(names, key=CONTRACT_ORDER.index), frame
-
-
-def lost_submit_answers(request: Request) -> str | None:
-    """Every submit acts on the server but its answer is lost; no status can be read."""
-    if request.method == "POST" and request.path.endswith("/submit"):
-        return "drop_answer"
-    return "drop" if request.path.endswith("/status") else None
 
 
 def test_resubmit_failed_adopts_a_job_whose_lost_submit_took_effect(server: LocalServer) -> None:

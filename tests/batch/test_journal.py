@@ -19,6 +19,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from urllib.parse import urlparse
 
 import orjson
 import pytest
@@ -38,6 +39,7 @@ from quri_parts_oqtopus.upload import prepare_job_inputs
 
 from ..admin import Admin
 from ..conftest import server_jobs, x_on
+from ..faults.proxy import FaultProxy, lost_submit_answers
 
 DEVICE = "qulacs"
 BAD_QASM = "OPENQASM 3;\nqubit[1] q;\nnot_a_gate q[0];"
@@ -424,6 +426,32 @@ def test_a_registered_only_job_is_deleted_at_resume(server: LocalServer, tmp_pat
         assert new_job is not None
         assert new_job.job_id != orphan
     assert http_status_of(server, orphan) == 404, f"registered-only job {orphan} left behind"
+
+
+def test_an_earlier_clients_failed_line_looks_up_the_job_registered_before_it(
+    server: LocalServer, tmp_path: Path
+) -> None:
+    journal, name = tmp_path / "earlier.jobs", unique("earlier")
+    port = urlparse(server.url).port
+    assert port is not None
+    with FaultProxy(port, lost_submit_answers) as proxy:
+        config = OqtopusConfig(
+            proxy.url, server.token, timeout=(2.0, 5.0), retries=1, backoff=0.005
+        )
+        with OqtopusJobSet.submit([x_on(1, 2)], DEVICE, 5, config, journal=journal, name=name) as s:
+            [failure] = unsent(s)
+        assert "left as it is" in failure.message  # its submit may have taken effect
+        lines = lines_of(journal)
+        [registered] = [line for line in lines if line.get("event") == "registered"]
+        for line in lines:  # as clients before this one wrote it: no job id
+            if line.get("event") == "failed":
+                line["job_id"] = None
+        journal.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+        proxy.plan = lambda request: None
+        with OqtopusJobSet.resume(journal, [x_on(1, 2)], config) as again:
+            assert [job.job_id if job else None for job in again.jobs] == [registered["job_id"]]
+            assert_all_results(again, [{2: 5}])
+    assert_each_ran_once(server, name, 1)
 
 
 # -- J2/J3: torn lines, full disks ------------------------------------------------------------

@@ -45,6 +45,7 @@ from quri_parts_oqtopus.batch.journal import (
     JournalEvent,
     JournalHeader,
     fingerprint_mismatch,
+    latest_events,
 )
 from quri_parts_oqtopus.batch.progress import WaitBar, tqdm_class
 from quri_parts_oqtopus.batch.units import Packer, Unit, UnitSubmitter
@@ -456,10 +457,7 @@ class OqtopusJobSet:
 
     def _adopt(self, events: Sequence[JournalEvent]) -> list[int]:
         """Attach the recorded jobs; the indices still to submit."""
-        latest: dict[int, JournalEvent] = {}
-        for line in events:
-            for index in line.indices:
-                latest[index] = line
+        latest = latest_events(events)
         adopted: dict[int, Unit | None] = {}  # by the line of the event that recorded it
         missing = []
         for index in range(len(self)):

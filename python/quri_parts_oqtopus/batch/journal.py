@@ -17,6 +17,7 @@ torn one.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import re
@@ -44,6 +45,9 @@ __all__ = [
     "JournalEvent",
     "JournalHeader",
     "JournalWriteError",
+    "fingerprint_mismatch",
+    "latest_events",
+    "parse_journal",
 ]
 
 logger = logging.getLogger("quri_parts_oqtopus")
@@ -424,6 +428,29 @@ def _read_slots(line: _Line, size: int) -> PackedJob:
     if not slots or len(set(indices)) != len(indices):
         raise line.error("slots", f"should be {what}, each program once")
     return PackedJob(tuple(slots))
+
+
+def latest_events(events: Sequence[JournalEvent]) -> dict[int, JournalEvent]:
+    """The last event of each program that has one.
+
+    A ``failed`` line without a job id that follows the ``registered`` line of the same
+    programs (as earlier clients wrote it) is about that job: it takes its id, so that
+    the job is looked up (it may have run, if only the submit's answer was lost).
+    """
+    latest: dict[int, JournalEvent] = {}
+    for event in events:
+        paired = _with_registered_job(event, latest.get(event.indices[0]))
+        for index in event.indices:
+            latest[index] = paired
+    return latest
+
+
+def _with_registered_job(event: JournalEvent, before: JournalEvent | None) -> JournalEvent:
+    if event.event != FAILED or event.job_id is not None or before is None:
+        return event
+    if before.event != REGISTERED or before.indices != event.indices:
+        return event
+    return dataclasses.replace(event, job_id=before.job_id)
 
 
 def fingerprint_mismatch(recorded: Sequence[str], given: Sequence[str]) -> str | None:
