@@ -1,25 +1,24 @@
-"""Job sets: order, per-job failures, resubmission, journals, and surviving a killed client."""
+"""Job sets: order, per-job failures, resubmission and progress (journals: tests/batch)."""
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 from quri_parts.circuit import QuantumCircuit
 
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingResult
-from quri_parts_oqtopus.jobset import JobSetProgress, OqtopusJobFailure, OqtopusJobSet
+from quri_parts_oqtopus.jobset import JobSetProgress, OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
 
 from .admin import Admin
 from .cli.request_log import logged_requests
 from .conftest import server_jobs, x_on
+from .faults.proxy import FaultProxy, lost_submit_answers
 
 DEVICE = "qulacs"
 BAD_QASM = "OPENQASM 3;\nqubit[1] q;\nnot_a_gate q[0];"
@@ -184,81 +183,23 @@ def test_statuses_are_reported_in_the_contracts_order_every_round(
         assert names == sorted(names, key=CONTRACT_ORDER.index), frame
 
 
-def test_journal_must_be_new(config: OqtopusConfig, tmp_path: Path) -> None:
-    journal = tmp_path / "set.jobs"
-    journal.write_text("taken")
-    with pytest.raises(ValueError, match="journal already exists"):
-        OqtopusJobSet.submit([x_on(0, 8)], DEVICE, 5, config, journal=journal)
-
-
-def test_resume_of_a_finished_set_submits_nothing(config: OqtopusConfig, tmp_path: Path) -> None:
-    journal = tmp_path / "set.jobs"
-    first = OqtopusJobSet.submit([x_on(i, 8) for i in range(3)], DEVICE, 5, config, journal=journal)
-    again = OqtopusJobSet.resume(journal, [x_on(i, 8) for i in range(3)], config)
-    assert [j.job_id for j in again.jobs if j] == [j.job_id for j in first.jobs if j]
-    with pytest.raises(ValueError, match="holds 3 programs, got 2"):
-        OqtopusJobSet.resume(journal, [x_on(0, 8), x_on(1, 8)], config)
-
-
-KILLED_CLIENT = """
-import sys
-from quri_parts.circuit import QuantumCircuit
-from quri_parts_oqtopus.backend import OqtopusConfig
-from quri_parts_oqtopus.jobset import OqtopusJobSet
-
-url, token, journal, size = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-circuits = []
-for i in range(size):
-    c = QuantumCircuit(10)
-    c.add_X_gate(i % 10)
-    circuits.append(c)
-OqtopusJobSet.submit(circuits, "qulacs", 3, OqtopusConfig(url, token), journal=journal,
-                     name="crash", concurrency=4)
-"""
-
-
-def submitted_lines(journal: Path) -> int:
-    if not journal.exists():
-        return 0
-    return journal.read_text(encoding="utf-8").count('"event":"submitted"')
-
-
-def test_a_killed_client_resumes_and_every_program_runs_once(
-    server: LocalServer, tmp_path: Path
-) -> None:
-    # 300 keeps CI short; JOBSET_CRASH_SIZE=1000 is the full case of the issue.
-    size = int(os.environ.get("JOBSET_CRASH_SIZE", "300"))
-    journal = tmp_path / "crash.jobs"
-    script = tmp_path / "client.py"
-    script.write_text(KILLED_CLIENT, encoding="utf-8")
-    client = subprocess.Popen(
-        [sys.executable, str(script), server.url, server.token, str(journal), str(size)]
-    )
-    deadline = time.monotonic() + 300
-    while submitted_lines(journal) < size // 3 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    client.kill()  # midway: some jobs submitted, some registered only, most not yet
-    client.wait()
-    killed_at = submitted_lines(journal)
-    assert 0 < killed_at < size, killed_at
-
-    circuits = []
-    for i in range(size):
-        circuit = QuantumCircuit(10)
-        circuit.add_X_gate(i % 10)
-        circuits.append(circuit)
-    job_set = OqtopusJobSet.resume(journal, circuits, server.config, concurrency=4)
-    assert job_set.wait(timeout=600, wait=0.2)
-    results = job_set.results()
-    assert not [r for r in results if isinstance(r, OqtopusJobFailure)]
-    assert [r.counts for r in results if isinstance(r, OqtopusSamplingResult)] == [
-        {1 << (i % 10): 3} for i in range(size)
-    ]
-    # On the server, every program ran exactly once: one job per name that left 'registered'.
-    ran = Counter(
-        job["name"]
-        for job in server_jobs(server, "crash#")
-        if job["name"].startswith("crash#") and job["status"] != "registered"
-    )
-    assert sorted(ran) == sorted(f"crash#{i}" for i in range(size))
-    assert set(ran.values()) == {1}, [name for name, n in ran.items() if n > 1]
+def test_resubmit_failed_adopts_a_job_whose_lost_submit_took_effect(server: LocalServer) -> None:
+    name = f"lost-{time.monotonic_ns()}"
+    port = urlparse(server.url).port
+    assert port is not None
+    with FaultProxy(port, lost_submit_answers) as proxy:
+        config = OqtopusConfig(
+            proxy.url, server.token, timeout=(2.0, 5.0), retries=1, backoff=0.005
+        )
+        job_set = OqtopusJobSet.submit([x_on(1, 2)], DEVICE, 5, config, name=name)
+        [failure] = job_set.failures()
+        assert failure.status == "not submitted"
+        assert "left as it is" in failure.message  # the submit may have taken effect
+        proxy.plan = lambda request: None  # the network heals
+        assert job_set.resubmit_failed() == []  # it did: that job is adopted
+        assert job_set.wait(timeout=120, wait=0.05)
+        [result] = job_set.results()
+    assert isinstance(result, OqtopusSamplingResult)
+    assert result.counts == {2: 5}
+    ran = [job for job in server_jobs(server, f"{name}#") if job["status"] != "registered"]
+    assert len(ran) == 1, ran

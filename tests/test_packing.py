@@ -227,7 +227,8 @@ def test_a_journal_resumes_a_packed_set_without_new_jobs(
 ) -> None:
     circuits = [x_on(i % 3, 3) for i in range(30)]
     journal = tmp_path / "packed.jobs"
-    job_set = OqtopusJobSet.submit(circuits, wide, 4, config, pack=True, journal=journal)
+    with OqtopusJobSet.submit(circuits, wide, 4, config, pack=True, journal=journal) as job_set:
+        pass  # leaving the block releases the journal for the resume
     again = OqtopusJobSet.resume(journal, circuits, config)
     assert [j.job_id if j else None for j in again.jobs] == [
         j.job_id if j else None for j in job_set.jobs
@@ -239,6 +240,39 @@ def test_a_journal_resumes_a_packed_set_without_new_jobs(
     assert counts_of(OqtopusJobSet.resume(saved, circuits, config).results()) == counts_of(
         again.results()
     )
+
+
+def test_a_packed_journal_refuses_other_circuits_naming_the_first(
+    config: OqtopusConfig, wide: str, tmp_path: Path
+) -> None:
+    circuits = [x_on(i % 3, 3) for i in range(6)]
+    journal = tmp_path / "packed.jobs"
+    OqtopusJobSet.submit(circuits, wide, 4, config, pack=True, journal=journal).close()
+    other = [*circuits[:4], x_on(0, 4), circuits[5]]
+    with pytest.raises(ValueError, match="program 4 is not the one the journal recorded"):
+        OqtopusJobSet.resume(journal, other, config)
+
+
+def test_a_packed_job_refused_at_submission_is_packed_again_at_resume(
+    server: LocalServer, admin: Admin, wide: str, tmp_path: Path
+) -> None:
+    circuits = [x_on(i % 3, 3) for i in range(9)]
+    journal = tmp_path / "refused.jobs"
+    policy = PackingPolicy(max_programs=3)
+    admin.add_fault(
+        method="POST", path="^/jobs/[^/]+/submit$", status=400, body='{"message": "no"}'
+    )
+    name = f"prefused-{time.monotonic_ns()}"
+    with OqtopusJobSet.submit(
+        circuits, wide, 4, server.config, pack=policy, journal=journal, name=name
+    ) as job_set:
+        refused = [f.index for f in job_set.failures() if f.status == "not submitted"]
+    assert len(refused) == 3  # one packed job: registered, refused, deleted by the client
+    with OqtopusJobSet.resume(journal, circuits, server.config) as again:
+        assert again.wait(timeout=120, wait=0.05)
+        assert counts_of(again.results()) == [Counter({1 << (i % 3): 4}) for i in range(9)]
+    ran = [j for j in server_jobs(server, f"{name}#") if j["status"] != "registered"]
+    assert sorted(ran_indices(ran)) == list(range(9))
 
 
 KILLED_CLIENT = """

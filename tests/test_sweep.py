@@ -255,6 +255,7 @@ def test_a_sweep_makes_one_job_per_binding_in_a_job_set(
     assert [uploaded_programs(config, job.job_id) for job in jobs] == [
         [text] for text in bound_texts(circuit, sets)
     ]
+    job_set.close()  # releases the journal's lock for the resume
     again = OqtopusJobSet.resume(journal, sweep, config)
     assert [j.job_id for j in again.jobs if j] == [j.job_id for j in jobs]
 

@@ -66,6 +66,15 @@ class JobInput:
         """Bytes of the deflated document."""
         return self._deflated.deflated_size
 
+    @property
+    def program_digests(self) -> list[str]:
+        """The SHA-256 (64 hex digits) of each program's OpenQASM 3 text, in order.
+
+        Taken while the text was printed, so it costs no second printing; a job set's
+        journal records them to recognise its programs at a resume.
+        """
+        return self._deflated.program_digests
+
 
 def prepare_job_input(
     circuits: Iterable[ImmutableQuantumCircuit] | ParameterSweep,

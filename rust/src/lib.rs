@@ -4,6 +4,7 @@ pub mod archive;
 mod batch;
 mod convert;
 pub mod counts;
+pub mod digest;
 mod direct;
 mod error;
 pub mod ir;
@@ -19,6 +20,7 @@ pub mod text;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList, PyString};
+use rayon::prelude::*;
 
 /// Splits combined counts (a mapping or `(key, count)` pairs) into one `Counter` per
 /// program (program 0 on the lowest bits). The split runs without the GIL.
@@ -175,10 +177,11 @@ fn write_archive<'py>(
 }
 
 /// A job's upload document (`{"program": [...]}`, plus `"operator"`), deflated; its archive
-/// is written once the server has named it.
+/// is written once the server has named it. It keeps the SHA-256 of each program's text.
 #[pyclass(frozen, module = "quri_parts_oqtopus._core")]
 struct JobInput {
     deflated: archive::Deflated,
+    digests: Vec<String>,
 }
 
 #[pymethods]
@@ -193,6 +196,12 @@ impl JobInput {
     fn deflated_size(&self) -> usize {
         self.deflated.deflated_len()
     }
+
+    /// The SHA-256 (hex) of each program's text in the document, in order.
+    #[getter]
+    fn program_digests(&self) -> Vec<String> {
+        self.digests.clone()
+    }
 }
 
 fn job_input(
@@ -200,16 +209,28 @@ fn job_input(
     programs: &[&str],
     terms: Option<&[operator::Term]>,
 ) -> PyResult<JobInput> {
-    let deflated = py.detach(|| archive::deflate_job_input(programs, terms))?;
-    Ok(JobInput { deflated })
+    let (deflated, digests) = py.detach(|| {
+        let digests = match pool::pool() {
+            Some(pool) => {
+                pool.install(|| programs.par_iter().map(|p| digest::sha256_hex(p)).collect())
+            }
+            None => programs.iter().map(|p| digest::sha256_hex(p)).collect(),
+        };
+        archive::deflate_job_input(programs, terms).map(|deflated| (deflated, digests))
+    })?;
+    Ok(JobInput { deflated, digests })
 }
 
 fn texts(programs: &[String]) -> Vec<&str> {
     programs.iter().map(String::as_str).collect()
 }
 
-fn one_job_input(program: batch::Program) -> Result<archive::Deflated, error::CoreError> {
-    archive::deflate_job_input(&[&program.print()], None)
+/// One program's document and the digest of its text (hashed while the text is at hand).
+fn one_job_input(program: batch::Program) -> Result<JobInput, error::CoreError> {
+    let text = program.print();
+    let deflated = archive::deflate_job_input(&[&text], None)?;
+    let digests = vec![digest::sha256_hex(&text)];
+    Ok(JobInput { deflated, digests })
 }
 
 /// The upload document of one job from circuits: their QASM, and `"operator"` when given.
@@ -256,11 +277,7 @@ fn sweep_input(
 fn circuit_inputs(circuits: &Bound<'_, PyAny>) -> PyResult<Vec<JobInput>> {
     batch::map_circuits(circuits, one_job_input)?
         .into_iter()
-        .map(|deflated| {
-            Ok(JobInput {
-                deflated: deflated?,
-            })
-        })
+        .map(|input| Ok(input?))
         .collect()
 }
 
@@ -272,11 +289,7 @@ fn sweep_inputs(
 ) -> PyResult<Vec<JobInput>> {
     batch::map_sweep(circuit, parameter_sets, one_job_input)?
         .into_iter()
-        .map(|deflated| {
-            Ok(JobInput {
-                deflated: deflated?,
-            })
-        })
+        .map(|input| Ok(input?))
         .collect()
 }
 

@@ -47,6 +47,14 @@ def random_plan(seed: int, rate: float, faults: tuple[str, ...] = FAULTS) -> Pla
     return plan
 
 
+def lost_submit_answers(request: Request) -> str | None:
+    """A plan: every submit acts on the server but its answer is lost, and no job status
+    can be read (so the client cannot tell whether its submit took effect)."""
+    if request.method == "POST" and request.path.endswith("/submit"):
+        return "drop_answer"
+    return "drop" if request.path.endswith("/status") else None
+
+
 class FaultProxy:
     """Forwards ``127.0.0.1:<port>`` to ``upstream`` and breaks what the plan says."""
 
