@@ -72,6 +72,13 @@ def dashboard_server() -> Iterator[LocalServer]:
         yield server
 
 
+def _get(url: str) -> requests.Response:
+    """``GET url`` as a browser would send it: no token, and never through a proxy."""
+    with requests.Session() as session:
+        session.trust_env = False
+        return session.get(url, timeout=TIMEOUT)
+
+
 def job_named(server: LocalServer, name: str) -> dict[str, Any]:
     jobs = Api(server).get("/jobs", params={"q": name, "size": 100}).json()
     matching = [job for job in jobs if job["name"] == name]
@@ -96,7 +103,7 @@ def job_named(server: LocalServer, name: str) -> dict[str, Any]:
 def test_the_page_and_its_files_need_no_token_and_carry_a_strict_policy(
     dashboard_server: LocalServer, path: str, media_type: str
 ) -> None:
-    response = requests.get(dashboard_server.url + path, timeout=TIMEOUT)
+    response = _get(dashboard_server.url + path)
     assert response.status_code == 200, (path, response.text)
     assert response.headers["content-type"].startswith(media_type), path
     policy = response.headers["content-security-policy"]
@@ -153,7 +160,7 @@ def test_nothing_but_the_dashboards_files_is_open_without_a_token(
 def test_the_page_reads_the_statuses_and_the_token_header_from_the_contract(
     dashboard_server: LocalServer,
 ) -> None:
-    answer = requests.get(dashboard_server.url + "/_dashboard/contract.json", timeout=TIMEOUT)
+    answer = _get(dashboard_server.url + "/_dashboard/contract.json")
     assert answer.json() == {"token_header": TOKEN_HEADER, "job_statuses": list(JOB_STATUSES)}
 
 
@@ -302,7 +309,6 @@ def test_the_jobs_list_filters_by_status_and_text_and_pages(
 ) -> None:
     _open(browser, dashboard_server, SENTINEL_TOKEN)
     assert _count(browser, "table.jobs tbody tr") == PAGE_SIZE
-    _screenshot(browser, "jobs")
     _click(browser, "#page-next")
     assert _texts(browser, "#page-number") == ["page 2"]
     assert _count(browser, "table.jobs tbody tr") == JOB_COUNT - PAGE_SIZE
@@ -401,6 +407,7 @@ def test_hostile_job_names_are_shown_as_text_and_run_nothing(
     assert HOSTILE_NAME in names, names
     assert ESCAPES_SHOWN in names, names
     assert _count(browser, "img") == 0  # nothing was parsed as HTML
+    _screenshot(browser, "jobs", ".pager")
     hostile = job_named(dashboard_server, HOSTILE_NAME)
     _go(browser, dashboard_server, f"#/jobs/{hostile['job_id']}")
     assert _texts(browser, "#job-title") == [HOSTILE_NAME]
