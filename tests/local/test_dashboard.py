@@ -324,7 +324,7 @@ def test_the_jobs_list_filters_by_status_and_text_and_pages(
     _click(browser, "#filter-apply")
     rows = _texts(browser, "table.jobs tbody tr")
     assert len(rows) == 1, rows
-    assert "bell" in rows[0], rows
+    assert "bell\ntag:demo" in rows[0], rows  # the description under the name
 
 
 def test_a_jobs_detail_shows_its_histogram_transpile_result_and_timing(

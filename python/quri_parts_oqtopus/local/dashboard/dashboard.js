@@ -235,8 +235,10 @@
     const status = el("span", { className: "status", dataset: { status: job.status } }, job.status);
     const device = job.device_id
       ? link(`#/devices/${encodeURIComponent(job.device_id)}`, job.device_id) : null;
-    return [id, job.name, status, job.job_type, device, job.shots, moment(job.submitted_at),
-      moment(job.ended_at)];
+    // The description under the name: tags are written there.
+    const about = job.description ? el("div", { className: "description" }, job.description) : null;
+    return [id, el("span", {}, job.name ?? "", about), status, job.job_type, device, job.shots,
+      moment(job.submitted_at), moment(job.ended_at)];
   }
 
   function pager(filters, count) {
