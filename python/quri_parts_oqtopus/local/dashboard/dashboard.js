@@ -87,8 +87,8 @@
   // A timestamp to the second, for tables ("2026-12-06 10:55:24"); the full text on hover.
   function moment(text) {
     if (typeof text !== "string") return null;
-    const short = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(text) ? text.slice(0, 19).replace("T", " ") : text;
-    return el("time", { title: text }, short);
+    const iso = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d/.test(text);
+    return el("time", { title: text }, iso ? text.slice(0, 19).replace("T", " ") : text);
   }
 
   function seconds(value) {
@@ -271,7 +271,7 @@
     const jobs = await api(`jobs?${query}`);
     const headings = ["job", "name", "status", "type", "device", "shots", "submitted", "ended"];
     const rows = table("jobs", headings, jobs.map(jobRow));
-    const empty = jobs.length === 0 ? el("p", { className: "empty" }, "No jobs on this page.") : null;
+    const empty = jobs.length ? null : el("p", { className: "empty" }, "No jobs on this page.");
     return [el("h2", {}, "Jobs"), jobFilters(filters), rows, empty, pager(filters, jobs.length)];
   }
 
@@ -318,8 +318,8 @@
       const bar = el("div", { className: "bar" });
       bar.style.width = `${(100 * n) / largest}%`; // CSSOM, which the CSP allows
       const share = total ? `${((100 * n) / total).toFixed(1)} %` : "—";
-      return el("tr", {}, el("th", { scope: "row" }, bits), el("td", { className: "bar-cell" }, bar),
-        el("td", {}, String(n)), el("td", {}, share));
+      return el("tr", {}, el("th", { scope: "row" }, bits),
+        el("td", { className: "bar-cell" }, bar), el("td", {}, String(n)), el("td", {}, share));
     });
     return el("table", { className: "histogram" }, el("tbody", {}, ...rows));
   }
@@ -340,7 +340,8 @@
         append(section, [el("h4", {}, `program ${index}`), histogram(counts)]);
       }
     } else if (estimation) {
-      append(section, [definitions([["exp_value", estimation.exp_value], ["stds", estimation.stds]])]);
+      const values = [["exp_value", estimation.exp_value], ["stds", estimation.stds]];
+      append(section, [definitions(values)]);
     } else {
       append(section, [result ? pretty(result) : el("p", { className: "empty" }, "No result.")]);
     }
@@ -355,7 +356,8 @@
       el("h4", {}, "transpiled program"),
       el("pre", { className: "program" }, transpiled.transpiled_program ?? "—"),
       el("h4", {}, "stats"), pretty(parsed(transpiled.stats)),
-      el("h4", {}, "virtual → physical mapping"), pretty(parsed(transpiled.virtual_physical_mapping)),
+      el("h4", {}, "virtual → physical mapping"),
+      pretty(parsed(transpiled.virtual_physical_mapping)),
     ]);
   }
 
@@ -384,8 +386,9 @@
       el("h4", {}, "transpiler_info"), pretty(job.transpiler_info),
       el("h4", {}, "mitigation_info"), pretty(job.mitigation_info),
       el("h4", {}, "simulator_info"), pretty(job.simulator_info));
-    return [el("p", {}, link("#/jobs", "← jobs")), el("h2", { id: "job-title" }, job.name || job.job_id),
-      summary, timing(job), result, transpiled, settings];
+    const title = el("h2", { id: "job-title" }, job.name || job.job_id);
+    const back = el("p", {}, link("#/jobs", "← jobs"));
+    return [back, title, summary, timing(job), result, transpiled, settings];
   }
 
   // -- devices -------------------------------------------------------------------------
@@ -398,7 +401,8 @@
 
   async function devicesView() {
     const devices = await api("devices");
-    const headings = ["device", "type", "status", "qubits", "pending jobs", "calibrated", "description"];
+    const headings = ["device", "type", "status", "qubits", "pending jobs", "calibrated",
+      "description"];
     return [el("h2", {}, "Devices"), table("devices", headings, devices.map(deviceRow))];
   }
 
@@ -432,10 +436,9 @@
   function layout(qubits, links, index) {
     const points = qubits.map((q) => [finite(q.position?.x), finite(q.position?.y)]);
     const distinct = new Set(points.map((p) => p.join(",")));
-    const spread = new Set(points.map((p) => p[0])).size > 1 && new Set(points.map((p) => p[1])).size > 1;
-    if (points.every((p) => p[0] !== null && p[1] !== null) && distinct.size === points.length && spread) {
-      return points;
-    }
+    const varies = (axis) => new Set(points.map((p) => p[axis])).size > 1;
+    const placed = points.every((p) => p[0] !== null && p[1] !== null);
+    if (placed && distinct.size === points.length && varies(0) && varies(1)) return points;
     const circle = qubits.map((_, i) => {
       const angle = (2 * Math.PI * i) / qubits.length - Math.PI / 2;
       return [Math.cos(angle), Math.sin(angle)];
@@ -481,7 +484,8 @@
     const span = Math.max(Math.max(...xs) - x0, Math.max(...ys) - y0, 1e-9);
     const scale = (width - 2 * margin) / span;
     const height = (Math.max(...ys) - y0) * scale + 2 * margin;
-    return { height, at: points.map(([x, y]) => [margin + (x - x0) * scale, margin + (y - y0) * scale]) };
+    const at = points.map(([x, y]) => [margin + (x - x0) * scale, margin + (y - y0) * scale]);
+    return { height, at };
   }
 
   function couplingLinks(couplings, index) {
@@ -492,39 +496,43 @@
       const entry = links.get(key) || { ends: [c.control, c.target], error: null, notes: [] };
       const error = gateError(c);
       if (error !== null) entry.error = Math.max(entry.error ?? 0, error);
-      entry.notes.push(`${c.control}→${c.target}: ${error === null ? "not calibrated" : error.toFixed(4)}`);
+      const shownError = error === null ? "not calibrated" : error.toFixed(4);
+      entry.notes.push(`${c.control}→${c.target}: ${shownError}`);
       links.set(key, entry);
     }
     return [...links.values()];
   }
 
-  function couplingMap(info) {
-    const qubits = info.qubits.filter((q) => Number.isInteger(q.id));
+  function lineOf(l, at, index, scale) {
+    const [a, b] = l.ends.map((q) => at[index.get(q)]);
+    const stroke = l.error === null ? "#bbb" : colour(GATE_COLOURS, l.error / scale.gate);
+    const line = { x1: a[0], y1: a[1], x2: b[0], y2: b[1], stroke, "stroke-width": 5 };
+    return svgEl("line", line, svgEl("title", {}, `two-qubit gate error ${l.notes.join(", ")}`));
+  }
+
+  function qubitOf(qubit, [x, y], scale) {
+    const error = readoutError(qubit);
+    const fraction = error === null ? null : error / scale.readout;
+    const fill = fraction === null ? "#eee" : colour(READOUT_COLOURS, fraction);
+    const ink = fraction !== null && fraction > 0.6 ? "#fff" : "#000"; // readable on dark
+    const shownError = error === null ? "not calibrated" : error.toFixed(4);
+    const note = `qubit ${qubit.id}: readout error ${shownError}`;
+    const label = { x, y, fill: ink, "text-anchor": "middle", "dominant-baseline": "central" };
+    const circle = { cx: x, cy: y, r: 13, fill, stroke: "#222" };
+    return [svgEl("circle", circle, svgEl("title", {}, note)),
+      svgEl("text", label, String(qubit.id))];
+  }
+
+  // The coupling map as SVG: one line per coupled pair, one circle per qubit.
+  function couplingMap(qubits, couplings, scale) {
     const index = new Map(qubits.map((q, i) => [q.id, i]));
-    const links = couplingLinks(Array.isArray(info.couplings) ? info.couplings : [], index);
-    const readouts = qubits.map(readoutError);
-    const worstGate = Math.max(0, ...links.map((l) => l.error ?? 0)) || 1;
-    const worstReadout = Math.max(0, ...readouts.map((r) => r ?? 0)) || 1;
+    const links = couplingLinks(couplings, index);
     const width = 640;
     const { height, at } = fitted(layout(qubits, links, index), width, 28);
-    const map = svgEl("svg", { class: "coupling-map", viewBox: `0 0 ${width} ${height}`, role: "img" });
-    for (const l of links) {
-      const [a, b] = l.ends.map((q) => at[index.get(q)]);
-      const stroke = l.error === null ? "#bbb" : colour(GATE_COLOURS, l.error / worstGate);
-      append(map, [svgEl("line", { x1: a[0], y1: a[1], x2: b[0], y2: b[1], stroke, "stroke-width": 5 },
-        svgEl("title", {}, `two-qubit gate error ${l.notes.join(", ")}`))]);
-    }
-    qubits.forEach((q, i) => {
-      const r = readouts[i];
-      const fill = r === null ? "#eee" : colour(READOUT_COLOURS, r / worstReadout);
-      const ink = r !== null && r / worstReadout > 0.6 ? "#fff" : "#000"; // readable on dark
-      const note = `qubit ${q.id}: readout error ${r === null ? "not calibrated" : r.toFixed(4)}`;
-      append(map, [svgEl("circle", { cx: at[i][0], cy: at[i][1], r: 13, fill, stroke: "#222" },
-        svgEl("title", {}, note)),
-      svgEl("text", { x: at[i][0], y: at[i][1], fill: ink, "text-anchor": "middle",
-        "dominant-baseline": "central" },
-        String(q.id))]);
-    });
+    const box = { class: "coupling-map", viewBox: `0 0 ${width} ${height}`, role: "img" };
+    const map = svgEl("svg", box, svgEl("title", {}, "coupling map"));
+    for (const l of links) map.append(lineOf(l, at, index, scale));
+    qubits.forEach((q, i) => map.append(...qubitOf(q, at[i], scale)));
     return map;
   }
 
@@ -537,20 +545,29 @@
     return el("p", { className: "legend" }, `${title}: `, ...swatches);
   }
 
+  function worst(values) {
+    return values.reduce((most, v) => (v !== null && v > most ? v : most), 0) || 1;
+  }
+
   function calibrationSection(info) {
-    const section = el("section", { id: "device-calibration" }, el("h3", {}, "Coupling map and errors"));
+    const heading = el("h3", {}, "Coupling map and errors");
+    const section = el("section", { id: "device-calibration" }, heading);
     if (!info || !Array.isArray(info.qubits) || info.qubits.length === 0) {
-      return append(section, [el("p", { className: "empty" }, "No calibration data (a simulator).")]);
+      const none = el("p", { className: "empty" }, "No calibration data (a simulator).");
+      return append(section, [none]);
     }
-    const couplings = Array.isArray(info.couplings) ? info.couplings : [];
-    const qubitRows = info.qubits.map((q) => [q.id, readoutError(q)?.toFixed(4), gateError(q)?.toFixed(4),
-      finite(q.qubit_lifetime?.t1), finite(q.qubit_lifetime?.t2)]);
+    const qubits = info.qubits.filter((q) => q && Number.isInteger(q.id));
+    const couplings = (Array.isArray(info.couplings) ? info.couplings : []).filter(Boolean);
+    // One scale for the map and its legend: 0 up to the device's worst value.
+    const scale = {
+      gate: worst(couplings.map(gateError)), readout: worst(qubits.map(readoutError)),
+    };
+    const qubitRows = qubits.map((q) => [q.id, readoutError(q)?.toFixed(4),
+      gateError(q)?.toFixed(4), finite(q.qubit_lifetime?.t1), finite(q.qubit_lifetime?.t2)]);
     const couplingRows = couplings.map((c) => [c.control, c.target, gateError(c)?.toFixed(4)]);
-    const worstGate = Math.max(0, ...couplings.map((c) => gateError(c) ?? 0)) || 1;
-    const worstReadout = Math.max(0, ...info.qubits.map((q) => readoutError(q) ?? 0)) || 1;
-    return append(section, [couplingMap(info),
-      legend("two-qubit gate error (lines)", GATE_COLOURS, worstGate),
-      legend("readout error (circles)", READOUT_COLOURS, worstReadout),
+    return append(section, [couplingMap(qubits, couplings, scale),
+      legend("two-qubit gate error (lines)", GATE_COLOURS, scale.gate),
+      legend("readout error (circles)", READOUT_COLOURS, scale.readout),
       el("h4", {}, "qubits"),
       table("qubits", ["qubit", "readout error", "gate error", "T1 (µs)", "T2 (µs)"], qubitRows),
       el("h4", {}, "couplings"),
@@ -572,8 +589,8 @@
       ["instructions", (device.supported_instructions || []).join(" ")],
       ["calibrated", device.calibrated_at], ["description", device.description],
     ]);
-    return [el("p", {}, link("#/devices", "← devices")), el("h2", { id: "device-title" }, device.device_id),
-      summary, calibration];
+    const title = el("h2", { id: "device-title" }, device.device_id);
+    return [el("p", {}, link("#/devices", "← devices")), title, summary, calibration];
   }
 
   // -- the page ------------------------------------------------------------------------
@@ -587,7 +604,8 @@
 
   function failure(error) {
     if (error instanceof ApiError && error.status === 401) {
-      notify(`The server answered 401 (${error.message}): enter this server's API token above.`, "401");
+      const advice = "enter this server's API token above";
+      notify(`The server answered 401 (${error.message}): ${advice}.`, "401");
       document.getElementById("token-input").focus();
     } else if (error instanceof ApiError) {
       notify(`The server answered ${error.status}: ${error.message}`, String(error.status));
@@ -643,8 +661,8 @@
   async function start() {
     tokenForm();
     try {
-      const response = await fetch("_dashboard/contract.json", { cache: "no-store", credentials: "omit" });
-      contract = await response.json();
+      const words = await fetch("_dashboard/contract.json", { cache: "no-store" });
+      contract = await words.json();
     } catch (error) {
       notify(`Could not load the dashboard: ${error.message}`, "error");
       return;
