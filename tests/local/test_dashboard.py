@@ -42,8 +42,9 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 HOSTILE_NAME = "<img src=x onerror=alert(document.domain)>"
 ESCAPES_NAME = "\x1b[31mred\x1b]0;title\x07 \u202eevil"
 ESCAPES_SHOWN = "\\x1b[31mred\\x1b]0;title\\x07 \\u202eevil"
-JOB_COUNT = 13
+JOB_COUNT = 15
 PAGE_SIZE = 10
+ZZ = [{"pauli": "Z0 Z1", "coeff": 1.0}]
 WAIT = 30  # seconds: only stops a hang
 
 
@@ -61,6 +62,8 @@ def dashboard_server() -> Iterator[LocalServer]:
             api.submit("sampling", {"program": [ghz]}, name="ghz", device_id="emu-ring-8"),
             api.submit("sampling", {"program": [bell_qasm()]}, name=HOSTILE_NAME),
             api.submit("sampling", {"program": [bell_qasm()]}, name=ESCAPES_NAME),
+            api.submit("multi_manual", {"program": [bell_qasm()] * 2}, name="two bells"),
+            api.submit("estimation", {"program": [bell_qasm()], "operator": ZZ}, name="zz"),
         ]
         # More than a page of jobs, so that there is a second page.
         submitted += [
@@ -350,6 +353,22 @@ def test_a_jobs_detail_shows_its_histogram_transpile_result_and_timing(
     _screenshot(browser, "job", "#job-transpile pre.program")
 
 
+def test_a_multi_manual_job_shows_each_programs_counts_and_an_estimation_its_value(
+    browser: webdriver.Chrome, dashboard_server: LocalServer
+) -> None:
+    _open(browser, dashboard_server, SENTINEL_TOKEN)
+    _go(browser, dashboard_server, f"#/jobs/{job_named(dashboard_server, 'two bells')['job_id']}")
+    assert _texts(browser, "#job-result h4") == ["program 0", "program 1"]
+    for program in (2, 3):  # after the combined counts: each program's own two outcomes
+        labels = _texts(browser, f"#job-result table.histogram:nth-of-type({program}) th")
+        assert sorted(labels) == ["00", "11"], labels
+    _go(browser, dashboard_server, f"#/jobs/{job_named(dashboard_server, 'zz')['job_id']}")
+    terms, values_shown = _texts(browser, "#job-result dt"), _texts(browser, "#job-result dd")
+    values = dict(zip(terms, values_shown, strict=True))
+    assert float(values["exp_value"]) == pytest.approx(1.0), values  # <Z0 Z1> of a Bell pair
+    assert float(values["stds"]) >= 0, values
+
+
 def test_a_failed_jobs_detail_shows_its_message_and_no_result(
     browser: webdriver.Chrome, dashboard_server: LocalServer
 ) -> None:
@@ -402,7 +421,7 @@ def test_hostile_job_names_are_shown_as_text_and_run_nothing(
     browser: webdriver.Chrome, dashboard_server: LocalServer
 ) -> None:
     _open(browser, dashboard_server, SENTINEL_TOKEN)
-    _go(browser, dashboard_server, f"#/jobs?size={JOB_COUNT + 7}")
+    _go(browser, dashboard_server, "#/jobs?size=20")  # every job on one page
     names = _texts(browser, "table.jobs tbody td:nth-child(2)")
     assert HOSTILE_NAME in names, names
     assert ESCAPES_SHOWN in names, names
