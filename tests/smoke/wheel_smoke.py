@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+import urllib.request
 
 from quri_parts.backend import BackendError
 from quri_parts.circuit import QuantumCircuit
@@ -51,6 +52,11 @@ def main() -> int:
         sampler = OqtopusSamplingBackend(server.config)
         job = sampler.sample(native, "emu-ring-8", 200, transpiler_info={"transpiler_lib": None})
         check(sum(job.result(wait=0.05).counts.values()) == 200, "native job on emu-ring-8")
+        # The dashboard's files come with the wheel (package data) and need no token.
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback
+        for path in ("/", "/_dashboard/dashboard.js", "/_dashboard/dashboard.css"):
+            with direct.open(server.url + path, timeout=30) as page:
+                check(page.status == 200 and len(page.read()) > 500, f"dashboard {path}")
         if importlib.util.find_spec("qiskit") is None:
             try:
                 sampler.sample(bell, "emu-ring-8", 200).result(wait=0.05)

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from . import routes_admin, routes_storage, routes_user
+from .dashboard import DashboardPages
 from .devices import install_devices
 from .errors import install_error_handlers
 from .faults import FaultBook, FaultMiddleware
@@ -75,6 +76,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
     app.add_middleware(FaultMiddleware, book=state.faults)
     app.add_middleware(RequestGuard, state=state)  # added last: the outermost, runs first
+    app.add_middleware(DashboardPages)  # outside the guard: answers only the page's static files
     _document_400_not_422(app)
     return app
 
