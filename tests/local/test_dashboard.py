@@ -33,6 +33,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from quri_parts_oqtopus._contract import JOB_STATUSES, TOKEN_HEADER
 from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.local.dashboard import PAGE_PATH, load_assets
+from quri_parts_oqtopus.local.views import INLINE_JOB_INFO_HEADER
 
 from ..conftest import SENTINEL_TOKEN
 from .helpers import TIMEOUT, Api, bell_qasm, qasm
@@ -164,7 +165,11 @@ def test_the_page_reads_the_statuses_and_the_token_header_from_the_contract(
     dashboard_server: LocalServer,
 ) -> None:
     answer = _get(dashboard_server.url + "/_dashboard/contract.json")
-    assert answer.json() == {"token_header": TOKEN_HEADER, "job_statuses": list(JOB_STATUSES)}
+    assert answer.json() == {
+        "token_header": TOKEN_HEADER,
+        "inline_header": INLINE_JOB_INFO_HEADER,
+        "job_statuses": list(JOB_STATUSES),
+    }
 
 
 # -- in a real browser ---------------------------------------------------------------------
@@ -452,7 +457,10 @@ def test_the_token_is_in_no_url_no_page_and_only_in_the_apis_header(
         assert SENTINEL_TOKEN not in browser.current_url, hash_
     assert browser.get_cookies() == []
     sent, _ = _traffic(browser)
-    assert any("/_storage/" in r["url"] for r in sent), "no result archive was downloaded"
+    # job_info and device_info come inline: the page reads no archive (the server's one
+    # reader does), so nothing under /_storage/ is fetched at all
+    assert not [r for r in sent if "/_storage/" in r["url"]], sent
+    assert any(r["url"].startswith(f"{dashboard_server.url}/jobs/") for r in sent), sent
     for request in sent:
         assert request["url"].startswith(dashboard_server.url + "/"), request["url"]
         assert SENTINEL_TOKEN not in request["url"], request["url"]

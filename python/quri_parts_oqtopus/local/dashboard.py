@@ -18,6 +18,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from quri_parts_oqtopus._contract import JOB_STATUSES, TOKEN_HEADER
 
+from .views import INLINE_JOB_INFO_HEADER
+
 ASSETS_DIR = Path(__file__).parent / "dashboard"
 #: Where the page is, and the prefix of its assets (relative links in the page use it).
 PAGE_PATH = "/"
@@ -52,7 +54,12 @@ SECURITY_HEADERS = {
 
 def contract_document() -> bytes:
     """The contract words the page's script reads (``/_dashboard/contract.json``)."""
-    return json.dumps({"token_header": TOKEN_HEADER, "job_statuses": list(JOB_STATUSES)}).encode()
+    words = {
+        "token_header": TOKEN_HEADER,
+        "inline_header": INLINE_JOB_INFO_HEADER,
+        "job_statuses": list(JOB_STATUSES),
+    }
+    return json.dumps(words).encode()
 
 
 def load_assets(directory: Path = ASSETS_DIR) -> dict[str, tuple[bytes, str]]:

@@ -66,24 +66,33 @@ def _is_uuid(text: str) -> bool:
         return False
 
 
+#: This server's extension: job_info and device_info inline rather than as archive URLs.
+InlineHeader = Annotated[str | None, Header(alias=INLINE_JOB_INFO_HEADER, include_in_schema=False)]
+
 # -- devices -----------------------------------------------------------------------------
 
 
 @router.get("/devices", tags=["device"], response_model=None, responses=_answers(list[DeviceInfo]))
-def list_devices(state: State, caller: Authenticated) -> list[dict[str, Any]]:
+def list_devices(
+    state: State, caller: Authenticated, inline: InlineHeader = None
+) -> list[dict[str, Any]]:
     """Every device, with its live number of pending jobs."""
-    base = caller.url_base(state.settings)
-    return [device_object(state, device, base) for device in state.store.list_devices()]
+    base, wanted = caller.url_base(state.settings), inline == "1"
+    return [
+        device_object(state, device, base, inline=wanted) for device in state.store.list_devices()
+    ]
 
 
 @router.get(
     "/devices/{device_id}", tags=["device"], response_model=None, responses=_answers(DeviceInfo)
 )
-def get_device(device_id: str, state: State, caller: Authenticated) -> dict[str, Any]:
+def get_device(
+    device_id: str, state: State, caller: Authenticated, inline: InlineHeader = None
+) -> dict[str, Any]:
     device = state.store.get_device(device_id)
     if device is None:
         raise not_found(f"device {device_id} not found")
-    return device_object(state, device, caller.url_base(state.settings))
+    return device_object(state, device, caller.url_base(state.settings), inline=inline == "1")
 
 
 # -- registering and submitting ------------------------------------------------------------
@@ -166,10 +175,10 @@ def get_job(
     job_id: str,
     state: State,
     caller: Authenticated,
-    inline: Annotated[str | None, Header(alias=INLINE_JOB_INFO_HEADER)] = None,
+    inline: InlineHeader = None,
 ) -> dict[str, Any]:
-    # An SSE program's sse_driver reads job_info inline, as in an OQTOPUS container.
-    wanted = caller.sse_job_id is not None and inline == "1"
+    # sse_driver reads job_info inline, as in an OQTOPUS container; so does the dashboard.
+    wanted = inline == "1"
     job = _job_or_404(state, job_id, caller)
     return job_object(state, job, base=caller.url_base(state.settings), inline=wanted)
 

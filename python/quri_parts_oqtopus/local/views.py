@@ -13,7 +13,9 @@ from .state import ServerState
 from .store import PAYLOAD_NAMES, JobRow, UnreadablePayloadError
 
 SSE_LOG_NAME = "sselog"
-#: Sent by the SSE programs' ``sse_driver``: it gets ``job_info`` inline, as a container's does.
+#: This server's extension header: ``job_info`` (and a device's ``device_info``) inline rather
+#: than as archive URLs. The SSE programs' ``sse_driver`` sends it (a container's driver gets
+#: jobs inline), and so does the dashboard (which then reads no archive itself).
 INLINE_JOB_INFO_HEADER = "x-oqtopus-local-inline-job-info"
 
 
@@ -79,12 +81,14 @@ def job_object(
     return view
 
 
-def device_object(state: ServerState, device: dict[str, Any], base: str) -> dict[str, Any]:
+def device_object(
+    state: ServerState, device: dict[str, Any], base: str, *, inline: bool = False
+) -> dict[str, Any]:
     """The device as ``GET /devices/{device_id}`` answers it: ``device_info`` a presigned
     URL (under ``base``) of its ZIP, null when the device has none, as the service serves
     it now; or its JSON text with ``inline_job_info``."""
     shown = public_device(device, state.store.count_pending(device["device_id"]))
-    if "device_info" in shown and not state.settings.inline_job_info:
+    if "device_info" in shown and not (inline or state.settings.inline_job_info):
         shown["device_info"] = device_info_url(state, device["device_id"], base)
     else:
         shown.setdefault("device_info", None)

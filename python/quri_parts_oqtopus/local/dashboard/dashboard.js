@@ -8,7 +8,6 @@
   const TOKEN_KEY = "oqtopus-dashboard-token";
   const PAGE_SIZES = [10, 20, 50, 100];
   const TOP_OUTCOMES = 32;
-  const MAX_ARCHIVE_BYTES = 64 * 1024 * 1024;
   const LIST_FIELDS = [
     "job_id", "name", "description", "status", "job_type", "device_id", "shots",
     "submitted_at", "ended_at",
@@ -117,85 +116,15 @@
     }
   }
 
-  // One call of the user API, relative to this page (the server that served it).
+  // One call of the user API, relative to this page (the server that served it). Job and
+  // device objects come with job_info and device_info inline (this server's extension
+  // header), so the page reads no archive: the server's one reader does that.
   async function api(path) {
-    const headers = {};
+    const headers = { [contract.inline_header]: "1" };
     if (token()) headers[contract.token_header] = token();
     const response = await fetch(path, { headers, cache: "no-store", credentials: "omit" });
     if (!response.ok) throw new ApiError(response.status, await errorText(response));
     return response.json();
-  }
-
-  // -- job_info values: inline JSON, or presigned URLs of ZIP archives ------------------
-
-  async function payload(value) {
-    if (value === null || value === undefined) return null;
-    if (typeof value !== "string") return value;
-    return JSON.parse(await firstMember(await download(value)));
-  }
-
-  // A presigned URL of this server, fetched from this page's origin (the only one the
-  // page may reach) and without the token: the signature is the URL's credential.
-  async function download(url) {
-    const target = new URL(url, location.href);
-    if (target.protocol !== "http:" && target.protocol !== "https:") {
-      throw new Error(`not an http(s) URL: ${url}`);
-    }
-    const response = await fetch(target.pathname + target.search, {
-      cache: "no-store", credentials: "omit",
-    });
-    if (!response.ok) throw new ApiError(response.status, await errorText(response));
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.length > MAX_ARCHIVE_BYTES) throw new Error(`an archive of ${bytes.length} bytes`);
-    return bytes;
-  }
-
-  function endOfCentralDirectory(view) {
-    const last = view.byteLength - 22; // the record is 22 bytes, then up to 65535 of comment
-    for (let at = last; at >= 0 && at >= last - 65535; at--) {
-      if (view.getUint32(at, true) === 0x06054b50) return at;
-    }
-    throw new Error("not a ZIP archive");
-  }
-
-  // The one file of an OQTOPUS result archive, as text.
-  async function firstMember(bytes) {
-    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const end = endOfCentralDirectory(view);
-    const entry = view.getUint32(end + 16, true);
-    if (entry + 46 > bytes.length || view.getUint32(entry, true) !== 0x02014b50) {
-      throw new Error("a ZIP archive without a central directory");
-    }
-    const method = view.getUint16(entry + 10, true);
-    const stored = view.getUint32(entry + 20, true);
-    const local = view.getUint32(entry + 42, true);
-    if (local + 30 > bytes.length || view.getUint32(local, true) !== 0x04034b50) {
-      throw new Error("a ZIP archive without its file");
-    }
-    const start = local + 30 + view.getUint16(local + 26, true) + view.getUint16(local + 28, true);
-    if (start + stored > bytes.length) throw new Error("a truncated ZIP archive");
-    const data = bytes.subarray(start, start + stored);
-    if (method === 0) return new TextDecoder().decode(data);
-    if (method !== 8) throw new Error(`a ZIP compression method ${method}`);
-    return inflate(data);
-  }
-
-  async function inflate(data) {
-    const reader = new Blob([data]).stream()
-      .pipeThrough(new DecompressionStream("deflate-raw")).getReader();
-    const parts = [];
-    let total = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      total += value.length;
-      if (total > MAX_ARCHIVE_BYTES) {
-        await reader.cancel();
-        throw new Error(`an archive member beyond ${MAX_ARCHIVE_BYTES} bytes`);
-      }
-      parts.push(value);
-    }
-    return new TextDecoder().decode(await new Blob(parts).arrayBuffer());
   }
 
   // -- jobs ----------------------------------------------------------------------------
@@ -374,8 +303,8 @@
     const job = await api(`jobs/${encodeURIComponent(id)}`);
     const info = job.job_info || {};
     const [result, transpiled] = await Promise.all([
-      readable(() => payload(info.result), resultSection),
-      readable(() => payload(info.transpile_result), transpileSection),
+      readable(async () => info.result ?? null, resultSection),
+      readable(async () => info.transpile_result ?? null, transpileSection),
     ]);
     const summary = definitions([
       ["job", job.job_id], ["name", job.name], ["description", job.description],
@@ -576,7 +505,7 @@
 
   async function deviceInfo(value) {
     if (typeof value !== "string" || value === "") return value || null;
-    return /^https?:/.test(value) ? payload(value) : JSON.parse(value);
+    return JSON.parse(value); // inline: the calibration's JSON text
   }
 
   async function deviceView(id) {
