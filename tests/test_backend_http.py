@@ -239,7 +239,9 @@ def test_wait_for_completion_times_out_with_none(config: OqtopusConfig, admin: A
     job = OqtopusSamplingBackend(config).sample(bell(), DEVICE, 10)
     started = time.monotonic()
     assert job.wait_for_completion(timeout=0.4, wait=0.1) is None
-    assert 0.4 <= time.monotonic() - started < 5
+    # It waited the whole timeout (the device is off: the job cannot end); that no sleep of
+    # the loop goes past it is tests/test_polling.py's, on a virtual clock.
+    assert time.monotonic() - started >= 0.4
     assert job.status == "submitted"
 
 
