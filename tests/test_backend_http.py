@@ -234,6 +234,7 @@ def test_retrieve_unknown_job_is_a_backend_error_naming_it(config: OqtopusConfig
         OqtopusSamplingBackend(config).retrieve_job("no-such-job")
 
 
+@pytest.mark.timing
 def test_wait_for_completion_times_out_with_none(config: OqtopusConfig, admin: Admin) -> None:
     admin.set_device_status(DEVICE, "unavailable")
     job = OqtopusSamplingBackend(config).sample(bell(), DEVICE, 10)
@@ -245,6 +246,7 @@ def test_wait_for_completion_times_out_with_none(config: OqtopusConfig, admin: A
     assert job.status == "submitted"
 
 
+@pytest.mark.timing
 def test_result_timeout_names_the_job_and_the_wait(config: OqtopusConfig, admin: Admin) -> None:
     admin.set_device_status(DEVICE, "unavailable")
     job = OqtopusSamplingBackend(config).sample(bell(), DEVICE, 10)
@@ -255,6 +257,7 @@ def test_result_timeout_names_the_job_and_the_wait(config: OqtopusConfig, admin:
     assert set(job.result(timeout=60, wait=WAIT).counts) <= {0, 3}
 
 
+@pytest.mark.timing
 def test_cancel_a_waiting_job(config: OqtopusConfig, admin: Admin) -> None:
     admin.set_device_status(DEVICE, "unavailable")
     job = OqtopusSamplingBackend(config).sample(bell(), DEVICE, 10)

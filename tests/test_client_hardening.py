@@ -228,6 +228,7 @@ def test_with_the_server_down_a_call_makes_at_most_retries_plus_one_connection_a
     assert re.fullmatch(expected, outcome["error"]), outcome
 
 
+@pytest.mark.timing
 def test_with_the_server_down_the_default_config_gives_up_after_six_connection_attempts() -> None:
     outcome = probe(url=f"http://127.0.0.1:{free_port()}", call="sample")
     print(
@@ -239,6 +240,7 @@ def test_with_the_server_down_the_default_config_gives_up_after_six_connection_a
     assert "connection refused (6 attempts in" in outcome["error"]
 
 
+@pytest.mark.timing
 def test_cli_devices_with_the_server_down_prints_one_line_at_once(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
@@ -278,6 +280,7 @@ def test_cli_prints_nothing_about_attempts_it_repeated(capsys: pytest.CaptureFix
     assert len(stub.received) == 3
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("retries", [0, 3])
 def test_a_server_dropping_every_connection_gets_retries_plus_one_attempts(retries: int) -> None:
     with StubServer(lambda request: None) as stub, pytest.raises(BackendError, match="devices"):
@@ -286,6 +289,7 @@ def test_a_server_dropping_every_connection_gets_retries_plus_one_attempts(retri
     assert len(stub.received) == retries + 1
 
 
+@pytest.mark.timing
 def test_retry_after_is_honoured_within_the_budget() -> None:
     answers = iter(
         [json_reply({"message": "busy"}, 503, **{"Retry-After": "1"})] * 2
@@ -300,6 +304,7 @@ def test_retry_after_is_honoured_within_the_budget() -> None:
     assert elapsed >= 1.9  # it waited what the server asked, twice
 
 
+@pytest.mark.timing
 def test_retries_stop_at_the_call_deadline() -> None:
     with StubServer(lambda request: json_reply({"message": "busy"}, 503)) as stub:
         config = config_for(stub.url, retries=1000, backoff=0.05, deadline=2)
@@ -313,6 +318,7 @@ def test_retries_stop_at_the_call_deadline() -> None:
     assert len(stub.received) < 20  # the backoff's waits pass 2 s after a few (1,000 allowed)
 
 
+@pytest.mark.timing
 def test_each_attempt_is_bounded_by_the_read_timeout() -> None:
     def stall(request: Received) -> Reply:
         time.sleep(30)
@@ -354,6 +360,7 @@ def test_a_1_5_gb_job_body_without_a_length_is_cut_at_the_limit() -> None:
     assert growth_mib(outcome) < 512  # the limit's 256 MiB, never the 1.5 GB (was 4.3 GiB)
 
 
+@pytest.mark.timing
 def test_a_body_dripping_a_byte_a_second_ends_at_the_deadline() -> None:
     def drip(request: Received) -> Reply:
         def pieces() -> Iterator[bytes]:

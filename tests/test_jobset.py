@@ -161,6 +161,7 @@ def test_wait_draws_the_bar_once_per_round_with_that_rounds_counts(
     assert frame_counts(closed) == expected[-1], closed
 
 
+@pytest.mark.timing
 def test_statuses_are_reported_in_the_contracts_order_every_round(
     config: OqtopusConfig, admin: Admin, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -223,6 +224,7 @@ def submitted_lines(journal: Path) -> int:
     return journal.read_text(encoding="utf-8").count('"event":"submitted"')
 
 
+@pytest.mark.timing
 def test_a_killed_client_resumes_and_every_program_runs_once(
     server: LocalServer, tmp_path: Path
 ) -> None:

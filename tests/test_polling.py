@@ -18,6 +18,8 @@ from quri_parts_oqtopus.local import LocalServer
 from .admin import Admin
 from .conftest import bell
 
+pytestmark = pytest.mark.timing
+
 
 def test_poll_delays_start_short_and_double_up_to_wait() -> None:
     delays = list(itertools.islice(poll_delays(10.0), 12))

@@ -129,6 +129,7 @@ def cancel_command_in(stderr: str) -> list[str]:
     return argv[1:]
 
 
+@pytest.mark.timing
 def test_ctrl_c_during_submit_wait_says_the_job_runs_on_and_how_to_cancel_it(
     env: dict[str, str], server: LocalServer, admin: Admin, tmp_path: Path
 ) -> None:
@@ -149,6 +150,7 @@ def test_ctrl_c_during_submit_wait_says_the_job_runs_on_and_how_to_cancel_it(
     assert f"cancel requested for job {job_id}" in cancelled.stdout, cancelled.stdout
 
 
+@pytest.mark.timing
 def test_ctrl_c_during_jobs_result_gives_a_cancel_command_with_the_same_config(
     env: dict[str, str], server: LocalServer, admin: Admin, tmp_path: Path
 ) -> None:

@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+import pytest
 from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
@@ -24,6 +25,8 @@ from quri_parts_oqtopus.local import LocalServer
 
 from ..conftest import SENTINEL_TOKEN, server_jobs, x_on
 from .proxy import FaultProxy, Request, random_plan
+
+pytestmark = pytest.mark.timing
 
 SCHEDULES = int(os.environ.get("FAULT_SCHEDULES", "30"))
 RATE = float(os.environ.get("FAULT_RATE", "0.2"))
