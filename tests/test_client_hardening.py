@@ -228,7 +228,7 @@ def test_with_the_server_down_a_call_makes_at_most_retries_plus_one_connection_a
     assert re.fullmatch(expected, outcome["error"]), outcome
 
 
-@pytest.mark.timing
+@pytest.mark.slow  # 15 s of the default budget's waits
 def test_with_the_server_down_the_default_config_gives_up_after_six_connection_attempts() -> None:
     outcome = probe(url=f"http://127.0.0.1:{free_port()}", call="sample")
     print(

@@ -224,7 +224,6 @@ def submitted_lines(journal: Path) -> int:
     return journal.read_text(encoding="utf-8").count('"event":"submitted"')
 
 
-@pytest.mark.timing
 def test_a_killed_client_resumes_and_every_program_runs_once(
     server: LocalServer, tmp_path: Path
 ) -> None:

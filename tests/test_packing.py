@@ -262,7 +262,6 @@ OqtopusJobSet.submit(circuits, "qulacs", 3, OqtopusConfig(url, token), journal=j
 """
 
 
-@pytest.mark.timing
 def test_a_killed_packing_client_resumes_and_every_circuit_runs_once(
     server: LocalServer, tmp_path: Path
 ) -> None:

@@ -207,7 +207,6 @@ def kept_entry(path: str) -> str | None:
     return next((entry for entry in KEPT if path == entry or path.startswith(entry + " / ")), None)
 
 
-@pytest.mark.timing
 def test_both_sides_ran_every_scenario(runs: tuple[Observations, Observations]) -> None:
     reference, ours = runs
     assert sorted(reference) == sorted(ours)

@@ -18,8 +18,6 @@ from quri_parts_oqtopus.local import LocalServer
 
 from .helpers import Api, bell_qasm, sampling_program, without_url_queries
 
-pytestmark = pytest.mark.timing
-
 BELL = {"program": [bell_qasm()]}
 
 
@@ -72,6 +70,7 @@ def test_restart_keeps_jobs_inputs_results_devices_and_the_port(restartable: Loc
     assert api.wait(waiting)["status"] == "succeeded"
 
 
+@pytest.mark.timing
 def test_a_job_running_at_stop_is_run_again_after_restart(restartable: LocalServer) -> None:
     api = Api(restartable)
     api.set_device("qulacs", execution_delay=2.0)
@@ -86,6 +85,7 @@ def test_a_job_running_at_stop_is_run_again_after_restart(restartable: LocalServ
     assert job["submitted_at"] <= job["ready_at"] <= job["running_at"] <= job["ended_at"]
 
 
+@pytest.mark.timing
 def test_an_sse_job_running_at_stop_is_failed_with_a_message(restartable: LocalServer) -> None:
     api = Api(restartable)
     job_id = api.submit("sse", {"sse_program": "import time\ntime.sleep(3600)\n"}, shots=1)
@@ -96,6 +96,7 @@ def test_an_sse_job_running_at_stop_is_failed_with_a_message(restartable: LocalS
     assert "stopped while the SSE program was running" in job["job_info"]["message"]
 
 
+@pytest.mark.timing
 def test_jobs_of_an_sse_program_cut_off_by_a_stop_are_cancelled(
     restartable: LocalServer,
 ) -> None:
@@ -135,6 +136,7 @@ def test_stop_ends_the_server_and_every_worker(tmp_path: Path) -> None:
     assert tmp_path.is_dir()  # a given data dir is kept
 
 
+@pytest.mark.timing
 def test_a_killed_test_process_does_not_leak_its_server(tmp_path: Path) -> None:
     script = (
         "import sys, time\n"

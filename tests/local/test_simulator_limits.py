@@ -180,6 +180,7 @@ def test_a_crashing_simulator_costs_one_worker_never_the_server() -> None:
         assert api.wait(api.submit("sampling", BELL, shots=10))["status"] == "succeeded"
 
 
+@pytest.mark.slow  # a 1 GiB state vector: 10 s of both cores
 def test_26_qubit_sampling_still_runs(api: Api) -> None:
     ghz = "h q[0];\n" + "\n".join(f"cx q[{i - 1}], q[{i}];" for i in range(1, 26))
     counts = api.result(api.submit("sampling", {"program": [qasm(26, ghz)]}, shots=1000))
