@@ -272,8 +272,8 @@ def test_a_refused_request_framed_both_by_length_and_chunks_is_closed_at_once(
     with raw_connection(patient) as sock:
         sock.sendall(head.encode() + b"[" * 4096)
         answer = b""
-        while b"\r\n\r\n" not in answer:
-            answer += sock.recv(4096)
+        while b"\r\n\r\n" not in answer and (chunk := sock.recv(4096)):
+            answer += chunk
         assert answer.startswith(b"HTTP/1.1 401 Unauthorized\r\n"), answer
         # It says it closes, and does: the server's deadlines are 600 s, past this test's
         # timeout, so nothing but the refusal can close it here.
