@@ -100,12 +100,29 @@ def test_python_m_runs_the_same_cli(env: dict[str, str]) -> None:
     assert "exit codes:" in done.stdout, done.stdout
 
 
+# SIG_DFL, unlike SIG_IGN, is not kept across exec: the command's Python then makes Ctrl-C
+# a KeyboardInterrupt, as it does when started from a terminal.
+_WITH_DEFAULT_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
 def interrupted(
     env: dict[str, str], log: RequestLog, *argv: str
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``oqtopus ARGV`` (configured to go through ``log``), Ctrl-C once it polls a status."""
+    """Run ``oqtopus ARGV`` (configured to go through ``log``), Ctrl-C once it polls a status.
+
+    The command starts with Ctrl-C's default handling, as from a terminal, whatever this
+    process inherited: a job started with ``&`` (``make test &``, a CI runner) ignores
+    SIGINT, and so would the command.
+    """
     process = subprocess.Popen(
-        [str(SCRIPT), *argv], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", _WITH_DEFAULT_SIGINT, str(SCRIPT), *argv],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 120
