@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 WHEEL_DIR := dist
 
-.PHONY: all venv wheel wheel-check sdist smoke-sdist smoke-pythons docs install develop lint rust-check test ref-venv pytest pytest-getters smoke smoke-run demo bench bench-smoke ci clean fuzz
+.PHONY: all venv wheel wheel-check sdist smoke-sdist smoke-pythons docs install develop lint rust-check test ref-venv pytest pytest-getters pytest-loaded smoke smoke-run demo bench bench-smoke ci ci-checks ci-smokes clean fuzz
 
 all: test
 
@@ -68,16 +68,33 @@ $(REF_VENV)/bin/python:
 	$(REF_VENV)/bin/python -m pip install -q --upgrade pip
 	$(REF_VENV)/bin/python -m pip install -q "quri-parts-oqtopus==1.1.5"
 
+# pytest on every core (pytest-xdist, at most 4 workers): each worker has its own session
+# server, and the tests of one module stay on one worker with that module's servers.
+# `make test` skips the tests marked slow; `make ci` runs them (PYTEST_ARGS=--runslow).
+PYTEST_WORKERS ?= -n auto --maxprocesses 4 --dist loadscope
+PYTEST_ENV := OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python
+PYTEST := $(BIN)/python -m pytest -q
+PYTEST_ARGS ?=
+
 pytest:
-	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python -m pytest -q
+	$(PYTEST_ENV) $(PYTEST) $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 # The parity tests and properties once more with the direct read of QURI Parts circuits
 # switched off, so that the getter reader is held to the same outputs and errors.
 GETTER_TESTS := tests/test_qasm_parity.py tests/test_direct_read.py tests/test_sweep.py \
   tests/test_upload_archive.py
 pytest-getters:
-	QURI_PARTS_OQTOPUS_DIRECT_READ=0 OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python \
-	  $(BIN)/python -m pytest -q $(GETTER_TESTS)
+	QURI_PARTS_OQTOPUS_DIRECT_READ=0 $(PYTEST_ENV) $(PYTEST) $(PYTEST_WORKERS) $(GETTER_TESTS)
+
+# The tests that involve time (marked timing) once more, two workers on CPU 0, which a busy
+# loop shares with them: none may depend on the machine's speed or load. Only the hog
+# started here is stopped, by its PID. `make pytest-loaded LOADED_TESTS=` loads every test.
+LOADED_TESTS ?= -m timing
+pytest-loaded:
+	@command -v taskset >/dev/null || { echo "pytest-loaded needs taskset (util-linux)"; exit 1; }
+	taskset -c 0 $(PYTHON) -c 'while True: pass' & hog=$$!; trap 'kill $$hog' EXIT; \
+	  $(PYTEST_ENV) FAULT_SCHEDULES=10 taskset -c 0 $(PYTEST) -n 2 --dist loadscope \
+	  -p no:cacheprovider $(LOADED_TESTS)
 
 # The wheel in a fresh virtual environment: first with only its runtime packages (the
 # server's command and package say what to install), then with [local] added to that venv.
@@ -111,12 +128,18 @@ sdist: venv
 	rm -rf $(SDIST_DIR)
 	$(BIN)/maturin sdist --out $(SDIST_DIR)
 
+# pip builds in target/ for the host (the wheel's own triple), so the crates the wheel's
+# build compiled are reused; this package's crate is compiled from the sdist's sources
+# (its earlier build removed first: cargo would take it as fresh).
+HOST_TRIPLE := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 smoke-sdist: sdist
-	@echo "== installing the sdist into a fresh venv (pip compiles the Rust: about two minutes)"
+	@echo "== installing the sdist into a fresh venv (pip compiles the package's crate)"
 	rm -rf .smoke-sdist-venv
 	$(PYTHON) -m venv .smoke-sdist-venv
 	.smoke-sdist-venv/bin/python -m pip install -q --upgrade pip
-	.smoke-sdist-venv/bin/python -m pip install -q "$$(ls $(SDIST_DIR)/*.tar.gz)[local]"
+	cargo clean -q -p quri-parts-oqtopus-core --release --target $(HOST_TRIPLE)
+	CARGO_TARGET_DIR=$(CURDIR)/target MATURIN_PEP517_ARGS="--target $(HOST_TRIPLE)" \
+	  .smoke-sdist-venv/bin/python -m pip install -q "$$(ls $(SDIST_DIR)/*.tar.gz)[local]"
 	cd /tmp && $(CURDIR)/.smoke-sdist-venv/bin/python $(CURDIR)/tests/smoke/wheel_smoke.py
 
 demo: install
@@ -158,8 +181,21 @@ fuzz:
 	    "$$(grep -o 'cov: [0-9]*' fuzz/logs/$$target.log | tail -n 1) edges, 0 crashes"; \
 	done
 
-# Prerequisites run left to right, each once: the wheel is built a single time.
-ci: rust-check install wheel-check ref-venv lint docs pytest pytest-getters smoke-run smoke-sdist bench-smoke
+# Prerequisites run left to right, each once: the wheel is built a single time. Steps that
+# leave a core idle run side by side (output shown per step when it ends): the checks that
+# use one core beside the sdist's compile (mostly one: fat LTO in one codegen unit), and the
+# smoke tests beside the loaded run of the timing tests, which keeps to CPU 0.
+ci: rust-check install ref-venv
+	$(MAKE) --no-print-directory -j2 -O ci-checks smoke-sdist
+	$(MAKE) --no-print-directory pytest PYTEST_ARGS=--runslow
+	$(MAKE) --no-print-directory pytest-getters
+	$(MAKE) --no-print-directory -j2 -O pytest-loaded ci-smokes
+
+ci-checks:
+	$(MAKE) --no-print-directory -j1 wheel-check lint docs
+
+ci-smokes:
+	$(MAKE) --no-print-directory -j1 smoke-run bench-smoke
 
 clean:
 	rm -rf $(VENV) .smoke-venv .smoke-sdist-venv $(REF_VENV) $(WHEEL_DIR) $(SDIST_DIR) target fuzz/target

@@ -20,6 +20,21 @@ from .admin import Admin
 SENTINEL_TOKEN = "sentinel-Tk-5f1c2e9a-never-print-me"
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--runslow", action="store_true", help="also run the tests marked slow (make ci does)"
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="slow: only CI needs it (pytest --runslow, make ci)")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[LocalServer]:
     # The one server of the session (tests/local's raw-HTTP tests use it too).

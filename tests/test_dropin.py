@@ -47,6 +47,7 @@ def test_a_failed_job_names_itself_and_the_server_message(config: OqtopusConfig)
     )
 
 
+@pytest.mark.timing
 def test_timeouts_are_also_timeout_errors(config: OqtopusConfig, admin: Admin) -> None:
     admin.set_device(DEVICE, execution_delay=2.0)  # reset by the fixture
     job = OqtopusSamplingBackend(config).sample(x_on(0, 1), device_id=DEVICE, shots=1)

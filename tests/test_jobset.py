@@ -160,6 +160,7 @@ def test_wait_draws_the_bar_once_per_round_with_that_rounds_counts(
     assert frame_counts(closed) == expected[-1], closed
 
 
+@pytest.mark.timing
 def test_statuses_are_reported_in_the_contracts_order_every_round(
     config: OqtopusConfig, admin: Admin, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -100,12 +100,29 @@ def test_python_m_runs_the_same_cli(env: dict[str, str]) -> None:
     assert "exit codes:" in done.stdout, done.stdout
 
 
+# SIG_DFL, unlike SIG_IGN, is not kept across exec: the command's Python then makes Ctrl-C
+# a KeyboardInterrupt, as it does when started from a terminal.
+_WITH_DEFAULT_SIGINT = (
+    "import os, signal, sys; signal.signal(signal.SIGINT, signal.SIG_DFL); "
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
 def interrupted(
     env: dict[str, str], log: RequestLog, *argv: str
 ) -> subprocess.CompletedProcess[str]:
-    """Run ``oqtopus ARGV`` (configured to go through ``log``), Ctrl-C once it polls a status."""
+    """Run ``oqtopus ARGV`` (configured to go through ``log``), Ctrl-C once it polls a status.
+
+    The command starts with Ctrl-C's default handling, as from a terminal, whatever this
+    process inherited: a job started with ``&`` (``make test &``, a CI runner) ignores
+    SIGINT, and so would the command.
+    """
     process = subprocess.Popen(
-        [str(SCRIPT), *argv], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", _WITH_DEFAULT_SIGINT, str(SCRIPT), *argv],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 120
@@ -129,6 +146,7 @@ def cancel_command_in(stderr: str) -> list[str]:
     return argv[1:]
 
 
+@pytest.mark.timing
 def test_ctrl_c_during_submit_wait_says_the_job_runs_on_and_how_to_cancel_it(
     env: dict[str, str], server: LocalServer, admin: Admin, tmp_path: Path
 ) -> None:
@@ -149,6 +167,7 @@ def test_ctrl_c_during_submit_wait_says_the_job_runs_on_and_how_to_cancel_it(
     assert f"cancel requested for job {job_id}" in cancelled.stdout, cancelled.stdout
 
 
+@pytest.mark.timing
 def test_ctrl_c_during_jobs_result_gives_a_cancel_command_with_the_same_config(
     env: dict[str, str], server: LocalServer, admin: Admin, tmp_path: Path
 ) -> None:

@@ -155,6 +155,7 @@ def test_unknown_job_is_an_api_error(cli: Cli, command: tuple[str, str]) -> None
     assert run.out == "", f"{command}: {run}"
 
 
+@pytest.mark.timing
 def test_waiting_past_timeout_exits_4_and_cancel_then_delete_work(
     cli: Cli, admin: Admin, programs: dict[str, str]
 ) -> None:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+import pytest
 from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend, OqtopusSamplingResult
@@ -28,6 +29,8 @@ from quri_parts_oqtopus.local import LocalServer
 
 from ..conftest import SENTINEL_TOKEN, server_jobs, x_on
 from .proxy import FaultProxy, Request, random_plan
+
+pytestmark = pytest.mark.timing
 
 SCHEDULES = int(os.environ.get("FAULT_SCHEDULES", "30"))
 RATE = float(os.environ.get("FAULT_RATE", "0.2"))

@@ -27,8 +27,9 @@ from .test_reference_client import reference_python
 
 SCRIPT = Path(__file__).parent.parent / "scripts" / "conformance_scenarios.py"
 DEVICES = [
-    # Its jobs outlast the scenarios' 0.3 s timeouts by far, even on a loaded machine.
-    {"device_id": "slow", "execution_delay": 4.0},
+    # Its jobs never end on their own (1 h; the scenario cancels them), so they outlast the
+    # scenarios' 0.3 s timeouts on any machine.
+    {"device_id": "slow", "execution_delay": 3600},
     {
         "device_id": "offline",
         "status": "unavailable",

@@ -139,7 +139,7 @@ class Api:
         status: str = response.json()["status"]
         return status
 
-    def wait_for(self, job_id: str, statuses: set[str], timeout: float = 60) -> dict[str, Any]:
+    def wait_for(self, job_id: str, statuses: set[str], timeout: float = 120) -> dict[str, Any]:
         """Poll the status until it is one of ``statuses``; the full job object."""
         deadline = time.monotonic() + timeout
         while (status := self.status(job_id)) not in statuses:
@@ -148,7 +148,7 @@ class Api:
         job: dict[str, Any] = self.get(f"/jobs/{job_id}").json()
         return job
 
-    def wait(self, job_id: str, timeout: float = 60) -> dict[str, Any]:
+    def wait(self, job_id: str, timeout: float = 120) -> dict[str, Any]:
         return self.wait_for(job_id, TERMINAL, timeout)
 
     def fetch(self, url: str) -> Any:

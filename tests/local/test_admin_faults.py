@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 import requests
 
 from quri_parts_oqtopus.local import LocalServer
@@ -62,6 +63,7 @@ def test_a_forever_rule_fires_until_cleared_and_method_is_a_regex(api: Api) -> N
     assert _rules(api) == []
 
 
+@pytest.mark.timing
 def test_a_delay_only_rule_slows_the_real_answer(api: Api) -> None:
     api.post("/_admin/faults", json={"method": "GET", "path": "^/devices/qulacs$", "delay": 0.5})
     started = time.monotonic()
@@ -110,10 +112,15 @@ def test_admin_sets_device_fields_and_creates_devices(api: Api) -> None:
     assert api.put("/_admin/devices/qulacs", json={"status": "broken"}).status_code == 400
 
 
+@pytest.mark.timing
 def test_jobs_of_an_unavailable_device_wait_in_submitted_until_it_returns(api: Api) -> None:
     api.set_device("qulacs", status="unavailable")
+    api.set_device("spare", status="available")  # switched off again by the fixture
     job_id = api.submit("sampling", {"program": [bell_qasm()]}, shots=1)
-    time.sleep(0.6)  # more than a scheduler poll
+    # A job submitted later to an available device has run: the scheduler has looked at
+    # the first one since, however slow the machine.
+    later = api.submit("sampling", {"program": [bell_qasm()]}, shots=1, device_id="spare")
+    assert api.wait(later)["status"] == "succeeded"
     assert api.status(job_id) == "submitted"
     api.set_device("qulacs", status="available")
     assert api.wait(job_id)["status"] == "succeeded"

@@ -98,19 +98,31 @@ def test_a_json_body_beyond_1_mib_is_413_declared_or_chunked(guarded: LocalServe
     assert api.status(job_id) == "registered"
 
 
+@pytest.mark.timing
 def test_a_body_that_stops_arriving_is_408_after_the_body_deadline(guarded: LocalServer) -> None:
     head = (
         "POST /jobs HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
         f"q-api-token: {guarded.token}\r\nContent-Length: 100\r\n\r\n"
         '{"device_id": '
     )
-    with raw_connection(guarded, timeout=30) as sock:
-        started = time.monotonic()
+    with raw_connection(guarded, timeout=120) as sock:  # only stops a hang: today, never
         sock.sendall(head.encode())
-        assert status_line(sock) == "HTTP/1.1 408 Request Timeout"
-        assert time.monotonic() - started < 20  # the deadline is 2 s; today: never
+        answer = _whole_answer(sock)
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
+    # The body deadline ended it (the server's 2 s), not the connection or the header one.
+    assert b"the request body did not arrive within 2 s" in answer, answer
 
 
+def _whole_answer(sock: socket.socket) -> bytes:
+    """Everything the server sends on ``sock`` until it closes it."""
+    data = b""
+    with contextlib.suppress(ConnectionResetError):
+        while chunk := sock.recv(65536):
+            data += chunk
+    return data
+
+
+@pytest.mark.timing
 def test_a_client_dripping_its_headers_is_cut_off_at_the_header_deadline(
     guarded: LocalServer,
 ) -> None:
@@ -118,12 +130,13 @@ def test_a_client_dripping_its_headers_is_cut_off_at_the_header_deadline(
         sock.sendall(b"GET /devices HTTP/1.1\r\n")
         started = time.monotonic()
         closed = False
-        while not closed and time.monotonic() - started < 30:
+        while not closed and time.monotonic() - started < 120:  # only stops a hang
             sock.sendall(b"X")  # a header byte every half second
             closed = closed_by_server(sock, 0.5)
-        assert closed, "the slow client was held for 30 s (the deadline is 2 s)"
+        assert closed, "the slow client was held for 120 s (the deadline is 2 s)"
 
 
+@pytest.mark.timing
 def test_a_kept_alive_connection_must_send_its_next_request_in_time(guarded: LocalServer) -> None:
     request = f"GET /devices HTTP/1.1\r\nHost: x\r\nq-api-token: {guarded.token}\r\n\r\n"
     with raw_connection(guarded) as sock:
@@ -132,10 +145,10 @@ def test_a_kept_alive_connection_must_send_its_next_request_in_time(guarded: Loc
         sock.sendall(b"GET /devices HTTP/1.1\r\n")  # the next one, never finished
         started = time.monotonic()
         closed = False
-        while not closed and time.monotonic() - started < 30:
+        while not closed and time.monotonic() - started < 120:  # only stops a hang
             sock.sendall(b"X")
             closed = closed_by_server(sock, 0.5)
-        assert closed
+        assert closed, "the idle kept-alive connection was held for 120 s (the deadline is 2 s)"
 
 
 def _half_sent(server: LocalServer, count: int) -> list[socket.socket]:
@@ -158,6 +171,7 @@ def many_sockets() -> Iterator[None]:
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
+@pytest.mark.timing
 @pytest.mark.usefixtures("many_sockets")
 def test_1100_half_sent_requests_do_not_stop_a_normal_client(guarded: LocalServer) -> None:
     sockets = _half_sent(guarded, HALF_SENT)
@@ -193,8 +207,8 @@ _BOUNDARY = "review-boundary"
 
 @pytest.fixture(scope="module")
 def patient() -> Iterator[LocalServer]:
-    """Deadlines long enough that only a refusal can end a connection within the tests."""
-    with LocalServer(options={"header_timeout": 60, "body_timeout": 60}) as local:
+    """Deadlines past the tests' own timeout: only a refusal can end a connection."""
+    with LocalServer(options={"header_timeout": 600, "body_timeout": 600}) as local:
         yield local
 
 
@@ -215,6 +229,7 @@ def _held_upload(server: LocalServer, parts: bytes) -> socket.socket:
     return sock
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("where", ["fields", "file"])
 def test_held_open_unsigned_upload_forms_are_refused_before_they_are_kept(
     patient: LocalServer, where: str
@@ -225,24 +240,26 @@ def test_held_open_unsigned_upload_forms_are_refused_before_they_are_kept(
     else:  # the file first, 15 MiB, then the (forged) signature
         parts = _form_part("file", b"a" * (15 * MiB), "input.zip")
         parts += _form_part("key", f"jobs/{uuid.uuid4()}/input.zip".encode())
-    before = memory_mib(patient.pid, "VmRSS")
+    before = memory_mib(patient.pid, "VmHWM")
     sockets = [_held_upload(patient, parts) for _ in range(HELD_UPLOADS)]
     try:
-        time.sleep(1.0)  # what the server keeps of them, it keeps now
-        growth = memory_mib(patient.pid, "VmRSS") - before
-        # Before: each form was read whole into memory first, +15 MiB a connection.
-        assert growth < 100, f"{where}: {HELD_UPLOADS} unsigned forms took {growth:.0f} MiB"
         # A refusal, or nothing where the close cut off the answer (a reset): never stored.
+        # Every form has been dealt with once its answer is read, so the peak below is
+        # the attack's whole, however long the server took.
         statuses = {status_line(sock) for sock in sockets}
         assert statuses <= {"HTTP/1.1 400 Bad Request", "HTTP/1.1 403 Forbidden", ""}, statuses
+        growth = memory_mib(patient.pid, "VmHWM") - before
+        # Before: each form was read whole into memory first, +15 MiB a connection.
+        assert growth < 100, f"{where}: {HELD_UPLOADS} unsigned forms took {growth:.0f} MiB"
         print(f"\n{HELD_UPLOADS} held unsigned forms ({where}): +{growth:.0f} MiB, {statuses}")
-        assert all(closed_by_server(sock, 10) for sock in sockets)
+        assert all(closed_by_server(sock, 60) for sock in sockets)
     finally:
         for sock in sockets:
             sock.close()
     assert Api(patient).get("/devices").status_code == 200
 
 
+@pytest.mark.timing
 def test_a_refused_request_framed_both_by_length_and_chunks_is_closed_at_once(
     patient: LocalServer,
 ) -> None:
@@ -254,15 +271,20 @@ def test_a_refused_request_framed_both_by_length_and_chunks_is_closed_at_once(
     )
     with raw_connection(patient) as sock:
         sock.sendall(head.encode() + b"[" * 4096)
-        assert status_line(sock) == "HTTP/1.1 401 Unauthorized"
-        started, closed = time.monotonic(), False
-        while not closed and time.monotonic() - started < 15:
+        answer = b""
+        while b"\r\n\r\n" not in answer and (chunk := sock.recv(4096)):
+            answer += chunk
+        assert answer.startswith(b"HTTP/1.1 401 Unauthorized\r\n"), answer
+        # It says it closes, and does: the server's deadlines are 600 s, past this test's
+        # timeout, so nothing but the refusal can close it here.
+        assert b"\r\nconnection: close\r\n" in answer.lower(), answer
+        closed = False
+        while not closed:
             try:
                 sock.sendall(b"[" * 4096)  # the body keeps coming, to be skipped for ever
             except OSError:
                 break  # closed
             closed = closed_by_server(sock, 0.2)
-        assert time.monotonic() - started < 10, "held open after the refusal (deadline 60 s)"
 
 
 @pytest.mark.parametrize(

@@ -1,16 +1,15 @@
 """Simulations are contained: cost checks before they run, time and memory limits while
 they do, cancels that stop them, and large results that never hold up other requests.
 
-``OQTOPUS_SLOW_TESTS=1`` also runs the full-size cases (a 26-qubit, 10^7-shot job
-needs ~4 GiB and a minute).
+The full-size cases are marked ``slow`` (a 26-qubit, 10^7-shot job needs ~4 GiB and a
+minute): ``make ci`` runs them, ``make test`` does not (``pytest --runslow`` does).
 """
 
 from __future__ import annotations
 
-import os
-import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
@@ -20,9 +19,6 @@ from quri_parts_oqtopus.local import LocalServer
 from .helpers import Api, bell_qasm, child_pids, qasm
 
 BELL = {"program": [bell_qasm()]}
-slow = pytest.mark.skipif(
-    os.environ.get("OQTOPUS_SLOW_TESTS") != "1", reason="set OQTOPUS_SLOW_TESTS=1"
-)
 
 
 def _every_qubit(gate: str, qubits: int, repeat: int = 1) -> str:
@@ -106,21 +102,39 @@ def test_a_job_past_the_memory_limit_fails_alone_naming_the_limit(
     assert api.wait(api.submit("sampling", BELL, shots=10))["status"] == "succeeded"
 
 
+def _worker_replaced(server: LocalServer, before: set[int]) -> None:
+    """One worker was killed and another started since ``before`` (the server's children).
+
+    Counted, not shown by a next job: on a 2 s limit, a job right after a kill may spend
+    its limit waiting for the new worker to import its simulator, on a loaded machine.
+    """
+    assert server.pid is not None
+    replaced = child_pids(server.pid)
+    assert len(before - replaced) == 1, (before, replaced)
+    assert len(replaced - before) == 1, (before, replaced)
+
+
+@pytest.mark.timing
 def test_a_simulation_past_the_time_limit_is_stopped_naming_it(timed: LocalServer) -> None:
     api = Api(timed)
+    assert timed.pid is not None
+    before = child_pids(timed.pid)
     api.set_device("qulacs", execution_delay=600)  # a device that never finishes
     try:
-        message = _failure(api, api.submit("sampling", BELL, shots=10), timeout=60)
+        message = _failure(api, api.submit("sampling", BELL, shots=10), timeout=120)
         assert message == "the job exceeded the job time limit of 2 s while simulating"
     finally:
         api.set_device("qulacs", execution_delay=0.0)
-    assert api.wait(api.submit("sampling", BELL, shots=10))["status"] == "succeeded"
+    _worker_replaced(timed, before)
 
 
+@pytest.mark.timing
 def test_the_time_limit_holds_while_the_job_transpiles(timed: LocalServer) -> None:
     # The device holds its transpile step far past the 2 s limit (a real transpile that long
     # would be as long only on a machine of one speed): the limit stops it there, naming it.
     api = Api(timed)
+    assert timed.pid is not None
+    before = child_pids(timed.pid)
     api.set_device("emu-ring-8", transpile_delay=600)
     try:
         info = {"transpiler_lib": "qiskit", "transpiler_options": {"optimization_level": 3}}
@@ -130,10 +144,10 @@ def test_the_time_limit_holds_while_the_job_transpiles(timed: LocalServer) -> No
     finally:
         api.set_device("emu-ring-8", transpile_delay=0.0)
     assert message == "the job exceeded the job time limit of 2 s while transpiling"
-    job = api.wait(api.submit("sampling", BELL, shots=10, device_id="emu-ring-8"), timeout=120)
-    assert job["status"] == "succeeded"
+    _worker_replaced(timed, before)
 
 
+@pytest.mark.timing
 def test_cancel_stops_a_running_simulation_and_its_worker_is_replaced(
     server: LocalServer, api: Api
 ) -> None:
@@ -142,14 +156,12 @@ def test_cancel_stops_a_running_simulation_and_its_worker_is_replaced(
     runaway = {"program": [qasm(24, _every_qubit("h", 24, 200))]}  # minutes of qulacs
     job_id = api.submit("sampling", runaway, shots=10)
     api.wait_for(job_id, {"running"})
-    time.sleep(0.5)
-    started = time.monotonic()
     assert api.post(f"/jobs/{job_id}/cancel").status_code == 200
-    job = api.wait(job_id, timeout=60)
-    elapsed = time.monotonic() - started
+    job = api.wait(job_id, timeout=120)  # only stops a hang: the simulation takes minutes
     assert job["status"] == "cancelled"
-    assert elapsed < 5, f"the cancel took {elapsed:.1f} s"  # today: the whole simulation
     assert job["job_info"]["result"] is None
+    # Counted, not timed: the cancel killed the worker in the middle of the simulation (a
+    # cancel that waited for its end would leave the same worker) and started another.
     replaced = child_pids(server.pid)
     assert len(replaced - before) == 1, (before, replaced)  # one worker killed, one started
     assert api.wait(api.submit("sampling", BELL, shots=10))["status"] == "succeeded"
@@ -168,56 +180,51 @@ def test_a_crashing_simulator_costs_one_worker_never_the_server() -> None:
         assert api.wait(api.submit("sampling", BELL, shots=10))["status"] == "succeeded"
 
 
+@pytest.mark.slow  # a 1 GiB state vector: 10 s of both cores
 def test_26_qubit_sampling_still_runs(api: Api) -> None:
     ghz = "h q[0];\n" + "\n".join(f"cx q[{i - 1}], q[{i}];" for i in range(1, 26))
     counts = api.result(api.submit("sampling", {"program": [qasm(26, ghz)]}, shots=1000))
     assert set(counts["sampling"]["counts"]) == {"0" * 26, "1" * 26}
 
 
-def _worst_poll_during_download(api: Api, job: dict[str, object]) -> tuple[float, int]:
-    """The longest status poll while the job's result downloads, and the bytes downloaded."""
+def _polls_during_a_held_download(api: Api, job: dict[str, Any]) -> tuple[list[float], int]:
+    """Status polls made while the job's result download is open, its body half read: their
+    latencies (a figure, not a check), and the bytes downloaded in the end."""
     latencies: list[float] = []
-    done = threading.Event()
-    poller = Api.__new__(Api)
-    poller.url, poller.session = api.url, requests.Session()
-    poller.session.headers.update(api.session.headers)
-
-    def poll() -> None:
-        while not done.is_set():
+    with requests.get(job["job_info"]["result"], stream=True, timeout=60) as download:
+        assert download.status_code == 200, download.text
+        # Sent from its file on disk, in pieces (a FileResponse), not built per request.
+        assert "last-modified" in download.headers, dict(download.headers)
+        pieces = download.iter_content(64 << 10)
+        size = len(next(pieces))  # the answer has begun; the rest waits, unread
+        for _ in range(5):
             started = time.monotonic()
-            assert poller.status(str(job["job_id"])) == "succeeded"
+            assert api.status(str(job["job_id"])) == "succeeded"  # answered, mid-download
             latencies.append(time.monotonic() - started)
-            time.sleep(0.02)
-
-    thread = threading.Thread(target=poll)
-    thread.start()
-    try:
-        info = job["job_info"]
-        assert isinstance(info, dict)
-        size = len(requests.get(info["result"], timeout=600).content)
-    finally:
-        done.set()
-        thread.join()
-    return max(latencies), size
+        size += sum(len(piece) for piece in pieces)
+    return latencies, size
 
 
-def _large_result_download(api: Api, qubits: int, shots: int) -> tuple[float, int]:
+def _large_result_download(api: Api, qubits: int, shots: int) -> tuple[list[float], int]:
     uniform = {"program": [qasm(qubits, _every_qubit("h", qubits))]}
     job = api.wait(api.submit("sampling", uniform, shots=shots), timeout=600)
     assert job["status"] == "succeeded", job["job_info"]["message"]
-    return _worst_poll_during_download(api, job)
+    return _polls_during_a_held_download(api, job)
 
 
+@pytest.mark.timing
 def test_a_large_result_downloads_without_holding_up_status_polls(api: Api) -> None:
-    worst, size = _large_result_download(api, 21, 2_000_000)  # 34 MiB of JSON, a 3 MiB ZIP
-    print(f"\n{size >> 10} KiB ZIP; worst status poll during the download {worst * 1e3:.0f} ms")
+    latencies, size = _large_result_download(api, 21, 2_000_000)  # 34 MiB of JSON, 3 MiB ZIP
+    print(f"\n{size >> 10} KiB ZIP; worst status poll during the download "
+          f"{max(latencies) * 1e3:.0f} ms")  # fmt: skip
     assert size > 2 << 20
-    # Today the server parses and re-zips the result while it answers: polls wait ~3 s.
-    assert worst < 1.0, f"a status poll took {worst:.2f} s during the download"
+    # Before, the server parsed and re-zipped the result while it answered (polls waited
+    # ~3 s); it now streams the stored archive, and the polls above were answered meanwhile.
 
 
-@slow
+@pytest.mark.slow
 def test_a_292_mib_result_downloads_without_holding_up_status_polls(api: Api) -> None:
-    worst, size = _large_result_download(api, 26, 10_000_000)
-    print(f"\n{size >> 20} MiB ZIP; worst status poll during the download {worst * 1e3:.0f} ms")
-    assert worst < 1.0, f"a status poll took {worst:.2f} s during the download"
+    latencies, size = _large_result_download(api, 26, 10_000_000)
+    print(f"\n{size >> 20} MiB ZIP; worst status poll during the download "
+          f"{max(latencies) * 1e3:.0f} ms")  # fmt: skip
+    assert size > 20 << 20

@@ -48,6 +48,7 @@ def test_sse_program_runs_a_sampling_job_and_its_result_is_the_sse_result(api: A
     assert stale.get("/devices").status_code == 401
 
 
+@pytest.mark.timing
 def test_sselog_route_answers_the_same_archive_base64_encoded(api: Api) -> None:
     job_id = _run_sse(api, "print('hello from the program')")
     job = api.wait(job_id, timeout=60)
@@ -94,13 +95,15 @@ def test_sse_program_over_its_memory_limit_fails(api: Api) -> None:
     assert "MemoryError" in job["job_info"]["message"]
 
 
+@pytest.mark.timing
 def test_a_running_sse_program_can_be_cancelled(api: Api) -> None:
-    job_id = _run_sse(api, "import time\nprint('sleeping', flush=True)\ntime.sleep(60)\n")
+    # The program would sleep past the session server's 60 s SSE limit (then the job would
+    # fail naming it): only the cancel's kill ends it as "cancelled".
+    job_id = _run_sse(api, "import time\nprint('sleeping', flush=True)\ntime.sleep(3600)\n")
     api.wait_for(job_id, {"running"})
-    started = time.monotonic()
     assert api.post(f"/jobs/{job_id}/cancel").status_code == 200
-    assert api.wait(job_id, timeout=20)["status"] == "cancelled"
-    assert time.monotonic() - started < 10
+    job = api.wait(job_id, timeout=120)  # only stops a hang
+    assert job["status"] == "cancelled", job["job_info"]["message"]
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +112,7 @@ def impatient_server() -> Iterator[LocalServer]:
         yield local
 
 
+@pytest.mark.timing
 def test_sse_program_over_its_time_limit_is_killed_and_fails(impatient_server: LocalServer) -> None:
     api = Api(impatient_server)
     job = api.wait(_run_sse(api, "import time\nprint('start', flush=True)\ntime.sleep(60)\n"))

@@ -128,6 +128,7 @@ def _log_so_far(api: Api, job_id: str) -> str:
     return unzip_one(requests.get(url, timeout=30).content)[1].decode("utf-8", "replace")
 
 
+@pytest.mark.timing
 def test_an_sse_program_filling_its_registered_quota_leaves_the_users_alone(
     small_quota: LocalServer,
 ) -> None:
@@ -334,6 +335,7 @@ print("left", len([p for p in os.listdir("/proc") if p.isdigit()]), flush=True)
 """
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("ending", ["exit", "failure", "cancel", "timeout"])
 def test_no_process_of_an_sse_program_outlives_its_job(
     ending: str, api: Api, impatient: LocalServer
@@ -347,15 +349,14 @@ def test_no_process_of_an_sse_program_outlives_its_job(
     target = Api(impatient) if ending == "timeout" else api
     job_id = target.submit("sse", {"sse_program": source}, shots=1)
     if ending == "cancel":
-        deadline = time.monotonic() + 60
-        while not _sleepers(marker):
+        deadline = time.monotonic() + 120  # only stops a hang
+        while len(_sleepers(marker)) < 3:  # all three, however slowly they start
             assert time.monotonic() < deadline, "the program never started its children"
             time.sleep(0.05)
-        time.sleep(0.5)
         assert target.post(f"/jobs/{job_id}/cancel").status_code == 200
     expected = {"exit": "succeeded", "failure": "failed", "cancel": "cancelled"}
     assert target.wait(job_id, timeout=120)["status"] == expected.get(ending, "failed")
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # only stops a hang: they would sleep 300 s
     while (left := _sleepers(marker)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert left == [], f"processes left behind after a job that ended by {ending}: {left}"
@@ -554,21 +555,35 @@ def small_memory() -> Iterator[LocalServer]:
         yield local
 
 
+@pytest.mark.timing
 @needs_cgroups
 def test_the_memory_limit_holds_for_all_processes_of_a_program_together(
     small_memory: LocalServer,
 ) -> None:
     # Four children of 200 MiB each under a 256 MiB limit: each alone fits its address space.
+    # Each holds its block until every child holds its own or has died (a pipe, not a
+    # sleep), so they overlap however slowly the machine forks.
     source = """
-import os, time
+import os
+ready_r, ready_w = os.pipe()
+go_r, go_w = os.pipe()
 children = []
 for _ in range(4):
     pid = os.fork()
     if pid == 0:
+        os.close(ready_r)
+        os.close(go_w)
         block = bytearray(200 << 20)  # zero-filled: every page touched
-        time.sleep(3)
+        os.write(ready_w, b"1")
+        os.close(ready_w)
+        os.read(go_r, 1)  # until the parent says go
         os._exit(0)
     children.append(pid)
+os.close(ready_w)
+os.close(go_r)
+while os.read(ready_r, 1):  # ends when every child has said ready or died
+    pass
+os.close(go_w)
 print("exits", [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children])
 """
     job, log = _run(Api(small_memory), source)
@@ -581,6 +596,7 @@ print("exits", [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in chil
         assert -9 in exits, exits  # killed for the job's memory, not refused an allocation
 
 
+@pytest.mark.timing
 @needs_cgroups
 def test_the_processes_of_one_program_leave_room_for_another(api: Api) -> None:
     hog = api.submit(
@@ -692,7 +708,7 @@ def test_without_containment_the_subreaper_still_ends_every_process(
         assert api.post(f"/jobs/{job_id}/cancel").status_code == 200
     expected = "cancelled" if ending == "cancel" else "succeeded"
     assert api.wait(job_id, timeout=120)["status"] == expected
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60  # only stops a hang: they would sleep 300 s
     while (left := _sleepers(marker)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert left == [], f"processes left behind after a job that ended by {ending}: {left}"

@@ -64,6 +64,7 @@ def test_the_configured_public_url_starts_every_url_handed_out(published: LocalS
     assert job["job_info"]["input"].startswith("https://oqtopus.example:8443/_storage/jobs/")
 
 
+@pytest.mark.timing
 def test_an_upload_form_past_its_expiry_is_403(short_lived: LocalServer) -> None:
     api = Api(short_lived)
     registered = api.register()
@@ -73,6 +74,7 @@ def test_an_upload_form_past_its_expiry_is_403(short_lived: LocalServer) -> None
     assert "expired at" in response.json()["message"]
 
 
+@pytest.mark.timing
 def test_a_download_url_past_its_expiry_is_403_and_its_expiry_is_signed(
     short_lived: LocalServer,
 ) -> None:
