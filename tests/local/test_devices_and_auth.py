@@ -9,7 +9,7 @@ import requests
 
 from quri_parts_oqtopus.local import LocalServer
 
-from .helpers import Api, bell_qasm
+from .helpers import Api, bell_qasm, unzip_one
 
 JOB = "00000000-0000-4000-8000-000000000000"
 USER_ROUTES = [
@@ -38,7 +38,10 @@ def test_devices_list_the_qulacs_simulator_with_every_required_field(api: Api) -
     assert {"cx", "h", "rz", "sx"} <= set(qulacs["basis_gates"])
     assert qulacs["supported_instructions"] == ["measure", "barrier", "reset"]
     assert qulacs["description"]
-    assert json.loads(qulacs["device_info"])["simulator"] == "qulacs"
+    # device_info is a presigned URL of a ZIP holding device_info.json, as the cloud serves it
+    archive = requests.get(qulacs["device_info"], timeout=30)
+    assert archive.status_code == 200
+    assert json.loads(unzip_one(archive.content)[1])["simulator"] == "qulacs"
     assert qulacs["calibrated_at"].endswith("Z")
     assert "execution_delay" not in qulacs
 
