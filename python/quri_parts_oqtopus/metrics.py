@@ -17,7 +17,14 @@ from typing import Protocol
 
 from quri_parts_oqtopus._contract import JOB_STATUSES
 
-__all__ = ["JobTiming", "TimedJob", "TimingsSummary", "job_timing", "timings_summary"]
+__all__ = [
+    "JobTiming",
+    "TimedJob",
+    "TimingsSummary",
+    "count_by_status",
+    "job_timing",
+    "timings_summary",
+]
 
 
 class TimedJob(Protocol):
@@ -133,12 +140,18 @@ def _mean(values: Sequence[float | None]) -> float | None:
     return sum(known) / len(known) if known else None
 
 
+def count_by_status(statuses: Iterable[str]) -> dict[str, int]:
+    """How many of each status, in the order a job goes through them (others last, by name)."""
+    counts: Counter[str] = Counter(statuses)
+    by_status: dict[str, int] = {s: counts.pop(s) for s in JOB_STATUSES if s in counts}
+    by_status.update(sorted(counts.items()))
+    return by_status
+
+
 def timings_summary(timings: Iterable[JobTiming]) -> TimingsSummary:
     """``timings`` aggregated: counts by status, the wall span, device time, means."""
     listed = list(timings)
-    counts: Counter[str] = Counter(t.status for t in listed)
-    by_status: dict[str, int] = {s: counts.pop(s) for s in JOB_STATUSES if s in counts}
-    by_status.update(sorted(counts.items()))
+    by_status = count_by_status(t.status for t in listed)
     starts = [t.submitted_at for t in listed if t.submitted_at is not None]
     ends = [t.ended_at for t in listed if t.ended_at is not None]
     totals = [t.total for t in listed if t.total is not None]

@@ -13,7 +13,6 @@ submits only the rest, so no job is lost or run twice (see
 from __future__ import annotations
 
 import contextlib
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,6 @@ from quri_parts_oqtopus._contract import (
     CANCELLED,
     FAILED,
     FINAL_STATUSES,
-    JOB_STATUSES,
     SUBMITTED,
     SUCCEEDED,
 )
@@ -40,6 +38,7 @@ from quri_parts_oqtopus.backend import (
 from quri_parts_oqtopus.backend.job import OqtopusJobBase
 from quri_parts_oqtopus.backend.submission import JobSettings, check_concurrency
 from quri_parts_oqtopus.backend.waiting import wait_for_jobs
+from quri_parts_oqtopus.batch.budget import BudgetTracker, JobSetBudget
 from quri_parts_oqtopus.batch.journal import (
     Journal,
     JournalEvent,
@@ -49,6 +48,7 @@ from quri_parts_oqtopus.batch.journal import (
 )
 from quri_parts_oqtopus.batch.progress import WaitBar, tqdm_class
 from quri_parts_oqtopus.batch.units import Packer, Unit, UnitSubmitter
+from quri_parts_oqtopus.metrics import TimingsSummary, count_by_status, job_timing, timings_summary
 from quri_parts_oqtopus.packing import Layout, PackingPolicy
 from quri_parts_oqtopus.sweep import ParameterSweep
 from quri_parts_oqtopus.upload import JobInput, Programs, prepare_job_inputs
@@ -115,8 +115,10 @@ class OqtopusJobSet:
         *,
         inputs: Sequence[JobInput] = (),
         packer: Packer | None = None,
+        budget: JobSetBudget | None = None,
     ) -> None:
         self._backend = backend
+        self._tracker = BudgetTracker(budget or JobSetBudget())
         self._size = size
         self._inputs = list(inputs)
         self._packer = packer
@@ -148,6 +150,8 @@ class OqtopusJobSet:
         mitigation_info: dict[str, Any] | None = None,
         progress_bar: bool = False,
         pack: bool | PackingPolicy = False,
+        max_jobs: int | None = None,
+        max_total_time: float | None = None,
     ) -> OqtopusJobSet:
         """Submit one sampling job per program (circuit or OpenQASM 3 text), or pack them.
 
@@ -179,6 +183,11 @@ class OqtopusJobSet:
             pack: True or a :class:`~quri_parts_oqtopus.packing.PackingPolicy`: put as
                 many programs per ``multi_manual`` job as fit the device (which is read
                 for it); each program's result is still its own, as unpacked.
+            max_jobs: Submit at most this many jobs (a packed job counts once); the
+                programs beyond fail as not submitted, saying so (see :attr:`tracker`).
+            max_total_time: Seconds of device time (the jobs' ``execution_time``) the set
+                may use; once its ended jobs reach it, :meth:`wait` cancels the jobs that
+                have not ended and nothing more is submitted.
 
         Returns:
             The job set; submissions that failed are listed by :meth:`failures`.
@@ -196,6 +205,7 @@ class OqtopusJobSet:
         """
         if progress_bar:
             tqdm_class()  # refused before any work, not after the submissions
+        budget = JobSetBudget(max_jobs, max_total_time)
         policy = PackingPolicy.of(pack)
         listed = _program_list(programs)
         settings = JobSettings.checked(
@@ -225,7 +235,14 @@ class OqtopusJobSet:
             writer = Journal.create(Path(journal), header)
         with _released_on_error(writer):
             job_set = cls(
-                backend, len(listed), settings, writer, progress_bar, inputs=inputs, packer=packer
+                backend,
+                len(listed),
+                settings,
+                writer,
+                progress_bar,
+                inputs=inputs,
+                packer=packer,
+                budget=budget,
             )
             job_set._fingerprints = fingerprints
             if units is None:
@@ -243,6 +260,8 @@ class OqtopusJobSet:
         *,
         concurrency: int = 4,
         progress_bar: bool = False,
+        max_jobs: int | None = None,
+        max_total_time: float | None = None,
     ) -> OqtopusJobSet:
         """Reattach to a journaled job set and submit the programs it never submitted.
 
@@ -254,7 +273,9 @@ class OqtopusJobSet:
         gone, or its submission was refused, its program is submitted afresh. So each
         program runs once. A packed set stays packed: the programs still to submit are packed again
         with its policy (the device is read for it). ``progress_bar`` is as in
-        :meth:`submit`. The set holds the journal locked until :meth:`close`.
+        :meth:`submit`, and so are ``max_jobs`` and ``max_total_time`` (a budget is not
+        journaled: give it again; the adopted jobs count against it). The set holds the
+        journal locked until :meth:`close`.
 
         Raises:
             ValueError: If the journal is not a job set journal (the message names the
@@ -268,6 +289,7 @@ class OqtopusJobSet:
         """
         if progress_bar:
             tqdm_class()
+        budget = JobSetBudget(max_jobs, max_total_time)
         check_concurrency(concurrency)
         listed = _program_list(programs)
         writer, header, events = Journal.open(Path(journal))
@@ -287,9 +309,11 @@ class OqtopusJobSet:
                 progress_bar,
                 inputs=inputs if packer is None else (),
                 packer=packer,
+                budget=budget,
             )
             job_set._fingerprints = _fingerprints(inputs)
             missing = job_set._adopt(events)
+            job_set._tracker.submitted(len(job_set._current_jobs()))
             job_set._submit_indices(missing, concurrency)
         return job_set
 
@@ -322,6 +346,21 @@ class OqtopusJobSet:
         the submission failed."""
         return [None if unit is None else unit.job for unit in self._unit_of]
 
+    @property
+    def tracker(self) -> BudgetTracker:
+        """The set's budget and where it stands: ``status`` (``TrackerStatus``: ``Empty``,
+        ``Running``, ``Done``, ``Exceeded``), ``jobs_submitted``, ``total_run_time`` (device
+        seconds of the ended jobs, as of the last :meth:`wait` round) and ``budget``."""
+        return self._tracker
+
+    def metrics(self) -> TimingsSummary:
+        """How long the set's jobs took, from their timestamps as last read (no call to the
+        server): jobs by status, the wall span from the first submission to the last end,
+        the device time used (``execution_time`` summed), mean queued, running and total
+        times, and the longest job. Per job: :func:`quri_parts_oqtopus.metrics.job_timing`.
+        """
+        return timings_summary(job_timing(job) for job in self._current_jobs())
+
     def wait(
         self,
         timeout: float | None = None,
@@ -330,6 +369,10 @@ class OqtopusJobSet:
         progress_bar: bool | None = None,
     ) -> bool:
         """Wait until every submitted job has ended, polling all of them in one loop.
+
+        With ``max_total_time``, each round also counts the device time of the ended jobs;
+        once it reaches the budget, the jobs not yet ended are cancelled (a job already
+        ``cancelling`` is not asked again), and the wait goes on until they end.
 
         Args:
             timeout: Seconds to wait; None waits for ever.
@@ -353,7 +396,10 @@ class OqtopusJobSet:
         bar = WaitBar(len(jobs)) if show_bar else None
 
         def report(polled: Sequence[OqtopusJobBase]) -> None:
-            progress = JobSetProgress(_by_status(polled), len(polled))
+            for job in self._tracker.track(polled):  # max_total_time reached: stop the rest
+                with contextlib.suppress(BackendError):  # it may have ended meanwhile
+                    job.cancel()
+            progress = JobSetProgress(count_by_status(job.status for job in polled), len(polled))
             if bar is not None:
                 bar.show(progress.ended, progress.by_status)
             if on_progress is not None:
@@ -386,7 +432,8 @@ class OqtopusJobSet:
         of a packed set are packed again among themselves.
 
         Returns:
-            The indices submitted again.
+            The indices submitted again (not those the budget or a failed submission
+            left out: :meth:`failures` says why).
 
         Raises:
             ValueError: If the set has a journal and was closed (resume the journal
@@ -406,7 +453,7 @@ class OqtopusJobSet:
         found = self._found_submitted(indices)
         indices = [index for index in indices if index not in found]
         self._submit_indices(indices, concurrency)
-        return indices
+        return [index for index in indices if (unit := self._unit_of[index]) and unit.job]
 
     def save(self, path: str | Path) -> None:
         """Write a journal of the set as it stands now, for :meth:`resume` elsewhere.
@@ -453,7 +500,11 @@ class OqtopusJobSet:
             self._units.append(unit)
             for index in unit.indices:
                 self._unit_of[index] = unit
-        self._submitter.submit(units, concurrency)
+        allowed = self._tracker.allow(len(units))
+        for unit in units[allowed:]:
+            unit.error = self._tracker.refusal()
+        self._submitter.submit(units[:allowed], concurrency)
+        self._tracker.submitted(sum(unit.job is not None for unit in units[:allowed]))
 
     def _adopt(self, events: Sequence[JournalEvent]) -> list[int]:
         """Attach the recorded jobs; the indices still to submit."""
@@ -573,11 +624,3 @@ def _widest(programs: Programs) -> int:
     if isinstance(programs, ParameterSweep):
         return int(programs.circuit.qubit_count)
     return max((p.qubit_count for p in programs if not isinstance(p, str)), default=0)
-
-
-def _by_status(jobs: Sequence[OqtopusJobBase]) -> dict[str, int]:
-    """Jobs counted by status, in the contract's status order (others last, by name)."""
-    counts = Counter(job.status for job in jobs)
-    ordered: dict[str, int] = {s: counts.pop(s) for s in JOB_STATUSES if s in counts}
-    ordered.update(sorted(counts.items()))
-    return ordered
