@@ -32,6 +32,7 @@ from quri_parts_oqtopus.backend.results import OqtopusEstimationResult, OqtopusS
 from quri_parts_oqtopus.backend.waiting import wait_for_jobs
 from quri_parts_oqtopus.models.base import OqtopusModelBase
 from quri_parts_oqtopus.models.utils import DateTimeEncoder
+from quri_parts_oqtopus.notebook import job_html
 from quri_parts_oqtopus.transport import bounded, preview
 
 __all__ = [
@@ -284,6 +285,10 @@ class OqtopusJobBase(OqtopusModelBase):
         # Each field as its property gives it, in the service's order.
         payload = {name: getattr(self, name) for name in JOB_FIELDS}
         return json.dumps(payload, cls=DateTimeEncoder)
+
+    def _repr_html_(self) -> str:
+        """The job as Jupyter shows it: a small table, as last read (no call to the server)."""
+        return job_html(self, self._job.raw, self._job.message)
 
     def __repr__(self) -> str:
         # The reference's repr is its to_json(); a repr must not raise, though, whatever

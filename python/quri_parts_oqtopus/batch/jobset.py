@@ -49,6 +49,7 @@ from quri_parts_oqtopus.batch.journal import (
 from quri_parts_oqtopus.batch.progress import WaitBar, tqdm_class
 from quri_parts_oqtopus.batch.units import Packer, Unit, UnitSubmitter
 from quri_parts_oqtopus.metrics import TimingsSummary, count_by_status, job_timing, timings_summary
+from quri_parts_oqtopus.notebook import job_set_html
 from quri_parts_oqtopus.packing import Layout, PackingPolicy
 from quri_parts_oqtopus.sweep import ParameterSweep
 from quri_parts_oqtopus.upload import JobInput, Programs, prepare_job_inputs
@@ -360,6 +361,11 @@ class OqtopusJobSet:
         times, and the longest job. Per job: :func:`quri_parts_oqtopus.metrics.job_timing`.
         """
         return timings_summary(job_timing(job) for job in self._current_jobs())
+
+    def _repr_html_(self) -> str:
+        """The set as Jupyter shows it: programs, jobs by status, timings; as last read."""
+        missing = sum(unit is None or unit.job is None for unit in self._unit_of)
+        return job_set_html(len(self), missing, self.metrics())
 
     def wait(
         self,

@@ -10,9 +10,10 @@ __all__ = ["SubmitBar", "WaitBar", "tqdm_class"]
 
 
 def tqdm_class() -> Callable[..., Any]:
-    """The ``tqdm`` class, or the ``ValueError`` that says how to install it."""
+    """The ``tqdm`` class (``tqdm.auto``: a notebook widget in Jupyter, text elsewhere), or
+    the ``ValueError`` that says how to install it."""
     try:
-        from tqdm import tqdm  # noqa: PLC0415 - optional dependency, loaded on demand
+        from tqdm.auto import tqdm  # noqa: PLC0415 - optional dependency, loaded on demand
     except ImportError:
         raise ValueError(
             "progress_bar=True needs tqdm: pip install 'quri-parts-oqtopus[progress]'"

@@ -24,6 +24,7 @@ from quri_parts_oqtopus.backend.record import parse_timestamp
 from quri_parts_oqtopus.backend.submission import check_shots
 from quri_parts_oqtopus.models.base import OqtopusModelBase
 from quri_parts_oqtopus.models.utils import DateTimeEncoder
+from quri_parts_oqtopus.notebook import device_html
 from quri_parts_oqtopus.transport import bounded, preview
 
 # OqtopusBackendBase and OqtopusConfig too: the reference's module of this path has them.
@@ -209,6 +210,11 @@ class OqtopusDevice(OqtopusModelBase):
         """
         fields = {key: value for key, value in self._fields().items() if value is not None}
         return json.dumps(fields, cls=DateTimeEncoder)
+
+    def _repr_html_(self) -> str:
+        """The device as Jupyter shows it: a small table, as last read (no call to the
+        server; whether it has calibration data is read from what it holds)."""
+        return device_html(self._device, self._device.get("device_info") is not None)
 
     def __repr__(self) -> str:
         # As the reference: every field (None when absent), pretty-printed.
