@@ -3,9 +3,10 @@
 //! parametric sweep read once and rendered on all cores.
 
 use crate::direct;
-use crate::ir::{read_circuit, Circuit};
+use crate::ir::Circuit;
 use crate::pool;
 use crate::qasm::print_circuit;
+use crate::read::read_circuit;
 use crate::sweep::{read_parameter_sets, template_of, Parents, Sweep};
 use pyo3::intern;
 use pyo3::prelude::*;

@@ -24,7 +24,6 @@
 //! layout (`tag`, `field`, `stride`, `contents`, `word-order`), to prove that it falls back.
 
 use crate::ir::{read_through_getters, Circuit, Kind, Param};
-use crate::qasm::print_circuit;
 use pyo3::ffi;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -780,7 +779,7 @@ impl<'py> Probes<'py> {
                 .ok_or_else(|| format!("self-test: a {name} probe was not read directly"))?;
             let through_getters =
                 read_through_getters(circuit).map_err(|e| format!("self-test: {e}"))?;
-            if print_circuit(&direct) != print_circuit(&through_getters) {
+            if !direct.is_identical(&through_getters) {
                 return Err(format!(
                     "self-test: a {name} probe reads differently from its getters"
                 ));

@@ -9,7 +9,6 @@
 //! time, touching only what the reference writer touches: `name`, then `target_indices`,
 //! `control_indices` or `params`.
 
-use crate::direct;
 use crate::error::CoreError;
 use pyo3::intern;
 use pyo3::prelude::*;
@@ -135,6 +134,28 @@ pub struct Circuit {
 }
 
 impl Circuit {
+    /// Whether `other` prints the same text: the same gates, qubits and parameters, floats
+    /// compared bit for bit (`-0.0` and `0.0` print differently; a NaN is its own bits).
+    pub fn is_identical(&self, other: &Circuit) -> bool {
+        let same_param = |a: &Param, b: &Param| match (a, b) {
+            (Param::Float(x), Param::Float(y)) => x.to_bits() == y.to_bits(),
+            (Param::Text(x), Param::Text(y)) => x == y,
+            _ => false,
+        };
+        self.qubit_count == other.qubit_count
+            && self.gates.len() == other.gates.len()
+            && self.gates.iter().zip(&other.gates).all(|(a, b)| {
+                a.kind == b.kind
+                    && a.qubits[..a.kind.arity()] == b.qubits[..b.kind.arity()]
+                    && self.gate_params(a).len() == other.gate_params(b).len()
+                    && self
+                        .gate_params(a)
+                        .iter()
+                        .zip(other.gate_params(b))
+                        .all(|(x, y)| same_param(x, y))
+            })
+    }
+
     pub fn gate_params(&self, gate: &Gate) -> &[Param] {
         let start = gate.param_start as usize;
         &self.params[start..start + gate.param_len as usize]
@@ -150,16 +171,6 @@ impl Circuit {
             param_start,
             param_len: self.params.len() as u32 - param_start,
         });
-    }
-}
-
-/// Reads `circuit.qubit_count` and every gate of `circuit.gates`, in order, raising the
-/// reference writer's exception at the first gate it refuses: directly where `direct`
-/// admits the circuit, else through the attributes.
-pub fn read_circuit(circuit: &Bound<'_, PyAny>) -> PyResult<Circuit> {
-    match direct::read_circuit(circuit) {
-        Some(read) => Ok(read),
-        None => read_through_getters(circuit),
     }
 }
 
@@ -340,6 +351,26 @@ mod tests {
             error.to_string(),
             "Parametric gates are not supported: ParametricRX"
         );
+    }
+
+    #[test]
+    fn identical_means_the_same_printed_text_down_to_the_sign_of_zero() {
+        let circuit = |angle: f64| {
+            let mut circuit = Circuit {
+                qubit_count: 2,
+                ..Circuit::default()
+            };
+            circuit.push(Kind::Fixed("h"), [0, 0, 0], []);
+            circuit.push(Kind::U("rz"), [1, 0, 0], [Param::Float(angle)]);
+            circuit
+        };
+        assert!(circuit(0.5).is_identical(&circuit(0.5)));
+        assert!(circuit(f64::NAN).is_identical(&circuit(f64::NAN)));
+        assert!(!circuit(0.0).is_identical(&circuit(-0.0)));
+        assert!(!circuit(0.5).is_identical(&circuit(0.25)));
+        let mut longer = circuit(0.5);
+        longer.push(Kind::Fixed("x"), [0, 0, 0], []);
+        assert!(!circuit(0.5).is_identical(&longer));
     }
 
     #[test]

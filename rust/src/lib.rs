@@ -14,6 +14,7 @@ pub mod pauli;
 mod pool;
 pub mod qasm;
 pub mod qasm_parse;
+mod read;
 mod sweep;
 pub mod text;
 
@@ -50,7 +51,7 @@ fn split_counts<'py>(
 /// OpenQASM 3 text of one circuit, byte for byte as quri-parts-openqasm writes it.
 #[pyfunction]
 fn circuit_to_qasm(circuit: &Bound<'_, PyAny>) -> PyResult<String> {
-    let circuit = ir::read_circuit(circuit)?;
+    let circuit = read::read_circuit(circuit)?;
     Ok(qasm::print_circuit(&circuit))
 }
 
