@@ -825,3 +825,164 @@ fn circuit_count(circuit: &Bound<'_, PyAny>, what: &str) -> Result<usize, String
         .and_then(|n| n.extract())
         .map_err(|e| format!("self-test: {what}: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STRIDE: usize = 64;
+    const WORDS: VecWords = VecWords {
+        ptr: 8,
+        cap: 16,
+        len: 24,
+    };
+
+    fn layout() -> Layout {
+        let mut table = [None; TABLE_SIZE];
+        for &(tag, variant) in VARIANTS_0_27 {
+            table[tag as usize] = Some(variant);
+        }
+        Layout {
+            stride: STRIDE,
+            words: WORDS,
+            table,
+        }
+    }
+
+    /// A gate vector's bytes: each element its tag, then its fields as 8-byte words.
+    fn elements(gates: &[(u32, &[u64])]) -> Vec<u64> {
+        let mut words = vec![0u64; gates.len() * STRIDE / 8];
+        for (index, (tag, fields)) in gates.iter().enumerate() {
+            let at = index * STRIDE / 8;
+            words[at] = u64::from(*tag);
+            words[at + 1..at + 1 + fields.len()].copy_from_slice(fields);
+        }
+        words
+    }
+
+    /// An object whose vector words point at `data` (ptr, cap, len at `WORDS`).
+    fn object(ptr: usize, cap: usize, len: usize) -> [u64; 4] {
+        let mut object = [0u64; 4];
+        object[WORDS.ptr / 8] = ptr as u64;
+        object[WORDS.cap / 8] = cap as u64;
+        object[WORDS.len / 8] = len as u64;
+        object
+    }
+
+    fn read(object: &[u64; 4], qubit_count: i64) -> Option<Circuit> {
+        // SAFETY: `object` spans the three words, and a vector they describe (when `sane`)
+        // points at live test data of `cap * STRIDE` bytes that nothing mutates.
+        unsafe { layout().read(object.as_ptr().cast::<u8>(), qubit_count) }
+    }
+
+    #[test]
+    fn each_decoded_shape_reads_its_qubits_and_angles() {
+        let data = elements(&[
+            (4, &[2]),                    // h q[2]
+            (15, &[1, 0.5f64.to_bits()]), // rz(0.5) q[1]
+            (
+                18,
+                &[0, 1.0f64.to_bits(), 2.0f64.to_bits(), 3.0f64.to_bits()],
+            ), // u3
+            (19, &[0, 3]),                // cx q[0], q[3]
+            (22, &[0, 1, 2]),             // ccx
+        ]);
+        let circuit = read(&object(data.as_ptr() as usize, 5, 5), 4).expect("decoded");
+        assert_eq!(circuit.qubit_count, 4);
+        let kinds: Vec<Kind> = circuit.gates.iter().map(|g| g.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Kind::Fixed("h"),
+                Kind::Rotation("rz"),
+                Kind::U("u3"),
+                Kind::Two("cx"),
+                Kind::Three("ccx")
+            ]
+        );
+        assert_eq!(circuit.gates[0].qubits[0], 2);
+        assert_eq!(circuit.gates[3].qubits[..2], [0, 3]);
+        assert_eq!(circuit.gate_params(&circuit.gates[1]), [Param::Float(0.5)]);
+        assert_eq!(
+            circuit.gate_params(&circuit.gates[2]),
+            [Param::Float(1.0), Param::Float(2.0), Param::Float(3.0)]
+        );
+    }
+
+    #[test]
+    fn a_variant_it_does_not_decode_leaves_the_whole_circuit_to_the_getters() {
+        for tag in [8u32, 9, 10, 23, 31, 1000] {
+            let data = elements(&[(4, &[0]), (tag, &[0])]);
+            assert!(
+                read(&object(data.as_ptr() as usize, 2, 2), 1).is_none(),
+                "tag {tag}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_qubit_beyond_i64_is_not_read() {
+        let data = elements(&[(1, &[u64::MAX])]);
+        assert!(read(&object(data.as_ptr() as usize, 1, 1), 1).is_none());
+    }
+
+    #[test]
+    fn vector_words_that_do_not_fit_a_vector_are_refused() {
+        let data = elements(&[(1, &[0])]);
+        let ptr = data.as_ptr() as usize;
+        assert!(read(&object(ptr, 1, 1), 1).is_some());
+        assert!(read(&object(ptr, 1, 2), 1).is_none(), "len beyond cap");
+        assert!(
+            read(&object(ptr + 4, 1, 1), 1).is_none(),
+            "misaligned pointer"
+        );
+        assert!(
+            read(&object(16, 1, 1), 1).is_none(),
+            "a pointer in the first page"
+        );
+        assert!(
+            read(&object(ptr, usize::MAX / 2, 1), 1).is_none(),
+            "cap * stride overflows"
+        );
+        let empty = read(&object(0, 0, 0), 3).expect("an empty vector needs no pointer");
+        assert!(empty.gates.is_empty());
+    }
+
+    #[test]
+    fn a_shifted_variant_reads_one_word_later() {
+        assert_eq!(shifted(Variant::Fixed("x")), Variant::Two("x"));
+        assert_eq!(shifted(Variant::Rotation("rz")), Variant::U("rz", 2));
+        assert_eq!(shifted(Variant::Two("cx")), Variant::Two("cx"));
+    }
+
+    #[test]
+    fn the_self_test_latch_runs_once_and_keeps_its_verdict() {
+        let passed: SelfTested<u32> = SelfTested::new();
+        assert_eq!(passed.reason(), "not used yet");
+        let mut runs = 0;
+        assert_eq!(
+            passed.get(|| {
+                runs += 1;
+                Ok(7)
+            }),
+            Some(&7)
+        );
+        assert_eq!(passed.get(|| unreachable!("tested once")), Some(&7));
+        assert_eq!(runs, 1);
+        assert_eq!(passed.reason(), "the self-test passed");
+
+        let failed: SelfTested<u32> = SelfTested::new();
+        assert_eq!(failed.get(|| Err("probe mismatch".into())), None);
+        assert_eq!(failed.get(|| unreachable!("never again")), None);
+        assert_eq!(failed.reason(), "probe mismatch");
+
+        // A caller that comes back while the test runs (the test calls Python) gets None.
+        let reentered: SelfTested<u32> = SelfTested::new();
+        let inner = reentered.get(|| {
+            assert_eq!(reentered.get(|| unreachable!("no nested test")), None);
+            assert_eq!(reentered.reason(), "the self-test is running");
+            Ok(1)
+        });
+        assert_eq!(inner, Some(&1));
+    }
+}

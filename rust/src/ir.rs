@@ -115,6 +115,18 @@ pub enum Param {
     Text(Box<str>),
 }
 
+impl Param {
+    /// Whether `other` prints the same: floats bit for bit (`-0.0` is not `0.0`; a NaN is
+    /// its own bits), texts as they are.
+    pub fn is_identical(&self, other: &Param) -> bool {
+        match (self, other) {
+            (Param::Float(x), Param::Float(y)) => x.to_bits() == y.to_bits(),
+            (Param::Text(x), Param::Text(y)) => x == y,
+            _ => false,
+        }
+    }
+}
+
 /// One printable gate. `qubits[..kind.arity()]` are the printed indices; parameters are
 /// `Circuit::params[param_start..param_start + param_len]`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -137,11 +149,6 @@ impl Circuit {
     /// Whether `other` prints the same text: the same gates, qubits and parameters, floats
     /// compared bit for bit (`-0.0` and `0.0` print differently; a NaN is its own bits).
     pub fn is_identical(&self, other: &Circuit) -> bool {
-        let same_param = |a: &Param, b: &Param| match (a, b) {
-            (Param::Float(x), Param::Float(y)) => x.to_bits() == y.to_bits(),
-            (Param::Text(x), Param::Text(y)) => x == y,
-            _ => false,
-        };
         self.qubit_count == other.qubit_count
             && self.gates.len() == other.gates.len()
             && self.gates.iter().zip(&other.gates).all(|(a, b)| {
@@ -152,7 +159,7 @@ impl Circuit {
                         .gate_params(a)
                         .iter()
                         .zip(other.gate_params(b))
-                        .all(|(x, y)| same_param(x, y))
+                        .all(|(x, y)| x.is_identical(y))
             })
     }
 

@@ -64,16 +64,12 @@ impl Sweep {
             if open.peek() == Some(&&index) {
                 open.next();
                 angles.push(*value);
-            } else if !same_float(ours, theirs) {
+            } else if !ours.is_identical(theirs) {
                 return None;
             }
         }
         Some(angles)
     }
-}
-
-fn same_float(a: &Param, b: &Param) -> bool {
-    matches!((a, b), (Param::Float(x), Param::Float(y)) if x.to_bits() == y.to_bits())
 }
 
 /// What a parametric circuit and its gates must still be for the template to hold.
@@ -310,5 +306,85 @@ impl Parents {
             Parent::Ready(sweep) => Some(sweep.clone()),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `h q[0]; rz(θ0) q[1]; cx q[0], q[1]; rx(0.25) q[0]; ry(θ1) q[1]` with θ open.
+    fn sweep() -> Sweep {
+        let mut circuit = Circuit {
+            qubit_count: 2,
+            ..Circuit::default()
+        };
+        circuit.push(Kind::Fixed("h"), [0, 0, 0], []);
+        circuit.push(Kind::Rotation("rz"), [1, 0, 0], [Param::Float(0.0)]);
+        circuit.push(Kind::Two("cx"), [0, 1, 0], []);
+        circuit.push(Kind::Rotation("rx"), [0, 0, 0], [Param::Float(0.25)]);
+        circuit.push(Kind::Rotation("ry"), [1, 0, 0], [Param::Float(0.0)]);
+        let open = vec![0, 2];
+        let template = Template::new(&circuit, &open);
+        Sweep {
+            circuit,
+            open,
+            template,
+        }
+    }
+
+    fn bound(first: f64, fixed: f64, second: f64) -> Circuit {
+        let mut circuit = Circuit {
+            qubit_count: 2,
+            ..Circuit::default()
+        };
+        circuit.push(Kind::Fixed("h"), [0, 0, 0], []);
+        circuit.push(Kind::Rotation("rz"), [1, 0, 0], [Param::Float(first)]);
+        circuit.push(Kind::Two("cx"), [0, 1, 0], []);
+        circuit.push(Kind::Rotation("rx"), [0, 0, 0], [Param::Float(fixed)]);
+        circuit.push(Kind::Rotation("ry"), [1, 0, 0], [Param::Float(second)]);
+        circuit
+    }
+
+    #[test]
+    fn a_rendered_binding_is_the_bound_circuit_printed() {
+        let sweep = sweep();
+        assert_eq!(sweep.parameter_count(), 2);
+        for values in [[0.5, -1.5], [1e-300, 3.0e100], [-0.0, 0.1 + 0.2]] {
+            let printed = print_circuit(&bound(values[0], 0.25, values[1]));
+            assert_eq!(sweep.render(&values), printed, "{values:?}");
+        }
+    }
+
+    #[test]
+    fn the_angles_of_a_bound_circuit_are_its_open_parameters_in_order() {
+        assert_eq!(
+            sweep().angles_of(&bound(0.5, 0.25, -2.0)),
+            Some(vec![0.5, -2.0])
+        );
+    }
+
+    #[test]
+    fn a_circuit_that_differs_outside_the_open_parameters_has_no_angles() {
+        let sweep = sweep();
+        assert_eq!(
+            sweep.angles_of(&bound(0.5, 0.75, 1.0)),
+            None,
+            "a fixed angle"
+        );
+        assert_eq!(sweep.angles_of(&bound(0.5, -0.25, 1.0)), None, "its sign");
+        let mut extra = bound(0.5, 0.25, 1.0);
+        extra.push(Kind::Fixed("x"), [0, 0, 0], []);
+        assert_eq!(sweep.angles_of(&extra), None, "one gate more");
+        let mut moved = bound(0.5, 0.25, 1.0);
+        moved.gates[2].qubits = [1, 0, 0];
+        assert_eq!(sweep.angles_of(&moved), None, "another qubit");
+        let mut text = bound(0.5, 0.25, 1.0);
+        text.params[0] = Param::Text("theta".into());
+        assert_eq!(
+            sweep.angles_of(&text),
+            None,
+            "a parameter that is not a float"
+        );
     }
 }
