@@ -23,6 +23,8 @@
 //! `QURI_PARTS_OQTOPUS_DIRECT_READ=corrupt-<what>` makes the self-test assume a wrong
 //! layout (`tag`, `field`, `stride`, `contents`, `word-order`), to prove that it falls back.
 
+use crate::gates::NativeGate;
+use crate::gates::NATIVE_GATES;
 use crate::ir::{read_through_getters, Circuit, Kind, Param};
 use pyo3::ffi;
 use pyo3::intern;
@@ -42,7 +44,7 @@ struct Known {
     /// Offset of the circuit struct in the Python object (after the object header).
     contents: usize,
     /// Tag of each variant decoded here.
-    variants: &'static [(u32, Variant)],
+    variants: fn() -> Vec<(u32, Variant)>,
 }
 
 /// How a decoded variant's fields (8-byte words from byte 8 of the element) print.
@@ -60,35 +62,32 @@ enum Variant {
     Three(&'static str),
 }
 
-const VARIANTS_0_27: &[(u32, Variant)] = &[
-    (0, Variant::Fixed("id")),
-    (1, Variant::Fixed("x")),
-    (2, Variant::Fixed("y")),
-    (3, Variant::Fixed("z")),
-    (4, Variant::Fixed("h")),
-    (5, Variant::Fixed("s")),
-    (6, Variant::Fixed("sdg")),
-    (7, Variant::Fixed("sx")),
-    // 8..=10 (SqrtXdag, SqrtY, SqrtYdag) are refused by the writer: left to the getters.
-    (11, Variant::Fixed("t")),
-    (12, Variant::Fixed("tdg")),
-    (13, Variant::Rotation("rx")),
-    (14, Variant::Rotation("ry")),
-    (15, Variant::Rotation("rz")),
-    (16, Variant::U("u1", 1)),
-    (17, Variant::U("u2", 2)),
-    (18, Variant::U("u3", 3)),
-    (19, Variant::Two("cx")),
-    (20, Variant::Two("cz")),
-    (21, Variant::Two("swap")),
-    (22, Variant::Three("ccx")),
-];
+impl Variant {
+    /// How a gate of the table is laid out in its enum variant: qubits, then angles.
+    fn of(gate: &NativeGate) -> Variant {
+        match gate.kind {
+            Kind::Fixed(s) => Variant::Fixed(s),
+            Kind::Rotation(s) => Variant::Rotation(s),
+            Kind::U(s) => Variant::U(s, gate.n_params),
+            Kind::Two(s) => Variant::Two(s),
+            Kind::Three(s) => Variant::Three(s),
+        }
+    }
+}
+
+/// The decoded variants of `quri_parts_rust` 0.27: the gate table's, by their 0.27 tags.
+fn variants_0_27() -> Vec<(u32, Variant)> {
+    NATIVE_GATES
+        .iter()
+        .map(|gate| (gate.tag_0_27, Variant::of(gate)))
+        .collect()
+}
 
 const ALLOWLIST: &[Known] = &[Known {
     version: "0.27.0",
     stride: 64,
     contents: 16,
-    variants: VARIANTS_0_27,
+    variants: variants_0_27,
 }];
 
 /// Smallest address taken for a heap pointer (the first page is never mapped).
@@ -664,7 +663,7 @@ impl<'py> Probes<'py> {
         }
         let mut stride = known.stride;
         let mut contents = known.contents;
-        let mut variants: Vec<(u32, Variant)> = known.variants.to_vec();
+        let mut variants = (known.variants)();
         match corrupt {
             Some("tag") => variants
                 .iter_mut()
@@ -839,7 +838,7 @@ mod tests {
 
     fn layout() -> Layout {
         let mut table = [None; TABLE_SIZE];
-        for &(tag, variant) in VARIANTS_0_27 {
+        for (tag, variant) in variants_0_27() {
             table[tag as usize] = Some(variant);
         }
         Layout {

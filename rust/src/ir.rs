@@ -10,35 +10,12 @@
 //! `control_indices` or `params`.
 
 use crate::error::CoreError;
+use crate::gates;
 use pyo3::intern;
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyInt, PyString, PyTuple};
 
-/// A gate the printer can write, as `quri_parts.openqasm.circuit` writes it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    /// `x q[0];` and the other parameterless single-qubit stdgates.
-    Fixed(&'static str),
-    /// `rx(0.5) q[0];`: the first parameter only.
-    Rotation(&'static str),
-    /// `u3(1.0, 2.0, 3.0) q[0];`: every parameter.
-    U(&'static str),
-    /// `cx q[0], q[1];`: controls then targets, exactly two qubits.
-    Two(&'static str),
-    /// `ccx q[0], q[1], q[2];`: controls then targets, exactly three qubits.
-    Three(&'static str),
-}
-
-impl Kind {
-    /// How many qubits the printed line names.
-    pub fn arity(self) -> usize {
-        match self {
-            Kind::Fixed(_) | Kind::Rotation(_) | Kind::U(_) => 1,
-            Kind::Two(_) => 2,
-            Kind::Three(_) => 3,
-        }
-    }
-}
+pub use crate::gates::Kind;
 
 /// Why the reference writer refuses a gate name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,38 +50,22 @@ impl Refusal {
     }
 }
 
-/// Classifies a gate name exactly as `convert_gate_to_qasm_line` does.
+/// Classifies a gate name exactly as `convert_gate_to_qasm_line` does: a gate of the table
+/// (`gates::NATIVE_GATES`), or the reference writer's refusal.
 pub fn classify(name: &str) -> Result<Kind, Refusal> {
-    Ok(match name {
-        "Identity" => Kind::Fixed("id"),
-        "X" => Kind::Fixed("x"),
-        "Y" => Kind::Fixed("y"),
-        "Z" => Kind::Fixed("z"),
-        "H" => Kind::Fixed("h"),
-        "S" => Kind::Fixed("s"),
-        "SqrtX" => Kind::Fixed("sx"),
-        "Sdag" => Kind::Fixed("sdg"),
-        "T" => Kind::Fixed("t"),
-        "Tdag" => Kind::Fixed("tdg"),
-        "RX" => Kind::Rotation("rx"),
-        "RY" => Kind::Rotation("ry"),
-        "RZ" => Kind::Rotation("rz"),
-        "U1" => Kind::U("u1"),
-        "U2" => Kind::U("u2"),
-        "U3" => Kind::U("u3"),
-        "CNOT" => Kind::Two("cx"),
-        "CZ" => Kind::Two("cz"),
-        "SWAP" => Kind::Two("swap"),
-        "TOFFOLI" => Kind::Three("ccx"),
-        "SqrtXdag" | "SqrtY" | "SqrtYdag" => return Err(Refusal::NotImplemented),
+    if let Some(gate) = gates::by_quri_parts_name(name) {
+        return Ok(gate.kind);
+    }
+    Err(match name {
+        "SqrtXdag" | "SqrtY" | "SqrtYdag" => Refusal::NotImplemented,
         "ParametricRX" | "ParametricRY" | "ParametricRZ" | "ParametricPauliRotation" => {
-            return Err(Refusal::Parametric)
+            Refusal::Parametric
         }
-        "Pauli" | "PauliRotation" => return Err(Refusal::MultiQubit),
+        "Pauli" | "PauliRotation" => Refusal::MultiQubit,
         "Measurement" | "UnitaryMatrix" | "MCX" | "MCY" | "MCZ" | "MCH" | "MCRX" | "MCRY"
         | "MCRZ" | "MCS" | "MCSdag" | "MCT" | "MCTdag" | "MCSqrtX" | "MCSqrtXdag" | "MCSqrtY"
-        | "MCSqrtYdag" | "MCU1" => return Err(Refusal::Unconvertible),
-        _ => return Err(Refusal::Unknown),
+        | "MCSqrtYdag" | "MCU1" => Refusal::Unconvertible,
+        _ => Refusal::Unknown,
     })
 }
 

@@ -7,6 +7,7 @@ pub mod counts;
 pub mod digest;
 mod direct;
 mod error;
+pub mod gates;
 pub mod ir;
 pub mod json;
 pub mod operator;

@@ -3,6 +3,7 @@
 //! compare each gate with its textbook matrix.
 
 use super::{Op, OpKind};
+use crate::gates::NATIVE_GATES;
 use std::f64::consts::PI;
 
 /// A one-qubit native gate and its parameters, used as a change of basis.
@@ -99,35 +100,26 @@ const fn def(name: &'static str, n_params: usize, n_qubits: usize, emit: Emit) -
     }
 }
 
-/// QASM names that map one-to-one onto a QURI Parts native gate.
-pub(super) const NATIVE: &[(&str, &str, usize, usize)] = &[
-    ("id", "Identity", 0, 1),
-    ("x", "X", 0, 1),
-    ("y", "Y", 0, 1),
-    ("z", "Z", 0, 1),
-    ("h", "H", 0, 1),
-    ("s", "S", 0, 1),
-    ("sdg", "Sdag", 0, 1),
-    ("t", "T", 0, 1),
-    ("tdg", "Tdag", 0, 1),
-    ("sx", "SqrtX", 0, 1),
-    ("sxdg", "SqrtXdag", 0, 1),
-    ("rx", "RX", 1, 1),
-    ("ry", "RY", 1, 1),
-    ("rz", "RZ", 1, 1),
+/// QASM names the reader maps one-to-one onto a QURI Parts native gate besides those of the
+/// gate table (`crate::gates::NATIVE_GATES`, the names the writer prints): `stdgates.inc`'s
+/// aliases, and `sxdg`, a native gate (SqrtXdag) that the writer refuses to print.
+pub(super) const ALIASES: &[(&str, &str, usize, usize)] = &[
     ("p", "U1", 1, 1),
     ("phase", "U1", 1, 1),
-    ("u1", "U1", 1, 1),
-    ("u2", "U2", 2, 1),
-    ("u3", "U3", 3, 1),
     ("u", "U3", 3, 1),
     ("U", "U3", 3, 1),
-    ("cx", "CNOT", 0, 2),
     ("CX", "CNOT", 0, 2),
-    ("cz", "CZ", 0, 2),
-    ("swap", "SWAP", 0, 2),
-    ("ccx", "TOFFOLI", 0, 3),
+    ("sxdg", "SqrtXdag", 0, 1),
 ];
+
+/// Every QASM name that maps onto one native gate: (QASM name, QURI Parts name, parameter
+/// count, qubit count), the gate table's first.
+pub(super) fn natives() -> impl Iterator<Item = (&'static str, &'static str, usize, usize)> {
+    let table = NATIVE_GATES
+        .iter()
+        .map(|g| (g.kind.qasm_name(), g.quri_parts, g.n_params, g.kind.arity()));
+    table.chain(ALIASES.iter().copied())
+}
 
 /// Gates decomposed into native ones; each decomposition is exact (see the unit tests and
 /// tests/test_qasm_reader.py, which compare against textbook matrices).
@@ -183,7 +175,7 @@ pub(super) const DECOMPOSED: &[GateDef] = &[
 
 /// Looks a QASM gate name up: (parameter count, qubit count, how to emit it).
 pub(super) fn lookup_gate(name: &str) -> Option<(usize, usize, GateAction)> {
-    if let Some(&(_, native, n_params, n_qubits)) = NATIVE.iter().find(|g| g.0 == name) {
+    if let Some((_, native, n_params, n_qubits)) = natives().find(|g| g.0 == name) {
         return Some((n_params, n_qubits, GateAction::Native(native)));
     }
     DECOMPOSED
