@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from requests.adapters import BaseAdapter
+
 from quri_parts_oqtopus.backend.errors import OqtopusConfigError, OqtopusConfigFileError
 from quri_parts_oqtopus.upload import DEFAULT_MAX_INFLATED_BYTES
 
@@ -77,6 +79,9 @@ class OqtopusConfig:
             a BackendError naming the limit.
         max_inflated_bytes: Largest content of a downloaded archive once inflated; a
             larger one is refused before anything is inflated.
+        adapter: A ``requests`` transport adapter every request goes through instead of
+            the network, e.g. :class:`quri_parts_oqtopus.transport.MockTransport` in tests
+            (None: HTTP). Not read from configuration files.
 
     Raises:
         ValueError: If ``url`` or ``api_token`` is None, or a timeout, retry count,
@@ -85,6 +90,7 @@ class OqtopusConfig:
     """
 
     __slots__ = (
+        "_adapter",
         "_api_token",
         "_backoff",
         "_connect_retries",
@@ -110,6 +116,7 @@ class OqtopusConfig:
         deadline: float = DEFAULT_DEADLINE,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         max_inflated_bytes: int = DEFAULT_MAX_INFLATED_BYTES,
+        adapter: BaseAdapter | None = None,
     ) -> None:
         if url is None:
             raise ValueError("url should not be None.")
@@ -131,6 +138,9 @@ class OqtopusConfig:
         self._deadline = float(deadline)
         self._max_response_bytes = _size("max_response_bytes", max_response_bytes)
         self._max_inflated_bytes = _size("max_inflated_bytes", max_inflated_bytes)
+        if adapter is not None and not isinstance(adapter, BaseAdapter):
+            raise ValueError(f"adapter should be a requests transport adapter: {adapter!r}")
+        self._adapter = adapter
 
     @property
     def url(self) -> str:
@@ -197,9 +207,16 @@ class OqtopusConfig:
         """Largest content of a downloaded archive once inflated, in bytes."""
         return self._max_inflated_bytes
 
+    @property
+    def adapter(self) -> BaseAdapter | None:
+        """The transport adapter requests go through instead of the network (None: HTTP)."""
+        return self._adapter
+
     def with_proxy(self, proxy: str | None) -> OqtopusConfig:
         """A copy of this configuration with another proxy."""
-        return OqtopusConfig(self._url, self._api_token, proxy, **self._transport())
+        return OqtopusConfig(
+            self._url, self._api_token, proxy, **self._transport(), adapter=self._adapter
+        )
 
     def with_transport(self, **settings: Any) -> OqtopusConfig:
         """A copy of this configuration with some keyword-only settings changed.
@@ -213,7 +230,11 @@ class OqtopusConfig:
         if unknown:
             raise ValueError(f"not transport settings of OqtopusConfig: {', '.join(unknown)}")
         return OqtopusConfig(
-            self._url, self._api_token, self._proxy, **{**self._transport(), **settings}
+            self._url,
+            self._api_token,
+            self._proxy,
+            **{**self._transport(), **settings},
+            adapter=self._adapter,
         )
 
     def _transport(self) -> dict[str, Any]:
@@ -222,12 +243,14 @@ class OqtopusConfig:
     def __repr__(self) -> str:
         # The token is a secret: never part of any text this object produces.
         settings = ", ".join(f"{key}={value!r}" for key, value in self._transport().items())
+        if self._adapter is not None:
+            settings += f", adapter={self._adapter!r}"
         return (
             f"OqtopusConfig(url={self._url!r}, api_token='***', proxy={self._proxy!r}, {settings})"
         )
 
     def _key(self) -> tuple[object, ...]:
-        return (self._url, self._api_token, self._proxy, *self._transport().values())
+        return (self._url, self._api_token, self._proxy, *self._transport().values(), self._adapter)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, OqtopusConfig):

@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 from urllib.parse import urljoin
 
 import requests
-from requests.adapters import HTTPAdapter
+from requests.adapters import BaseAdapter, HTTPAdapter
 from urllib3.exceptions import DecodeError, InvalidHeader, ReadTimeoutError
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.response import BaseHTTPResponse
@@ -82,6 +82,8 @@ class TransportConfig(Protocol):
     def max_response_bytes(self) -> int: ...
     @property
     def max_inflated_bytes(self) -> int: ...
+    @property
+    def adapter(self) -> BaseAdapter | None: ...
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,7 @@ class Transport:
         )
         session = requests.Session()
         # max_retries=0: urllib3 makes one attempt per request; this class's loop repeats.
-        adapter = HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
+        adapter = config.adapter or HTTPAdapter(pool_connections=4, pool_maxsize=16, max_retries=0)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         session.headers["User-Agent"] = f"quri-parts-oqtopus/{__version__}"
