@@ -776,6 +776,7 @@ def test_sampling_archive_of_deeply_nested_json_is_refused_not_a_segfault(
     assert call(native, "read_sampling_archive", zip_bytes("r.json", shallow), NO_LIMIT).value == (
         Counter({1: 2}),
         None,
+        None,
     )
 
 
