@@ -192,8 +192,9 @@ FAILURES = [
     ),
     (
         "x q[0];",
-        {"transpiler_lib": "tket", "transpiler_options": {}},
-        "transpiler_lib 'tket' is not available on the local server",
+        {"transpiler_lib": "ouqu-tp", "transpiler_options": {}},
+        "transpiler_lib 'ouqu-tp' is not available on the local server (use one of ['qiskit',"
+        " 'tket'], or null",
     ),
     (
         "x q[0];",
