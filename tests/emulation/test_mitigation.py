@@ -198,7 +198,7 @@ def test_zne_beyond_the_cost_limit_falls_back_to_the_plain_estimate_naming_the_l
     assert outcome.succeeded, outcome.message
     zne = payloads["result"]["mitigation_details"]["zne"]
     assert zne["status"] == "fallback"
-    assert "folded to scale factor" in zne["reason"]
+    assert "runs of ZNE would cost" in zne["reason"]
     assert "beyond the limit max_gate_work = 200" in zne["reason"]
     assert payloads["result"]["estimation"] == plain["result"]["estimation"]
 
@@ -211,3 +211,21 @@ def test_zne_without_mitiq_falls_back_naming_the_package(monkeypatch: pytest.Mon
     assert zne["status"] == "fallback"
     assert "mitiq is not installed on the local server" in zne["reason"]
     assert "quri-parts-oqtopus[emulation]" in zne["reason"]
+
+
+@pytest.mark.parametrize(
+    ("device_id", "params"),
+    [
+        ("depolarizing-4", {"scale_factors": [1, 1e12]}),
+        ("qulacs", {"scale_factors": [1, 3], "num_to_average": 10**12}),
+    ],
+)
+def test_zne_beyond_the_cost_limit_falls_back_before_folding_naming_the_limit(
+    api: Api, device_id: str, params: dict[str, Any]
+) -> None:
+    job = run(api, "estimation", {"program": [BELL], "operator": ZZ}, device_id=device_id,
+              shots=100, mitigation_info={"zne": {"params": params}})  # fmt: skip
+    zne = details_of(job)["zne"]
+    assert zne["status"] == "fallback"
+    assert "runs of ZNE would cost" in zne["reason"]
+    assert "beyond the limit max_gate_work" in zne["reason"]

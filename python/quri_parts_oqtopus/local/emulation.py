@@ -27,7 +27,7 @@ from .noise import NoisyDevice, check_density_size
 from .programs import Program
 from .tasks import CostLimits, Task
 from .transpile import DeviceProgram, NativeGate, to_device
-from .zne import ZneUnavailable, fold
+from .zne import ZneUnavailable, check_zne_cost, fold
 
 #: Combined bits of a multi_manual job the (native, 64-bit) counts split can divide.
 MAX_SPLIT_BITS = 64
@@ -142,10 +142,13 @@ class Emulation:
         """The transpiled program folded to each ``(scale factor, repetition)`` of ZNE.
 
         Raises:
-            ZneUnavailable: Naming the scale factor and the limit, when a folded program
-                would cost more than ``max_gate_work`` to simulate.
+            ZneUnavailable: Naming the limit, when the folded programs would cost more
+                than ``max_gate_work`` to simulate (checked before folding, and each
+                folded program again).
 
         """
+        gates = self.device_program.gates
+        check_zne_cost(settings, len(gates), 4 ** len(self._qubits), self._limits.max_gate_work)
         folded: dict[tuple[float, int], tuple[NativeGate, ...]] = {}
         for scale_factor in settings.scale_factors:
             for rep in range(settings.num_to_average):
@@ -155,7 +158,7 @@ class Emulation:
                     folded[scale_factor, 0]
                     if same
                     else fold(
-                        self.device_program.gates,
+                        gates,
                         scale_factor,
                         settings.folding,
                         None if seed is None else seed + rep,

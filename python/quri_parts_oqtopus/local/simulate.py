@@ -31,7 +31,7 @@ from .emulation import Emulation, PauliTerm, combine_terms
 from .mitigation import MitigationRequest, mitigation_request
 from .programs import Program, combine_programs, load_program, program_to_qasm
 from .tasks import PREPARING, SIMULATING, TRANSPILING, Outcome, Task
-from .zne import ZneUnavailable, check_mitiq, fallback, zero_noise_estimate
+from .zne import ZneUnavailable, check_mitiq, check_zne_cost, fallback, zero_noise_estimate
 
 #: The fallback's reason for ZNE on a job that is no estimation (OQTOPUS's words).
 ZNE_ESTIMATION_ONLY = "zne is supported only for estimation jobs"
@@ -303,6 +303,9 @@ def _estimation(
                     lambda f, rep: emulated.estimate_folded(folded[f, rep], task.shots, rng),
                 )
             else:
+                size = 1 << target.qubit_count
+                gates = len(target.circuit.gates)
+                check_zne_cost(settings, gates, size, task.limits.max_gate_work, folded=False)
                 estimated = zero_noise_estimate(
                     settings, lambda _f, _rep: estimate(target, terms, task.shots, rng)
                 )

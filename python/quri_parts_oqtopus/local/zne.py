@@ -54,6 +54,29 @@ def check_mitiq() -> None:
         ) from e
 
 
+def check_zne_cost(
+    settings: ZneSettings, gates: int, state_size: int, max_gate_work: int, *, folded: bool = True
+) -> None:
+    """Refuse, before anything is folded, a ZNE whose runs would cost more than
+    ``max_gate_work`` in all: each run simulates the program's ``gates`` (about s times
+    as many when ``folded`` to scale factor s), each updating ``state_size`` entries
+    (4^n for a density matrix, 2^n for a state vector).
+
+    Raises:
+        ZneUnavailable: Naming the cost and the limit.
+
+    """
+    factors = settings.scale_factors if folded else [1.0] * len(settings.scale_factors)
+    work = math.fsum(math.ceil(gates * factor) for factor in factors)
+    work *= settings.num_to_average * state_size
+    if work > max_gate_work:
+        raise ZneUnavailable(
+            f"the {len(settings.scale_factors)} scale factors x {settings.num_to_average}"
+            f" runs of ZNE would cost {work:.3g} entry updates, beyond the limit"
+            f" max_gate_work = {max_gate_work:.3g}"
+        )
+
+
 def extrapolate(settings: ZneSettings, values: Sequence[float]) -> float:
     """The zero-noise value of ``values`` (one per scale factor) by the settings' factory."""
     from mitiq.zne.inference import LinearFactory, PolyFactory, RichardsonFactory  # noqa: PLC0415
@@ -151,6 +174,7 @@ __all__ = [
     "EstimateAt",
     "ZneUnavailable",
     "check_mitiq",
+    "check_zne_cost",
     "extrapolate",
     "fallback",
     "fold",
