@@ -430,7 +430,7 @@ def test_the_inflate_limit_is_configurable() -> None:
     with StubServer(lambda r: Reply(200, archive)) as storage:
         target = f"{storage.url}/result.zip"
         roomy = OqtopusHttpClient(config_for(UNUSED_API))
-        counts, _ = roomy.download_archive(target, decode_sampling_archive, operation="download")
+        counts, _, _ = roomy.download_archive(target, decode_sampling_archive, operation="download")
         assert counts == {1: 7}
         tight = OqtopusHttpClient(config_for(UNUSED_API, max_inflated_bytes=16))
         with pytest.raises(BackendError, match="more than the limit of 16 bytes"):

@@ -184,7 +184,7 @@ def test_sampling_result_archives_decode_like_the_reference(
         sampling = {key: json.dumps(value) for key, value in sampling.items()}
     ours = decode_sampling_archive(result_archive({"sampling": sampling}))
     expected_divided = oracle_divided(sampling["divided_counts"]) if with_divided else None
-    assert ours == (oracle_counts(sampling["counts"]), expected_divided)
+    assert ours == (oracle_counts(sampling["counts"]), expected_divided, None)
 
 
 @pytest.mark.parametrize("bad_index", [None, 10, 45_000])

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -61,10 +62,10 @@ def random_circuit(qubits: int, seed: int) -> QuantumCircuit:
     return circuit
 
 
-def exact(circuit: QuantumCircuit) -> np.ndarray:
+def exact(circuit: QuantumCircuit) -> np.ndarray[Any, Any]:
     state = qulacs.QuantumState(circuit.qubit_count)
     convert_circuit(circuit).update_quantum_state(state)
-    probabilities: np.ndarray = np.abs(state.get_vector()) ** 2
+    probabilities: np.ndarray[Any, Any] = np.abs(state.get_vector()) ** 2
     return probabilities
 
 

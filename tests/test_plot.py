@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import sys
 from collections import Counter
+from typing import Any
 
 import matplotlib as mpl
 import pytest
@@ -28,7 +29,7 @@ from quri_parts_oqtopus.calibration import DeviceCalibration
 from .conftest import ghz
 
 
-def _png(axes: Axes) -> np.ndarray:
+def _png(axes: Axes) -> np.ndarray[Any, Any]:
     """The figure rendered as a PNG, read back as RGBA pixels."""
     buffer = io.BytesIO()
     figure = axes.get_figure(root=True)
@@ -37,11 +38,11 @@ def _png(axes: Axes) -> np.ndarray:
     plt.close(figure)
     assert buffer.getvalue()[:8] == b"\x89PNG\r\n\x1a\n"
     buffer.seek(0)
-    pixels: np.ndarray = plt.imread(buffer)
+    pixels: np.ndarray[Any, Any] = plt.imread(buffer)
     return pixels
 
 
-def _assert_drawn(pixels: np.ndarray, min_size: tuple[int, int]) -> None:
+def _assert_drawn(pixels: np.ndarray[Any, Any], min_size: tuple[int, int]) -> None:
     height, width = pixels.shape[:2]
     assert height >= min_size[0], pixels.shape
     assert width >= min_size[1], pixels.shape

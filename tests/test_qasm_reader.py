@@ -194,7 +194,8 @@ def apply_on(state: Vector, matrix: Matrix, qubits: Sequence[int], n: int) -> Ve
     axes = [n - 1 - q for q in qubits]
     tensor = state.reshape((2,) * n)
     out = np.tensordot(matrix.reshape((2,) * (2 * k)), tensor, axes=(list(range(k, 2 * k)), axes))
-    return np.moveaxis(out, list(range(k)), axes).reshape(-1)
+    result: Vector = np.asarray(np.moveaxis(out, list(range(k)), axes).reshape(-1), np.complex128)
+    return result
 
 
 def random_state(rng: np.random.Generator, n: int) -> Vector:

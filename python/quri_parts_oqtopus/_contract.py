@@ -150,6 +150,77 @@ DEFAULT_TRANSPILER_INFO: Final = {
 #: each qubit's assignment matrix (what the OQTOPUS engine implements).
 PSEUDO_INVERSE: Final = "pseudo_inverse"
 
+# -- error mitigation and transpilers: the words of mitigation_info and transpiler_info --------
+#: ``mitigation_info`` keys: the released engine's one key, and today's schema
+#: ``{"readout": {"method": ...}, "zne": {"params": {...}}}``.
+RO_ERROR_MITIGATION: Final = "ro_error_mitigation"
+READOUT: Final = "readout"
+ZNE: Final = "zne"
+#: ``readout.method`` values. OQTOPUS runs one algorithm (the inverse of each qubit's
+#: assignment matrix) for all three; so does the local server, saying so in its details.
+MTHREE: Final = "mthree"
+LOCAL_READOUT: Final = "local"
+READOUT_METHODS: Final = (PSEUDO_INVERSE, MTHREE, LOCAL_READOUT)
+#: ``zne.params`` keys, the extrapolations (mitiq's factories) and foldings OQTOPUS knows,
+#: and its defaults (the first factory and folding are the default ones).
+ZNE_SCALE_FACTORS: Final = "scale_factors"
+ZNE_FACTORY: Final = "factory"
+ZNE_FOLDING: Final = "folding"
+ZNE_NUM_TO_AVERAGE: Final = "num_to_average"
+ZNE_POLY_ORDER: Final = "poly_order"
+RICHARDSON: Final = "richardson"
+LINEAR: Final = "linear"
+POLY: Final = "poly"
+ZNE_FACTORIES: Final = (RICHARDSON, LINEAR, POLY)
+GLOBAL_FOLDING: Final = "global"
+RANDOM_FOLDING: Final = "random"
+ZNE_FOLDINGS: Final = (GLOBAL_FOLDING, RANDOM_FOLDING)
+ZNE_DEFAULT_SCALE_FACTORS: Final = (1.0, 2.0, 3.0)
+ZNE_DEFAULT_NUM_TO_AVERAGE: Final = 1
+ZNE_DEFAULT_POLY_ORDER: Final = 2
+#: ``result.mitigation_details``: what each mitigation did. A ZNE that could not run leaves
+#: ``{"zne": {"status": "fallback", "stage": "pre_process", "reason": ...}}`` and the plain
+#: estimate (it fails open, as OQTOPUS's does).
+MITIGATION_DETAILS: Final = "mitigation_details"
+ZNE_FALLBACK: Final = "fallback"
+ZNE_PRE_PROCESS: Final = "pre_process"
+#: ``transpiler_info.transpiler_lib`` values of OQTOPUS's transpiler service (tranqu).
+QISKIT: Final = "qiskit"
+TKET: Final = "tket"
+OUQU_TP: Final = "ouqu-tp"
+TRANSPILER_LIBS: Final = (QISKIT, TKET, OUQU_TP)
+
+__all__ += [  # kept beside its section, so that merges stay apart
+    "GLOBAL_FOLDING",
+    "LINEAR",
+    "LOCAL_READOUT",
+    "MITIGATION_DETAILS",
+    "MTHREE",
+    "OUQU_TP",
+    "POLY",
+    "QISKIT",
+    "RANDOM_FOLDING",
+    "READOUT",
+    "READOUT_METHODS",
+    "RICHARDSON",
+    "RO_ERROR_MITIGATION",
+    "TKET",
+    "TRANSPILER_LIBS",
+    "ZNE",
+    "ZNE_DEFAULT_NUM_TO_AVERAGE",
+    "ZNE_DEFAULT_POLY_ORDER",
+    "ZNE_DEFAULT_SCALE_FACTORS",
+    "ZNE_FACTORIES",
+    "ZNE_FACTORY",
+    "ZNE_FALLBACK",
+    "ZNE_FOLDING",
+    "ZNE_FOLDINGS",
+    "ZNE_NUM_TO_AVERAGE",
+    "ZNE_POLY_ORDER",
+    "ZNE_PRE_PROCESS",
+    "ZNE_SCALE_FACTORS",
+]
+
 # -- field names -----------------------------------------------------------------------------
 #: A job's fields, in the order of the service's job object (and the reference's to_json).
 JOB_FIELDS: Final = (

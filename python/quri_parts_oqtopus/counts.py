@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+import orjson
 from quri_parts.backend import SamplingCounts
 
 from quri_parts_oqtopus import _core
@@ -45,11 +46,12 @@ def decode_divided_counts(
 
 def decode_sampling_archive(
     data: bytes, *, max_size: int = DEFAULT_MAX_INFLATED_BYTES
-) -> tuple[SamplingCounts, dict[int, SamplingCounts] | None]:
-    """``(counts, divided_counts)`` of a sampling result archive, as downloaded.
+) -> tuple[SamplingCounts, dict[int, SamplingCounts] | None, dict[str, Any] | None]:
+    """``(counts, divided_counts, mitigation_details)`` of a sampling result archive.
 
-    The archive is a ZIP holding ``{"sampling": {"counts": ..., "divided_counts": ...}}``;
-    it is inflated and parsed in Rust without the GIL.
+    The archive is a ZIP holding ``{"sampling": {"counts": ..., "divided_counts": ...}}``
+    and, where the service mitigated, ``"mitigation_details"`` beside it (None when absent
+    or not an object); it is inflated and parsed in Rust without the GIL.
 
     Raises:
         quri_parts_oqtopus.upload.ArchiveTooLargeError: If the result holds more than
@@ -57,7 +59,9 @@ def decode_sampling_archive(
         ValueError: For a bad archive, invalid JSON, or bad counts (see :func:`decode_counts`).
 
     """
-    return _core.read_sampling_archive(data, max_size)
+    counts, divided, details_text = _core.read_sampling_archive(data, max_size)
+    details = None if details_text is None else orjson.loads(details_text)
+    return counts, divided, details if isinstance(details, dict) else None
 
 
 def split_counts(

@@ -228,28 +228,37 @@ pub fn decode_divided_counts_json(text: &str) -> Result<Option<DividedCounts>, C
     Ok(divided)
 }
 
-/// `counts` and `divided_counts` of a sampling result document: `{"sampling": {...}}` as
-/// the result archive holds it, or the inner `{"counts": ..., "divided_counts": ...}`.
-pub fn decode_sampling_result(text: &str) -> Result<(Counts, Option<DividedCounts>), CoreError> {
+/// What a sampling result document holds: counts, divided counts, and the JSON text of its
+/// `mitigation_details` (beside `sampling`), if any.
+pub type SamplingResult = (Counts, Option<DividedCounts>, Option<String>);
+
+/// `counts`, `divided_counts` and the `mitigation_details` text of a sampling result document:
+/// `{"sampling": {...}, "mitigation_details": {...}}` as the result archive holds it, or the
+/// inner `{"counts": ..., "divided_counts": ...}`.
+pub fn decode_sampling_result(text: &str) -> Result<SamplingResult, CoreError> {
     let mut cursor = Cursor::new(text);
     let mut outer = SamplingFields::default();
     let mut inner = None;
-    cursor.object(|c, key| {
-        if key == "sampling" {
+    let mut details = None;
+    cursor.object(|c, key| match key.as_ref() {
+        "sampling" => {
             let mut fields = SamplingFields::default();
             c.object(|c, key| fields.read(c, &key))?;
             inner = Some(fields);
             Ok(())
-        } else {
-            outer.read(c, &key)
         }
+        "mitigation_details" => {
+            details = Some(c.skip_value()?.to_owned());
+            Ok(())
+        }
+        _ => outer.read(c, &key),
     })?;
     cursor.finish()?;
     let fields = inner.unwrap_or(outer);
     let counts = fields
         .counts
         .ok_or_else(|| CoreError::InvalidCounts("'counts' does not exist in result".into()))?;
-    Ok((counts, fields.divided))
+    Ok((counts, fields.divided, details))
 }
 
 #[derive(Default)]
@@ -425,15 +434,24 @@ mod tests {
     fn sampling_results_decode_counts_and_divided_counts() {
         let text = r#"{"sampling": {"counts": {"0001": 10, "1111": 5},
                        "divided_counts": {"0": {"01": 10, "11": 5}, "1": "{\"00\": 10, \"11\": 5}"}}}"#;
-        let (counts, divided) = decode_sampling_result(text).unwrap();
+        let (counts, divided, details) = decode_sampling_result(text).unwrap();
         assert_eq!(counts, vec![(1, 10), (15, 5)]);
+        assert!(details.is_none());
         assert_eq!(
             divided.unwrap(),
             vec![(0, vec![(1, 10), (3, 5)]), (1, vec![(0, 10), (3, 5)])]
         );
-        let (_, none) =
+        let (_, none, _) =
             decode_sampling_result(r#"{"counts": {"1": 1}, "divided_counts": null}"#).unwrap();
         assert!(none.is_none());
+        let mitigated = r#"{"sampling": {"counts": {"1": 1}},
+                            "mitigation_details": {"readout": {"before": {"counts": {"0": 1}}}}}"#;
+        let (counts, _, details) = decode_sampling_result(mitigated).unwrap();
+        assert_eq!(counts, vec![(1, 1)]);
+        assert_eq!(
+            details.as_deref(),
+            Some(r#"{"readout": {"before": {"counts": {"0": 1}}}}"#)
+        );
     }
 
     #[test]
@@ -445,7 +463,7 @@ mod tests {
             "{{\"sampling\": {{\"counts\": {{{}}}}}}}",
             entries.join(", ")
         );
-        let (counts, divided) = decode_sampling_result(&text).unwrap();
+        let (counts, divided, _) = decode_sampling_result(&text).unwrap();
         assert_eq!(
             counts,
             (0..40_000u64).map(|k| (k, k % 7)).collect::<Vec<_>>()

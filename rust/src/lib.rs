@@ -123,25 +123,33 @@ fn decode_divided_counts<'py>(raw: &Bound<'py, PyAny>) -> PyResult<Option<Bound<
     divided.map(|d| convert::divided_from(py, &d)).transpose()
 }
 
-/// `(counts, divided_counts)` of a sampling result archive (a ZIP holding
-/// `{"sampling": {"counts": ..., "divided_counts": ...}}`), unzipped and parsed without the GIL;
-/// an entry above `max_size` bytes once inflated is refused with `ArchiveTooLargeError`.
+/// `(counts, divided_counts, mitigation_details)` of a sampling result archive (a ZIP holding
+/// `{"sampling": {"counts": ..., "divided_counts": ...}, "mitigation_details": ...}`), unzipped
+/// and parsed without the GIL; `mitigation_details` is its JSON text, or None when absent. An
+/// entry above `max_size` bytes once inflated is refused with `ArchiveTooLargeError`.
 #[pyfunction]
 fn read_sampling_archive<'py>(
     data: &Bound<'py, PyBytes>,
     max_size: usize,
-) -> PyResult<(Bound<'py, PyDict>, Option<Bound<'py, PyDict>>)> {
+) -> PyResult<SamplingArchive<'py>> {
     let py = data.py();
     let bytes = data.as_bytes();
-    let (counts, divided) = py.detach(|| {
+    let (counts, divided, details) = py.detach(|| {
         let (_, content) = archive::read_single_entry(bytes, max_size)?;
         let text = std::str::from_utf8(&content)
             .map_err(|e| error::CoreError::InvalidJson(format!("result is not UTF-8: {e}")))?;
         counts::decode_sampling_result(text)
     })?;
     let divided = divided.map(|d| convert::divided_from(py, &d)).transpose()?;
-    Ok((convert::counter_from(py, &counts)?, divided))
+    Ok((convert::counter_from(py, &counts)?, divided, details))
 }
+
+/// What `read_sampling_archive` gives Python.
+type SamplingArchive<'py> = (
+    Bound<'py, PyDict>,
+    Option<Bound<'py, PyDict>>,
+    Option<String>,
+);
 
 /// `(entry name, content)` of a one-file ZIP archive, inflated without the GIL; an entry
 /// above `max_size` bytes once inflated is refused with `ArchiveTooLargeError`.

@@ -53,7 +53,9 @@ def ghz_population(counts: dict[str, int]) -> float:
 # -- an independent model of the calibrated noise (numpy, textbook depolarizing form) --------
 
 
-def _apply(rho: np.ndarray, matrix: np.ndarray, qubits: list[int], n: int) -> np.ndarray:
+def _apply(
+    rho: np.ndarray[Any, Any], matrix: np.ndarray[Any, Any], qubits: list[int], n: int
+) -> np.ndarray[Any, Any]:
     """U rho U† for ``matrix`` on ``qubits`` (qubit 0 = most significant axis here)."""
     k = len(qubits)
     u = matrix.reshape((2,) * 2 * k)
@@ -70,11 +72,13 @@ def _apply(rho: np.ndarray, matrix: np.ndarray, qubits: list[int], n: int) -> np
         f"{''.join(new_c)}{''.join(cols[q] for q in qubits)},{out_rows}{cols}->{out_rows}{out_cols}"
     )
     t = np.einsum(right, u.conj(), t)
-    result: np.ndarray = t.reshape(1 << n, 1 << n)
+    result: np.ndarray[Any, Any] = t.reshape(1 << n, 1 << n)
     return result
 
 
-def _depolarize(rho: np.ndarray, qubits: list[int], fidelity: float, n: int) -> np.ndarray:
+def _depolarize(
+    rho: np.ndarray[Any, Any], qubits: list[int], fidelity: float, n: int
+) -> np.ndarray[Any, Any]:
     """(1-λ) rho + λ Tr_qubits(rho) ⊗ I/d, with λ = d(1-F)/(d-1) for average fidelity F."""
     d = 2 ** len(qubits)
     lam = d * (1 - fidelity) / (d - 1)
@@ -87,7 +91,7 @@ def _depolarize(rho: np.ndarray, qubits: list[int], fidelity: float, n: int) -> 
     order = rest + sorted(qubits)
     perm = [order.index(i) for i in range(n)]
     full = full.transpose(perm + [p + n for p in perm]).reshape(1 << n, 1 << n)
-    result: np.ndarray = (1 - lam) * rho + lam * full
+    result: np.ndarray[Any, Any] = (1 - lam) * rho + lam * full
     return result
 
 

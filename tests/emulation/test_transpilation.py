@@ -41,7 +41,7 @@ def random_program(rng: random.Random, n_qubits: int, n_gates: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-def state_of(text: str, order: list[int] | None = None) -> tuple[np.ndarray, list[int]]:
+def state_of(text: str, order: list[int] | None = None) -> tuple[np.ndarray[Any, Any], list[int]]:
     """The final state of ``text``'s gates on the qubits it uses (ascending, or ``order``)."""
     parsed = read_qasm(text)
     used = sorted({q for g in parsed.circuit.gates for q in (*g.target_indices, *g.control_indices)}
@@ -60,7 +60,9 @@ def state_of(text: str, order: list[int] | None = None) -> tuple[np.ndarray, lis
     return np.array(state.get_vector()), used
 
 
-def embedded(original: np.ndarray, n: int, mapping: dict[int, int], used: list[int]) -> np.ndarray:
+def embedded(
+    original: np.ndarray[Any, Any], n: int, mapping: dict[int, int], used: list[int]
+) -> np.ndarray[Any, Any]:
     """The original n-qubit state with virtual qubit v moved to physical ``mapping[v]``."""
     out = np.zeros(2 ** len(used), dtype=complex)
     position = {q: i for i, q in enumerate(used)}
@@ -71,7 +73,7 @@ def embedded(original: np.ndarray, n: int, mapping: dict[int, int], used: list[i
 
 
 def distribution(
-    state: np.ndarray, measurements: Any, position: dict[int, int]
+    state: np.ndarray[Any, Any], measurements: Any, position: dict[int, int]
 ) -> dict[int, float]:
     """P(clbit value) of ``state`` measured as ``(qubit, clbit)`` pairs."""
     out: dict[int, float] = {}
@@ -190,8 +192,9 @@ FAILURES = [
     ),
     (
         "x q[0];",
-        {"transpiler_lib": "tket", "transpiler_options": {}},
-        "transpiler_lib 'tket' is not available on the local server",
+        {"transpiler_lib": "ouqu-tp", "transpiler_options": {}},
+        "transpiler_lib 'ouqu-tp' is not available on the local server (use one of ['qiskit',"
+        " 'tket'], or null",
     ),
     (
         "x q[0];",

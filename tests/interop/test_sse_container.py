@@ -122,3 +122,50 @@ except sse_driver.SseRuntimeError as e:
     job, log = _run_sse(our_server, source)
     assert job["status"] == "succeeded", job["job_info"]["message"]
     assert "raised True To execute sampling on OQTOPUS server is failed." in log
+
+
+# An estimation with today's mitigation_info, as an SSE program for OQTOPUS writes it.
+ESTIMATION_PROGRAM = """
+from quri_parts.circuit import QuantumCircuit
+from quri_parts.core.operator import Operator, pauli_label
+from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusEstimationBackend
+
+circuit = QuantumCircuit(2)
+circuit.add_H_gate(0)
+circuit.add_CNOT_gate(0, 1)
+operator = Operator({pauli_label("Z0 Z1"): 1.0, pauli_label("X0 X1"): 0.5})
+mitigation = {"readout": {"method": "pseudo_inverse"}, "zne": {"params": {"scale_factors": [1, 3]}}}
+job = OqtopusEstimationBackend(OqtopusConfig.from_file()).estimate(
+    circuit, operator, device_id="sse", shots=500, simulator_info={"seed": 4},
+    mitigation_info=mitigation,
+)
+result = job.result()
+print("estimation", repr(result.exp_value), repr(result.stds))
+"""
+
+
+@pytest.mark.parametrize("client", ["reference", "ours"])
+def test_an_sse_program_runs_an_estimation_through_sse_driver_and_its_result_is_the_sse_result(
+    client: str, request: pytest.FixtureRequest
+) -> None:
+    from quri_parts_oqtopus.backend import (  # noqa: PLC0415
+        OqtopusEstimationResult,
+        OqtopusSseBackend,
+    )
+
+    fixture = "reference_server" if client == "reference" else "our_server"
+    server: LocalServer = request.getfixturevalue(fixture)
+    job, log = _run_sse(server, ESTIMATION_PROGRAM)
+    assert job["status"] == "succeeded", f"{client}: {job['job_info']['message']}\n{log}"
+    printed = next(line for line in log.splitlines() if line.startswith("estimation"))
+    exp_value, stds = (float(word) for word in printed.split()[1:])
+    assert exp_value == pytest.approx(1.5, abs=0.2)  # <Bell| Z0 Z1 + 0.5 X0 X1 |Bell>
+    result = requests.get(job["job_info"]["result"], timeout=30).content
+    with zipfile.ZipFile(io.BytesIO(result)) as opened:
+        payload = json.loads(opened.read(opened.namelist()[0]))
+    assert payload["estimation"] == {"exp_value": exp_value, "stds": stds}
+    scales = payload["mitigation_details"]["zne"]["scale_results"]
+    assert [s["scale_factor"] for s in scales] == [1.0, 3.0]
+    ours = OqtopusSseBackend(server.config).retrieve_job(job["job_id"]).result()
+    assert isinstance(ours, OqtopusEstimationResult)
+    assert (ours.exp_value, ours.mitigation_details) == (exp_value, payload["mitigation_details"])

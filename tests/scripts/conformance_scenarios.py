@@ -866,6 +866,79 @@ scenario("SSE logs through the backend (deprecated)", sse_backend_logs)
 scenario("SSE job that outlasts the timeout", sse_timeout_and_cancel)
 
 
+# -- today's OQTOPUS: mitigation_info and transpilers on an emulated QPU --------------------
+EMULATED = "emu-ring-8"
+BELL = QuantumCircuit(2)
+BELL.add_H_gate(0)
+BELL.add_CNOT_gate(0, 1)
+ZZ = Operator({pauli_label("Z0 Z1"): 1.0})
+READOUT = {"readout": {"method": "pseudo_inverse"}}
+ZNE = {"zne": {"params": {"scale_factors": [1, 3], "folding": "random"}}}
+
+
+def mitigation_details(result):
+    return describe(getattr(result, "mitigation_details", "no such attribute"))
+
+
+def readout_mitigated_sampling():
+    job = sampling.sample(
+        BELL, device_id=EMULATED, shots=300, simulator_info={"seed": 5}, mitigation_info=READOUT
+    )
+    result = job.result(wait=0.05)
+    return {
+        "counts": describe(result.counts),
+        "properties": job_properties(job),
+        "mitigation_details": mitigation_details(result),
+    }
+
+
+def zne_estimation():
+    job = estimation.estimate(
+        BELL,
+        ZZ,
+        device_id=EMULATED,
+        shots=300,
+        simulator_info={"seed": 5},
+        mitigation_info={**READOUT, **ZNE},
+    )
+    result = job.result(wait=0.05)
+    return {
+        "exp_value": describe(result.exp_value),
+        "stds": describe(result.stds),
+        "mitigation_info": describe(job.mitigation_info),
+        "mitigation_details": mitigation_details(result),
+    }
+
+
+def unknown_readout_method():
+    job = sampling.sample(
+        BELL, device_id=EMULATED, shots=10, mitigation_info={"readout": {"method": "twirl"}}
+    )
+    job.wait_for_completion(wait=0.05)
+    return {"status": job.status, "result": raises(job.result)}
+
+
+def transpilers():
+    observed = {}
+    for info in ({}, {"transpiler_lib": "tket"}, {"transpiler_lib": "ouqu-tp"}):
+        job = sampling.sample(
+            BELL, device_id=EMULATED, shots=10, simulator_info={"seed": 5}, transpiler_info=info
+        )
+        job.wait_for_completion(wait=0.05)
+        observed[json.dumps(info)] = {
+            "status": job.status,
+            "transpiler_info": describe(job.transpiler_info),
+            "message": describe(job.job_info.get("message")),
+        }
+    return observed
+
+
+scenario("emulated QPU: readout.method mitigation", readout_mitigated_sampling)
+scenario("emulated QPU: ZNE and readout mitigation of an estimation", zne_estimation)
+scenario("emulated QPU: an unknown readout method", unknown_readout_method)
+scenario("emulated QPU: transpilers and the default transpiler_info", transpilers)
+
+
 # -- the QURI Parts sampler factory ---------------------------------------------------------
 def sampler_factory():
     from quri_parts_oqtopus.sampler import create_oqtopus_concurrent_sampler

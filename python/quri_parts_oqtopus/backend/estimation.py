@@ -8,7 +8,7 @@ from quri_parts.backend import BackendError
 from quri_parts.circuit import NonParametricQuantumCircuit
 from quri_parts.core.operator import Operator
 
-from quri_parts_oqtopus._contract import ESTIMATION
+from quri_parts_oqtopus._contract import ESTIMATION, MITIGATION_DETAILS
 from quri_parts_oqtopus.backend.errors import (
     ESTIMATION_FAILED,
     OqtopusInvalidArgumentError,
@@ -61,12 +61,14 @@ class OqtopusEstimationJob(OqtopusJobBase):
         return self._info.memo("result", self._read_result)
 
     def _read_result(self) -> OqtopusEstimationResult:
-        estimation = self._result_payload().get("estimation")
+        payload = self._result_payload()
+        estimation = payload.get("estimation")
         if not isinstance(estimation, dict) or "exp_value" not in estimation:
             raise BackendError(
                 f"Job {self.job_id} has a malformed estimation result: {preview(estimation)}"
             )
-        return OqtopusEstimationResult(estimation)
+        details = payload.get(MITIGATION_DETAILS)
+        return OqtopusEstimationResult(estimation, mitigation_details=details)
 
 
 class OqtopusEstimationBackend(OqtopusJobBackendBase):

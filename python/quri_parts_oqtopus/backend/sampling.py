@@ -22,7 +22,12 @@ from typing import Any
 from quri_parts.backend import BackendError
 from quri_parts.circuit import NonParametricQuantumCircuit
 
-from quri_parts_oqtopus._contract import MULTI_MANUAL, SAMPLING, SAMPLING_JOB_TYPES
+from quri_parts_oqtopus._contract import (
+    MITIGATION_DETAILS,
+    MULTI_MANUAL,
+    SAMPLING,
+    SAMPLING_JOB_TYPES,
+)
 from quri_parts_oqtopus._http import is_url
 from quri_parts_oqtopus.backend.errors import (
     SAMPLING_FAILED,
@@ -81,13 +86,15 @@ class OqtopusSamplingJob(OqtopusJobBase):
         if is_url(url):
             # The archive is inflated and its counts decoded in Rust, without the GIL.
             operation = f"download result of job {self.job_id}"
-            counts, divided = self._client.download_archive(
+            counts, divided, details = self._client.download_archive(
                 url, decode_sampling_archive, operation=operation
             )
-            return OqtopusSamplingResult.from_counts(counts, divided)
+            return OqtopusSamplingResult.from_counts(counts, divided, details)
         payload = self._result_payload()
         try:
-            return OqtopusSamplingResult.from_server(payload["sampling"])
+            return OqtopusSamplingResult.from_server(
+                payload["sampling"], payload.get(MITIGATION_DETAILS)
+            )
         except (KeyError, TypeError, ValueError) as e:
             raise BackendError(
                 f"Job {self.job_id} has a malformed sampling result: {bounded(str(e))}"

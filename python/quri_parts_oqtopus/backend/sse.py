@@ -9,7 +9,7 @@ from pathlib import Path
 from quri_parts.backend import BackendError
 from typing_extensions import deprecated
 
-from quri_parts_oqtopus._contract import MAX_SSE_BASE64_BYTES, SSE, SUCCEEDED
+from quri_parts_oqtopus._contract import MAX_SSE_BASE64_BYTES, MITIGATION_DETAILS, SSE, SUCCEEDED
 from quri_parts_oqtopus._http import is_url
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 from quri_parts_oqtopus.backend.errors import (
@@ -77,10 +77,11 @@ class OqtopusSseJob(OqtopusJobBase):
             raise BackendError(f"{INVALID_RESULT} {self._end_report()}")
         payload = self._result_payload()
         try:
+            details = payload.get(MITIGATION_DETAILS)
             if payload.get("sampling") is not None:
-                return OqtopusSamplingResult.from_server(payload["sampling"])
+                return OqtopusSamplingResult.from_server(payload["sampling"], details)
             if isinstance(payload.get("estimation"), dict):
-                return OqtopusEstimationResult(payload["estimation"])
+                return OqtopusEstimationResult(payload["estimation"], mitigation_details=details)
         except (TypeError, ValueError) as e:
             raise BackendError(
                 f"{INVALID_RESULT} SSE job {self.job_id} has a malformed result: {bounded(str(e))}"

@@ -13,14 +13,21 @@ from typing import Any
 
 import numpy as np
 
-from quri_parts_oqtopus._contract import MULTI_MANUAL
+from quri_parts_oqtopus._contract import GLOBAL_FOLDING, MULTI_MANUAL
 from quri_parts_oqtopus.calibration import DeviceCalibration, ReadoutError
 
-from .mitigation import check_invertible, mitigate_counts, pseudo_inverse, readout_mitigation
+from .mitigation import (
+    ZneSettings,
+    check_invertible,
+    mitigate_counts,
+    mitigation_request,
+    pseudo_inverse,
+)
 from .noise import NoisyDevice, check_density_size
 from .programs import Program
 from .tasks import CostLimits, Task
-from .transpile import DeviceProgram, to_device
+from .transpile import DeviceProgram, NativeGate, to_device
+from .zne import ZneUnavailable, check_zne_cost, fold
 
 #: Combined bits of a multi_manual job the (native, 64-bit) counts split can divide.
 MAX_SPLIT_BITS = 64
@@ -43,7 +50,9 @@ class Emulation:
     ) -> None:
         assert task.device_info is not None
         self._calibration = DeviceCalibration.from_device_info(task.device_info)
-        self._mitigation = readout_mitigation(task.mitigation_info)
+        self._mitigation = mitigation_request(task.mitigation_info).readout
+        self._limits = task.limits
+        self.counts_before_mitigation: dict[str, int] | None = None
         self._transpiled = task.transpiler_info.get("transpiler_lib", "qiskit") is not None
         _check_before_transpiling(task, program, terms)
         self.device_program: DeviceProgram = to_device(
@@ -88,7 +97,16 @@ class Emulation:
         return self._calibration.qubits[qubit].readout
 
     def sample_counts(self, shots: int, rng: np.random.Generator) -> dict[str, int]:
-        """Counts keyed by bit string (clbit 0 last), mitigated if the job asks."""
+        """Counts keyed by bit string (clbit 0 last), mitigated if the job asks (then the
+        counts read are kept in ``counts_before_mitigation`` for ``mitigation_details``)."""
+        counts = self.raw_counts(shots, rng)
+        if self._mitigation is None:
+            return counts
+        self.counts_before_mitigation = counts
+        return self.mitigated(counts)
+
+    def raw_counts(self, shots: int, rng: np.random.Generator) -> dict[str, int]:
+        """Counts keyed by bit string (clbit 0 last) as the device reads them."""
         program = self.device_program
         by_clbit = {clbit: qubit for qubit, clbit in program.measurements}
         qubits = sorted(set(by_clbit.values()))
@@ -102,7 +120,13 @@ class Emulation:
             value = sum(read[qubit] << clbit for clbit, qubit in by_clbit.items())
             key = format(value, f"0{program.bit_count}b")
             counts[key] = counts.get(key, 0) + int(outcomes[index])
-        if self._mitigation is None:
+        return counts
+
+    def mitigated(self, counts: dict[str, int]) -> dict[str, int]:
+        """``counts`` of this program with the readout errors of its measured qubits undone."""
+        program = self.device_program
+        by_clbit = {clbit: qubit for qubit, clbit in program.measurements}
+        if not by_clbit:
             return counts
         bits = [(clbit, self._readout(qubit)) for clbit, qubit in sorted(by_clbit.items())]
         return mitigate_counts(counts, bits, program.bit_count)
@@ -110,7 +134,55 @@ class Emulation:
     def estimate(self, shots: int, rng: np.random.Generator) -> tuple[float, float]:
         """Σ coeff·⟨P⟩ of the job's terms from ``shots`` noisy readouts of each in its
         basis, mitigated if the job asks, and its standard error (``combine_terms``)."""
-        device = self._run()
+        return self._estimate_on(self._run(), shots, rng)
+
+    def folded_programs(
+        self, settings: ZneSettings, seed: int | None
+    ) -> dict[tuple[float, int], tuple[NativeGate, ...]]:
+        """The transpiled program folded to each ``(scale factor, repetition)`` of ZNE.
+
+        Raises:
+            ZneUnavailable: Naming the limit, when the folded programs would cost more
+                than ``max_gate_work`` to simulate (checked before folding, and each
+                folded program again).
+
+        """
+        gates = self.device_program.gates
+        check_zne_cost(settings, len(gates), 4 ** len(self._qubits), self._limits.max_gate_work)
+        folded: dict[tuple[float, int], tuple[NativeGate, ...]] = {}
+        for scale_factor in settings.scale_factors:
+            for rep in range(settings.num_to_average):
+                # Global folding is the same every time: only random folding differs by rep.
+                same = settings.folding == GLOBAL_FOLDING and rep > 0
+                folded[scale_factor, rep] = (
+                    folded[scale_factor, 0]
+                    if same
+                    else fold(
+                        gates,
+                        scale_factor,
+                        settings.folding,
+                        None if seed is None else seed + rep,
+                    )
+                )
+                try:
+                    _check_work(len(folded[scale_factor, rep]), len(self._qubits), self._limits)
+                except ValueError as e:
+                    raise ZneUnavailable(
+                        f"the program folded to scale factor {scale_factor}: {e}"
+                    ) from e
+        return folded
+
+    def estimate_folded(
+        self, gates: Sequence[NativeGate], shots: int, rng: np.random.Generator
+    ) -> tuple[float, float]:
+        """``estimate`` of the job's terms after ``gates`` (a folded program) instead."""
+        device = NoisyDevice(self._calibration, self._qubits)
+        device.run(gates)
+        return self._estimate_on(device, shots, rng)
+
+    def _estimate_on(
+        self, device: NoisyDevice, shots: int, rng: np.random.Generator
+    ) -> tuple[float, float]:
         means = []
         for factors, coeff in self._terms:
             if not factors:
@@ -186,7 +258,7 @@ def _virtual_qubits(program: Program, terms: Sequence[PauliTerm]) -> set[int]:
 
 def parities(width: int) -> np.ndarray[Any, np.dtype[np.float64]]:
     """(-1)^(number of ones) of every ``width``-bit outcome: the eigenvalue of Z⊗...⊗Z."""
-    signs = np.ones(1)
+    signs: np.ndarray[Any, np.dtype[np.float64]] = np.ones(1)
     for _ in range(width):
         signs = np.concatenate([signs, -signs])
     return signs

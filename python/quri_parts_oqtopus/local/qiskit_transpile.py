@@ -1,13 +1,15 @@
-"""Transpilation with Qiskit to an emulated QPU's target (``transpiler_lib: "qiskit"``).
+"""Transpilation to an emulated QPU's Qiskit target (``transpiler_lib`` "qiskit", "tket").
 
 The device's target is built from its calibration as OQTOPUS's transpiler service builds
 it: ``x``, ``sx``, ``rz`` on every qubit with the qubit's gate error and durations,
 ``measure`` with its readout error, ``cx`` on every listed (directed) coupling with its
-error and duration. The result is reported the way that service reports it: the
-transpiled OpenQASM 3 program, gate statistics before and after, and the final
-virtual -> physical qubit mapping.
+error and duration. The program is transpiled through tranqu, as that service does, where
+tranqu is installed (``tranqu_transpile.py``); without it, "qiskit" calls Qiskit itself
+(what tranqu's Qiskit transpiler calls) and "tket" is refused naming tranqu. The result is
+reported the way that service reports it: the transpiled OpenQASM 3 program, gate
+statistics before and after, and the final virtual -> physical qubit mapping.
 
-Imported only by ``transpile.py`` in the worker processes, when a job asks for Qiskit.
+Imported only by ``transpile.py`` in the worker processes, when a job is transpiled.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from quri_parts_oqtopus._contract import QISKIT
 from quri_parts_oqtopus._extras import EMULATION_INSTALL
 from quri_parts_oqtopus.calibration import DeviceCalibration
 
@@ -102,35 +105,84 @@ def circuit_stats(circuit: qiskit.QuantumCircuit) -> dict[str, int]:
 
 
 def transpile(
-    program: Program, calibration: DeviceCalibration, options: dict[str, Any], *, seed: int | None
+    program: Program,
+    calibration: DeviceCalibration,
+    library: str,
+    options: dict[str, Any],
+    *,
+    seed: int | None,
+    device_id: str,
 ) -> DeviceProgram:
-    """``program`` transpiled by Qiskit for the device.
+    """``program`` transpiled for the device by ``library`` ("qiskit" or "tket").
 
     Raises:
         ValueError: The transpiler's reason when it cannot map the program (an initial
-            layout on uncoupled or missing qubits, a bad option value, ...).
+            layout on uncoupled or missing qubits, a bad option value, ...), or naming
+            tranqu when "tket" is asked for without it.
 
     """
-    if seed is not None:
+    from . import tranqu_transpile  # noqa: PLC0415 - its imports are optional and slow
+
+    if seed is not None and library == QISKIT:
         options.setdefault("seed_transpiler", seed)  # the job's seed makes routing repeatable
     source = to_qiskit(program)
+    target = device_target(calibration)
+    through_tranqu = tranqu_transpile.tranqu_installed()
+    if not through_tranqu and library != QISKIT:
+        raise ValueError(
+            f"transpiler_lib {library!r} needs tranqu on the local server:"
+            f" {tranqu_transpile.TRANQU_INSTALL}"
+        )
     try:
-        transpiled = qiskit.transpile(source, target=device_target(calibration), **options)
-    except (TranspilerError, TypeError, ValueError, KeyError, IndexError) as e:
+        if through_tranqu:
+            transpiled, stats, mapping = tranqu_transpile.transpile(
+                source, target, library, options, device_id
+            )
+        else:
+            transpiled = qiskit.transpile(source, target=target, **options)
+            stats = {"before": circuit_stats(source), "after": circuit_stats(transpiled)}
+            mapping = _final_mapping(transpiled, program.qubit_count)
+    except (TranspilerError, TypeError, ValueError, KeyError, IndexError, RuntimeError) as e:
         raise ValueError(f"the transpiler cannot map the program onto the device: {e}") from e
+    return _device_program(program, transpiled, stats, mapping)
+
+
+def _final_mapping(transpiled: qiskit.QuantumCircuit, width: int) -> dict[int, int]:
+    layout = transpiled.layout
+    final = layout.final_index_layout() if layout is not None else range(width)
+    return {virtual: int(physical) for virtual, physical in enumerate(final)}
+
+
+def _device_program(
+    program: Program,
+    transpiled: qiskit.QuantumCircuit,
+    stats: dict[str, Any],
+    mapping: dict[int, int],
+) -> DeviceProgram:
+    """What the device runs of a transpiled circuit, and its ``transpile_result``.
+
+    Raises:
+        ValueError: If the circuit measures a qubit before a gate on it: the emulated
+            device reads every qubit once, after the last gate.
+
+    """
     gates: list[NativeGate] = []
     measurements: list[tuple[int, int]] = []
+    measured: set[int] = set()
     for instruction in transpiled.data:
         name = instruction.operation.name
         qubits = tuple(transpiled.find_bit(q).index for q in instruction.qubits)
         if name == "measure":
             measurements.append((qubits[0], transpiled.find_bit(instruction.clbits[0]).index))
+            measured.add(qubits[0])
         elif name not in _NON_GATES:
+            if measured.intersection(qubits):
+                raise ValueError(
+                    f"the transpiled program measures qubit {min(measured.intersection(qubits))}"
+                    f" before a {name} gate on it; the emulated device measures only at the end"
+                )
             params = tuple(float(p) for p in instruction.operation.params)
             gates.append(NativeGate(name, qubits, params))
-    layout = transpiled.layout
-    final = layout.final_index_layout() if layout is not None else range(program.qubit_count)
-    mapping = {virtual: int(physical) for virtual, physical in enumerate(final)}
     mapping = {v: p for v, p in mapping.items() if v < program.qubit_count}
     return DeviceProgram(
         gates=tuple(gates),
@@ -139,7 +191,7 @@ def transpile(
         qubit_mapping=mapping,
         transpile_result={
             "transpiled_program": qasm3.dumps(transpiled),
-            "stats": {"before": circuit_stats(source), "after": circuit_stats(transpiled)},
+            "stats": stats,
             "virtual_physical_mapping": {
                 "qubit_mapping": {str(v): p for v, p in mapping.items()},
                 "bit_mapping": {str(c): c for c in range(transpiled.num_clbits)},

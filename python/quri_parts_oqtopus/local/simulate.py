@@ -15,16 +15,26 @@ import qulacs
 from numpy.typing import NDArray
 from quri_parts.qulacs.circuit import convert_circuit
 
-from quri_parts_oqtopus._contract import ESTIMATION, MULTI_MANUAL
+from quri_parts_oqtopus._contract import (
+    ESTIMATION,
+    MITIGATION_DETAILS,
+    MULTI_MANUAL,
+    READOUT,
+    ZNE,
+)
 from quri_parts_oqtopus.counts import decode_counts
 from quri_parts_oqtopus.counts import split_counts as native_split_counts
 from quri_parts_oqtopus.operator import parse_pauli
 
 from .blocks import check_block_cost, sample_blocks
 from .emulation import Emulation, PauliTerm, combine_terms
-from .mitigation import readout_mitigation
+from .mitigation import MitigationRequest, mitigation_request
 from .programs import Program, combine_programs, load_program, program_to_qasm
 from .tasks import PREPARING, SIMULATING, TRANSPILING, Outcome, Task
+from .zne import ZneUnavailable, check_mitiq, check_zne_cost, fallback, zero_noise_estimate
+
+#: The fallback's reason for ZNE on a job that is no estimation (OQTOPUS's words).
+ZNE_ESTIMATION_ONLY = "zne is supported only for estimation jobs"
 
 
 def _final_state(program: Program) -> qulacs.QuantumState:
@@ -173,7 +183,7 @@ def check_cost(task: Task, programs: list[Program], target: Program, terms: int)
 
 
 def _prepare(task: Task) -> tuple[list[Program], Program, list[PauliTerm]]:
-    readout_mitigation(task.mitigation_info)  # a bad value fails on every device alike
+    mitigation_request(task.mitigation_info)  # a bad value fails on every device alike
     programs = []
     for index, text in enumerate(task.programs):
         try:
@@ -227,17 +237,17 @@ def _simulate(
     rng = np.random.default_rng(task.seed)
     started = time.perf_counter()
     combined = None
+    request = mitigation_request(task.mitigation_info)
     if task.job_type == ESTIMATION:
-        if emulated is not None:
-            exp_value, stds = emulated.estimate(task.shots, rng)
-        else:
-            exp_value, stds = estimate(target, terms, task.shots, rng)
-        result: dict[str, Any] = {"estimation": {"exp_value": exp_value, "stds": stds}}
+        result = _estimation(task, target, terms, emulated, request, rng)
     else:
         counts, divided = _sample(task, programs, target, emulated, rng)
         if task.job_type == MULTI_MANUAL:
             combined = program_to_qasm(target)
         result = {"sampling": {"counts": counts, "divided_counts": divided}}
+        details = _sampling_details(request, emulated, counts)
+        if details:
+            result[MITIGATION_DETAILS] = details
     elapsed = max(time.perf_counter() - started, 1e-9)
     payloads: dict[str, Any] = {"result": result}
     shown = combined if combined is not None else task.programs[0]
@@ -249,6 +259,74 @@ def _simulate(
     if combined is not None:
         payloads["combined_program"] = combined
     return Outcome(True, True, None, elapsed), payloads
+
+
+def _sampling_details(
+    request: MitigationRequest, emulated: Emulation | None, counts: dict[str, int]
+) -> dict[str, Any]:
+    """``mitigation_details`` of a sampling job: the counts as read before readout
+    mitigation (on the noiseless simulator, which reads without error, the counts)."""
+    details: dict[str, Any] = {}
+    if request.readout is not None:
+        before = emulated.counts_before_mitigation if emulated is not None else None
+        details[READOUT] = request.readout_details(before={"counts": before or counts})
+    if request.zne is not None:
+        details[ZNE] = fallback(ZNE_ESTIMATION_ONLY)
+    return details
+
+
+def _estimation(
+    task: Task,
+    target: Program,
+    terms: list[PauliTerm],
+    emulated: Emulation | None,
+    request: MitigationRequest,
+    rng: np.random.Generator,
+) -> dict[str, Any]:
+    """``{"estimation": ..., "mitigation_details": ...}`` of an estimation job: the plain
+    estimate, or its zero-noise extrapolation when asked and possible.
+
+    On the noiseless simulator a folded program leaves the state as it is, so each scale
+    factor's runs sample the program's own state (nothing is folded there).
+    """
+    details: dict[str, Any] = {}
+    runs = 1
+    estimated = None
+    if request.zne is not None:
+        settings = request.zne
+        try:
+            check_mitiq()
+            if emulated is not None:
+                folded = emulated.folded_programs(settings, task.seed)
+                estimated = zero_noise_estimate(
+                    settings,
+                    lambda f, rep: emulated.estimate_folded(folded[f, rep], task.shots, rng),
+                )
+            else:
+                size = 1 << target.qubit_count
+                gates = len(target.circuit.gates)
+                check_zne_cost(settings, gates, size, task.limits.max_gate_work, folded=False)
+                estimated = zero_noise_estimate(
+                    settings, lambda _f, _rep: estimate(target, terms, task.shots, rng)
+                )
+            runs = len(settings.scale_factors) * settings.num_to_average
+        except ZneUnavailable as e:
+            details[ZNE] = fallback(str(e))
+    if estimated is not None:
+        exp_value, stds, details[ZNE] = estimated
+    elif emulated is not None:
+        exp_value, stds = emulated.estimate(task.shots, rng)
+    else:
+        exp_value, stds = estimate(target, terms, task.shots, rng)
+    if request.readout is not None:
+        measured = sum(1 for factors, _ in terms if factors) * runs
+        shots = {"result_count": measured, "total_shots": measured * task.shots}
+        key = "zne_execution_results" if estimated is not None else "estimation_counts_list"
+        details = {READOUT: request.readout_details(**{key: shots}), **details}
+    result: dict[str, Any] = {"estimation": {"exp_value": exp_value, "stds": stds}}
+    if details:
+        result[MITIGATION_DETAILS] = details
+    return result
 
 
 def _out_of_memory(task: Task) -> str:

@@ -3,7 +3,8 @@
 As the OQTOPUS engine does with its transpiler service, a job's ``transpiler_info`` picks
 the transpiler: ``{"transpiler_lib": "qiskit", "transpiler_options": {...}}`` transpiles
 with Qiskit to the device's target (``sx``, ``x``, ``rz``, ``cx`` on its couplings, with the
-calibrated errors and durations), ``{"transpiler_lib": null}`` runs the program as written,
+calibrated errors and durations), ``"tket"`` with pytket (both through tranqu, as the
+service does; tket needs it), ``{"transpiler_lib": null}`` runs the program as written,
 which must then already use only basis gates on coupled qubits (``$n`` / ``q[n]`` being
 physical qubit n). Qiskit comes with the ``[emulation]`` extra and is imported only here,
 in the worker processes.
@@ -19,6 +20,7 @@ from typing import Any
 
 from quri_parts.circuit import QuantumGate
 
+from quri_parts_oqtopus._contract import QISKIT, TKET
 from quri_parts_oqtopus.calibration import DeviceCalibration
 
 from .programs import Program
@@ -37,6 +39,9 @@ QISKIT_OPTIONS = frozenset(
         "seed_transpiler",
     }
 )
+#: The transpilers the local server runs, each with the ``transpiler_options`` it reads
+#: (tranqu's tket transpiler reads only ``optimization_level``, 0..2).
+TRANSPILER_OPTIONS = {QISKIT: QISKIT_OPTIONS, TKET: frozenset({"optimization_level"})}
 
 # QURI Parts gate name -> (OpenQASM / Qiskit name, how many params).
 _GATE_NAMES = {
@@ -122,27 +127,30 @@ def to_device(
             f"the program needs {program.qubit_count} qubits; device {device_id!r} has"
             f" {calibration.n_qubits}"
         )
-    library = transpiler_info.get("transpiler_lib", "qiskit")
+    library = transpiler_info.get("transpiler_lib", QISKIT)
     if library is None:
         return _as_written(program, text, calibration, device_id)
-    if library != "qiskit":
+    if library not in TRANSPILER_OPTIONS:
         raise ValueError(
             f"transpiler_lib {library!r} is not available on the local server"
-            " (use 'qiskit', or null to run the program as written)"
+            f" (use one of {list(TRANSPILER_OPTIONS)}, or null to run the program as written)"
         )
     options = transpiler_info.get("transpiler_options") or {}
     if not isinstance(options, Mapping):
         raise ValueError(f"transpiler_options must be an object, got {options!r}")
-    unknown = sorted(set(options) - QISKIT_OPTIONS)
+    known = TRANSPILER_OPTIONS[library]
+    unknown = sorted(set(options) - known)
     if unknown:
         raise ValueError(
-            f"transpiler_options {unknown} are not supported; known: {sorted(QISKIT_OPTIONS)}"
+            f"transpiler_options {unknown} are not supported by {library}; known: {sorted(known)}"
         )
     if "initial_layout" in options:
         _check_layout(options["initial_layout"], program.qubit_count, calibration.n_qubits)
     from . import qiskit_transpile  # noqa: PLC0415 - qiskit is optional and heavy
 
-    return qiskit_transpile.transpile(program, calibration, dict(options), seed=seed)
+    return qiskit_transpile.transpile(
+        program, calibration, library, dict(options), seed=seed, device_id=device_id
+    )
 
 
 def _check_layout(layout: object, width: int, n_qubits: int) -> None:
