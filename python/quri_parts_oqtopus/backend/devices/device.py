@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import pprint
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -47,7 +47,7 @@ class OqtopusDevice(OqtopusModelBase):
 
     def __init__(
         self,
-        device: dict[str, Any],
+        device: Mapping[str, Any],
         client: OqtopusHttpClient | None = None,
         *,
         device_api: OqtopusHttpClient | None = None,
@@ -198,7 +198,7 @@ class OqtopusDevice(OqtopusModelBase):
 
         """
         with reported_as(DEVICE_REFRESH_FAILED):
-            self._device = self._client.get_device(self.device_id)
+            self._device = dict(self._client.get_device(self.device_id))
         self._device_info = None
 
     def to_json(self) -> str:
