@@ -9,7 +9,7 @@ from them, and the tests check every other copy (properties, row columns, reques
 against them.
 """
 
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NewType, get_args, get_type_hints
 
 from typing_extensions import NotRequired, Required, TypedDict
 
@@ -27,6 +27,7 @@ __all__ = [
     "DEVICE_INFO_COUPLINGS",
     "DEVICE_INFO_QUBITS",
     "DEVICE_STATUSES",
+    "DEVICE_TIMESTAMP_FIELDS",
     "DEVICE_TYPES",
     "ESTIMATION",
     "FAILED",
@@ -36,6 +37,7 @@ __all__ = [
     "JOB_INFO_FIELDS",
     "JOB_INPUT_FIELDS",
     "JOB_STATUSES",
+    "JOB_TIMESTAMP_FIELDS",
     "JOB_TYPES",
     "MAX_SHOTS",
     "MAX_SSE_BASE64_BYTES",
@@ -82,6 +84,7 @@ __all__ = [
     "SamplingPayload",
     "SselogResponse",
     "SubmitBody",
+    "Timestamp",
     "TranspileResult",
     "ZneFallback",
     "ZneResults",
@@ -184,9 +187,18 @@ COUPLING_TARGET: Final = "target"
 # hold at run time too (``__required_keys__``, the schemas' ``required``).
 
 
-def fields_of(shape: type) -> tuple[str, ...]:
-    """The keys of a TypedDict, in the order they are declared (a base's keys first)."""
-    return tuple(shape.__annotations__)
+#: An ISO 8601 timestamp as the service writes it: ``2022-10-19T11:45:34Z``.
+Timestamp = NewType("Timestamp", str)
+
+
+def fields_of(shape: type, holding: object = None) -> tuple[str, ...]:
+    """The keys of a TypedDict, in the order they are declared (a base's keys first); with
+    ``holding``, only those whose type is it or a union with it (``fields_of(Device,
+    Timestamp)``)."""
+    if holding is None:
+        return tuple(shape.__annotations__)
+    hints = get_type_hints(shape)
+    return tuple(name for name, hint in hints.items() if holding in (hint, *get_args(hint)))
 
 
 class OperatorTerm(TypedDict):
@@ -308,10 +320,10 @@ class ReferenceJob(TypedDict, total=False):
     simulator_info: dict[str, Any] | None
     mitigation_info: dict[str, Any] | None
     execution_time: float | None
-    submitted_at: str | None
-    ready_at: str | None
-    running_at: str | None
-    ended_at: str | None
+    submitted_at: Timestamp | None
+    ready_at: Timestamp | None
+    running_at: Timestamp | None
+    ended_at: Timestamp | None
 
 
 class Job(ReferenceJob, total=False):
@@ -348,13 +360,13 @@ class Device(TypedDict, total=False):
     device_id: Required[str]
     device_type: Required[DeviceType]
     status: Required[DeviceStatus]
-    available_at: str | None
+    available_at: Timestamp | None
     n_pending_jobs: Required[int]
     n_qubits: int | None
     basis_gates: Required[list[str]]
     supported_instructions: Required[list[str]]
     device_info: str | None
-    calibrated_at: str | None
+    calibrated_at: Timestamp | None
     description: Required[str]
 
 
@@ -415,3 +427,6 @@ SUBMIT_FIELDS: Final = fields_of(SubmitBody)
 RESULT_FIELDS: Final = fields_of(ResultPayload)
 #: A device's fields, in the order of the service's device object.
 DEVICE_FIELDS: Final = fields_of(Device)
+#: The fields that hold a timestamp.
+JOB_TIMESTAMP_FIELDS: Final = fields_of(Job, Timestamp)
+DEVICE_TIMESTAMP_FIELDS: Final = fields_of(Device, Timestamp)

@@ -11,7 +11,7 @@ from typing import Any
 import orjson
 from quri_parts.backend import BackendError
 
-from quri_parts_oqtopus._contract import AVAILABLE, DEVICE_FIELDS
+from quri_parts_oqtopus._contract import AVAILABLE, DEVICE_FIELDS, DEVICE_TIMESTAMP_FIELDS
 from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
 from quri_parts_oqtopus.backend.config import OqtopusConfig
@@ -29,11 +29,11 @@ from quri_parts_oqtopus.transport import bounded, preview
 # OqtopusBackendBase and OqtopusConfig too: the reference's module of this path has them.
 __all__ = ["OqtopusBackendBase", "OqtopusConfig", "OqtopusDevice", "OqtopusDeviceBackend"]
 
-_TIMESTAMP_FIELDS = ("available_at", "calibrated_at")
-
 
 class OqtopusDevice(OqtopusModelBase):
     """A device embedded in the OQTOPUS framework.
+
+    One property for each field of the contract's ``Device`` (a test holds them equal).
 
     Args:
         device: The device's JSON object, as the server sent it.
@@ -218,7 +218,7 @@ class OqtopusDevice(OqtopusModelBase):
         """Every field, then any the server adds: timestamps as datetimes, None when absent."""
         extras = [key for key in self._device if key not in DEVICE_FIELDS]
         fields = {key: self._device.get(key) for key in (*DEVICE_FIELDS, *extras)}
-        for key in _TIMESTAMP_FIELDS:
+        for key in DEVICE_TIMESTAMP_FIELDS:
             fields[key] = parse_timestamp(fields[key])
         if is_url(fields["device_info"]):
             fields["device_info"] = json.dumps(self.device_info)
