@@ -155,7 +155,7 @@ SERVER_FIELDS = ("created_at", "parent_job_id")
 STORAGE_COLUMNS = ("seq", "input_bytes")
 
 _JOB_COLUMNS = tuple(f.name for f in fields(JobRow))
-_JOB_TYPES = get_type_hints(JobRow)
+_JOB_COLUMN_TYPES = get_type_hints(JobRow)
 
 
 def _holds(hint: object, kind: type) -> bool:
@@ -171,12 +171,12 @@ def _sql_type(hint: object) -> str:
 
 
 # Objects are stored as their JSON text.
-_JSON_COLUMNS = tuple(name for name in _JOB_COLUMNS if _holds(_JOB_TYPES[name], dict))
-# Columns added since the first release, made in an older database when it is opened: a
-# JobRow field is stored without more ado.
+_JSON_COLUMNS = tuple(name for name in _JOB_COLUMNS if _holds(_JOB_COLUMN_TYPES[name], dict))
+# Columns made when a database without them is opened (an older one): the store's own added
+# since the first release, and every JobRow field, so that a new field needs no schema change.
 _ADDED_COLUMNS = {
     "input_bytes": "INTEGER NOT NULL DEFAULT 0",
-    **{name: _sql_type(_JOB_TYPES[name]) for name in _JOB_COLUMNS},
+    **{name: _sql_type(_JOB_COLUMN_TYPES[name]) for name in _JOB_COLUMNS},
 }
 
 
