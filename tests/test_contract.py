@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 from typing import get_args
 
 import quri_parts_oqtopus
 from quri_parts_oqtopus import _contract
+from quri_parts_oqtopus._sse_container import DriverJobInfo, DriverRequest
 
 PACKAGE = Path(quri_parts_oqtopus.__file__).parent
 
@@ -117,3 +119,9 @@ def test_the_reference_names_of_the_final_statuses_are_the_contract() -> None:
 
     assert JOB_FINAL_STATUS is _contract.FINAL_STATUSES
     assert MODEL_FINAL_STATUS is _contract.FINAL_STATUSES
+
+
+def test_the_sse_container_clients_request_and_input_are_the_contracts() -> None:
+    # What the backends hand to a container's sse_driver: the submit body and the input.
+    assert tuple(f.name for f in dataclasses.fields(DriverRequest)) == _contract.SUBMIT_FIELDS
+    assert tuple(f.name for f in dataclasses.fields(DriverJobInfo)) == _contract.JOB_INPUT_FIELDS

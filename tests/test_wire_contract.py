@@ -113,8 +113,8 @@ def test_presigned_fields_that_are_null_are_left_out_of_the_upload_form() -> Non
 def test_the_local_server_hands_out_uuid7_job_ids() -> None:
     with LocalServer() as server:
         client = OqtopusHttpClient(server.config)
-        first, _ = client.register_job()
-        second, _ = client.register_job()
+        first = client.register_job()["job_id"]
+        second = client.register_job()["job_id"]
     stamps = []
     for job_id in (first, second):
         parsed = uuid.UUID(job_id)

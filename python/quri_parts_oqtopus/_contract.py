@@ -2,13 +2,16 @@
 
 The client, the CLI, job sets and the local server all import these names; no other
 module spells a status, a job type or a limit (``tests/test_contract.py`` greps for
-strays). The TypedDicts describe the JSON objects of the user API as the service sends
-and receives them; absent keys are allowed where the service may leave them out.
+strays). The TypedDicts are the one definition of the JSON objects of the user API as the
+service sends and receives them (absent keys allowed where the service may leave them
+out): the field tuples, the client's typed returns and the server's response models derive
+from them, and the tests check every other copy (properties, row columns, request models)
+against them.
 """
 
-from __future__ import annotations
+from typing import Any, Final, Literal, NewType, get_args, get_type_hints
 
-from typing import Any, Final, Literal, TypedDict
+from typing_extensions import NotRequired, Required, TypedDict
 
 __all__ = [
     "ARCHIVED_INFO_FIELDS",
@@ -24,6 +27,7 @@ __all__ = [
     "DEVICE_INFO_COUPLINGS",
     "DEVICE_INFO_QUBITS",
     "DEVICE_STATUSES",
+    "DEVICE_TIMESTAMP_FIELDS",
     "DEVICE_TYPES",
     "ESTIMATION",
     "FAILED",
@@ -33,6 +37,7 @@ __all__ = [
     "JOB_INFO_FIELDS",
     "JOB_INPUT_FIELDS",
     "JOB_STATUSES",
+    "JOB_TIMESTAMP_FIELDS",
     "JOB_TYPES",
     "MAX_SHOTS",
     "MAX_SSE_BASE64_BYTES",
@@ -44,14 +49,17 @@ __all__ = [
     "QPU",
     "QUBIT_ID",
     "READY",
+    "REFERENCE_JOB_FIELDS",
     "REGISTERED",
     "REGISTERED_JOBS_QUOTA",
+    "RESULT_FIELDS",
     "RUNNING",
     "SAMPLING",
     "SAMPLING_JOB_TYPES",
     "SIMULATOR",
     "SSE",
     "SUBMITTED",
+    "SUBMIT_FIELDS",
     "SUCCEEDED",
     "TOKEN_HEADER",
     "UNAVAILABLE",
@@ -62,14 +70,26 @@ __all__ = [
     "Job",
     "JobInfo",
     "JobInput",
+    "JobListQuery",
     "JobStatus",
+    "JobStatusResponse",
     "JobType",
+    "Message",
+    "MitigationDetails",
     "OperatorTerm",
     "PresignedUpload",
+    "ReferenceJob",
     "RegisteredJob",
     "ResultPayload",
     "SamplingPayload",
+    "SselogResponse",
     "SubmitBody",
+    "Timestamp",
+    "TranspileResult",
+    "ZneFallback",
+    "ZneResults",
+    "ZneScaleResult",
+    "fields_of",
 ]
 
 # -- job types -------------------------------------------------------------------------------
@@ -221,57 +241,6 @@ __all__ += [  # kept beside its section, so that merges stay apart
     "ZNE_SCALE_FACTORS",
 ]
 
-# -- field names -----------------------------------------------------------------------------
-#: A job's fields, in the order of the service's job object (and the reference's to_json).
-JOB_FIELDS: Final = (
-    "job_id",
-    "name",
-    "description",
-    "job_type",
-    "status",
-    "device_id",
-    "shots",
-    "job_info",
-    "transpiler_info",
-    "simulator_info",
-    "mitigation_info",
-    "execution_time",
-    "submitted_at",
-    "ready_at",
-    "running_at",
-    "ended_at",
-)
-#: The entries of ``job_info``, in the service's order.
-JOB_INFO_FIELDS: Final = (
-    "input",
-    "combined_program",
-    "result",
-    "transpile_result",
-    "sse_log",
-    "message",
-)
-#: The ``job_info`` entries the service may send as a URL to a ZIP archive of their JSON.
-ARCHIVED_INFO_FIELDS: Final = ("input", "combined_program", "result", "transpile_result")
-#: The ``job_info`` entries that hold a program: their archive holds OpenQASM text, as the
-#: OQTOPUS engine writes it, or that text as a JSON string. The others hold JSON objects.
-PROGRAM_INFO_FIELDS: Final = ("combined_program",)
-#: The keys of a job input document (what is uploaded).
-JOB_INPUT_FIELDS: Final = ("program", "operator", "sse_program")
-#: A device's fields, in the order of the service's device object.
-DEVICE_FIELDS: Final = (
-    "device_id",
-    "device_type",
-    "status",
-    "available_at",
-    "n_pending_jobs",
-    "n_qubits",
-    "basis_gates",
-    "supported_instructions",
-    "device_info",
-    "calibrated_at",
-    "description",
-)
-
 #: Keys of a device's ``device_info`` that describe its coupling map (OQTOPUS devices:
 #: ``{"qubits": [{"id": 0, ...}], "couplings": [{"control": 0, "target": 1, ...}]}``).
 DEVICE_INFO_QUBITS: Final = "qubits"
@@ -282,11 +251,32 @@ COUPLING_TARGET: Final = "target"
 
 
 # -- the JSON objects ------------------------------------------------------------------------
+# The one definition of every object of the user API: the client's typed returns, the
+# server's response models (/openapi.json) and the field tuples below derive from these.
+# ``typing_extensions.TypedDict``, which pydantic reads on 3.10 and 3.11; and no ``from
+# __future__ import annotations`` in this module, so that ``Required``/``NotRequired``
+# hold at run time too (``__required_keys__``, the schemas' ``required``).
+
+
+#: An ISO 8601 timestamp as the service writes it: ``2022-10-19T11:45:34Z``.
+Timestamp = NewType("Timestamp", str)
+
+
+def fields_of(shape: type, holding: object = None) -> tuple[str, ...]:
+    """The keys of a TypedDict, in the order they are declared (a base's keys first); with
+    ``holding``, only those whose type is it or a union with it (``fields_of(Device,
+    Timestamp)``)."""
+    if holding is None:
+        return tuple(shape.__annotations__)
+    hints = get_type_hints(shape)
+    return tuple(name for name, hint in hints.items() if holding in (hint, *get_args(hint)))
+
+
 class OperatorTerm(TypedDict):
     """One Pauli term of an estimation: ``{"pauli": "X0 Z1", "coeff": 0.5}``."""
 
     pauli: str
-    coeff: float
+    coeff: NotRequired[float]
 
 
 class JobInput(TypedDict, total=False):
@@ -298,12 +288,11 @@ class JobInput(TypedDict, total=False):
 
 
 class SubmitBody(TypedDict, total=False):
-    """The body of ``POST /jobs/{job_id}/submit`` (``device_id``, ``job_type``, ``shots``
-    are required by the service)."""
+    """The body of ``POST /jobs/{job_id}/submit``: the job's settings."""
 
-    device_id: str
-    job_type: JobType
-    shots: int
+    device_id: Required[str]
+    job_type: Required[JobType]
+    shots: Required[int]
     name: str | None
     description: str | None
     transpiler_info: dict[str, Any] | None
@@ -312,10 +301,13 @@ class SubmitBody(TypedDict, total=False):
 
 
 class SamplingPayload(TypedDict, total=False):
-    """A sampling result: counts keyed by bit string (classical bit 0 last)."""
+    """A sampling result: counts keyed by bit string (classical bit 0 last).
 
-    counts: dict[str, int]
-    divided_counts: dict[str, dict[str, int]] | None
+    Some servers send each of the two as a JSON text of that object.
+    """
+
+    counts: dict[str, int] | str
+    divided_counts: dict[str, dict[str, int]] | str | None
 
 
 class EstimationPayload(TypedDict, total=False):
@@ -325,32 +317,73 @@ class EstimationPayload(TypedDict, total=False):
     stds: float
 
 
-class ResultPayload(TypedDict, total=False):
-    """``job_info.result``: one of the two parts, by the job's type."""
+class ZneScaleResult(TypedDict):
+    """The estimate of one noise scale factor of a zero-noise extrapolation."""
 
-    sampling: SamplingPayload
-    estimation: EstimationPayload
+    scale_factor: float
+    exp_value: float
+    stds: float
+
+
+class ZneResults(TypedDict):
+    """A zero-noise extrapolation that ran: the estimate at each scale factor."""
+
+    scale_results: list[ZneScaleResult]
+
+
+class ZneFallback(TypedDict):
+    """A zero-noise extrapolation that did not run (the plain estimate stands): why."""
+
+    status: str
+    stage: str
+    reason: str
+
+
+class MitigationDetails(TypedDict, total=False):
+    """``mitigation_details`` of a result: what each mitigation did (loosely typed)."""
+
+    readout: dict[str, Any]
+    zne: ZneResults | ZneFallback
+
+
+class ResultPayload(TypedDict, total=False):
+    """``job_info.result``: the part of the job's type (the other null or absent), and
+    what mitigation did when the job asked for it."""
+
+    sampling: SamplingPayload | None
+    estimation: EstimationPayload | None
+    mitigation_details: MitigationDetails | None
+
+
+class TranspileResult(TypedDict):
+    """``job_info.transpile_result``; older servers send the two objects as JSON texts."""
+
+    transpiled_program: str | None
+    stats: dict[str, Any] | str | None
+    virtual_physical_mapping: dict[str, Any] | str | None
 
 
 class JobInfo(TypedDict, total=False):
     """``job_info``: each archived entry is a presigned ZIP URL, an inline value or null."""
 
-    input: str | JobInput | None
+    input: Required[str | JobInput | None]
     combined_program: str | None
     result: str | ResultPayload | None
-    transpile_result: str | dict[str, Any] | None
+    transpile_result: str | TranspileResult | None
     sse_log: str | None
     message: str | None
 
 
-class Job(TypedDict, total=False):
-    """A job object of ``GET /jobs/{job_id}`` (``job_id`` and ``status`` always present)."""
+class ReferenceJob(TypedDict, total=False):
+    """The job fields that quri-parts-oqtopus 1.1.5 knows (the published ``jobs.Job``):
+    its ``to_json()`` writes exactly these, in this order. A registered job has only
+    ``job_id`` and ``status``."""
 
-    job_id: str
+    job_id: Required[str]
     name: str | None
     description: str | None
     job_type: JobType | None
-    status: JobStatus
+    status: Required[JobStatus]
     device_id: str | None
     shots: int | None
     job_info: JobInfo | None
@@ -358,32 +391,62 @@ class Job(TypedDict, total=False):
     simulator_info: dict[str, Any] | None
     mitigation_info: dict[str, Any] | None
     execution_time: float | None
-    submitted_at: str | None
-    ready_at: str | None
-    running_at: str | None
-    ended_at: str | None
+    submitted_at: Timestamp | None
+    ready_at: Timestamp | None
+    running_at: Timestamp | None
+    ended_at: Timestamp | None
+
+
+class Job(ReferenceJob, total=False):
+    """A job object of ``GET /jobs/{job_id}``: the reference's fields, then any the
+    service has added since (declared here; none so far)."""
+
+
+class JobStatusResponse(TypedDict):
+    """The answer of ``GET /jobs/{job_id}/status``: the cheap call to poll."""
+
+    job_id: str
+    status: JobStatus
+
+
+class JobListQuery(TypedDict, total=False):
+    """The query of ``GET /jobs``: ``fields`` a comma list, times ISO 8601 (``submitted_at``
+    from/to), ``q`` a substring of id, name or description, ``page`` from 1, ``order``
+    by creation."""
+
+    fields: str
+    start_time: str
+    end_time: str
+    status: JobStatus
+    q: str
+    page: int
+    size: int
+    order: Literal["ASC", "DESC"]
 
 
 class Device(TypedDict, total=False):
-    """A device object of ``GET /devices/{device_id}``."""
+    """A device object of ``GET /devices/{device_id}``; ``device_info`` is the calibration
+    data as JSON text, or a presigned URL of a ZIP holding it."""
 
-    device_id: str
-    device_type: DeviceType
-    status: DeviceStatus
-    available_at: str | None
-    n_pending_jobs: int
+    device_id: Required[str]
+    device_type: Required[DeviceType]
+    status: Required[DeviceStatus]
+    available_at: Timestamp | None
+    n_pending_jobs: Required[int]
     n_qubits: int | None
-    basis_gates: list[str]
-    supported_instructions: list[str]
+    basis_gates: Required[list[str]]
+    supported_instructions: Required[list[str]]
     device_info: str | None
-    calibrated_at: str | None
-    description: str
+    calibrated_at: Timestamp | None
+    description: Required[str]
 
 
 class PresignedUpload(TypedDict):
     """Where and how a job input is uploaded: a form POST of ``fields`` plus a ``file``.
 
-    The service's optional fields may be null; they are left out of the form.
+    ``fields`` holds ``key`` (the object's name) and whatever the storage needs
+    (``AWSAccessKeyId``, ``x-amz-security-token``, ``policy``, ``signature``), sent back
+    verbatim; the service may leave optional ones null, which are left out of the form.
     """
 
     url: str
@@ -391,7 +454,50 @@ class PresignedUpload(TypedDict):
 
 
 class RegisteredJob(TypedDict, total=False):
-    """The answer of ``POST /jobs``: the new job's id and its upload target."""
+    """The answer of ``POST /jobs``: the new job's id and its upload target (the legacy
+    one-step submission answers the id only)."""
 
-    job_id: str
+    job_id: Required[str]
     presigned_url: PresignedUpload
+
+
+class Message(TypedDict, total=False):
+    """Every error body, and the answer of the action routes (``{"message": "job submitted"}``).
+
+    ``message_code`` names a refusal that waiting does not clear (this project's servers).
+    """
+
+    message: Required[str]
+    message_code: str
+
+
+class SselogResponse(TypedDict):
+    """The answer of the older ``GET /jobs/{job_id}/sselog``: the log archive in base64."""
+
+    file: str
+    file_name: str
+
+
+# -- field names, in the service's order (derived from the objects above) ---------------------
+#: A job's fields, in the order of the service's job object.
+JOB_FIELDS: Final = fields_of(Job)
+#: The fields the reference's ``to_json()`` writes, in its order.
+REFERENCE_JOB_FIELDS: Final = fields_of(ReferenceJob)
+#: The entries of ``job_info``, in the service's order.
+JOB_INFO_FIELDS: Final = fields_of(JobInfo)
+#: The ``job_info`` entries the service may send as a URL to a ZIP archive of their JSON.
+ARCHIVED_INFO_FIELDS: Final = ("input", "combined_program", "result", "transpile_result")
+#: The ``job_info`` entries that hold a program: their archive holds OpenQASM text, as the
+#: OQTOPUS engine writes it, or that text as a JSON string. The others hold JSON objects.
+PROGRAM_INFO_FIELDS: Final = ("combined_program",)
+#: The keys of a job input document (what is uploaded).
+JOB_INPUT_FIELDS: Final = fields_of(JobInput)
+#: The keys of a submit body.
+SUBMIT_FIELDS: Final = fields_of(SubmitBody)
+#: The parts of a result payload.
+RESULT_FIELDS: Final = fields_of(ResultPayload)
+#: A device's fields, in the order of the service's device object.
+DEVICE_FIELDS: Final = fields_of(Device)
+#: The fields that hold a timestamp.
+JOB_TIMESTAMP_FIELDS: Final = fields_of(Job, Timestamp)
+DEVICE_TIMESTAMP_FIELDS: Final = fields_of(Device, Timestamp)

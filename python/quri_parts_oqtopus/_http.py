@@ -14,14 +14,22 @@ import os
 import stat
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import PurePosixPath
-from typing import Any, Protocol, TypeGuard, TypeVar
+from typing import Any, Protocol, TypeGuard, TypeVar, cast
 from urllib.parse import quote, unquote, urlparse
 from urllib.request import url2pathname
 
 import orjson
 from quri_parts.backend import BackendError
+from typing_extensions import Unpack
 
-from quri_parts_oqtopus._contract import REGISTERED
+from quri_parts_oqtopus._contract import (
+    REGISTERED,
+    Device,
+    Job,
+    JobListQuery,
+    PresignedUpload,
+    RegisteredJob,
+)
 from quri_parts_oqtopus.transport import (
     OqtopusHttpError,
     Request,
@@ -106,21 +114,22 @@ class OqtopusHttpClient:
         return f"OqtopusHttpClient(base_url={self._base_url!r})"
 
     # -- devices -------------------------------------------------------------------------
-    def list_devices(self) -> list[dict[str, Any]]:
+    def list_devices(self) -> list[Device]:
         """All devices, as the server's JSON objects."""
         devices = self._json(self._api("GET", "/devices", "list devices"))
         if not isinstance(devices, list):
             raise BackendError(f"list devices: expected a JSON array, got {preview(devices)}")
-        return devices
+        return cast("list[Device]", devices)
 
-    def get_device(self, device_id: str) -> dict[str, Any]:
+    def get_device(self, device_id: str) -> Device:
         """One device, as the server's JSON object."""
         path = f"/devices/{_segment(device_id)}"
-        return self._object(self._api("GET", path, f"get device {device_id!r}"))
+        return cast("Device", self._object(self._api("GET", path, f"get device {device_id!r}")))
 
     # -- submission ----------------------------------------------------------------------
-    def register_job(self) -> tuple[str, dict[str, Any]]:
-        """Step 1 of a submission: a new job id and its presigned upload target.
+    def register_job(self) -> RegisteredJob:
+        """Step 1 of a submission: a new job id and its presigned upload target (both
+        checked to be there: ``presigned_url`` with ``url`` and ``fields.key``).
 
         Repeated after transient failures: a second registration leaves at worst an unused
         ``registered`` job behind.
@@ -139,9 +148,9 @@ class OqtopusHttpClient:
                 f"register job {job_id}: presigned_url lacks url or fields.key: "
                 f"{preview(presigned)}"
             )
-        return job_id, dict(presigned)
+        return cast("RegisteredJob", body)
 
-    def upload_job_input(self, job_id: str, presigned: Mapping[str, Any], archive: bytes) -> None:
+    def upload_job_input(self, job_id: str, presigned: PresignedUpload, archive: bytes) -> None:
         """Step 2: the multipart form POST of the input archive to the presigned URL.
 
         Without the token (storage never sees it); repeated after transient failures, since
@@ -201,11 +210,12 @@ class OqtopusHttpClient:
 
         """
         payload = encode_json_body(body)  # before registering: no job is left for a bad body
-        job_id, presigned = self.register_job()
+        registered = self.register_job()
+        job_id, presigned = registered["job_id"], registered["presigned_url"]
         try:
             if on_registered is not None:
                 on_registered(job_id)
-            archive = build_archive(PurePosixPath(presigned["fields"]["key"]).name)
+            archive = build_archive(PurePosixPath(str(presigned["fields"]["key"])).name)
             self.upload_job_input(job_id, presigned, archive)
         except OqtopusHttpError as error:  # nothing was submitted: the job can go
             raise _noted(error, self._discard(job_id)) from error
@@ -277,9 +287,10 @@ class OqtopusHttpClient:
         return f"job {job_id} was deleted"
 
     # -- jobs ----------------------------------------------------------------------------
-    def get_job(self, job_id: str) -> dict[str, Any]:
+    def get_job(self, job_id: str) -> Job:
         """The job object; ``job_info`` entries are left as the server sent them."""
-        return self._object(self._api("GET", f"/jobs/{_segment(job_id)}", f"get job {job_id}"))
+        request = self._api("GET", f"/jobs/{_segment(job_id)}", f"get job {job_id}")
+        return cast("Job", self._object(request))
 
     def get_job_status(self, job_id: str) -> str:
         """The job's status from the cheap status endpoint."""
@@ -290,12 +301,12 @@ class OqtopusHttpClient:
         path = f"/jobs/{_segment(job_id)}/status"
         return self._api("GET", path, f"get status of job {job_id}")
 
-    def list_jobs(self, **query: str | int) -> list[dict[str, Any]]:
+    def list_jobs(self, **query: Unpack[JobListQuery]) -> list[Job]:
         """Jobs matching ``query`` (``fields``, ``status``, ``q``, ``page``, ``size``, ...)."""
         jobs = self._json(self._api("GET", "/jobs", "list jobs", params=query))
         if not isinstance(jobs, list):
             raise BackendError(f"list jobs: expected a JSON array, got {preview(jobs)}")
-        return jobs
+        return cast("list[Job]", jobs)
 
     def cancel_job(self, job_id: str) -> None:
         """Ask the server to cancel the job (repeated only when the request never left)."""

@@ -19,11 +19,19 @@ import json
 import os
 import threading
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from quri_parts.backend import BackendError
+from typing_extensions import Unpack
 
-from quri_parts_oqtopus._contract import JOB_INFO_FIELDS, JOB_INPUT_FIELDS
+from quri_parts_oqtopus._contract import (
+    JOB_INFO_FIELDS,
+    JOB_INPUT_FIELDS,
+    Device,
+    Job,
+    JobListQuery,
+    RegisteredJob,
+)
 from quri_parts_oqtopus._http import ArchiveReader, OqtopusHttpClient
 from quri_parts_oqtopus.upload import read_job_archive
 
@@ -130,20 +138,19 @@ class SseDriverClient(OqtopusHttpClient):
             on_registered(job_id)
         return job_id
 
-    def get_job(self, job_id: str) -> dict[str, Any]:
+    def get_job(self, job_id: str) -> Job:
         """The ended job as the driver returned it (``job_info`` inline)."""
         with self._lock:
             job = self._jobs.get(job_id)
         if job is None:
             raise BackendError(f"get job {job_id}: not a job run by this program's sse_driver")
-        copy: dict[str, Any] = json.loads(json.dumps(job))  # the caller may change it
-        return copy
+        return cast("Job", json.loads(json.dumps(job)))  # a copy: the caller may change it
 
     def get_job_status(self, job_id: str) -> str:
         """The status of a job this client ran (it has ended)."""
         return str(self.get_job(job_id).get("status"))
 
-    def list_jobs(self, **query: str | int) -> list[dict[str, Any]]:
+    def list_jobs(self, **query: Unpack[JobListQuery]) -> list[Job]:
         """The jobs this client ran (the container has no job listing)."""
         with self._lock:
             return [json.loads(json.dumps(job)) for job in self._jobs.values()]
@@ -156,15 +163,15 @@ class SseDriverClient(OqtopusHttpClient):
         """Refused: the container has no API to delete jobs with."""
         raise BackendError(f"delete job {job_id}: {self._none('delete')}")
 
-    def list_devices(self) -> list[dict[str, Any]]:
+    def list_devices(self) -> list[Device]:
         """Refused: the container has no device API."""
         raise BackendError(f"list devices: {self._none('list devices')}")
 
-    def get_device(self, device_id: str) -> dict[str, Any]:
+    def get_device(self, device_id: str) -> Device:
         """Refused: the container has no device API."""
         raise BackendError(f"get device {device_id!r}: {self._none('read devices')}")
 
-    def register_job(self) -> tuple[str, dict[str, Any]]:
+    def register_job(self) -> RegisteredJob:
         """Refused: jobs go whole to ``sse_driver`` (see :meth:`submit_new_job`)."""
         raise BackendError(f"register job: {self._none('register jobs')}")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from quri_parts_oqtopus._contract import Job
 from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus.backend.job import OqtopusJobBase
 from quri_parts_oqtopus.local import LocalServer
@@ -262,9 +262,9 @@ def test_log_from_the_older_sselog_route_is_text_too(
     ).json()["job_id"]  # fmt: skip
     real_get_job = OqtopusHttpClient.get_job
 
-    def without_sse_log(client: OqtopusHttpClient, job: str) -> dict[str, Any]:
+    def without_sse_log(client: OqtopusHttpClient, job: str) -> Job:
         record = real_get_job(client, job)
-        record["job_info"] = {**record["job_info"], "sse_log": None}
+        record["job_info"] = {**(record["job_info"] or {"input": None}), "sse_log": None}
         return record
 
     monkeypatch.setattr(OqtopusHttpClient, "get_job", without_sse_log)

@@ -60,7 +60,7 @@ def answers(*replies: Reply) -> Callable[[Received], Reply]:
 )
 def test_a_transient_fault_is_repeated(first: Reply) -> None:
     with StubServer(answers(first, json_reply([{"device_id": "qpu"}]))) as stub:
-        assert client_for(stub.url).list_devices() == [{"device_id": "qpu"}]
+        assert [dict(d) for d in client_for(stub.url).list_devices()] == [{"device_id": "qpu"}]
     assert len(stub.received) == 2
 
 

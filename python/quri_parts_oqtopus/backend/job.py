@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from quri_parts.backend import BackendError
 
-from quri_parts_oqtopus._contract import FINAL_STATUSES, JOB_FIELDS, SUCCEEDED
+from quri_parts_oqtopus._contract import FINAL_STATUSES, REFERENCE_JOB_FIELDS, SUCCEEDED
 from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
 from quri_parts_oqtopus.backend.errors import (
@@ -48,6 +48,9 @@ JOB_FINAL_STATUS = FINAL_STATUSES
 
 class OqtopusJobBase(OqtopusModelBase):
     """What every OQTOPUS job has: its properties, refresh, waiting, cancel and JSON form.
+
+    There is one property for each field of the contract's ``Job`` (a test holds them
+    equal), each as quri-parts-oqtopus 1.1.5 gives it.
 
     Args:
         job: The job's record as read from the server (a :class:`JobRecord`, the job's
@@ -282,8 +285,9 @@ class OqtopusJobBase(OqtopusModelBase):
                 is not what the service sends (``shots`` that is not a number ...).
 
         """
-        # Each field as its property gives it, in the service's order.
-        payload = {name: getattr(self, name) for name in JOB_FIELDS}
+        # Each field as its property gives it, in the service's order; fields the service
+        # added after the reference are properties too, but not in its text.
+        payload = {name: getattr(self, name) for name in REFERENCE_JOB_FIELDS}
         return json.dumps(payload, cls=DateTimeEncoder)
 
     def _repr_html_(self) -> str:

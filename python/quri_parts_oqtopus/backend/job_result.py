@@ -30,6 +30,9 @@ __all__ = [
 class OqtopusJobResult:
     """A job's state and output as read from the server (absent fields are None).
 
+    One property for each field of the contract's ``Job``, plus ``job_info``'s
+    ``transpile_result`` and ``message`` and the result's parts (a test holds them so).
+
     Args:
         record: The job's record.
         info: Its ``job_info``, whose archives are downloaded when first read.

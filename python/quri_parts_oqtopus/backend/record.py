@@ -1,4 +1,5 @@
-"""A job as the server describes it: the JSON object of ``GET /jobs/{id}``, read field by field."""
+"""A job as the server describes it: the JSON object of ``GET /jobs/{id}`` (the contract's
+``Job``), read field by field."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, TypeVar
 import orjson
 from quri_parts.backend import BackendError
 
+from quri_parts_oqtopus._contract import Job
 from quri_parts_oqtopus.transport import preview
 
 __all__ = ["JobRecord", "parse_timestamp"]
@@ -17,11 +19,15 @@ _N = TypeVar("_N", int, float)
 
 
 class JobRecord:
-    """One job as the server describes it: the JSON object of ``GET /jobs/{id}``."""
+    """One job as the server describes it: the JSON object of ``GET /jobs/{id}``.
+
+    The accessors take a field's name and read what the server sent, whatever its type:
+    what is not what the contract says is a default, or a ``BackendError`` naming it.
+    """
 
     __slots__ = ("raw",)
 
-    def __init__(self, raw: Mapping[str, Any]) -> None:
+    def __init__(self, raw: Job | Mapping[str, Any]) -> None:
         if not isinstance(raw.get("job_id"), str):
             raise BackendError(f"job object without a job_id: {preview(raw)}")
         self.raw: dict[str, Any] = dict(raw)

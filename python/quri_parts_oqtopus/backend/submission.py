@@ -26,14 +26,14 @@ from quri_parts_oqtopus.backend.record import JobRecord
 
 __all__ = ["JobSettings", "check_concurrency", "check_shots", "submit_all", "submit_job"]
 
-_INFO_NAMES = ("transpiler_info", "simulator_info", "mitigation_info")
-
 
 @dataclasses.dataclass(frozen=True)
 class JobSettings:
     """What is submitted with a job's input: device, shots, name and the three infos.
 
-    Make it with :meth:`checked`, which refuses bad values before anything is sent.
+    The fields of the contract's ``SubmitBody`` but ``job_type``, which each job kind adds
+    (a test holds them equal). Make it with :meth:`checked`, which refuses bad values
+    before anything is sent.
     """
 
     device_id: str

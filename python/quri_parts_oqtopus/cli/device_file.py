@@ -43,7 +43,7 @@ def device_snapshot(client: OqtopusHttpClient, device_id: str) -> dict[str, Any]
 
     """
     device = client.get_device(device_id)
-    snapshot = {key: device[key] for key in SNAPSHOT_FIELDS if device.get(key) is not None}
+    snapshot = {key: value for key in SNAPSHOT_FIELDS if (value := device.get(key)) is not None}
     info = device.get("device_info")
     if info is None:
         return snapshot

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from quri_parts.backend import SamplingCounts
 
-from quri_parts_oqtopus._contract import JOB_FIELDS
+from quri_parts_oqtopus._contract import DEVICE_FIELDS, JOB_FIELDS
 from quri_parts_oqtopus.backend.record import JobRecord
 
 __all__ = [
@@ -129,14 +129,13 @@ def devices_table(devices: Sequence[Mapping[str, Any]]) -> str:
 
 
 def device_detail(device: Mapping[str, Any]) -> str:
-    keys = ("device_id", "device_type", "status", "available_at", "n_qubits", "n_pending_jobs")
-    pairs: list[tuple[str, object]] = [(key, device.get(key)) for key in keys]
-    pairs += [
-        ("basis_gates", " ".join(device.get("basis_gates") or [])),
-        ("supported_instructions", " ".join(device.get("supported_instructions") or [])),
-        ("calibrated_at", device.get("calibrated_at")),
-        ("description", device.get("description")),
-    ]
+    """Every field of the device but its calibration data (``--json`` shows it), in the
+    contract's order; lists as words."""
+    pairs: list[tuple[str, object]] = []
+    for key in DEVICE_FIELDS:
+        value = device.get(key)
+        if key != "device_info":
+            pairs.append((key, " ".join(map(str, value)) if isinstance(value, list) else value))
     return key_values(pairs)
 
 
@@ -159,7 +158,9 @@ def jobs_table(jobs: Sequence[Mapping[str, Any]]) -> str:
 
 
 def job_detail(job: Mapping[str, Any]) -> str:
-    keys = [key for key in JOB_FIELDS if not key.endswith("_info")]  # dicts: --json
+    """Every field of the job but its ``*_info`` objects (``--json`` shows them), in the
+    contract's order, and ``job_info``'s message."""
+    keys = [key for key in JOB_FIELDS if not key.endswith("_info")]
     pairs: list[tuple[str, object]] = [(key, job.get(key)) for key in keys]
     pairs.append(("message", JobRecord(job).message or None))
     return key_values(pairs)

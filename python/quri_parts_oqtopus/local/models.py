@@ -1,4 +1,11 @@
-"""Request bodies of the user API and the admin switch, as the contract defines them."""
+"""Request bodies of the user API and the admin switch, validated strictly.
+
+The contract's TypedDicts define the bodies' fields (``SubmitBody``, ``JobInput``,
+``OperatorTerm``); these pydantic models add what a TypedDict of the client-side contract
+cannot carry: strict types, limits, finite numbers, unknown keys refused.
+``tests/local/test_models.py`` holds their fields to the contract's. The answers are the
+contract's TypedDicts themselves (``/openapi.json`` documents them).
+"""
 
 from __future__ import annotations
 
@@ -15,7 +22,7 @@ from pydantic import (
     StrictStr,
 )
 
-from quri_parts_oqtopus._contract import MAX_SHOTS, DeviceStatus, DeviceType, JobStatus, JobType
+from quri_parts_oqtopus._contract import MAX_SHOTS, DeviceStatus, DeviceType, JobType
 
 _T = TypeVar("_T")
 
@@ -121,78 +128,3 @@ class FaultRules(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     rules: list[FaultRequest]
-
-
-# -- response shapes: documentation of /openapi.json only (routes answer plain dicts) --------
-
-
-class Message(BaseModel):
-    """Every error, and the answer of the action routes."""
-
-    message: str
-
-
-class DeviceInfo(BaseModel):
-    device_id: str
-    device_type: DeviceType
-    status: DeviceStatus
-    available_at: str | None = None
-    n_pending_jobs: int
-    n_qubits: int | None = None
-    basis_gates: list[str]
-    supported_instructions: list[str]
-    device_info: str | None = Field(None, description="JSON text with calibration data")
-    calibrated_at: str | None = None
-    description: str
-
-
-class JobInfo(BaseModel):
-    """Each of the first five: a presigned ZIP URL, an inline value, or null."""
-
-    input: Any
-    combined_program: Any = None
-    result: Any = None
-    transpile_result: Any = None
-    sse_log: str | None = None
-    message: str | None = None
-
-
-class Job(BaseModel):
-    job_id: str
-    name: str | None = None
-    description: str | None = None
-    job_type: JobType | None = None
-    status: JobStatus
-    device_id: str | None = None
-    shots: int | None = None
-    job_info: JobInfo | None = None
-    transpiler_info: dict[str, Any] | None = None
-    simulator_info: dict[str, Any] | None = None
-    mitigation_info: dict[str, Any] | None = None
-    execution_time: float | None = None
-    submitted_at: str | None = None
-    ready_at: str | None = None
-    running_at: str | None = None
-    ended_at: str | None = None
-
-
-class PresignedUpload(BaseModel):
-    url: str
-    fields: dict[str, str] = Field(description="send back verbatim, with a `file` part")
-
-
-class RegisteredJob(BaseModel):
-    """``POST /jobs`` without a body; the legacy one-shot answers only ``job_id``."""
-
-    job_id: str
-    presigned_url: PresignedUpload | None = None
-
-
-class JobStatusResponse(BaseModel):
-    job_id: str
-    status: JobStatus
-
-
-class SselogResponse(BaseModel):
-    file: str = Field(description="base64 of the log archive (a ZIP)")
-    file_name: str

@@ -18,29 +18,25 @@ from quri_parts_oqtopus._contract import (
     DELETABLE_STATUSES,
     REGISTERED_JOBS_QUOTA,
     SSE,
+    Device,
+    Job,
     JobStatus,
+    JobStatusResponse,
+    Message,
+    RegisteredJob,
+    SselogResponse,
 )
 
 from .errors import bad_request, not_found
 from .inputs import check_limits, stored_input
-from .models import (
-    DeviceInfo,
-    Job,
-    JobInput,
-    JobStatusResponse,
-    LegacySubmitRequest,
-    Message,
-    RegisteredJob,
-    SselogResponse,
-    SubmitJobRequest,
-)
+from .models import JobInput, LegacySubmitRequest, SubmitJobRequest
 from .presign import upload_form
 from .state import Authenticated, Caller, ServerState, State
 from .store import JobQuery, JobRow, QuotaExceeded, format_time
 from .submission import check_input, keep_input, submit_registered
 from .views import INLINE_JOB_INFO_HEADER, device_object, job_object, sse_log_file
 
-# Documentation of the answers in /openapi.json; the routes themselves answer plain dicts.
+# The contract's objects document the answers in /openapi.json; the routes answer plain dicts.
 _ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": Message} for code in (400, 401, 404, 413, 500)
 }
@@ -72,7 +68,7 @@ InlineHeader = Annotated[str | None, Header(alias=INLINE_JOB_INFO_HEADER, includ
 # -- devices -----------------------------------------------------------------------------
 
 
-@router.get("/devices", tags=["device"], response_model=None, responses=_answers(list[DeviceInfo]))
+@router.get("/devices", tags=["device"], response_model=None, responses=_answers(list[Device]))
 def list_devices(
     state: State, caller: Authenticated, inline: InlineHeader = None
 ) -> list[dict[str, Any]]:
@@ -84,7 +80,7 @@ def list_devices(
 
 
 @router.get(
-    "/devices/{device_id}", tags=["device"], response_model=None, responses=_answers(DeviceInfo)
+    "/devices/{device_id}", tags=["device"], response_model=None, responses=_answers(Device)
 )
 def get_device(
     device_id: str, state: State, caller: Authenticated, inline: InlineHeader = None

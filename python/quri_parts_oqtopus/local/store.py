@@ -15,15 +15,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, get_args, get_origin, get_type_hints
 
-from quri_parts_oqtopus._contract import PENDING_STATUSES, REGISTERED
+from quri_parts_oqtopus._contract import ARCHIVED_INFO_FIELDS, PENDING_STATUSES, REGISTERED
 
 from . import codec
 
-# Payload files of a job; each is served as a ZIP URL (or inline) in `job_info`.
-PAYLOAD_NAMES = ("input", "result", "transpile_result", "combined_program")
+# Payload files of a job: the `job_info` entries served as ZIP URLs (or inline).
+PAYLOAD_NAMES = ARCHIVED_INFO_FIELDS
 
+# The jobs table: a column per JobRow field, and the store's own (STORAGE_COLUMNS). A field
+# added to JobRow later becomes a column when a database is opened (_ADDED_COLUMNS).
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS devices (
     device_id TEXT PRIMARY KEY,
@@ -56,9 +58,6 @@ CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
 CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 
-_JSON_COLUMNS = ("transpiler_info", "simulator_info", "mitigation_info")
-# Columns added since the first release, made in an older database when it is opened.
-_ADDED_COLUMNS = {"input_bytes": "INTEGER NOT NULL DEFAULT 0"}
 _INDEXES = "CREATE INDEX IF NOT EXISTS jobs_parent ON jobs (parent_job_id);"
 DATABASE_NAME = "oqtopus-local.sqlite3"
 
@@ -121,7 +120,12 @@ def format_time(moment: datetime) -> str:
 
 @dataclass
 class JobRow:
-    """One job as stored; ``None`` for what is not known yet."""
+    """One job as stored; ``None`` for what is not known yet.
+
+    A field for each of the contract's job fields but ``job_info``, whose entries are files
+    (``PAYLOAD_NAMES``) but for ``message``; then the server's own (``SERVER_FIELDS``).
+    ``tests/local/test_store.py`` holds them so.
+    """
 
     job_id: str
     status: str
@@ -143,7 +147,37 @@ class JobRow:
     parent_job_id: str | None = None
 
 
+#: Fields of JobRow that the service's job object does not have: when and by whom (an SSE
+#: job) the job was registered.
+SERVER_FIELDS = ("created_at", "parent_job_id")
+#: Columns of the jobs table that JobRow does not show: the order of registration, and the
+#: bytes the job's input takes (its owner's quota).
+STORAGE_COLUMNS = ("seq", "input_bytes")
+
 _JOB_COLUMNS = tuple(f.name for f in fields(JobRow))
+_JOB_COLUMN_TYPES = get_type_hints(JobRow)
+
+
+def _holds(hint: object, kind: type) -> bool:
+    """Whether a field's type is ``kind`` (``dict[str, Any]``), or a union with it."""
+    return any((get_origin(arg) or arg) is kind for arg in (hint, *get_args(hint)))
+
+
+def _sql_type(hint: object) -> str:
+    for kind, sql_type in ((int, "INTEGER"), (float, "REAL")):
+        if _holds(hint, kind):
+            return sql_type
+    return "TEXT"
+
+
+# Objects are stored as their JSON text.
+_JSON_COLUMNS = tuple(name for name in _JOB_COLUMNS if _holds(_JOB_COLUMN_TYPES[name], dict))
+# Columns made when a database without them is opened (an older one): the store's own added
+# since the first release, and every JobRow field, so that a new field needs no schema change.
+_ADDED_COLUMNS = {
+    "input_bytes": "INTEGER NOT NULL DEFAULT 0",
+    **{name: _sql_type(_JOB_COLUMN_TYPES[name]) for name in _JOB_COLUMNS},
+}
 
 
 def _row_to_job(row: sqlite3.Row) -> JobRow:

@@ -1,10 +1,15 @@
-"""How stored jobs look on the wire: job objects with ``job_info`` as ZIP URLs or inline."""
+"""How stored jobs look on the wire: job objects with ``job_info`` as ZIP URLs or inline.
+
+The contract's ``Job`` and ``JobInfo`` say which fields and in what order; each field's
+value is the ``JobRow`` field of its name (``job_info``'s entries: files, the log, the
+message).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from quri_parts_oqtopus._contract import JOB_FIELDS, SSE
+from quri_parts_oqtopus._contract import JOB_FIELDS, JOB_INFO_FIELDS, SSE
 
 from .devices import public_device
 from .errors import ApiError
@@ -27,11 +32,17 @@ def sse_log_file(job_id: str) -> str:
 def _job_info(
     state: ServerState, job: JobRow, damage: list[str], inline: bool, base: str
 ) -> dict[str, Any]:
-    """``job_info``; a stored file that cannot be read is None and described in ``damage``."""
+    """``job_info``, its entries in the contract's order; a stored file that cannot be read
+    is None and described in ``damage``."""
     store = state.store
+    has_log = job.job_type == SSE and store.sse_log_path(job.job_id).is_file()
+    log = download_url(state, job.job_id, SSE_LOG_NAME, base) if has_log else None
+    others = {"sse_log": log, "message": job.message}
     info: dict[str, Any] = {}
-    for name in PAYLOAD_NAMES:
-        if not store.has_payload(job.job_id, name):
+    for name in JOB_INFO_FIELDS:
+        if name not in PAYLOAD_NAMES:
+            info[name] = others[name]  # a new entry without a value here fails loudly
+        elif not store.has_payload(job.job_id, name):
             info[name] = None
         elif inline:
             try:
@@ -41,9 +52,6 @@ def _job_info(
                 damage.append(str(e))
         else:
             info[name] = download_url(state, job.job_id, name, base)
-    has_log = job.job_type == SSE and store.sse_log_path(job.job_id).is_file()
-    info["sse_log"] = download_url(state, job.job_id, SSE_LOG_NAME, base) if has_log else None
-    info["message"] = job.message
     return info
 
 

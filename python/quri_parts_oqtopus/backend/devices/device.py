@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import pprint
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
 from quri_parts.backend import BackendError
 
-from quri_parts_oqtopus._contract import AVAILABLE, DEVICE_FIELDS
+from quri_parts_oqtopus._contract import AVAILABLE, DEVICE_FIELDS, DEVICE_TIMESTAMP_FIELDS
 from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
 from quri_parts_oqtopus.backend.config import OqtopusConfig
@@ -30,11 +30,11 @@ from quri_parts_oqtopus.transport import bounded, preview
 # OqtopusBackendBase and OqtopusConfig too: the reference's module of this path has them.
 __all__ = ["OqtopusBackendBase", "OqtopusConfig", "OqtopusDevice", "OqtopusDeviceBackend"]
 
-_TIMESTAMP_FIELDS = ("available_at", "calibrated_at")
-
 
 class OqtopusDevice(OqtopusModelBase):
     """A device embedded in the OQTOPUS framework.
+
+    One property for each field of the contract's ``Device`` (a test holds them equal).
 
     Args:
         device: The device's JSON object, as the server sent it.
@@ -48,7 +48,7 @@ class OqtopusDevice(OqtopusModelBase):
 
     def __init__(
         self,
-        device: dict[str, Any],
+        device: Mapping[str, Any],
         client: OqtopusHttpClient | None = None,
         *,
         device_api: OqtopusHttpClient | None = None,
@@ -199,7 +199,7 @@ class OqtopusDevice(OqtopusModelBase):
 
         """
         with reported_as(DEVICE_REFRESH_FAILED):
-            self._device = self._client.get_device(self.device_id)
+            self._device = dict(self._client.get_device(self.device_id))
         self._device_info = None
 
     def to_json(self) -> str:
@@ -224,7 +224,7 @@ class OqtopusDevice(OqtopusModelBase):
         """Every field, then any the server adds: timestamps as datetimes, None when absent."""
         extras = [key for key in self._device if key not in DEVICE_FIELDS]
         fields = {key: self._device.get(key) for key in (*DEVICE_FIELDS, *extras)}
-        for key in _TIMESTAMP_FIELDS:
+        for key in DEVICE_TIMESTAMP_FIELDS:
             fields[key] = parse_timestamp(fields[key])
         if is_url(fields["device_info"]):
             fields["device_info"] = json.dumps(self.device_info)
