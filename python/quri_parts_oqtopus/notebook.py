@@ -58,7 +58,7 @@ def job_html(job: TimedJob, fields: Mapping[str, object], message: str) -> str:
         ("status", _status(job.status)),
         *((key, _text(fields.get(key))) for key in ("job_type", "device_id", "shots", "name")),
         ("description", _text(fields.get("description"))),
-        ("submitted", _text(timing.submitted_at)),
+        ("submitted at", _text(timing.submitted_at)),
         ("queued / running / total", " / ".join(
             _seconds(t) for t in (timing.queued, timing.running, timing.total)
         )),
