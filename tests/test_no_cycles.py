@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import grimp
+
 ROOT = Path(__file__).resolve().parent.parent
 RUST = ROOT / "rust" / "src"
 USE = re.compile(r"\bcrate::(\w+)")
@@ -60,6 +62,14 @@ def test_the_rust_modules_have_no_cycle() -> None:
     assert "ir" in graph
     assert "direct" in graph["read"]
     assert _strongly_connected(graph) == []
+
+
+def test_the_python_modules_have_no_cycle() -> None:
+    # grimp builds import-linter's graph: every import, the lazy ones inside functions too.
+    graph = grimp.build_graph("quri_parts_oqtopus")
+    edges = {m: set(graph.find_modules_directly_imported_by(m)) for m in graph.modules}
+    assert "quri_parts_oqtopus.local.transpile" in edges
+    assert _strongly_connected(edges) == []
 
 
 def test_the_cycle_finder_finds_a_cycle() -> None:

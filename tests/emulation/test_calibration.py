@@ -20,6 +20,7 @@ from qulacs import gate as qgate
 from quri_parts_oqtopus.backend import OqtopusDeviceBackend
 from quri_parts_oqtopus.calibration import CouplingCalibration, DeviceCalibration
 from quri_parts_oqtopus.local import LocalServer
+from quri_parts_oqtopus.local.device_program import NativeGate
 from quri_parts_oqtopus.local.devices import EXAMPLE_DEVICES_DIR, load_devices_file
 from quri_parts_oqtopus.local.mitigation import (
     apply_per_bit,
@@ -30,7 +31,6 @@ from quri_parts_oqtopus.local.mitigation import (
 from quri_parts_oqtopus.local.noise import NoisyDevice
 from quri_parts_oqtopus.local.simulate import run_task
 from quri_parts_oqtopus.local.tasks import Task
-from quri_parts_oqtopus.local.transpile import NativeGate
 
 from .example_devices import OUT, example_devices, render
 

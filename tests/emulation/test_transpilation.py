@@ -14,7 +14,7 @@ from quri_parts.circuit import QuantumCircuit, QuantumGate
 from quri_parts.qulacs.circuit import convert_circuit
 
 from quri_parts_oqtopus.local import LocalServer
-from quri_parts_oqtopus.local.transpile import NATIVE_GATES
+from quri_parts_oqtopus.local.device_program import NATIVE_GATES
 from quri_parts_oqtopus.qasm_reader import read_qasm
 
 from ..local.helpers import Api, child_pids

@@ -16,6 +16,7 @@ import numpy as np
 from quri_parts_oqtopus._contract import GLOBAL_FOLDING, MULTI_MANUAL
 from quri_parts_oqtopus.calibration import DeviceCalibration, ReadoutError
 
+from .device_program import DeviceProgram, NativeGate
 from .mitigation import (
     ZneSettings,
     check_invertible,
@@ -26,7 +27,7 @@ from .mitigation import (
 from .noise import NoisyDevice, check_density_size
 from .programs import Program
 from .tasks import CostLimits, Task
-from .transpile import DeviceProgram, NativeGate, to_device
+from .transpile import to_device
 from .zne import ZneUnavailable, check_zne_cost, fold
 
 #: Combined bits of a multi_manual job the (native, 64-bit) counts split can divide.

@@ -25,9 +25,9 @@ from qulacs import gate as qgate
 
 from quri_parts_oqtopus.calibration import DeviceCalibration
 
+from .device_program import NativeGate
 from .mitigation import apply_per_bit, assignment_matrix
 from .noise_model import gate_noise
-from .transpile import NativeGate
 
 #: Qubits a program may use on an emulated device (a density matrix of 4^12 entries: 256 MiB).
 MAX_DENSITY_QUBITS = 12

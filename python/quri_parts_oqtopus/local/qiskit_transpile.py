@@ -21,8 +21,8 @@ from quri_parts_oqtopus._contract import QISKIT
 from quri_parts_oqtopus._extras import EMULATION_INSTALL
 from quri_parts_oqtopus.calibration import DeviceCalibration
 
+from .device_program import DeviceProgram, NativeGate, gate_name
 from .programs import Program
-from .transpile import DeviceProgram, NativeGate, gate_name
 
 try:
     import qiskit

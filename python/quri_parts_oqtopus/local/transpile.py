@@ -15,18 +15,14 @@ Runs in the worker processes only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
-
-from quri_parts.circuit import QuantumGate
 
 from quri_parts_oqtopus._contract import QISKIT, TKET
 from quri_parts_oqtopus.calibration import DeviceCalibration
 
+from .device_program import NATIVE_GATES, DeviceProgram, NativeGate, qasm_name
 from .programs import Program
 
-#: What a transpiled program may hold: the native gates of an OQTOPUS superconducting QPU.
-NATIVE_GATES = ("sx", "x", "rz", "cx")
 #: The ``transpiler_options`` the local server hands to ``qiskit.transpile``.
 QISKIT_OPTIONS = frozenset(
     {
@@ -42,67 +38,6 @@ QISKIT_OPTIONS = frozenset(
 #: The transpilers the local server runs, each with the ``transpiler_options`` it reads
 #: (tranqu's tket transpiler reads only ``optimization_level``, 0..2).
 TRANSPILER_OPTIONS = {QISKIT: QISKIT_OPTIONS, TKET: frozenset({"optimization_level"})}
-
-# QURI Parts gate name -> (OpenQASM / Qiskit name, how many params).
-_GATE_NAMES = {
-    "Identity": "id",
-    "X": "x",
-    "Y": "y",
-    "Z": "z",
-    "H": "h",
-    "S": "s",
-    "Sdag": "sdg",
-    "T": "t",
-    "Tdag": "tdg",
-    "SqrtX": "sx",
-    "SqrtXdag": "sxdg",
-    "RX": "rx",
-    "RY": "ry",
-    "RZ": "rz",
-    "U1": "p",  # u1(l) is p(l) exactly
-    "U2": "u2",
-    "U3": "u",
-    "CNOT": "cx",
-    "CZ": "cz",
-    "SWAP": "swap",
-    "TOFFOLI": "ccx",
-}
-
-
-@dataclass(frozen=True)
-class NativeGate:
-    """One gate of a transpiled program, on physical qubits."""
-
-    name: str
-    qubits: tuple[int, ...]
-    params: tuple[float, ...] = ()
-
-
-@dataclass(frozen=True)
-class DeviceProgram:
-    """A program as the device runs it.
-
-    Attributes:
-        gates: Native gates on physical qubits, in order.
-        measurements: ``(physical qubit, clbit)`` pairs.
-        bit_count: Width of the counts keys.
-        qubit_mapping: Virtual qubit -> the physical qubit holding it at the end.
-        transpile_result: ``job_info.transpile_result`` as OQTOPUS fills it.
-    """
-
-    gates: tuple[NativeGate, ...]
-    measurements: tuple[tuple[int, int], ...]
-    bit_count: int
-    qubit_mapping: dict[int, int]
-    transpile_result: dict[str, Any]
-
-
-def gate_name(gate: QuantumGate) -> str:
-    """The OpenQASM name of a QURI Parts gate; ValueError for one a QPU has no name for."""
-    name = _GATE_NAMES.get(gate.name)
-    if name is None:
-        raise ValueError(f"gate {gate.name} cannot run on a QPU")
-    return name
 
 
 def to_device(
@@ -176,7 +111,7 @@ def _as_written(
     coupled = {(c.control, c.target) for c in calibration.couplings}
     gates = []
     for index, gate in enumerate(program.circuit.gates):
-        name = _GATE_NAMES.get(gate.name, gate.name)
+        name = qasm_name(gate.name)
         qubits = (*gate.control_indices, *gate.target_indices)
         where = f"gate {index} ({name} on {', '.join(f'q[{q}]' for q in qubits)})"
         if name not in NATIVE_GATES:

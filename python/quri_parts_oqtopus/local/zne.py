@@ -27,8 +27,8 @@ from quri_parts_oqtopus._contract import (
 )
 from quri_parts_oqtopus._extras import EMULATION_INSTALL
 
+from .device_program import NativeGate
 from .mitigation import ZneSettings
-from .transpile import NativeGate
 
 #: (exp_value, stds) of one run of the program folded to a scale factor; the second
 #: argument is the repetition (0 .. num_to_average - 1).
