@@ -453,7 +453,7 @@ def run_ours(size: dict[str, int], repeat: int, result_zip: Path) -> dict[str, A
     out["d_fp"] = fingerprint(terms)
 
     data = result_zip.read_bytes()
-    out["e"], (counts, divided) = best_of(repeat, lambda: decode_sampling_archive(data))
+    out["e"], (counts, divided, _details) = best_of(repeat, lambda: decode_sampling_archive(data))
     out["e_fp"] = fingerprint(counts_meaning(counts, divided or {}))
 
     out["floor"] = api_floors(circuits, operator, repeat)
