@@ -27,7 +27,7 @@ from typing import Any, cast
 
 from quri_parts.backend import BackendError, SamplingCounts
 from quri_parts.circuit import ImmutableQuantumCircuit, QuantumCircuit, QuantumGate
-from quri_parts.core.sampling import ConcurrentSampler, MeasurementCounts
+from quri_parts.core.sampling import MeasurementCounts
 
 from quri_parts_oqtopus._contract import (
     COUPLING_CONTROL,
@@ -50,7 +50,7 @@ from quri_parts_oqtopus.placement import DeviceMap, JobPlacement, ProgramGraph
 from quri_parts_oqtopus.qasm_reader import read_qasm
 from quri_parts_oqtopus.upload import JobInput, prepare_programs_input
 
-__all__ = ["MAX_PACKED_BITS", "PackingPolicy", "pinned_transpiler_info"]
+__all__ = ["MAX_PACKED_BITS", "PackedSampler", "PackingPolicy", "pinned_transpiler_info"]
 
 #: Classical bits of one packed job at most: the client reads a counts key into 64 bits.
 MAX_PACKED_BITS = 64
@@ -489,6 +489,92 @@ def group_by_shots(shots: Sequence[int]) -> dict[int, list[int]]:
     return dict(groups)
 
 
+class PackedSampler:
+    """A QURI Parts ``ConcurrentSampler`` whose pairs of equal shots are packed into
+    ``multi_manual`` jobs on one device (read at the first call), each pair given its own
+    counts. Make it with :func:`packed_sampler`.
+
+    Calling it raises ``BackendError`` when a submission fails, on timeout, and when a
+    packed job fails, naming the positions of every pair it held.
+    """
+
+    def __init__(
+        self,
+        backend: OqtopusSamplingBackend,
+        device_id: str,
+        policy: PackingPolicy,
+        concurrency: int,
+        timeout: float | None,
+        wait: float,
+        job_options: Mapping[str, Any],
+    ) -> None:
+        self._backend = backend
+        self.device_id = device_id
+        self.policy = policy
+        self._concurrency = concurrency
+        self._timeout = timeout
+        self._wait = wait
+        self._job_options = dict(job_options)
+        self._layouts: list[Layout] = []  # the device is read once, at the first call
+
+    @property
+    def layout(self) -> Layout:
+        """Where the device holds programs (the device is read at the first use).
+
+        Raises:
+            ValueError: As :meth:`Layout.of_device`.
+
+        """
+        if not self._layouts:
+            device = OqtopusDeviceBackend(self._backend.config).get_device(self.device_id)
+            info = self._job_options.get("transpiler_info")
+            self._layouts.append(Layout.of_device(device, self.policy, info))
+        return self._layouts[0]
+
+    def __call__(
+        self, pairs: Iterable[tuple[ImmutableQuantumCircuit, int]]
+    ) -> Iterable[MeasurementCounts]:
+        """Each pair's counts, in order (see the class)."""
+        listed = list(pairs)
+        circuits = [circuit for circuit, _ in listed]
+        return self.run(circuits, self.plan(circuits, [shots for _, shots in listed]))
+
+    def plan(
+        self, circuits: Sequence[ImmutableQuantumCircuit], shots: Sequence[int]
+    ) -> list[tuple[PackedJob, int]]:
+        """The packed jobs of ``circuits`` (``shots[i]`` each), with their shots."""
+        packs: list[tuple[PackedJob, int]] = []
+        for value, indices in group_by_shots(shots).items():
+            packs += [(p, value) for p in plan_packs(circuits, indices, self.layout, self.policy)]
+        return packs
+
+    def run(
+        self, circuits: Sequence[ImmutableQuantumCircuit], packs: Sequence[tuple[PackedJob, int]]
+    ) -> list[MeasurementCounts]:
+        """Submit ``packs`` (all at once, ``concurrency`` at a time), wait for them, and
+        give each circuit its counts, by its position in ``circuits``."""
+        jobs = submit_all(
+            [
+                partial(self._backend.sample, _placed(circuits, p), self.device_id, shots,
+                        **self._options(p))
+                for p, shots in packs
+            ],
+            self._concurrency,
+        )  # fmt: skip
+        wait_for_all_or_raise(jobs, self._timeout, self._wait)
+        found: list[MeasurementCounts] = [{} for _ in circuits]
+        for (p, _), job in zip(packs, jobs, strict=True):
+            for slot, counts in zip(p.slots, _packed_counts(p, job, self._wait), strict=True):
+                found[slot.index] = counts
+        return found
+
+    def _options(self, pack: PackedJob) -> dict[str, Any]:
+        if pack.layout is None:
+            return dict(self._job_options)
+        info = self._job_options.get("transpiler_info")
+        return {**self._job_options, "transpiler_info": pinned_transpiler_info(info, pack.layout)}
+
+
 def packed_sampler(
     backend: OqtopusSamplingBackend,
     device_id: str,
@@ -497,48 +583,22 @@ def packed_sampler(
     timeout: float | None,
     wait: float,
     job_options: Mapping[str, Any],
-) -> ConcurrentSampler:
-    """A ``ConcurrentSampler`` whose pairs of equal shots are packed into ``multi_manual``
-    jobs on ``device_id`` (read at the first call), each pair given its own counts.
+) -> PackedSampler:
+    """A :class:`PackedSampler` of ``backend`` on ``device_id``."""
+    return PackedSampler(backend, device_id, policy, concurrency, timeout, wait, job_options)
 
-    The sampler raises ``BackendError`` when a submission fails, on timeout, and when a
-    packed job fails, naming the positions of every pair it held.
-    """
-    layouts: list[Layout] = []  # the device is read once, at the first call
 
-    def layout() -> Layout:
-        if not layouts:
-            device = OqtopusDeviceBackend(backend.config).get_device(device_id)
-            layouts.append(Layout.of_device(device, policy, job_options.get("transpiler_info")))
-        return layouts[0]
-
-    def sample(pairs: Iterable[tuple[ImmutableQuantumCircuit, int]]) -> Iterable[MeasurementCounts]:
-        listed = list(pairs)
-        circuits = [circuit for circuit, _ in listed]
-        packs: list[tuple[PackedJob, int]] = []
-        for shots, indices in group_by_shots([shots for _, shots in listed]).items():
-            packs += [(p, shots) for p in plan_packs(circuits, indices, layout(), policy)]
-        jobs = submit_all(
-            [
-                partial(backend.sample, _placed(circuits, p), device_id, shots, **_options(p))
-                for p, shots in packs
-            ],
-            concurrency,
-        )
-        wait_for_all_or_raise(jobs, timeout, wait)
-        found: list[MeasurementCounts] = [{} for _ in listed]
-        for (p, _), job in zip(packs, jobs, strict=True):
-            for slot, counts in zip(p.slots, _packed_counts(p, job, wait), strict=True):
-                found[slot.index] = counts
-        return found
-
-    def _options(pack: PackedJob) -> dict[str, Any]:
-        if pack.layout is None:
-            return dict(job_options)
-        pinned = pinned_transpiler_info(job_options.get("transpiler_info"), pack.layout)
-        return {**job_options, "transpiler_info": pinned}
-
-    return sample
+def slot_regions(pack: PackedJob, widths: Sequence[int]) -> list[tuple[int, ...] | None]:
+    """The device qubits of each circuit of a placed job (``widths[i]``: qubits of its
+    ``i``-th circuit), None for each when the job is not placed."""
+    if pack.layout is None:
+        return [None] * len(pack.slots)
+    regions: list[tuple[int, ...] | None] = []
+    start = 0
+    for width in widths:
+        regions.append(pack.layout[start : start + width])
+        start += width
+    return regions
 
 
 def _placed(
