@@ -159,6 +159,7 @@ bench: install ref-venv
 	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/compare.py
 	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/time_to_result.py
 	$(BIN)/python benches/load.py
+	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/workload.py
 
 # A short run of both benchmarks, so that they never rot; the figures come from `make bench`.
 bench-smoke:
@@ -166,6 +167,7 @@ bench-smoke:
 	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/time_to_result.py --quick
 	$(BIN)/python benches/load.py --jobs 40 --threads 4
 	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/packing.py --quick
+	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/workload.py --quick
 
 # Coverage-guided fuzzing of the Rust parsers (cargo-fuzz: libFuzzer with AddressSanitizer),
 # FUZZ_SECONDS per target. cargo-fuzz passes nightly-only flags to rustc; RUSTC_BOOTSTRAP=1
