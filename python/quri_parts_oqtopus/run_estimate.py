@@ -40,7 +40,12 @@ from quri_parts_oqtopus.packing import (
     plan_packs,
     slot_regions,
 )
-from quri_parts_oqtopus.placement import JobPlacement, ProgramGraph, random_region_error
+from quri_parts_oqtopus.placement import (
+    DeviceMap,
+    JobPlacement,
+    ProgramGraph,
+    random_region_error,
+)
 from quri_parts_oqtopus.qasm_reader import read_qasm
 from quri_parts_oqtopus.sweep import ParameterSweep
 
@@ -163,7 +168,7 @@ def estimate_run(
         _program(i, circuits[i], regions[i], calibration, readout_ns) for i in range(len(listed))
     ]
     qpu_ns = sum(max(estimates[s.index].duration_ns for s in p.slots) for p in packs)
-    errors, baseline = _region_errors(circuits, regions, layout)
+    errors, baseline = _region_errors(circuits, regions, DeviceMap.of_calibration(calibration))
     widest = max(c.qubit_count for c in circuits)
     return RunEstimate(
         device_id=device_id,
@@ -316,12 +321,11 @@ def _mean_coupling(calibration: DeviceCalibration) -> tuple[float, float]:
 
 
 def _region_errors(
-    circuits: Sequence[ImmutableQuantumCircuit], regions: Sequence[tuple[int, ...]], layout: Layout
+    circuits: Sequence[ImmutableQuantumCircuit],
+    regions: Sequence[tuple[int, ...]],
+    device_map: DeviceMap,
 ) -> tuple[float, float]:
     """The mean calibrated error of the programs' regions, and of random regions."""
-    device_map = layout.device_map
-    if device_map is None:
-        return 0.0, 0.0
     graphs = [_graph(c) for c in circuits]
     chosen = [device_map.region_error(g, r) for g, r in zip(graphs, regions, strict=True)]
     baseline = [random_region_error(device_map, g) for g in graphs]
