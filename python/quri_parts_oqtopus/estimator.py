@@ -181,8 +181,7 @@ def create_oqtopus_packed_estimator(
     policy = PackingPolicy.of(pack)
     if policy is None:
         raise ValueError("pack=False: use create_oqtopus_concurrent_estimator for unpacked jobs")
-    if isinstance(total_shots, bool) or not isinstance(total_shots, int) or total_shots < 1:
-        raise ValueError(f"total_shots should be a positive integer: {total_shots!r}")  # early
+    _check_total_shots(total_shots)  # before the configuration is looked for
     backend = OqtopusSamplingBackend(config)
     sampler = packed_sampler(backend, device_id, policy, concurrency, timeout, wait, job_options)
     return estimator_from_sampler(sampler, total_shots, measurement_factory, shots_allocator)
@@ -208,8 +207,7 @@ def estimator_from_sampler(
             leaves a setting without shots.
 
     """
-    if isinstance(total_shots, bool) or not isinstance(total_shots, int) or total_shots < 1:
-        raise ValueError(f"total_shots should be a positive integer: {total_shots!r}")
+    _check_total_shots(total_shots)
     allocator = shots_allocator or create_equipartition_shots_allocator()
 
     def estimate(
@@ -240,6 +238,11 @@ def estimator_from_sampler(
         ]
 
     return estimate
+
+
+def _check_total_shots(total_shots: int) -> None:
+    if isinstance(total_shots, bool) or not isinstance(total_shots, int) or total_shots < 1:
+        raise ValueError(f"total_shots should be a positive integer: {total_shots!r}")
 
 
 def _as_operator(operator: Estimatable) -> Operator:
