@@ -10,10 +10,14 @@ same server:
 - ``ours``: ``create_oqtopus_mitigated_estimator`` with its defaults (ZNE at scales
   1/3/5, left folding, a fitted line; QURI Parts' readout filters per device region;
   every circuit packed), ``--shots`` per folded circuit shared among the settings;
+- ``ours-server``: the same with ``readout="server"`` (the service's ``pseudo_inverse``
+  instead of QURI Parts' calibrated filters: no calibration circuits);
 - ``raw``: ``create_oqtopus_packed_estimator``: the same circuits packed, unmitigated;
 - ``reference``: quri-parts-oqtopus 1.1.5's way: one estimation job per state
-  (``OqtopusEstimationBackend.estimate`` with ``--shots`` and the server's readout
-  mitigation, then ``result()`` with its documented defaults);
+  (``OqtopusEstimationBackend.estimate`` and the server's readout mitigation, then
+  ``result()`` with its documented defaults), with ``--shots`` / 3 shots: the local
+  server measures every Pauli term of an estimation job that many times, as often as ours
+  measures each of its three settings;
 - ``reference-zne``: the same client with ZNE done by hand, as the issue's user did: one
   estimation job per state and scale factor (the circuit folded G (G^-1 G)^k, submitted
   at ``optimization_level`` 0 so that the folds survive), the same line fitted.
@@ -45,7 +49,8 @@ from urllib.parse import urlparse
 
 from _sides import REPO, reference_python, run_child
 
-SIDES = ("ours", "raw", "reference", "reference-zne")
+SIDES = ("ours", "ours-server", "raw", "reference", "reference-zne")
+SETTINGS = 3  # of the Hamiltonian: ZZ, X, YY
 SCALES = (1, 3, 5)
 QUBITS = 4
 SEED = {"seed": 17}
@@ -146,7 +151,7 @@ def _reference_batch(side: str, device: str, shots: int, config: Any, name: str)
 
     def batch(circuits: list[Any]) -> list[float]:
         jobs = [
-            backend.estimate(_folded(c, s), hamiltonian(), device, shots, **options)
+            backend.estimate(_folded(c, s), hamiltonian(), device, shots // SETTINGS, **options)
             for c in circuits
             for s in scales
         ]
@@ -173,11 +178,12 @@ def _folded(circuit: Any, scale: int) -> Any:
 
 
 def _estimator(side: str, device: str, shots: int, config: Any, name: str) -> Any:
-    if side == "ours":
+    if side.startswith("ours"):
         from quri_parts_oqtopus.mitigation import create_oqtopus_mitigated_estimator
 
+        readout = "server" if side == "ours-server" else "calibrated"
         return create_oqtopus_mitigated_estimator(
-            device, shots, config, name=name, simulator_info=SEED
+            device, shots, config, readout=readout, name=name, simulator_info=SEED
         )
     from quri_parts_oqtopus.estimator import create_oqtopus_packed_estimator
 
