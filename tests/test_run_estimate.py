@@ -16,7 +16,7 @@ from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.packing import PackingPolicy
 from quri_parts_oqtopus.run_estimate import estimate_run
 
-from .conftest import server_jobs
+from .conftest import server_job_count, server_jobs
 
 
 def chain(width: int = 4) -> QuantumCircuit:
@@ -39,9 +39,9 @@ def test_the_estimate_counts_the_jobs_packing_makes_and_sends_none(
     server: LocalServer, device_id: str, policy: PackingPolicy
 ) -> None:
     circuits = [chain()] * 20
-    before = len(server_jobs(server, ""))
+    before = server_job_count(server)
     found = estimate_run(circuits, device_id, 100, server.config, pack=policy)
-    assert len(server_jobs(server, "")) == before  # nothing submitted
+    assert server_job_count(server) == before  # nothing submitted
     name = f"estimated-{device_id}-{policy.keep_apart}"
     job_set = OqtopusJobSet.submit(circuits, device_id, 100, server.config, pack=policy,
                                    name=name)  # fmt: skip

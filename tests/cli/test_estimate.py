@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from quri_parts_oqtopus.local import LocalServer
 
-from ..conftest import server_jobs
+from ..conftest import server_job_count
 from .conftest import Cli
 
 
 def test_estimate_prints_jobs_time_and_success_and_submits_nothing(
     cli: Cli, programs: dict[str, str], server: LocalServer
 ) -> None:
-    before = len(server_jobs(server, ""))
+    before = server_job_count(server)
     files = [programs["bell"]] * 5
     run = cli.ok("estimate", *files, "--device", "emu-heavyhex-16", "--shots", "1000", "--pack")
     assert "1,000 shots: 1 jobs (5 programs; at most 8 per job)" in run.out, run.out
@@ -21,7 +21,7 @@ def test_estimate_prints_jobs_time_and_success_and_submits_nothing(
     assert found["jobs"] == 1
     assert found["programs"][0]["native_gates"] == {"sx": 1, "x": 0, "cx": 1}
     assert 0 < found["programs"][0]["success_probability"] < 1
-    assert len(server_jobs(server, "")) == before
+    assert server_job_count(server) == before
 
 
 def test_estimate_on_a_device_without_calibration_is_a_usage_error(
