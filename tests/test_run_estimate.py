@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 
 import pytest
 from quri_parts.circuit import QuantumCircuit
@@ -17,6 +18,19 @@ from quri_parts_oqtopus.packing import PackingPolicy
 from quri_parts_oqtopus.run_estimate import estimate_run
 
 from .conftest import server_job_count, server_jobs
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[LocalServer]:
+    # A server of its own: the session's may have its example devices switched off by
+    # other tests' admin calls, and this module submits to them.
+    with LocalServer(workers=2) as local:
+        yield local
+
+
+@pytest.fixture
+def config(server: LocalServer) -> OqtopusConfig:
+    return server.config
 
 
 def chain(width: int = 4) -> QuantumCircuit:
