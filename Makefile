@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 WHEEL_DIR := dist
 
-.PHONY: all venv wheel wheel-check sdist smoke-sdist smoke-pythons docs install develop lint rust-check test ref-venv pytest pytest-getters pytest-loaded smoke smoke-run demo bench bench-smoke ci ci-checks ci-smokes clean fuzz
+.PHONY: all venv wheel wheel-check sdist smoke-sdist smoke-pythons docs install develop lint rust-check test ref-venv pytest pytest-getters pytest-loaded smoke smoke-run demo bench bench-smoke oldest-venv ci ci-checks ci-smokes clean fuzz
 
 all: test
 
@@ -57,7 +57,7 @@ rust-check:
 	cargo clippy --all-targets -- -D warnings
 	cargo test -q
 
-test: install ref-venv pytest pytest-getters
+test: install ref-venv oldest-venv pytest pytest-getters
 
 # The reference client from PyPI, in a venv of its own: its import names are ours.
 REF_VENV := .ref-venv
@@ -71,8 +71,18 @@ $(REF_VENV)/bin/python:
 # pytest on every core (pytest-xdist, at most 4 workers): each worker has its own session
 # server, and the tests of one module stay on one worker with that module's servers.
 # `make test` skips the tests marked slow; `make ci` runs them (PYTEST_ARGS=--runslow).
+# QURI Parts at the oldest release pyproject allows (0.20: SamplingBackend.sample took
+# n_shots), with the wheel: tests/test_sampling_backend.py runs QURI Parts' helpers in it.
+OLDEST_VENV := .oldest-venv
+OLDEST_QURI_PARTS := quri-parts-core==0.20.0 quri-parts-circuit==0.20.0 quri-parts-openqasm==0.20.0
+oldest-venv:
+	test -x $(OLDEST_VENV)/bin/python || $(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install -q "$$(ls $(WHEEL_DIR)/*.whl)" $(OLDEST_QURI_PARTS)
+	$(OLDEST_VENV)/bin/python -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl
+
 PYTEST_WORKERS ?= -n auto --maxprocesses 4 --dist loadscope
-PYTEST_ENV := OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python
+PYTEST_ENV := OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python \
+  OQTOPUS_OLDEST_QURI_PARTS_PYTHON=$(CURDIR)/$(OLDEST_VENV)/bin/python
 PYTEST := $(BIN)/python -m pytest -q
 PYTEST_ARGS ?=
 
@@ -149,6 +159,7 @@ bench: install ref-venv
 	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/compare.py
 	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/time_to_result.py
 	$(BIN)/python benches/load.py
+	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/workload.py
 
 # A short run of both benchmarks, so that they never rot; the figures come from `make bench`.
 bench-smoke:
@@ -156,6 +167,7 @@ bench-smoke:
 	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/time_to_result.py --quick
 	$(BIN)/python benches/load.py --jobs 40 --threads 4
 	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/packing.py --quick
+	OQTOPUS_REFERENCE_PYTHON=$(CURDIR)/$(REF_VENV)/bin/python $(BIN)/python benches/workload.py --quick
 
 # Coverage-guided fuzzing of the Rust parsers (cargo-fuzz: libFuzzer with AddressSanitizer),
 # FUZZ_SECONDS per target. cargo-fuzz passes nightly-only flags to rustc; RUSTC_BOOTSTRAP=1
@@ -185,7 +197,7 @@ fuzz:
 # leave a core idle run side by side (output shown per step when it ends): the checks that
 # use one core beside the sdist's compile (mostly one: fat LTO in one codegen unit), and the
 # smoke tests beside the loaded run of the timing tests, which keeps to CPU 0.
-ci: rust-check install ref-venv
+ci: rust-check install ref-venv oldest-venv
 	$(MAKE) --no-print-directory -j2 -O ci-checks smoke-sdist
 	$(MAKE) --no-print-directory pytest PYTEST_ARGS=--runslow
 	$(MAKE) --no-print-directory pytest-getters
@@ -198,4 +210,4 @@ ci-smokes:
 	$(MAKE) --no-print-directory -j1 smoke-run bench-smoke
 
 clean:
-	rm -rf $(VENV) .smoke-venv .smoke-sdist-venv $(REF_VENV) $(WHEEL_DIR) $(SDIST_DIR) target fuzz/target
+	rm -rf $(VENV) .smoke-venv .smoke-sdist-venv $(REF_VENV) $(OLDEST_VENV) $(WHEEL_DIR) $(SDIST_DIR) target fuzz/target

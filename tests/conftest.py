@@ -128,3 +128,22 @@ def server_jobs(server: LocalServer, text: str) -> list[dict[str, str]]:
         if len(batch) < 1000:
             return jobs
         page += 1
+
+
+def server_job_count(server: LocalServer) -> int:
+    """How many jobs the server holds, named or not (read past any proxy)."""
+    count, page = 0, 1
+    while True:
+        query: dict[str, int] = {"page": page, "size": 1000}
+        answer = requests.get(
+            f"{server.url}/jobs",
+            params=query,
+            headers={"q-api-token": server.token},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        found = len(answer.json())
+        count += found
+        if found < 1000:
+            return count
+        page += 1

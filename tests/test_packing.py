@@ -143,21 +143,26 @@ def test_each_circuit_gets_its_own_bits_in_submission_order(
     assert len({job.job_id for job in job_set.jobs if job is not None}) == 6  # 16 by 3
 
 
-def test_a_coupling_map_keeps_each_circuit_on_connected_qubits(
-    config: OqtopusConfig, admin: Admin
-) -> None:
-    # A line 0-1-2 | 3-4-5 | 6-7: no coupling between 2 and 3, nor between 5 and 6.
-    links = [(0, 1), (1, 2), (3, 4), (4, 5), (6, 7)]
+LINE8 = [(0, 1), (1, 2), (3, 4), (4, 5), (6, 7)]  # 0-1-2 | 3-4-5 | 6-7
+
+
+def line8(admin: Admin) -> str:
     info = {
         "qubits": [{"id": q} for q in range(8)],
-        "couplings": [{"control": a, "target": b} for a, b in links],
+        "couplings": [{"control": a, "target": b} for a, b in LINE8],
     }
     admin.set_device("line8", n_qubits=8, status="available", device_info=json.dumps(info))
+    return "line8"
+
+
+def test_a_coupling_map_places_each_circuit_on_a_region_pinned_by_initial_layout(
+    config: OqtopusConfig, admin: Admin
+) -> None:
     bell = QuantumCircuit(2)
     bell.add_H_gate(0)
     bell.add_CNOT_gate(0, 1)
     flipped = x_on(1, 2)
-    job_set = OqtopusJobSet.submit([bell, flipped, bell], "line8", 50, config, pack=True)
+    job_set = OqtopusJobSet.submit([bell, flipped, bell], line8(admin), 50, config, pack=True)
     assert job_set.wait(timeout=120, wait=0.05)
     results = counts_of(job_set.results())
     assert set(results[0]) <= {0, 3}
@@ -167,9 +172,34 @@ def test_a_coupling_map_keeps_each_circuit_on_connected_qubits(
     job = job_set.jobs[0]
     assert job is not None
     assert job_set.jobs[2] is job
+    options = job.transpiler_info["transpiler_options"]
+    layout = options["initial_layout"]
+    assert options["optimization_level"] == 1  # the service's default, kept
+    assert len(layout) == 6 == len(set(layout))  # disjoint regions
+    coupled = {frozenset(link) for link in LINE8}
+    assert frozenset(layout[0:2]) in coupled, layout  # each bell pair on a coupling
+    assert frozenset(layout[4:6]) in coupled, layout
+    assert "cx q[0], q[1];" in job.job_info["combined_program"]  # programs side by side
+
+
+def test_circuits_run_as_written_go_on_consecutive_connected_qubits(
+    config: OqtopusConfig, admin: Admin
+) -> None:
+    # transpiler_lib null: nothing maps the combined program, so no layout can be pinned
+    # (and the emulated device runs only its native gates: x, cx).
+    both = QuantumCircuit(2)
+    both.add_X_gate(0)
+    both.add_CNOT_gate(0, 1)
+    flipped = x_on(1, 2)
+    job_set = OqtopusJobSet.submit([both, flipped, both], line8(admin), 50, config,
+                                   pack=True, transpiler_info={"transpiler_lib": None})  # fmt: skip
+    assert job_set.wait(timeout=120, wait=0.05)
+    assert counts_of(job_set.results()) == [Counter({3: 50}), Counter({2: 50}), Counter({3: 50})]
+    job = job_set.jobs[0]
+    assert job is not None
     combined = job.job_info["combined_program"]
-    # bell on 0-1; flipped skips qubit 2 (not coupled to 3) and runs on 3-4 (X on 4); the
-    # second bell skips 5 and runs on 6-7.
+    # The first on 0-1; flipped skips qubit 2 (not coupled to 3) and runs on 3-4 (X on 4);
+    # the third skips 5 and runs on 6-7.
     assert "x q[4];" in combined, combined
     assert "cx q[6], q[7];" in combined, combined
 
@@ -484,26 +514,34 @@ def test_a_device_without_n_qubits_packs_within_max_qubits() -> None:
             )
 
 
+@pytest.mark.parametrize(("transpiler_info", "jobs"), [(None, 1), ({"transpiler_lib": None}, 2)])
 def test_a_packed_sweep_gives_each_binding_its_own_counts_around_gaps(
-    config: OqtopusConfig, admin: Admin
+    config: OqtopusConfig, admin: Admin, transpiler_info: dict[str, None] | None, jobs: int
 ) -> None:
-    # Line 0-1-2 | 3-4 | 5-6-7: a two-qubit binding cannot start on 2, so it gets idle
-    # qubits before it; each binding's counts must still be its own two bits.
+    # Line 0-1-2 | 3-4 | 5-6-7. Placed (the default), the bindings' two unlinked qubits go
+    # anywhere: 4 fit in 8. As written, a binding cannot start on 2, so it gets idle qubits
+    # before it (3 fit in 8); each binding's counts must still be its own two bits.
     links = [(0, 1), (1, 2), (3, 4), (5, 6), (6, 7)]
     info = {
         "qubits": [{"id": q} for q in range(8)],
         "couplings": [{"control": a, "target": b} for a, b in links],
     }
     admin.set_device("gaps8", n_qubits=8, status="available", device_info=json.dumps(info))
+    # Native gates only, for the run as written: SX RZ(a) SX is X for a = 0 and leaves
+    # qubit 0 as it is for a = pi (up to a phase).
     circuit = UnboundParametricQuantumCircuit(2)
-    circuit.add_ParametricRX_gate(0)
+    circuit.add_SqrtX_gate(0)
+    circuit.add_ParametricRZ_gate(0)
+    circuit.add_SqrtX_gate(0)
     circuit.add_X_gate(1)
-    angles = [math.pi, 0.0, math.pi, 0.0]  # RX(pi) flips qubit 0, RX(0) leaves it
+    angles = [0.0, math.pi, 0.0, math.pi]
     sweep = ParameterSweep(circuit, [[a] for a in angles])
-    job_set = OqtopusJobSet.submit(sweep, "gaps8", 20, config, pack=True)
+    job_set = OqtopusJobSet.submit(
+        sweep, "gaps8", 20, config, pack=True, transpiler_info=transpiler_info
+    )
     assert job_set.wait(timeout=120, wait=0.05)
-    assert counts_of(job_set.results()) == [Counter({3 if a else 2: 20}) for a in angles]
-    assert len({job.job_id for job in job_set.jobs if job is not None}) == 2  # 3 fit in 8
+    assert counts_of(job_set.results()) == [Counter({2 if a else 3: 20}) for a in angles]
+    assert len({job.job_id for job in job_set.jobs if job is not None}) == jobs
 
 
 @pytest.mark.parametrize("lead", [0, 2])

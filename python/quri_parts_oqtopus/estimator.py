@@ -29,7 +29,11 @@ from quri_parts.core.measurement import (
     bitwise_commuting_pauli_measurement,
 )
 from quri_parts.core.operator import PAULI_IDENTITY, Operator, PauliLabel
-from quri_parts.core.sampling import MeasurementCounts, PauliSamplingShotsAllocator
+from quri_parts.core.sampling import (
+    ConcurrentSampler,
+    MeasurementCounts,
+    PauliSamplingShotsAllocator,
+)
 from quri_parts.core.sampling.shots_allocator import create_equipartition_shots_allocator
 from quri_parts.core.state import CircuitQuantumState
 
@@ -48,6 +52,8 @@ __all__ = [
     "create_oqtopus_concurrent_estimator",
     "create_oqtopus_estimator",
     "create_oqtopus_packed_estimator",
+    "estimator_from_sampler",
+    "pair_up",
 ]
 
 
@@ -129,7 +135,7 @@ def create_oqtopus_concurrent_estimator(
                 partial(
                     backend.estimate, s.circuit, _as_operator(o), device_id, shots, **job_options
                 )
-                for o, s in _pairs(operators, states)
+                for o, s in pair_up(operators, states)
             ],
             concurrency,
         )
@@ -175,18 +181,41 @@ def create_oqtopus_packed_estimator(
     policy = PackingPolicy.of(pack)
     if policy is None:
         raise ValueError("pack=False: use create_oqtopus_concurrent_estimator for unpacked jobs")
-    if isinstance(total_shots, bool) or not isinstance(total_shots, int) or total_shots < 1:
-        raise ValueError(f"total_shots should be a positive integer: {total_shots!r}")
-    allocator = shots_allocator or create_equipartition_shots_allocator()
+    _check_total_shots(total_shots)  # before the configuration is looked for
     backend = OqtopusSamplingBackend(config)
     sampler = packed_sampler(backend, device_id, policy, concurrency, timeout, wait, job_options)
+    return estimator_from_sampler(sampler, total_shots, measurement_factory, shots_allocator)
+
+
+def estimator_from_sampler(
+    sampler: ConcurrentSampler,
+    total_shots: int,
+    measurement_factory: CommutablePauliSetMeasurementFactory = bitwise_commuting_pauli_measurement,
+    shots_allocator: PauliSamplingShotsAllocator | None = None,
+) -> ConcurrentQuantumEstimator[CircuitQuantumState]:
+    """A ``ConcurrentQuantumEstimator`` that estimates from ``sampler``'s counts, every
+    measurement circuit of a call in one call of the sampler (so a packing sampler shares
+    its jobs among all the pairs and settings).
+
+    ``estimator(operators, states)`` pairs them up, groups each operator's Pauli terms into
+    measurement settings (``measurement_factory``) and shares ``total_shots`` among them
+    (``shots_allocator``; by default equally), as QURI Parts' sampling estimator does.
+
+    Raises:
+        ValueError: If ``total_shots`` is not a positive integer. The estimator raises
+            ``ValueError`` for sequences of different lengths, or a ``total_shots`` that
+            leaves a setting without shots.
+
+    """
+    _check_total_shots(total_shots)
+    allocator = shots_allocator or create_equipartition_shots_allocator()
 
     def estimate(
         operators: Sequence[Estimatable], states: Sequence[CircuitQuantumState]
     ) -> Iterable[Estimate[complex]]:
         settings: list[tuple[Operator, list[CommutablePauliSetMeasurement], int, int]] = []
         requests: list[tuple[Any, int]] = []
-        for estimatable, state in _pairs(operators, states):
+        for estimatable, state in pair_up(operators, states):
             operator = _as_operator(estimatable)
             groups = [m for m in measurement_factory(operator) if m.pauli_set != {PAULI_IDENTITY}]
             start = len(requests)
@@ -211,13 +240,25 @@ def create_oqtopus_packed_estimator(
     return estimate
 
 
+def _check_total_shots(total_shots: int) -> None:
+    if isinstance(total_shots, bool) or not isinstance(total_shots, int) or total_shots < 1:
+        raise ValueError(f"total_shots should be a positive integer: {total_shots!r}")
+
+
 def _as_operator(operator: Estimatable) -> Operator:
     return Operator({operator: 1.0}) if isinstance(operator, PauliLabel) else operator
 
 
-def _pairs(
+def pair_up(
     operators: Sequence[Estimatable], states: Sequence[CircuitQuantumState]
 ) -> list[tuple[Estimatable, CircuitQuantumState]]:
+    """The (operator, state) pairs of a concurrent estimator's call: one operator or one
+    state goes with every item of the other.
+
+    Raises:
+        ValueError: If both have several items, in different numbers.
+
+    """
     if len(operators) == 1:
         return [(operators[0], state) for state in states]
     if len(states) == 1:

@@ -8,7 +8,11 @@ jobs, in submission order, as many per job as the device's qubits and the policy
 and gives each circuit back the counts an unpacked job of its own would give.
 
 Where the device's ``device_info`` has a coupling map (``qubits`` and ``couplings``),
-every circuit is placed on qubits that form a connected piece of it: a circuit whose next
+every circuit is placed on a region of it that holds the circuit's own interaction graph
+(:mod:`quri_parts_oqtopus.placement`: disjoint regions, the best calibrated preferred),
+and the job pins the placement with ``transpiler_options.initial_layout``, which the
+service's transpiler keeps. A job whose ``transpiler_lib`` is null runs as written, so
+there each circuit goes on consecutive connected qubits instead: a circuit whose next
 free qubits are not connected is moved up past them, the skipped qubits added to it as
 idle qubits (their bits, always 0, are dropped again from its counts).
 """
@@ -23,7 +27,7 @@ from typing import Any, cast
 
 from quri_parts.backend import BackendError, SamplingCounts
 from quri_parts.circuit import ImmutableQuantumCircuit, QuantumCircuit, QuantumGate
-from quri_parts.core.sampling import ConcurrentSampler, MeasurementCounts
+from quri_parts.core.sampling import MeasurementCounts
 
 from quri_parts_oqtopus._contract import (
     COUPLING_CONTROL,
@@ -41,10 +45,12 @@ from quri_parts_oqtopus.backend import (
 )
 from quri_parts_oqtopus.backend.submission import submit_all
 from quri_parts_oqtopus.backend.waiting import wait_for_all_or_raise
+from quri_parts_oqtopus.calibration import DeviceCalibration
+from quri_parts_oqtopus.placement import DeviceMap, JobPlacement, ProgramGraph
 from quri_parts_oqtopus.qasm_reader import read_qasm
 from quri_parts_oqtopus.upload import JobInput, prepare_programs_input
 
-__all__ = ["MAX_PACKED_BITS", "PackingPolicy"]
+__all__ = ["MAX_PACKED_BITS", "PackedSampler", "PackingPolicy", "pinned_transpiler_info"]
 
 #: Classical bits of one packed job at most: the client reads a counts key into 64 bits.
 MAX_PACKED_BITS = 64
@@ -67,8 +73,10 @@ class PackingPolicy:
         max_programs: At most this many circuits in one job; None: no bound but the qubits.
         max_qubits: At most this many qubits used by one job; None: the device's
             ``n_qubits`` (never more than the device has, nor more than 64 bits).
-        follow_coupling_map: Place every circuit on connected qubits of the device's
-            coupling map, where ``device_info`` has one.
+        follow_coupling_map: Place every circuit on a region of the device's coupling map
+            that holds its interaction graph, where ``device_info`` has one.
+        keep_apart: Leave a qubit between the regions of two circuits (no coupling joins
+            them), against crosstalk; fewer circuits fit in a job.
 
     Raises:
         ValueError: If a bound is not a positive integer or None, naming the value.
@@ -78,15 +86,15 @@ class PackingPolicy:
     max_programs: int | None = None
     max_qubits: int | None = None
     follow_coupling_map: bool = True
+    keep_apart: bool = False
 
     def __post_init__(self) -> None:
         """Refuse bad bounds at once, before anything is read or sent."""
         _check_bound("max_programs", self.max_programs)
         _check_bound("max_qubits", self.max_qubits)
-        if not isinstance(self.follow_coupling_map, bool):
-            raise ValueError(
-                f"PackingPolicy follow_coupling_map should be a bool: {self.follow_coupling_map!r}"
-            )
+        for name in ("follow_coupling_map", "keep_apart"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"PackingPolicy {name} should be a bool: {getattr(self, name)!r}")
 
     @classmethod
     def of(cls, pack: bool | PackingPolicy) -> PackingPolicy | None:
@@ -108,6 +116,7 @@ class PackingPolicy:
             "max_programs": self.max_programs,
             "max_qubits": self.max_qubits,
             "follow_coupling_map": self.follow_coupling_map,
+            "keep_apart": self.keep_apart,
         }
 
     @classmethod
@@ -117,6 +126,7 @@ class PackingPolicy:
             values.get("max_programs"),
             values.get("max_qubits"),
             bool(values.get("follow_coupling_map", True)),
+            bool(values.get("keep_apart", False)),
         )
 
 
@@ -138,9 +148,16 @@ class Slot:
 
 @dataclass(frozen=True)
 class PackedJob:
-    """The circuits of one ``multi_manual`` job, in their program order."""
+    """The circuits of one ``multi_manual`` job, in their program order.
+
+    Attributes:
+        slots: Each circuit's place.
+        layout: The device qubit of each qubit of the combined program (program 0's
+            first), sent as ``initial_layout``; None when the job is not placed so.
+    """
 
     slots: tuple[Slot, ...]
+    layout: tuple[int, ...] | None = None
 
     @property
     def indices(self) -> tuple[int, ...]:
@@ -179,51 +196,111 @@ def _own_bits(part: SamplingCounts, slot: Slot, job_id: str) -> SamplingCounts:
 
 
 class Layout:
-    """Where a device can hold programs: its usable qubits and, if known, its couplings."""
+    """Where a device can hold programs: its usable qubits and, if known, its couplings.
 
-    def __init__(self, capacity: int, links: Mapping[int, set[int]] | None) -> None:
-        """``capacity`` qubits from 0; ``links`` the coupling map (None: any qubits will do)."""
+    Attributes:
+        capacity: Qubits a job may use (from 0, or anywhere on the map when placed).
+        device_map: The coupling map with its calibrated errors; None: any qubits will do.
+        placed: Whether each program goes on a region of the map found for it, pinned by
+            ``initial_layout`` (False: on consecutive connected qubits, as written).
+        keep_apart: Whether placed regions stay a qubit apart.
+    """
+
+    def __init__(
+        self,
+        capacity: int,
+        device_map: DeviceMap | None,
+        *,
+        placed: bool = False,
+        keep_apart: bool = False,
+    ) -> None:
         self.capacity = capacity
-        self._links = links
+        self.device_map = device_map
+        self.placed = placed and device_map is not None
+        self.keep_apart = keep_apart
 
     @classmethod
-    def of_device(cls, device: OqtopusDevice, policy: PackingPolicy) -> Layout:
-        """The layout of ``device`` within ``policy``'s bound on qubits.
+    def of_device(
+        cls,
+        device: OqtopusDevice,
+        policy: PackingPolicy,
+        transpiler_info: Mapping[str, Any] | None = None,
+    ) -> Layout:
+        """The layout of ``device`` within ``policy``'s bound on qubits, for jobs submitted
+        with ``transpiler_info`` (placed by ``initial_layout`` unless it runs as written).
 
         Raises:
-            ValueError: If the device's coupling map is malformed (naming the field), or
+            ValueError: If the device's coupling map is malformed (naming the field),
                 nothing tells how many qubits it has (no ``n_qubits``, no coupling map
-                followed, no ``max_qubits``).
+                followed, no ``max_qubits``), or ``transpiler_info`` has an
+                ``initial_layout`` of its own while the packer places the programs.
             BackendError: (also a ``ValueError``) If the coupling map is to be followed and
                 the device's ``device_info`` cannot be downloaded or read: packing as if
                 the device had no coupling map could put a circuit on uncoupled qubits.
 
         """
-        links = _coupling_map(device.read_device_info()) if policy.follow_coupling_map else None
+        info = device.read_device_info() if policy.follow_coupling_map else {}
+        links = _coupling_map(info)
         known = [n for n in (device.n_qubits, policy.max_qubits) if n]
         if not known and links is None:
             raise ValueError(
                 f"device {device.device_id!r} states no n_qubits and no coupling map: pass"
                 " PackingPolicy(max_qubits=...) to say how many qubits a packed job may use"
             )
-        return cls(min([MAX_PACKED_BITS, *known]), links)
+        device_map = None if links is None else DeviceMap(links, _calibration_or_none(info))
+        placed = (
+            device_map is not None
+            and (transpiler_info or {}).get("transpiler_lib", "qiskit") is not None
+        )
+        if placed:
+            _check_no_layout_of_its_own(transpiler_info or {})
+        capacity = min([MAX_PACKED_BITS, *known])
+        return cls(capacity, device_map, placed=placed, keep_apart=policy.keep_apart)
 
     def connected(self, start: int, width: int) -> bool:
         """Whether qubits ``start .. start + width - 1`` exist and are connected."""
         if start + width > self.capacity:
             return False
-        if self._links is None:
-            return True
-        block = set(range(start, start + width))
-        if not block <= self._links.keys():
-            return False
-        seen, todo = {start}, [start]
-        while todo:
-            for neighbour in self._links[todo.pop()] & block:
-                if neighbour not in seen:
-                    seen.add(neighbour)
-                    todo.append(neighbour)
-        return len(seen) == width
+        return self.device_map is None or self.device_map.connected(range(start, start + width))
+
+    def job_placement(self) -> JobPlacement:
+        """An empty placement of one job's programs on the map."""
+        assert self.device_map is not None  # only asked of a placed layout
+        return JobPlacement(self.device_map, self.capacity, int(self.keep_apart))
+
+
+def _calibration_or_none(info: Mapping[str, Any]) -> DeviceCalibration | None:
+    """The calibration placement prefers regions by; None when ``device_info`` holds a
+    coupling map without one that reads (then every region is as good)."""
+    try:
+        return DeviceCalibration.from_device_info(info)
+    except ValueError:
+        return None
+
+
+def _check_no_layout_of_its_own(transpiler_info: Mapping[str, Any]) -> None:
+    options = transpiler_info.get("transpiler_options")
+    if isinstance(options, Mapping) and "initial_layout" in options:
+        raise ValueError(
+            "transpiler_options.initial_layout cannot go with packing along the coupling map:"
+            " the packer places each circuit and pins that layout itself (drop it, or pass"
+            " PackingPolicy(follow_coupling_map=False) to keep yours)"
+        )
+
+
+def pinned_transpiler_info(
+    transpiler_info: Mapping[str, Any] | None, layout: Sequence[int]
+) -> dict[str, Any]:
+    """``transpiler_info`` with ``initial_layout`` set to ``layout`` (and the service's
+    default ``optimization_level`` 1 unless one is given: a non-empty ``transpiler_info``
+    would otherwise run Qiskit's own default)."""
+    info = dict(transpiler_info or {})
+    options = dict(info.get("transpiler_options") or {})
+    options.setdefault("optimization_level", 1)
+    options["initial_layout"] = list(layout)
+    info.setdefault("transpiler_lib", "qiskit")
+    info["transpiler_options"] = options
+    return info
 
 
 def _coupling_map(info: Mapping[str, Any]) -> dict[int, set[int]] | None:
@@ -260,18 +337,25 @@ class _Shape:
     qubits: int
     bits: int
     text: bool  # a QASM text cannot be given idle qubits
+    graph: ProgramGraph  # the pairs of qubits its gates link
+
+
+def _gate_qubits(gates: Iterable[QuantumGate]) -> list[tuple[int, ...]]:
+    return [(*gate.control_indices, *gate.target_indices) for gate in gates]
 
 
 def _shape(index: int, program: ImmutableQuantumCircuit | str) -> _Shape:
     if not isinstance(program, str):
-        return _Shape(program.qubit_count, program.qubit_count, text=False)
+        graph = ProgramGraph.of_gates(program.qubit_count, _gate_qubits(program.gates))
+        return _Shape(program.qubit_count, program.qubit_count, text=False, graph=graph)
     parsed = read_qasm(program)
     if parsed.clbit_count < 1 or not parsed.measurements:
         raise ValueError(
             f"program {index} measures nothing into classical bits: a packed program's counts"
             " are its own bits"
         )
-    return _Shape(parsed.qubit_count, parsed.clbit_count, text=True)
+    graph = ProgramGraph.of_gates(parsed.qubit_count, _gate_qubits(parsed.circuit.gates))
+    return _Shape(parsed.qubit_count, parsed.clbit_count, text=True, graph=graph)
 
 
 def plan_packs(
@@ -286,6 +370,8 @@ def plan_packs(
         ValueError: If a program cannot be placed on the device at all, naming it.
 
     """
+    if layout.placed:
+        return _plan_placed(programs, indices, layout, policy)
     packs: list[PackedJob] = []
     slots: list[Slot] = []
     qubits = bits = 0
@@ -299,16 +385,54 @@ def plan_packs(
             slots, qubits, bits = [], 0, 0
             lead = _lead(layout, shape, 0, 0)
             if lead is None:
-                raise ValueError(
-                    f"program {index} ({shape.qubits} qubits) fits nowhere on the device's"
-                    f" {layout.capacity} usable qubits (coupling map and bounds)"
-                )
+                raise _fits_nowhere(index, shape, layout)
         slots.append(Slot(index, lead, shape.bits))
         qubits += lead + shape.qubits
         bits += lead + shape.bits
     if slots:
         packs.append(PackedJob(tuple(slots)))
     return packs
+
+
+def _fits_nowhere(index: int, shape: _Shape, layout: Layout) -> ValueError:
+    return ValueError(
+        f"program {index} ({shape.qubits} qubits) fits nowhere on the device's"
+        f" {layout.capacity} usable qubits (coupling map and bounds)"
+    )
+
+
+def _plan_placed(
+    programs: Sequence[ImmutableQuantumCircuit | str],
+    indices: Sequence[int],
+    layout: Layout,
+    policy: PackingPolicy,
+) -> list[PackedJob]:
+    """:func:`plan_packs` with each program on a region of the map that holds its
+    interaction graph, the job's layout pinned (see :mod:`quri_parts_oqtopus.placement`)."""
+    packs: list[PackedJob] = []
+    slots: list[Slot] = []
+    placement = layout.job_placement()
+    bits = 0
+    limit = policy.max_programs
+    for index in indices:
+        shape = _shape(index, programs[index])
+        full = limit is not None and len(slots) >= limit
+        if full or bits + shape.bits > MAX_PACKED_BITS or not placement.add(shape.graph):
+            if slots:
+                packs.append(_placed_job(slots, placement))
+            slots, bits, placement = [], 0, layout.job_placement()
+            if shape.bits > MAX_PACKED_BITS or not placement.add(shape.graph):
+                raise _fits_nowhere(index, shape, layout)
+        slots.append(Slot(index, 0, shape.bits))
+        bits += shape.bits
+    if slots:
+        packs.append(_placed_job(slots, placement))
+    return packs
+
+
+def _placed_job(slots: list[Slot], placement: JobPlacement) -> PackedJob:
+    layout = tuple(qubit for region in placement.regions for qubit in region)
+    return PackedJob(tuple(slots), layout)
 
 
 def _lead(layout: Layout, shape: _Shape, qubits: int, bits: int) -> int | None:
@@ -365,6 +489,92 @@ def group_by_shots(shots: Sequence[int]) -> dict[int, list[int]]:
     return dict(groups)
 
 
+class PackedSampler:
+    """A QURI Parts ``ConcurrentSampler`` whose pairs of equal shots are packed into
+    ``multi_manual`` jobs on one device (read at the first call), each pair given its own
+    counts. Make it with :func:`packed_sampler`.
+
+    Calling it raises ``BackendError`` when a submission fails, on timeout, and when a
+    packed job fails, naming the positions of every pair it held.
+    """
+
+    def __init__(
+        self,
+        backend: OqtopusSamplingBackend,
+        device_id: str,
+        policy: PackingPolicy,
+        concurrency: int,
+        timeout: float | None,
+        wait: float,
+        job_options: Mapping[str, Any],
+    ) -> None:
+        self._backend = backend
+        self.device_id = device_id
+        self.policy = policy
+        self._concurrency = concurrency
+        self._timeout = timeout
+        self._wait = wait
+        self._job_options = dict(job_options)
+        self._layouts: list[Layout] = []  # the device is read once, at the first call
+
+    @property
+    def layout(self) -> Layout:
+        """Where the device holds programs (the device is read at the first use).
+
+        Raises:
+            ValueError: As :meth:`Layout.of_device`.
+
+        """
+        if not self._layouts:
+            device = OqtopusDeviceBackend(self._backend.config).get_device(self.device_id)
+            info = self._job_options.get("transpiler_info")
+            self._layouts.append(Layout.of_device(device, self.policy, info))
+        return self._layouts[0]
+
+    def __call__(
+        self, pairs: Iterable[tuple[ImmutableQuantumCircuit, int]]
+    ) -> Iterable[MeasurementCounts]:
+        """Each pair's counts, in order (see the class)."""
+        listed = list(pairs)
+        circuits = [circuit for circuit, _ in listed]
+        return self.run(circuits, self.plan(circuits, [shots for _, shots in listed]))
+
+    def plan(
+        self, circuits: Sequence[ImmutableQuantumCircuit], shots: Sequence[int]
+    ) -> list[tuple[PackedJob, int]]:
+        """The packed jobs of ``circuits`` (``shots[i]`` each), with their shots."""
+        packs: list[tuple[PackedJob, int]] = []
+        for value, indices in group_by_shots(shots).items():
+            packs += [(p, value) for p in plan_packs(circuits, indices, self.layout, self.policy)]
+        return packs
+
+    def run(
+        self, circuits: Sequence[ImmutableQuantumCircuit], packs: Sequence[tuple[PackedJob, int]]
+    ) -> list[MeasurementCounts]:
+        """Submit ``packs`` (all at once, ``concurrency`` at a time), wait for them, and
+        give each circuit its counts, by its position in ``circuits``."""
+        jobs = submit_all(
+            [
+                partial(self._backend.sample, _placed(circuits, p), self.device_id, shots,
+                        **self._options(p))
+                for p, shots in packs
+            ],
+            self._concurrency,
+        )  # fmt: skip
+        wait_for_all_or_raise(jobs, self._timeout, self._wait)
+        found: list[MeasurementCounts] = [{} for _ in circuits]
+        for (p, _), job in zip(packs, jobs, strict=True):
+            for slot, counts in zip(p.slots, _packed_counts(p, job, self._wait), strict=True):
+                found[slot.index] = counts
+        return found
+
+    def _options(self, pack: PackedJob) -> dict[str, Any]:
+        if pack.layout is None:
+            return dict(self._job_options)
+        info = self._job_options.get("transpiler_info")
+        return {**self._job_options, "transpiler_info": pinned_transpiler_info(info, pack.layout)}
+
+
 def packed_sampler(
     backend: OqtopusSamplingBackend,
     device_id: str,
@@ -373,42 +583,22 @@ def packed_sampler(
     timeout: float | None,
     wait: float,
     job_options: Mapping[str, Any],
-) -> ConcurrentSampler:
-    """A ``ConcurrentSampler`` whose pairs of equal shots are packed into ``multi_manual``
-    jobs on ``device_id`` (read at the first call), each pair given its own counts.
+) -> PackedSampler:
+    """A :class:`PackedSampler` of ``backend`` on ``device_id``."""
+    return PackedSampler(backend, device_id, policy, concurrency, timeout, wait, job_options)
 
-    The sampler raises ``BackendError`` when a submission fails, on timeout, and when a
-    packed job fails, naming the positions of every pair it held.
-    """
-    layouts: list[Layout] = []  # the device is read once, at the first call
 
-    def layout() -> Layout:
-        if not layouts:
-            device = OqtopusDeviceBackend(backend.config).get_device(device_id)
-            layouts.append(Layout.of_device(device, policy))
-        return layouts[0]
-
-    def sample(pairs: Iterable[tuple[ImmutableQuantumCircuit, int]]) -> Iterable[MeasurementCounts]:
-        listed = list(pairs)
-        circuits = [circuit for circuit, _ in listed]
-        packs: list[tuple[PackedJob, int]] = []
-        for shots, indices in group_by_shots([shots for _, shots in listed]).items():
-            packs += [(p, shots) for p in plan_packs(circuits, indices, layout(), policy)]
-        jobs = submit_all(
-            [
-                partial(backend.sample, _placed(circuits, p), device_id, shots, **job_options)
-                for p, shots in packs
-            ],
-            concurrency,
-        )
-        wait_for_all_or_raise(jobs, timeout, wait)
-        found: list[MeasurementCounts] = [{} for _ in listed]
-        for (p, _), job in zip(packs, jobs, strict=True):
-            for slot, counts in zip(p.slots, _packed_counts(p, job, wait), strict=True):
-                found[slot.index] = counts
-        return found
-
-    return sample
+def slot_regions(pack: PackedJob, widths: Sequence[int]) -> list[tuple[int, ...] | None]:
+    """The device qubits of each circuit of a placed job (``widths[i]``: qubits of its
+    ``i``-th circuit), None for each when the job is not placed."""
+    if pack.layout is None:
+        return [None] * len(pack.slots)
+    regions: list[tuple[int, ...] | None] = []
+    start = 0
+    for width in widths:
+        regions.append(pack.layout[start : start + width])
+        start += width
+    return regions
 
 
 def _placed(

@@ -235,7 +235,9 @@ def test_more_qubits_than_the_device_has_fail_with_the_counts(api: Api) -> None:
 
 
 def test_a_program_too_wide_for_the_density_matrix_fails_with_the_limit(api: Api) -> None:
-    body = "".join(f"x q[{q}];\n" for q in range(13))
+    # A chain of CNOTs links the 13 qubits into one component (each density matrix holds
+    # one component: 13 unlinked qubits are 13 matrices of one qubit).
+    body = "".join(f"cx q[{q}], q[{q + 1}];\n" for q in range(12))
     program = QASM + f"qubit[13] q;\nbit[13] c;\n{body}c = measure q;\n"
     job = api.wait(api.submit("sampling", {"program": [program]}, device_id="emu-heavyhex-16"))
     assert job["status"] == "failed"
@@ -249,7 +251,9 @@ def test_a_program_too_wide_for_the_density_matrix_is_refused_before_transpiling
     api: Api,
 ) -> None:
     # The layout method does not exist: had the transpiler run, it would be the reason.
-    body = "".join(f"x q[{q}];\n" for q in range(13))
+    # A chain of CNOTs links the 13 qubits into one component (each density matrix holds
+    # one component: 13 unlinked qubits are 13 matrices of one qubit).
+    body = "".join(f"cx q[{q}], q[{q + 1}];\n" for q in range(12))
     program = QASM + f"qubit[13] q;\nbit[13] c;\n{body}c = measure q;\n"
     info = {"transpiler_lib": "qiskit", "transpiler_options": {"layout_method": "nope"}}
     job = api.wait(api.submit("sampling", {"program": [program]}, device_id="emu-heavyhex-16",

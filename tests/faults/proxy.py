@@ -4,6 +4,11 @@ It speaks just enough HTTP/1.1 for the client under test: one request per connec
 (it answers ``Connection: close``), bodies sized by ``Content-Length``. A plan decides,
 for each request, whether and how to break it: before the server sees it, or after the
 server has acted (the answer is then lost or damaged, the case that tests duplicates).
+
+In latency mode (``latency`` seconds of round trip) every exchange is held half of it on
+the way to the server and half on the way back, as a network that far away would (this
+kernel has no netem). Give the server ``public_url=proxy.url`` and the storage URLs it
+hands out go through the proxy too.
 """
 
 from __future__ import annotations
@@ -47,6 +52,11 @@ def random_plan(seed: int, rate: float, faults: tuple[str, ...] = FAULTS) -> Pla
     return plan
 
 
+def no_faults(request: Request) -> str | None:
+    """A plan that breaks nothing (latency mode alone)."""
+    return None
+
+
 def lost_submit_answers(request: Request) -> str | None:
     """A plan: every submit acts on the server but its answer is lost, and no job status
     can be read (so the client cannot tell whether its submit took effect)."""
@@ -58,10 +68,20 @@ def lost_submit_answers(request: Request) -> str | None:
 class FaultProxy:
     """Forwards ``127.0.0.1:<port>`` to ``upstream`` and breaks what the plan says."""
 
-    def __init__(self, upstream_port: int, plan: Plan, stall_seconds: float = 0.3) -> None:
+    def __init__(
+        self,
+        upstream_port: int,
+        plan: Plan,
+        stall_seconds: float = 0.3,
+        *,
+        latency: float = 0.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.upstream_port = upstream_port
         self.plan = plan
         self.stall_seconds = stall_seconds
+        self.latency = latency
+        self.sleep = sleep  # how the latency is waited (a test records it instead)
         self.injected: Counter[str] = Counter()
         self.requests = 0
         self._lock = threading.Lock()
@@ -114,6 +134,8 @@ def _handler_for(proxy: FaultProxy) -> type[socketserver.BaseRequestHandler]:
 def _exchange(
     proxy: FaultProxy, client: socket.socket, head: bytes, body: bytes, fault: str | None
 ) -> None:
+    if proxy.latency > 0:
+        proxy.sleep(proxy.latency / 2)  # on the way to the server
     if fault == "drop":
         return  # closed without a word: the server never saw the request
     if fault == "reset":
@@ -132,6 +154,8 @@ def _exchange(
     if fault == "503_after":
         _answer(client, 503, b'{"message": "injected after the server acted"}')
         return
+    if proxy.latency > 0:
+        proxy.sleep(proxy.latency / 2)  # and back
     client.sendall(_damage(answer, fault))
 
 

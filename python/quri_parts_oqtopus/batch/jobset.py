@@ -227,7 +227,8 @@ class OqtopusJobSet:
             if check_device:
                 device.check_fits([_widest(programs)], shots)
             if policy is not None:
-                packer = Packer(listed, policy, Layout.of_device(device, policy))
+                layout = Layout.of_device(device, policy, settings.transpiler_info)
+                packer = Packer(listed, policy, layout)
         units = packer.units(range(len(listed))) if packer is not None else None
         writer = fingerprints = None
         if journal is not None:
@@ -301,7 +302,8 @@ class OqtopusJobSet:
             if header.packing is not None:
                 policy = header.packing
                 device = OqtopusDeviceBackend(backend.config).get_device(header.settings.device_id)
-                packer = Packer(listed, policy, Layout.of_device(device, policy))
+                layout = Layout.of_device(device, policy, header.settings.transpiler_info)
+                packer = Packer(listed, policy, layout)
             job_set = cls(
                 backend,
                 len(listed),

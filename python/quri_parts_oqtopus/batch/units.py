@@ -4,6 +4,7 @@ lines, and found again on the server after a crash or a failed submission."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -23,7 +24,14 @@ from quri_parts_oqtopus.backend.record import JobRecord
 from quri_parts_oqtopus.backend.submission import JobSettings, submit_all, submit_job
 from quri_parts_oqtopus.batch.journal import Journal, JournalEvent, JournalWriteError
 from quri_parts_oqtopus.batch.progress import SubmitBar
-from quri_parts_oqtopus.packing import Layout, PackedJob, PackingPolicy, pack_input, plan_packs
+from quri_parts_oqtopus.packing import (
+    Layout,
+    PackedJob,
+    PackingPolicy,
+    pack_input,
+    pinned_transpiler_info,
+    plan_packs,
+)
 from quri_parts_oqtopus.upload import JobInput
 
 __all__ = ["Packer", "Unit", "UnitSubmitter", "index_text"]
@@ -92,6 +100,9 @@ class UnitSubmitter:
             unit.error = _unrecorded(journal.write_error)
             raise JournalWriteError(journal.path, "an earlier line could not be written")
         settings = self.settings
+        if unit.pack is not None and unit.pack.layout is not None:
+            pinned = pinned_transpiler_info(settings.transpiler_info, unit.pack.layout)
+            settings = dataclasses.replace(settings, transpiler_info=pinned)
         if settings.name is not None:
             settings = settings.named(f"{settings.name}#{index_text(unit.indices)}")
 

@@ -20,6 +20,8 @@ from quri_parts_oqtopus.cli.errors import UsageError
 from quri_parts_oqtopus.cli.operator_syntax import parse_operator
 from quri_parts_oqtopus.cli.outcome import show_outcome
 from quri_parts_oqtopus.cli.sselog import read_log
+from quri_parts_oqtopus.packing import PackingPolicy
+from quri_parts_oqtopus.run_estimate import DEFAULT_READOUT_NS, estimate_run
 
 
 # -- devices -------------------------------------------------------------------------------------
@@ -224,3 +226,22 @@ def read_text(file: str) -> str:
         raise UsageError(f"cannot read {file}: {e.strerror or e}") from None
     except UnicodeDecodeError as e:
         raise UsageError(f"{file} is not UTF-8 text: {e}") from None
+
+
+# -- estimate ------------------------------------------------------------------------------------
+def estimate(ctx: Context) -> None:
+    """Jobs, QPU time and success probability of the files' programs, nothing submitted."""
+    a = ctx.args
+    shots = shots_from(a.shots)
+    texts = [read_text(file) for file in a.files]
+    for file, text in zip(a.files, texts, strict=True):
+        check_qasm(file, text)
+    if (a.keep_apart or a.max_qubits is not None) and not a.pack:
+        raise UsageError("--keep-apart and --max-qubits go with --pack")
+    pack: bool | PackingPolicy = False
+    if a.pack:
+        pack = PackingPolicy(max_qubits=a.max_qubits, keep_apart=a.keep_apart)
+    readout = DEFAULT_READOUT_NS if a.readout_ns is None else a.readout_ns
+    check_device(ctx.client, a.device)
+    found = estimate_run(texts, a.device, shots, ctx.config, pack=pack, readout_ns=readout)
+    ctx.out.show(found.as_dict(), render.run_estimate(found, a.files))

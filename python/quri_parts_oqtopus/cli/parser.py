@@ -343,6 +343,39 @@ def _add_submit_sse(tree: _Tree, group: Subcommands) -> None:
     _add_submit_settings(sse, shots=False, name=True)
 
 
+def _add_estimate(tree: _Tree, top: Subcommands) -> None:
+    estimate = tree.command(
+        top,
+        "estimate",
+        "estimate jobs, QPU time and success probability of programs on a calibrated device,"
+        " before submitting anything",
+        f"examples:\n  {PROG} estimate bell.qasm --device emu-ring-8 --shots 1000"
+        f"\n  {PROG} estimate *.qasm --device emu-heavyhex-16 --shots 1000 --pack"
+        f"\n  {PROG} estimate *.qasm --device emu-square-64 --shots 1000 --pack --keep-apart --json"
+        "\n\nOnly the device is read. QPU time: shots x (gate durations along the critical"
+        "\npath + readout) per job; success probability: the product of (1 - error) of each"
+        "\nnative gate and measured qubit, from the device's calibration.",
+        commands.estimate,
+    )
+    estimate.add_argument("files", nargs="+", metavar="FILE.qasm", help="OpenQASM 3 programs")
+    estimate.add_argument("--device", required=True, help="a device with calibration data")
+    estimate.add_argument("--shots", required=True, metavar="N", help=f"1 to {MAX_SHOTS:,}")
+    estimate.add_argument(
+        "--pack", action="store_true", help="as a packed job set (default: a job per program)"
+    )
+    estimate.add_argument(
+        "--keep-apart", action="store_true", help="with --pack: a qubit between programs"
+    )
+    estimate.add_argument(
+        "--max-qubits", type=positive_int, default=None, metavar="N",
+        help="with --pack: qubits one job may use",
+    )  # fmt: skip
+    estimate.add_argument(
+        "--readout-ns", type=seconds, default=None, metavar="NS",
+        help="readout time per shot in ns where the calibration states none (default 1000)",
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The whole command tree."""
     common = _common_options()
@@ -358,4 +391,5 @@ def build_parser() -> argparse.ArgumentParser:
     _add_devices(tree, top)
     _add_jobs(tree, top)
     _add_submit(tree, top)
+    _add_estimate(tree, top)
     return parser

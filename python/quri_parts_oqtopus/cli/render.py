@@ -18,6 +18,7 @@ from quri_parts.backend import SamplingCounts
 
 from quri_parts_oqtopus._contract import DEVICE_FIELDS, JOB_FIELDS
 from quri_parts_oqtopus.backend.record import JobRecord
+from quri_parts_oqtopus.run_estimate import RunEstimate
 
 __all__ = [
     "Output",
@@ -27,6 +28,7 @@ __all__ = [
     "job_detail",
     "jobs_table",
     "one_line",
+    "run_estimate",
     "table",
     "terminal_text",
     "to_json",
@@ -188,3 +190,22 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+def run_estimate(found: RunEstimate, files: Sequence[str]) -> str:
+    """A run's estimate: the totals, then one row per program."""
+    head = [
+        f"device {found.device_id}, {found.shots:,} shots: {found.jobs} jobs"
+        f" ({', '.join(map(str, found.programs_per_job))} programs; at most {found.bound} per job)",
+        f"QPU time {found.qpu_seconds:.4g} s, mean success probability"
+        f" {found.mean_success_probability:.3f}",
+        f"mean calibrated error of the regions {found.mean_region_error:.4f}"
+        f" (random placement {found.random_region_error:.4f})",
+    ]
+    rows = [
+        [files[p.index], " ".join(map(str, p.qubits)), p.native_gates["sx"], p.native_gates["x"],
+         p.native_gates["cx"], f"{p.duration_ns:.0f}", f"{p.success_probability:.3f}"]
+        for p in found.programs
+    ]  # fmt: skip
+    headers = ["program", "qubits", "sx", "x", "cx", "shot ns", "success"]
+    return "\n".join([*head, "", table(headers, rows)])

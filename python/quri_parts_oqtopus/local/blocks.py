@@ -13,6 +13,8 @@ Runs in the worker processes only (qulacs).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import qulacs
 from numpy.typing import NDArray
@@ -21,7 +23,7 @@ from quri_parts.qulacs.circuit import convert_circuit
 from .programs import Program
 from .tasks import Task
 
-__all__ = ["check_block_cost", "sample_blocks"]
+__all__ = ["check_block_cost", "sample_blocks", "shuffled_shots"]
 
 # Peak bytes per amplitude of one block (state, probabilities, their normalised copy, the
 # multinomial draw), and per shot and program (its values until they are packed into
@@ -79,8 +81,16 @@ def _shot_values(program: Program, shots: int, rng: np.random.Generator) -> NDAr
     for qubit, clbit in program.measurements:
         measured = (basis_states >> qubit) & 1
         clbits = (clbits & ~np.int64(1 << clbit)) | (measured << clbit)
-    values: NDArray[np.int64] = rng.permutation(np.repeat(clbits, outcomes[basis_states]))
-    return values
+    return shuffled_shots(clbits, outcomes[basis_states], rng)
+
+
+def shuffled_shots(
+    values: NDArray[Any], counts: NDArray[np.int64], rng: np.random.Generator
+) -> NDArray[Any]:
+    """Each of ``values`` repeated as many times as ``counts`` says, in a random order: one
+    block's shots, ready to be put side by side with the other blocks' shot by shot."""
+    shots: NDArray[Any] = rng.permutation(np.repeat(values, counts))
+    return shots
 
 
 def _counted(values: NDArray[np.int64], width: int) -> dict[str, int]:

@@ -8,14 +8,22 @@ data; the noiseless simulator does not come here. Runs in the worker processes o
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from quri_parts_oqtopus._contract import GLOBAL_FOLDING, MULTI_MANUAL
+from quri_parts_oqtopus._contract import ESTIMATION, GLOBAL_FOLDING, MULTI_MANUAL
 from quri_parts_oqtopus.calibration import DeviceCalibration, ReadoutError
 
+from .components import (
+    Component,
+    check_component_widths,
+    component_work,
+    components_of,
+    connected_groups,
+    sample_components,
+)
 from .device_program import DeviceProgram, NativeGate
 from .mitigation import (
     ZneSettings,
@@ -73,13 +81,19 @@ class Emulation:
         used |= {q for q, _ in self.device_program.measurements}
         used |= {q for factors, _ in self._terms for q, _ in factors}
         self._qubits = sorted(used)
-        check_density_size(len(self._qubits))
+        # Sampled jobs run per connected component (packed programs side by side);
+        # an estimation reads terms across the whole state, so it stays one matrix.
+        self._components: list[Component] | None = None
+        if task.job_type == ESTIMATION:
+            check_density_size(len(self._qubits))
+            _check_work(len(self.device_program.gates), len(self._qubits), task.limits)
+        else:
+            self._components = _checked_components(self.device_program, task.limits)
         if self._mitigation is not None:  # refused now, not once simulated
             read = {q for q, _ in self.device_program.measurements}
             read |= {q for factors, _ in self._terms for q, _ in factors}
             for qubit in sorted(read):
                 check_invertible(qubit, self._readout(qubit))
-        _check_work(len(self.device_program.gates), len(self._qubits), task.limits)
 
     @property
     def transpile_result(self) -> dict[str, Any] | None:
@@ -100,6 +114,12 @@ class Emulation:
     def sample_counts(self, shots: int, rng: np.random.Generator) -> dict[str, int]:
         """Counts keyed by bit string (clbit 0 last), mitigated if the job asks (then the
         counts read are kept in ``counts_before_mitigation`` for ``mitigation_details``)."""
+        if self._components is not None and len(self._components) > 1:
+            raw, mitigated = self._sample_components(self._components, shots, rng)
+            if mitigated is None:
+                return raw
+            self.counts_before_mitigation = raw
+            return mitigated
         counts = self.raw_counts(shots, rng)
         if self._mitigation is None:
             return counts
@@ -131,6 +151,21 @@ class Emulation:
             return counts
         bits = [(clbit, self._readout(qubit)) for clbit, qubit in sorted(by_clbit.items())]
         return mitigate_counts(counts, bits, program.bit_count)
+
+    def _sample_components(
+        self, components: list[Component], shots: int, rng: np.random.Generator
+    ) -> tuple[dict[str, int], dict[str, int] | None]:
+        """Counts of a program whose qubits fall into several independent components, as
+        read and mitigated (None when the job asks for no mitigation): each component's
+        counts are mitigated on their own, since one matrix over all bits is 2^bits wide."""
+        bit_count = self.device_program.bit_count
+
+        def mitigate(counts: dict[str, int], read: Sequence[tuple[int, int]]) -> dict[str, int]:
+            bits = [(clbit, self._readout(qubit)) for clbit, qubit in read]
+            return mitigate_counts(counts, bits, bit_count)
+
+        mitigation = None if self._mitigation is None else mitigate
+        return sample_components(components, self._calibration, bit_count, shots, rng, mitigation)
 
     def estimate(self, shots: int, rng: np.random.Generator) -> tuple[float, float]:
         """Σ coeff·⟨P⟩ of the job's terms from ``shots`` noisy readouts of each in its
@@ -229,12 +264,55 @@ def _check_before_transpiling(task: Task, program: Program, terms: Sequence[Paul
     program's own width and gates already bound the density-matrix cost from below.
     """
     width = len(_virtual_qubits(program, terms))
-    check_density_size(width)
-    _check_work(len(program.circuit.gates), width, task.limits)
+    if task.job_type == ESTIMATION:
+        check_density_size(width)
+        _check_work(len(program.circuit.gates), width, task.limits)
+    else:  # transpiling can only join components (routing), never split one
+        _check_virtual_components(program, task.limits)
     if task.job_type == MULTI_MANUAL and program.bit_count > MAX_SPLIT_BITS:
         raise ValueError(
             f"the programs measure {program.bit_count} classical bits in all; an emulated"
             f" device splits at most {MAX_SPLIT_BITS} into divided_counts"
+        )
+
+
+def _checked_components(program: DeviceProgram, limits: CostLimits) -> list[Component]:
+    """The transpiled program's components, each within the density-matrix bounds.
+
+    Raises:
+        ValueError: Naming a component wider than ``MAX_DENSITY_QUBITS`` (its physical
+            qubits), or gates whose cost on their components is beyond ``max_gate_work``.
+
+    """
+    components = components_of(program.gates, program.measurements)
+    check_component_widths([c.qubits for c in components], "the device's qubits")
+    _check_component_work([(len(c.gates), len(c.qubits)) for c in components], limits)
+    return components
+
+
+def _check_virtual_components(program: Program, limits: CostLimits) -> None:
+    """The program's own components within the bounds, before it is transpiled."""
+    gates = [(*g.control_indices, *g.target_indices) for g in program.circuit.gates]
+    groups = connected_groups(
+        [q for qubits in gates for q in qubits] + [q for q, _ in program.measurements],
+        [qubits for qubits in gates if len(qubits) > 1],
+    )
+    check_component_widths(groups, "the program's qubits")
+    owner = {qubit: index for index, group in enumerate(groups) for qubit in group}
+    counts = [0] * len(groups)
+    for qubits in gates:
+        counts[owner[qubits[0]]] += 1
+    _check_component_work(zip(counts, map(len, groups), strict=True), limits)
+
+
+def _check_component_work(groups: Iterable[tuple[int, int]], limits: CostLimits) -> None:
+    listed = list(groups)
+    work, gates, widest = component_work(listed)
+    if work > limits.max_gate_work:
+        where = f"{widest} qubits" if len(listed) == 1 else f"components of up to {widest} qubits"
+        raise ValueError(
+            f"{gates} gates on {where} of a density matrix cost {work:.3g} entry updates,"
+            f" beyond the limit max_gate_work = {limits.max_gate_work:.3g}"
         )
 
 

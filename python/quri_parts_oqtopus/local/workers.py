@@ -39,6 +39,9 @@ def _worker_main(conn: Connection, memory_bytes: int, server_pid: int) -> None:
     """
     die_with_parent(server_pid)
     resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
+    # The workers already run jobs side by side: OpenMP threads in each oversubscribe the
+    # cores (an emulated job's small density matrices ran 10x slower, 2 workers on 2 cores).
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
     from .simulate import run_task  # noqa: PLC0415 - keeps qulacs out of the server process
 
     while True:
