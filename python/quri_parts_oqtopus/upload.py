@@ -20,9 +20,11 @@ __all__ = [
     "build_circuits_archive",
     "build_job_archive",
     "build_programs_archive",
+    "prepare_estimation_input",
     "prepare_job_input",
     "prepare_job_inputs",
     "prepare_programs_input",
+    "prepare_sse_input",
     "read_archive_entry",
     "read_job_archive",
     "read_program_archive",
@@ -46,10 +48,12 @@ def _entry_name(archive_name: str) -> str:
 
 
 class JobInput:
-    """A job's upload document (``{"program": [...]}``), already deflated.
+    """A job's upload document (``{"program": [...]}``, or ``{"sse_program": ...}``),
+    already deflated: the one form every job kind's input takes.
 
     Made before the job is registered, so that a circuit that cannot be written fails
-    before anything is sent; :meth:`archive` frames it once the server has named the file.
+    before anything is sent; :meth:`archive` frames it once the server has named the file,
+    :meth:`document` hands it over without a ZIP (an SSE container's driver takes that).
     """
 
     __slots__ = ("_deflated",)
@@ -60,6 +64,10 @@ class JobInput:
     def archive(self, archive_name: str) -> bytes:
         """ZIP bytes holding the document as ``<stem of archive_name>.json``."""
         return self._deflated.archive(_entry_name(archive_name))
+
+    def document(self) -> bytes:
+        """The document's compact JSON bytes, exactly as the archive holds them."""
+        return self._deflated.document()
 
     @property
     def deflated_size(self) -> int:
@@ -134,6 +142,25 @@ def prepare_programs_input(programs: Sequence[ImmutableQuantumCircuit | str]) ->
     return JobInput(
         _core.programs_input([p if isinstance(p, str) else next(printed) for p in items], None)
     )
+
+
+def prepare_estimation_input(program: str, operator: Operator) -> JobInput:
+    """The upload document of an estimation: ``{"program": [program], "operator": [...]}``.
+
+    The operator is read once, in Rust, as :func:`quri_parts_oqtopus.operator.encode_operator`
+    reads it; its coefficients are written as Python's ``repr`` writes floats.
+
+    Raises:
+        ValueError: If the operator has no term, or a coefficient has an imaginary part
+            beyond 1e-9 or is not finite (as ``encode_operator``).
+
+    """
+    return JobInput(_core.programs_input([program], operator))
+
+
+def prepare_sse_input(source: str) -> JobInput:
+    """The upload document of an SSE job: ``{"sse_program": source}``, deflated in Rust."""
+    return JobInput(_core.sse_input(source))
 
 
 def build_job_archive(archive_name: str, job_input: Mapping[str, Any]) -> bytes:
