@@ -10,7 +10,7 @@ import quri_parts_oqtopus
 
 PACKAGE = Path(quri_parts_oqtopus.__file__).parent
 #: The modules that hold a Python signature and docstring for each native function.
-SEAMS = {"qasm.py", "upload.py", "counts.py", "operator.py", "qasm_reader.py"}
+SEAMS = {"qasm.py", "upload.py", "counts.py", "operator.py", "qasm_reader.py", "gates.py"}
 
 
 def native_imports(source: str) -> list[int]:

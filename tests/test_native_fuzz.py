@@ -705,6 +705,16 @@ def test_sweep_inputs_never_crash_and_write_one_archive_per_set(
         expect(outcome, ok, "sweep_inputs", (circuit, sets), "one job archive per set")
 
 
+@fuzzes("native_gates")
+@given(args=st.lists(junk, max_size=2))
+def test_native_gates_never_crashes(native: NativeWorker, args: list[Any]) -> None:
+    outcome = call(native, "native_gates", *args)
+    if outcome.returned:
+        rows = outcome.value
+        ok = not args and isinstance(rows, list) and all(len(row) == 5 for row in rows)
+        expect(outcome, ok, "native_gates", args, "the gate table's rows")
+
+
 @fuzzes("direct_read_status")
 @given(args=st.lists(junk, max_size=2))
 def test_direct_read_status_never_crashes(native: NativeWorker, args: list[Any]) -> None:

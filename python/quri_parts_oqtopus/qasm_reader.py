@@ -6,43 +6,18 @@ module builds the circuit and says which operations a one-pass state-vector samp
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from quri_parts.circuit import QuantumCircuit, QuantumGate, gates
+from quri_parts.circuit import QuantumCircuit
 
 from quri_parts_oqtopus._core import parse_qasm
+from quri_parts_oqtopus.gates import GATES_BY_NAME
 
 if TYPE_CHECKING:
     from quri_parts_oqtopus._core import _QasmOp
 
 __all__ = ["QasmProgram", "read_qasm"]
-
-# Every factory takes (*qubits, *params) in QURI Parts order, which is what the parser emits.
-_GATE_FACTORIES: dict[str, Callable[..., QuantumGate]] = {
-    "Identity": gates.Identity,
-    "X": gates.X,
-    "Y": gates.Y,
-    "Z": gates.Z,
-    "H": gates.H,
-    "S": gates.S,
-    "Sdag": gates.Sdag,
-    "T": gates.T,
-    "Tdag": gates.Tdag,
-    "SqrtX": gates.SqrtX,
-    "SqrtXdag": gates.SqrtXdag,
-    "RX": gates.RX,
-    "RY": gates.RY,
-    "RZ": gates.RZ,
-    "U1": gates.U1,
-    "U2": gates.U2,
-    "U3": gates.U3,
-    "CNOT": gates.CNOT,
-    "CZ": gates.CZ,
-    "SWAP": gates.SWAP,
-    "TOFFOLI": gates.TOFFOLI,
-}
 
 
 @dataclass(frozen=True)
@@ -111,7 +86,8 @@ class _CircuitReader:
                 if self.measured.intersection(qubits):
                     self.mid_circuit.add(line)
                 self.touched.update(qubits)
-                self.circuit.add_gate(_GATE_FACTORIES[name](*qubits, *params))
+                # The parser emits (*qubits, *params) in QURI Parts order, as factories take them.
+                self.circuit.add_gate(GATES_BY_NAME[name].factory(*qubits, *params))
             case ("measure", int(qubit), int(clbit), int()):
                 self.measured.add(qubit)
                 self.touched.add(qubit)

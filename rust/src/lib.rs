@@ -321,6 +321,13 @@ fn sweep_inputs(
         .collect()
 }
 
+/// The native gate table: `(QURI Parts name, OpenQASM name, qubits, angles, printed)` for
+/// every gate the core prints (`printed`) or only reads.
+#[pyfunction]
+fn native_gates() -> Vec<gates::Row> {
+    gates::rows()
+}
+
 /// Parses OpenQASM 3 text into `(n_qubits, n_clbits, ops)`, each op a tuple ending with its
 /// source line: `("gate", name, qubits, params, line)`, `("measure", qubit, clbit, line)`,
 /// `("reset", qubit, line)`, `("barrier", qubits, line)`. Parses without the GIL.
@@ -379,6 +386,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(sweep_inputs, m)?)?;
     m.add_class::<JobInput>()?;
     m.add_function(wrap_pyfunction!(parse_qasm, m)?)?;
+    m.add_function(wrap_pyfunction!(native_gates, m)?)?;
     m.add(
         "ArchiveTooLargeError",
         m.py().get_type::<error::ArchiveTooLargeError>(),
