@@ -4,10 +4,16 @@ its Python columns (factory, device name) checked against them and against QURI 
 from __future__ import annotations
 
 import pytest
-from quri_parts.circuit import QuantumCircuit
+from quri_parts.circuit import QuantumCircuit, QuantumGate, gates
 from quri_parts.openqasm.circuit import convert_to_qasm_str as reference_qasm
 
-from quri_parts_oqtopus.gates import GATES, GATES_BY_NAME, NativeGateSpec, native_gate_rows
+from quri_parts_oqtopus.gates import (
+    GATES,
+    GATES_BY_NAME,
+    NativeGateSpec,
+    native_gate_rows,
+    shifted,
+)
 from quri_parts_oqtopus.local.device_program import qasm_name
 from quri_parts_oqtopus.qasm import convert_to_qasm_str
 from quri_parts_oqtopus.qasm_reader import read_qasm
@@ -70,3 +76,27 @@ def test_the_server_names_each_gate_on_a_device_from_the_table() -> None:
         gate.name: gate.device_name for gate in GATES
     }
     assert (GATES_BY_NAME["U1"].device_name, GATES_BY_NAME["U3"].device_name) == ("p", "u")
+
+
+def test_a_shifted_gate_moves_its_qubits_only() -> None:
+    gate = QuantumGate(
+        name="PauliRotation",
+        target_indices=(0, 2),
+        control_indices=(),
+        classical_indices=(1,),
+        params=(0.5,),
+        pauli_ids=(1, 3),
+    )
+    moved = shifted(gate, 5)
+    assert (moved.target_indices, moved.control_indices) == ((5, 7), ())
+    assert moved == QuantumGate(
+        name="PauliRotation",
+        target_indices=(5, 7),
+        control_indices=(),
+        classical_indices=(1,),
+        params=(0.5,),
+        pauli_ids=(1, 3),
+    )
+    toffoli = shifted(gates.TOFFOLI(0, 1, 2), 3)
+    assert (toffoli.control_indices, toffoli.target_indices) == ((3, 4), (5,))
+    assert shifted(gates.RZ(1, 0.25), 0) == gates.RZ(1, 0.25)

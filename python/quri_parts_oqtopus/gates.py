@@ -16,7 +16,7 @@ from quri_parts.circuit import QuantumGate, gates
 
 from quri_parts_oqtopus import _core
 
-__all__ = ["GATES", "GATES_BY_NAME", "NativeGateSpec", "native_gate_rows"]
+__all__ = ["GATES", "GATES_BY_NAME", "NativeGateSpec", "native_gate_rows", "shifted"]
 
 
 @dataclass(frozen=True)
@@ -92,3 +92,18 @@ GATES: tuple[NativeGateSpec, ...] = _table()
 
 #: The gates by QURI Parts name.
 GATES_BY_NAME: Mapping[str, NativeGateSpec] = {gate.name: gate for gate in GATES}
+
+
+def shifted(gate: QuantumGate, offset: int) -> QuantumGate:
+    """``gate`` moved ``offset`` qubits up: its controls and targets; its classical bits,
+    angles, Pauli ids and matrix as they are. Packed jobs and side-by-side programs
+    (client and server) move their gates with it."""
+    return QuantumGate(
+        name=gate.name,
+        target_indices=tuple(i + offset for i in gate.target_indices),
+        control_indices=tuple(i + offset for i in gate.control_indices),
+        classical_indices=tuple(gate.classical_indices),
+        params=tuple(gate.params),
+        pauli_ids=tuple(gate.pauli_ids),
+        unitary_matrix=gate.unitary_matrix,
+    )

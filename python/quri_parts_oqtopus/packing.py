@@ -29,13 +29,6 @@ from quri_parts.backend import BackendError, SamplingCounts
 from quri_parts.circuit import ImmutableQuantumCircuit, QuantumCircuit, QuantumGate
 from quri_parts.core.sampling import MeasurementCounts
 
-from quri_parts_oqtopus._contract import (
-    COUPLING_CONTROL,
-    COUPLING_TARGET,
-    DEVICE_INFO_COUPLINGS,
-    DEVICE_INFO_QUBITS,
-    QUBIT_ID,
-)
 from quri_parts_oqtopus.backend import (
     OqtopusDevice,
     OqtopusDeviceBackend,
@@ -45,7 +38,8 @@ from quri_parts_oqtopus.backend import (
 )
 from quri_parts_oqtopus.backend.submission import submit_all
 from quri_parts_oqtopus.backend.waiting import wait_for_all_or_raise
-from quri_parts_oqtopus.calibration import DeviceCalibration
+from quri_parts_oqtopus.calibration import DeviceCalibration, coupling_map
+from quri_parts_oqtopus.gates import shifted
 from quri_parts_oqtopus.placement import DeviceMap, JobPlacement, ProgramGraph
 from quri_parts_oqtopus.qasm_reader import read_qasm
 from quri_parts_oqtopus.upload import JobInput, prepare_programs_input
@@ -240,7 +234,7 @@ class Layout:
 
         """
         info = device.read_device_info() if policy.follow_coupling_map else {}
-        links = _coupling_map(info)
+        links = coupling_map(info)
         known = [n for n in (device.n_qubits, policy.max_qubits) if n]
         if not known and links is None:
             raise ValueError(
@@ -301,35 +295,6 @@ def pinned_transpiler_info(
     info.setdefault("transpiler_lib", "qiskit")
     info["transpiler_options"] = options
     return info
-
-
-def _coupling_map(info: Mapping[str, Any]) -> dict[int, set[int]] | None:
-    """The device's qubits and their neighbours, or None when ``device_info`` has no map."""
-    qubits, couplings = info.get(DEVICE_INFO_QUBITS), info.get(DEVICE_INFO_COUPLINGS)
-    if not isinstance(qubits, list) or not isinstance(couplings, list):
-        return None
-    links: dict[int, set[int]] = {
-        _qubit_of(q, QUBIT_ID, f"qubits[{i}]"): set() for i, q in enumerate(qubits)
-    }
-    for index, coupling in enumerate(couplings):
-        where = f"couplings[{index}]"
-        control = _qubit_of(coupling, COUPLING_CONTROL, where)
-        target = _qubit_of(coupling, COUPLING_TARGET, where)
-        if control in links and target in links:
-            links[control].add(target)
-            links[target].add(control)
-    return links
-
-
-def _qubit_of(entry: object, key: str, where: str) -> int:
-    """``entry[key]``, a qubit id; ``ValueError`` naming the field when it is none."""
-    value = entry.get(key) if isinstance(entry, Mapping) else None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ValueError(
-            f"device_info.{where}.{key} should be a non-negative integer (a qubit id) for"
-            f" packing along the coupling map: {entry!r:.80}"
-        )
-    return value
 
 
 @dataclass(frozen=True)
@@ -467,17 +432,7 @@ def _widened(program: ImmutableQuantumCircuit | str, lead: int) -> ImmutableQuan
         raise TypeError("a QASM text cannot be given idle qubits")  # _lead never asks for it
     circuit = QuantumCircuit(program.qubit_count + lead)
     for gate in program.gates:
-        circuit.add_gate(
-            QuantumGate(
-                name=gate.name,
-                target_indices=tuple(i + lead for i in gate.target_indices),
-                control_indices=tuple(i + lead for i in gate.control_indices),
-                classical_indices=tuple(gate.classical_indices),
-                params=tuple(gate.params),
-                pauli_ids=tuple(gate.pauli_ids),
-                unitary_matrix=gate.unitary_matrix,
-            )
-        )
+        circuit.add_gate(shifted(gate, lead))
     return circuit
 
 
