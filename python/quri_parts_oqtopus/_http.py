@@ -30,6 +30,7 @@ from quri_parts_oqtopus._contract import (
     PresignedUpload,
     RegisteredJob,
 )
+from quri_parts_oqtopus.formats.upload import ArchiveTooLargeError, JobInput, read_job_archive
 from quri_parts_oqtopus.transport import (
     OqtopusHttpError,
     Request,
@@ -39,7 +40,6 @@ from quri_parts_oqtopus.transport import (
     bounded,
     preview,
 )
-from quri_parts_oqtopus.upload import ArchiveTooLargeError, JobInput, read_job_archive
 
 __all__ = ["ArchiveReader", "OqtopusHttpClient", "OqtopusHttpError", "encode_json_body", "is_url"]
 

@@ -18,8 +18,8 @@ from quri_parts.backend import BackendError
 from quri_parts_oqtopus._contract import Job
 from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus._sse_container import SseDriverClient, hands_jobs_to_driver
+from quri_parts_oqtopus.formats.upload import JobInput
 from quri_parts_oqtopus.transport import TransportConfig
-from quri_parts_oqtopus.upload import JobInput
 
 __all__ = ["JobApi", "http_api", "job_api_for"]
 

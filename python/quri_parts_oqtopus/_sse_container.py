@@ -25,7 +25,7 @@ import orjson
 from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._contract import JOB_INFO_FIELDS, JOB_INPUT_FIELDS, Job
-from quri_parts_oqtopus.upload import JobInput
+from quri_parts_oqtopus.formats.upload import JobInput
 
 __all__ = ["DriverJobInfo", "DriverRequest", "SseDriverClient", "hands_jobs_to_driver"]
 

@@ -20,9 +20,9 @@ from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, Tran
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult
 from quri_parts_oqtopus.backend.submission import JobSettings, submit_job
-from quri_parts_oqtopus.qasm import convert_to_qasm_str
+from quri_parts_oqtopus.formats.qasm import convert_to_qasm_str
+from quri_parts_oqtopus.formats.upload import JobInput, prepare_estimation_input
 from quri_parts_oqtopus.transport import preview
-from quri_parts_oqtopus.upload import JobInput, prepare_estimation_input
 
 __all__ = ["OqtopusEstimationBackend", "OqtopusEstimationJob"]
 

@@ -30,12 +30,12 @@ from quri_parts_oqtopus._contract import (
 )
 from quri_parts_oqtopus._http import ArchiveReader, is_url
 from quri_parts_oqtopus._job_api import JobApi, http_api
-from quri_parts_oqtopus.transport import preview
-from quri_parts_oqtopus.upload import (
+from quri_parts_oqtopus.formats.upload import (
     read_job_archive,
     read_program_archive,
     read_transpile_result_archive,
 )
+from quri_parts_oqtopus.transport import preview
 
 __all__ = ["JobInfo"]
 

@@ -39,11 +39,11 @@ from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, Tran
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase
 from quri_parts_oqtopus.backend.results import OqtopusSamplingResult
 from quri_parts_oqtopus.backend.submission import JobSettings, submit_job
-from quri_parts_oqtopus.counts import decode_sampling_archive
-from quri_parts_oqtopus.qasm import convert_to_qasm_strs
-from quri_parts_oqtopus.sweep import ParameterSweep
+from quri_parts_oqtopus.formats.counts import decode_sampling_archive
+from quri_parts_oqtopus.formats.qasm import convert_to_qasm_strs
+from quri_parts_oqtopus.formats.sweep import ParameterSweep
+from quri_parts_oqtopus.formats.upload import prepare_job_input, prepare_programs_input
 from quri_parts_oqtopus.transport import bounded
-from quri_parts_oqtopus.upload import prepare_job_input, prepare_programs_input
 
 __all__ = ["OqtopusSamplingBackend", "OqtopusSamplingJob"]
 

@@ -24,8 +24,8 @@ from quri_parts_oqtopus.backend.errors import (
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult, OqtopusSamplingResult
 from quri_parts_oqtopus.backend.submission import JobSettings, submit_job
+from quri_parts_oqtopus.formats.upload import prepare_sse_input
 from quri_parts_oqtopus.transport import bounded, preview
-from quri_parts_oqtopus.upload import prepare_sse_input
 
 __all__ = ["OqtopusSseBackend", "OqtopusSseJob"]
 

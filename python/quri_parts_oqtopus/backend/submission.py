@@ -24,7 +24,7 @@ from quri_parts_oqtopus.backend.errors import (
     reported_as,
 )
 from quri_parts_oqtopus.backend.record import JobRecord
-from quri_parts_oqtopus.upload import JobInput
+from quri_parts_oqtopus.formats.upload import JobInput
 
 __all__ = ["JobSettings", "check_concurrency", "check_shots", "submit_all", "submit_job"]
 

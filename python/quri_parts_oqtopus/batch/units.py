@@ -24,8 +24,7 @@ from quri_parts_oqtopus.backend.base import client_of
 from quri_parts_oqtopus.backend.record import JobRecord
 from quri_parts_oqtopus.backend.submission import JobSettings, submit_all, submit_job
 from quri_parts_oqtopus.batch.journal import Journal, JournalEvent, JournalWriteError
-from quri_parts_oqtopus.batch.progress import SubmitBar
-from quri_parts_oqtopus.packing import (
+from quri_parts_oqtopus.batch.packing import (
     Layout,
     PackedJob,
     PackingPolicy,
@@ -33,7 +32,8 @@ from quri_parts_oqtopus.packing import (
     pinned_transpiler_info,
     plan_packs,
 )
-from quri_parts_oqtopus.upload import JobInput
+from quri_parts_oqtopus.batch.progress import SubmitBar
+from quri_parts_oqtopus.formats.upload import JobInput
 
 __all__ = ["Packer", "Unit", "UnitSubmitter", "index_text"]
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from quri_parts.circuit import QuantumGate
 
-from quri_parts_oqtopus.gates import GATES
+from quri_parts_oqtopus.formats.gates import GATES
 
 #: What a transpiled program may hold: the native gates of an OQTOPUS superconducting QPU.
 NATIVE_GATES = ("sx", "x", "rz", "cx")

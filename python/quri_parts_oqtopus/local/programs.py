@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from quri_parts.circuit import QuantumCircuit, gate_names
 
-from quri_parts_oqtopus.gates import shifted
+from quri_parts_oqtopus.formats.gates import shifted
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def load_program(text: str) -> Program:
             simulator cannot run (no qubits, resets or gates after a measurement).
 
     """
-    from quri_parts_oqtopus.qasm_reader import read_qasm  # noqa: PLC0415 - native, workers only
+    from quri_parts_oqtopus.formats.qasm_reader import read_qasm  # noqa: PLC0415 - native, workers only
 
     parsed = read_qasm(text)
     if parsed.qubit_count < 1:
@@ -92,7 +92,7 @@ def program_to_qasm(program: Program) -> str:
     The gates are printed by the client's native printer (one gate table, one float
     format); only the declarations of the bits and the measurements are the program's own.
     """
-    from quri_parts_oqtopus.qasm import convert_to_qasm_str  # noqa: PLC0415 - native, workers only
+    from quri_parts_oqtopus.formats.qasm import convert_to_qasm_str  # noqa: PLC0415 - native, workers only
 
     printed = convert_to_qasm_str(_printable(program.circuit))
     declared = f"bit[{program.qubit_count}] c;\n"

@@ -7,7 +7,7 @@ import pytest
 from quri_parts.circuit import QuantumCircuit, QuantumGate, gates
 from quri_parts.openqasm.circuit import convert_to_qasm_str as reference_qasm
 
-from quri_parts_oqtopus.gates import (
+from quri_parts_oqtopus.formats.gates import (
     GATES,
     GATES_BY_NAME,
     NativeGateSpec,
