@@ -99,8 +99,8 @@ pytest:
 
 # The parity tests and properties once more with the direct read of QURI Parts circuits
 # switched off, so that the getter reader is held to the same outputs and errors.
-GETTER_TESTS := tests/test_qasm_parity.py tests/test_direct_read.py tests/test_sweep.py \
-  tests/test_upload_archive.py
+GETTER_TESTS := tests/formats/test_qasm_parity.py tests/formats/test_direct_read.py tests/formats/test_sweep.py \
+  tests/formats/test_upload_archive.py
 pytest-getters:
 	QURI_PARTS_OQTOPUS_DIRECT_READ=0 $(PYTEST_ENV) $(PYTEST) $(PYTEST_WORKERS) $(GETTER_TESTS)
 

@@ -43,6 +43,11 @@ _HEADER = struct.Struct("<Q")
 
 
 @dataclass(frozen=True)
+class AsDocument:
+    """Given as ``archive_as``: a ``JobInput`` comes back as its ``.document()`` instead."""
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What one native call did: returned `value`, raised `error`, or crashed the process."""
 
@@ -176,7 +181,9 @@ def serve() -> None:
             return
         try:
             value = getattr(_core, name)(*args)
-            if isinstance(value, _core.JobInput):
+            if isinstance(value, _core.JobInput) and isinstance(archive_as, AsDocument):
+                value = value.document()
+            elif isinstance(value, _core.JobInput):
                 value = value.archive(archive_as)
             elif isinstance(value, list) and all(isinstance(v, _core.JobInput) for v in value):
                 value = [v.archive(archive_as) for v in value]

@@ -44,7 +44,7 @@ from quri_parts_oqtopus.jobset import OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.packing import Layout, PackingPolicy
 from quri_parts_oqtopus.qasm import convert_to_qasm_str
-from quri_parts_oqtopus.upload import build_job_archive
+from quri_parts_oqtopus.upload import build_job_archive, prepare_programs_input
 
 from .conftest import bell
 from .http_stub import Received, Reply, StubServer, json_reply
@@ -133,7 +133,9 @@ class FakeApi:
 
 def submit(api: FakeApi, **settings: Any) -> str:
     client = OqtopusHttpClient(config_for(api.url, **settings))
-    return client.submit_new_job(lambda name: b"an archive", {"device_id": "qpu", "shots": 10})
+    return client.submit_new_job(
+        prepare_programs_input(["OPENQASM 3;"]), {"device_id": "qpu", "shots": 10}
+    )
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from quri_parts_oqtopus.jobset import OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.sampler import create_oqtopus_concurrent_sampler, create_oqtopus_sampler
 from tests.conftest import server_jobs, x_on
-from tests.test_qasm_parity import oracle
+from tests.formats.test_qasm_parity import oracle
 
 DEVICE = "qulacs"
 

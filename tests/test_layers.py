@@ -10,7 +10,10 @@ import quri_parts_oqtopus
 
 PACKAGE = Path(quri_parts_oqtopus.__file__).parent
 #: The modules that hold a Python signature and docstring for each native function.
-SEAMS = {"qasm.py", "upload.py", "counts.py", "operator.py", "qasm_reader.py"}
+SEAMS = {
+    f"formats/{name}.py"
+    for name in ("qasm", "upload", "counts", "operator", "qasm_reader", "gates")
+}
 
 
 def native_imports(source: str) -> list[int]:
@@ -71,3 +74,58 @@ def test_no_server_module_reads_or_writes_archives_itself() -> None:
         "zipfile",
         "zlib",
     ]
+
+
+def calls_of(source: str, name: str) -> list[int]:
+    """Lines of ``source`` that call ``name`` (``name(...)`` or ``module.name(...)``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Call):
+            called = node.func
+            spelled = called.attr if isinstance(called, ast.Attribute) else None
+            if isinstance(called, ast.Name):
+                spelled = called.id
+            if spelled == name:
+                found.append(node.lineno)
+    return found
+
+
+def names_used(source: str, names: set[str]) -> list[str]:
+    """Which of ``names`` ``source`` imports or mentions."""
+    tree = ast.parse(source)
+    used = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    used |= {a.name for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) for a in n.names}
+    return sorted(used & names)
+
+
+def test_one_gate_shifter_builds_every_moved_gate() -> None:
+    # Gates are moved (packed jobs, side-by-side programs) by gates.shifted alone.
+    found = {
+        path.relative_to(PACKAGE).as_posix(): calls_of(path.read_text(), "QuantumGate")
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.relative_to(PACKAGE).as_posix() != "formats/gates.py"
+    }
+    assert not {name: lines for name, lines in found.items() if lines}
+    assert calls_of(
+        "from x import QuantumGate\nQuantumGate(name='X')\nc.QuantumGate()\n", "QuantumGate"
+    ) == [2, 3]
+
+
+DEVICE_INFO_NAMES = {
+    "DEVICE_INFO_QUBITS",
+    "DEVICE_INFO_COUPLINGS",
+    "QUBIT_ID",
+    "COUPLING_CONTROL",
+    "COUPLING_TARGET",
+}
+
+
+def test_calibration_is_the_one_reader_of_device_info_qubits_and_couplings() -> None:
+    found = {
+        path.relative_to(PACKAGE).as_posix(): names_used(path.read_text(), DEVICE_INFO_NAMES)
+        for path in sorted(PACKAGE.rglob("*.py"))
+        if path.name not in {"calibration.py", "_contract.py"}
+    }
+    assert not {name: names for name, names in found.items() if names}
+    probe = "from q._contract import QUBIT_ID, MAX_SHOTS\nx = DEVICE_INFO_QUBITS\n"
+    assert names_used(probe, DEVICE_INFO_NAMES) == ["DEVICE_INFO_QUBITS", "QUBIT_ID"]

@@ -39,7 +39,7 @@ from .native_fakes import (
     Returns,
     StrSub,
 )
-from .native_worker import NativeWorker, Outcome
+from .native_worker import AsDocument, NativeWorker, Outcome
 
 # The nested strategies' repr is long; Hypothesis warns when it prints it with a failure.
 pytestmark = pytest.mark.filterwarnings("ignore:Generating overly large repr")
@@ -605,7 +605,7 @@ def is_job_archive(archive: Any, n_programs: int | None, with_operator: bool) ->
     )
 
 
-FUZZED.add("JobInput")  # its one method, archive(), is fuzzed through every *_input below
+FUZZED.add("JobInput")  # archive() is fuzzed through every *_input below, document() too
 
 
 @fuzzes("circuits_input")
@@ -634,6 +634,22 @@ def test_programs_input_never_crashes_and_writes_a_job_archive(
         n = len(programs) if isinstance(programs, list) else None
         ok = is_job_archive(outcome.value, n, operator is not None)
         expect(outcome, ok, "programs_input", (programs, operator), "a job archive")
+
+
+@fuzzes("sse_input")
+@given(source=text | text.map(StrSub) | junk, name=st.just(AsDocument()) | text | junk)
+def test_sse_input_never_crashes_and_writes_the_source_as_one_json_string(
+    native: NativeWorker, source: Any, name: Any
+) -> None:
+    outcome = call(native, "sse_input", source, archive_as=name)
+    if outcome.returned:
+        if isinstance(name, AsDocument):
+            document = outcome.value
+        else:
+            entry = unzipped(outcome.value)
+            document = None if entry is None else entry[1]
+        ok = document is not None and json.loads(document) == {"sse_program": source}
+        expect(outcome, ok, "sse_input", (source,), "the source as {'sse_program': ...}")
 
 
 @fuzzes("circuit_inputs")
@@ -687,6 +703,16 @@ def test_sweep_inputs_never_crash_and_write_one_archive_per_set(
             is_job_archive(a, 1, False) for a in outcome.value
         )
         expect(outcome, ok, "sweep_inputs", (circuit, sets), "one job archive per set")
+
+
+@fuzzes("native_gates")
+@given(args=st.lists(junk, max_size=2))
+def test_native_gates_never_crashes(native: NativeWorker, args: list[Any]) -> None:
+    outcome = call(native, "native_gates", *args)
+    if outcome.returned:
+        rows = outcome.value
+        ok = not args and isinstance(rows, list) and all(len(row) == 5 for row in rows)
+        expect(outcome, ok, "native_gates", args, "the gate table's rows")
 
 
 @fuzzes("direct_read_status")

@@ -48,7 +48,7 @@ def test_a_display_never_calls_the_server() -> None:
     info = {"result": "http://storage.invalid/result.zip", "message": None}
     record = {"job_id": "j-1", "job_type": "sampling", "status": "running", "device_id": "d",
               "shots": 5, "submitted_at": "2026-12-01T09:00:00Z", "job_info": info}  # fmt: skip
-    job = OqtopusSamplingJob(record, NoServer())  # type: ignore[arg-type]
+    job = OqtopusSamplingJob(record, NoServer())
     shown = job._repr_html_()
     assert ">running</b>" in shown
     assert "2026-12-01 09:00:00+00:00" in shown

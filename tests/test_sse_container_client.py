@@ -8,14 +8,27 @@ from __future__ import annotations
 
 import sys
 import types
+import zipfile
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
 from quri_parts.backend import BackendError
 from quri_parts.circuit import QuantumCircuit
+from quri_parts.core.operator import Operator, pauli_label
 
-from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
+from quri_parts_oqtopus import _core, upload
+from quri_parts_oqtopus._http import OqtopusHttpClient
+from quri_parts_oqtopus._sse_container import SseDriverClient
+from quri_parts_oqtopus.backend import (
+    OqtopusConfig,
+    OqtopusDeviceBackend,
+    OqtopusEstimationBackend,
+    OqtopusSamplingBackend,
+    OqtopusSseBackend,
+)
+from quri_parts_oqtopus.qasm import convert_to_qasm_str
 
 
 @pytest.fixture
@@ -97,3 +110,58 @@ def test_a_configuration_with_a_url_still_talks_http_inside_the_container(
     with pytest.raises(BackendError, match="register job"):  # nothing listens on port 9
         OqtopusSamplingBackend(config).sample(_bell(), device_id="qulacs", shots=10)
     assert calls == []
+
+
+@pytest.fixture
+def no_zip(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Any ZIP written or read in this test fails it."""
+
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("a ZIP was written or read on the way to sse_driver")
+
+    for name in ("write_archive", "read_archive"):
+        monkeypatch.setattr(_core, name, refused)
+    monkeypatch.setattr(upload.JobInput, "archive", refused)
+    monkeypatch.setattr(zipfile, "ZipFile", refused)
+
+
+def test_each_job_kind_hands_sse_driver_its_document_without_a_zip(
+    container: None, no_zip: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    answer = {"job_id": "child-1", "job_type": "x", "status": "succeeded", "job_info": {}}
+    calls = _driver(monkeypatch, answer)
+    config = OqtopusConfig.from_file()
+    OqtopusSamplingBackend(config).sample_qasm(["OPENQASM 3;", "OPENQASM 3.0;"], "qulacs", 10)
+    zz = Operator({pauli_label("Z0 Z1"): 1e-7})
+    OqtopusEstimationBackend(config).estimate(_bell(), zz, "qulacs", 10)
+    program = tmp_path / "p.py"
+    program.write_text("print('é')\n", encoding="utf-8")
+    OqtopusSseBackend(config).run_sse(str(program), "qulacs", "sse")
+    uploads = [upload for _, upload in calls]
+    assert uploads[0] == {
+        "program": ["OPENQASM 3;", "OPENQASM 3.0;"],
+        "operator": None,
+        "sse_program": None,
+    }
+    assert uploads[1]["program"] == [convert_to_qasm_str(_bell())]
+    assert uploads[1]["operator"] == [{"pauli": "Z0 Z1", "coeff": 1e-7}]
+    assert uploads[2] == {"program": None, "operator": None, "sse_program": "print('é')\n"}
+
+
+def test_the_driver_client_offers_only_the_job_api() -> None:
+    offered = {name for name in vars(SseDriverClient) if not name.startswith("_")}
+    assert offered == {"submit_new_job", "get_job", "get_job_status"}
+    assert not issubclass(SseDriverClient, OqtopusHttpClient)
+
+
+def test_a_call_only_the_http_api_has_is_refused_by_name_inside_the_container(
+    container: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answer = {"job_id": "child-1", "job_type": "sampling", "status": "succeeded", "job_info": {}}
+    _driver(monkeypatch, answer)
+    config = OqtopusConfig.from_file()
+    job = OqtopusSamplingBackend(config).sample(_bell(), device_id="qulacs", shots=10)
+    with pytest.raises(BackendError, match="cancel job child-1: inside an SSE container"):
+        job.cancel()
+    with pytest.raises(BackendError, match="list devices: inside an SSE container"):
+        OqtopusDeviceBackend(config).get_devices()

@@ -18,6 +18,7 @@ from quri_parts.backend import BackendError
 from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus.backend import OqtopusConfig
 from quri_parts_oqtopus.local import LocalServer
+from quri_parts_oqtopus.upload import prepare_programs_input
 
 from .http_stub import Received, Reply, StubServer, json_reply
 
@@ -103,7 +104,9 @@ def test_presigned_fields_that_are_null_are_left_out_of_the_upload_form() -> Non
         return json_reply({"message": "job submitted"})
 
     with StubServer(respond) as stub:
-        client_for(stub).submit_new_job(lambda name: b"PK-archive", {"device_id": "qpu"})
+        client_for(stub).submit_new_job(
+            prepare_programs_input(["OPENQASM 3;"]), {"device_id": "qpu"}
+        )
         (upload,) = [r for r in stub.received if r.path == "/up"]
     names = re.findall(rb'; name="([^"]+)"', upload.body)
     assert names == [b"key", b"AWSAccessKeyId", b"file"]

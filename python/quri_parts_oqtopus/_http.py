@@ -30,6 +30,7 @@ from quri_parts_oqtopus._contract import (
     PresignedUpload,
     RegisteredJob,
 )
+from quri_parts_oqtopus.formats.upload import ArchiveTooLargeError, JobInput, read_job_archive
 from quri_parts_oqtopus.transport import (
     OqtopusHttpError,
     Request,
@@ -39,7 +40,6 @@ from quri_parts_oqtopus.transport import (
     bounded,
     preview,
 )
-from quri_parts_oqtopus.upload import ArchiveTooLargeError, read_job_archive
 
 __all__ = ["ArchiveReader", "OqtopusHttpClient", "OqtopusHttpError", "encode_json_body", "is_url"]
 
@@ -186,13 +186,13 @@ class OqtopusHttpClient:
 
     def submit_new_job(
         self,
-        build_archive: Callable[[str], bytes],
+        job_input: JobInput,
         body: Mapping[str, Any],
         on_registered: Callable[[str], None] | None = None,
     ) -> str:
         """Register a job, upload its input archive, submit it; the job id.
 
-        ``build_archive`` gets the archive's file name and returns the ZIP bytes.
+        ``job_input`` is framed as the ZIP file the server names at registration.
         ``on_registered`` hears the job id as soon as it exists (journals record it). Each
         step has its own retry budget; a submit is repeated only after the job's status
         shows that the earlier one did not take effect.
@@ -215,7 +215,7 @@ class OqtopusHttpClient:
         try:
             if on_registered is not None:
                 on_registered(job_id)
-            archive = build_archive(PurePosixPath(str(presigned["fields"]["key"])).name)
+            archive = job_input.archive(PurePosixPath(str(presigned["fields"]["key"])).name)
             self.upload_job_input(job_id, presigned, archive)
         except OqtopusHttpError as error:  # nothing was submitted: the job can go
             raise _noted(error, self._discard(job_id)) from error

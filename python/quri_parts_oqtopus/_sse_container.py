@@ -6,9 +6,9 @@ empty, and a backend whose configuration has no URL runs each job through
 reference client does. The driver blocks until the job has ended and returns it with its
 ``job_info`` inline; a job that did not succeed makes it raise.
 
-:class:`SseDriverClient` stands where the backends' HTTP client stands, with the calls they
-make: ``submit_new_job``, ``get_job``, ``get_job_status``, ``cancel_job``. The container has
-no API of its own to call: everything else is refused with a ``BackendError``.
+:class:`SseDriverClient` stands where the backends' HTTP client stands, as the other
+implementation of their :class:`~quri_parts_oqtopus._job_api.JobApi`: submitting a job and
+reading it back. The container has no API of its own to call, so nothing else is on it.
 """
 
 from __future__ import annotations
@@ -21,19 +21,11 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, cast
 
+import orjson
 from quri_parts.backend import BackendError
-from typing_extensions import Unpack
 
-from quri_parts_oqtopus._contract import (
-    JOB_INFO_FIELDS,
-    JOB_INPUT_FIELDS,
-    Device,
-    Job,
-    JobListQuery,
-    RegisteredJob,
-)
-from quri_parts_oqtopus._http import ArchiveReader, OqtopusHttpClient
-from quri_parts_oqtopus.upload import read_job_archive
+from quri_parts_oqtopus._contract import JOB_INFO_FIELDS, JOB_INPUT_FIELDS, Job
+from quri_parts_oqtopus.formats.upload import JobInput
 
 __all__ = ["DriverJobInfo", "DriverRequest", "SseDriverClient", "hands_jobs_to_driver"]
 
@@ -76,35 +68,30 @@ class DriverJobInfo:
         return dataclasses.asdict(self)
 
 
-class SseDriverClient(OqtopusHttpClient):
-    """The backends' client inside an SSE container: each job goes to ``sse_driver``.
+class SseDriverClient:
+    """The backends' :class:`~quri_parts_oqtopus._job_api.JobApi` inside an SSE container:
+    each job goes to ``sse_driver``.
 
-    It never talks HTTP itself (the base class's session is never made); the jobs it ran
-    are kept, ended, for ``get_job`` and ``get_job_status``.
+    It never talks HTTP; the jobs it ran are kept, ended, for ``get_job`` and
+    ``get_job_status``.
     """
 
     def __init__(self) -> None:
         self._jobs: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
 
-    @property
-    def base_url(self) -> str:
-        """Empty: the container's driver, not a URL, runs the jobs."""
-        return ""
-
-    def close(self) -> None:
-        """Nothing to close."""
-
     def __repr__(self) -> str:
         return "SseDriverClient()"
 
     def submit_new_job(
         self,
-        build_archive: Callable[[str], bytes],
+        job_input: JobInput,
         body: Mapping[str, Any],
         on_registered: Callable[[str], None] | None = None,
     ) -> str:
         """Run the job through ``sse_driver`` (blocking until it ended); its job id.
+
+        The driver gets the settings in ``body`` and the input document itself (no ZIP).
 
         Raises:
             BackendError: If there is no ``sse_driver`` module, or it fails or refuses the
@@ -112,7 +99,7 @@ class SseDriverClient(OqtopusHttpClient):
 
         """
         job_type = str(body.get("job_type"))
-        given = read_job_archive(build_archive("input.zip"))  # the one encoding of the input
+        given = orjson.loads(job_input.document())
         fields = {f.name for f in dataclasses.fields(DriverRequest)}
         request = DriverRequest(**{k: v for k, v in body.items() if k in fields})
         upload = DriverJobInfo(**{k: given.get(k) for k in JOB_INPUT_FIELDS})
@@ -139,7 +126,12 @@ class SseDriverClient(OqtopusHttpClient):
         return job_id
 
     def get_job(self, job_id: str) -> Job:
-        """The ended job as the driver returned it (``job_info`` inline)."""
+        """The ended job as the driver returned it (``job_info`` inline).
+
+        Raises:
+            BackendError: If this client did not run the job.
+
+        """
         with self._lock:
             job = self._jobs.get(job_id)
         if job is None:
@@ -147,64 +139,13 @@ class SseDriverClient(OqtopusHttpClient):
         return cast("Job", json.loads(json.dumps(job)))  # a copy: the caller may change it
 
     def get_job_status(self, job_id: str) -> str:
-        """The status of a job this client ran (it has ended)."""
+        """The status of a job this client ran (it has ended).
+
+        Raises:
+            BackendError: If this client did not run the job.
+
+        """
         return str(self.get_job(job_id).get("status"))
-
-    def list_jobs(self, **query: Unpack[JobListQuery]) -> list[Job]:
-        """The jobs this client ran (the container has no job listing)."""
-        with self._lock:
-            return [json.loads(json.dumps(job)) for job in self._jobs.values()]
-
-    def cancel_job(self, job_id: str) -> None:
-        """Refused: a job handed to ``sse_driver`` has ended when it is returned."""
-        raise BackendError(f"cancel job {job_id}: {self._none('cancel')}")
-
-    def delete_job(self, job_id: str) -> None:
-        """Refused: the container has no API to delete jobs with."""
-        raise BackendError(f"delete job {job_id}: {self._none('delete')}")
-
-    def list_devices(self) -> list[Device]:
-        """Refused: the container has no device API."""
-        raise BackendError(f"list devices: {self._none('list devices')}")
-
-    def get_device(self, device_id: str) -> Device:
-        """Refused: the container has no device API."""
-        raise BackendError(f"get device {device_id!r}: {self._none('read devices')}")
-
-    def register_job(self) -> RegisteredJob:
-        """Refused: jobs go whole to ``sse_driver`` (see :meth:`submit_new_job`)."""
-        raise BackendError(f"register job: {self._none('register jobs')}")
-
-    def upload_job_input(self, job_id: str, presigned: Mapping[str, Any], archive: bytes) -> None:
-        """Refused: jobs go whole to ``sse_driver``."""
-        raise BackendError(f"upload input of job {job_id}: {self._none('upload')}")
-
-    def submit_job(self, job_id: str, body: Mapping[str, Any]) -> None:
-        """Refused: jobs go whole to ``sse_driver``."""
-        raise BackendError(f"submit job {job_id}: {self._none('submit registered jobs')}")
-
-    def get_legacy_sselog(self, job_id: str) -> tuple[bytes, str]:
-        """Refused: the container has no SSE logs of its own."""
-        raise BackendError(f"download SSE log of job {job_id}: {self._none('read logs')}")
-
-    def download(self, url: str, *, operation: str) -> bytes:
-        """Refused: the driver returns every ``job_info`` value inline."""
-        raise BackendError(f"{operation}: {self._none('download from storage')}")
-
-    def download_archive(self, url: str, read: ArchiveReader[Any], *, operation: str) -> Any:
-        """Refused: the driver returns every ``job_info`` value inline."""
-        raise BackendError(f"{operation}: {self._none('download from storage')}")
-
-    def download_archive_json(self, url: str, *, operation: str) -> Any:
-        """Refused: the driver returns every ``job_info`` value inline."""
-        raise BackendError(f"{operation}: {self._none('download from storage')}")
-
-    @staticmethod
-    def _none(what: str) -> str:
-        return (
-            f"inside an SSE container ({_ENV}={_CONTAINER}, no url) there is no API to {what};"
-            " jobs are run whole by sse_driver"
-        )
 
 
 def _job_object(ended: object) -> dict[str, Any]:

@@ -19,7 +19,21 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-__all__ = ["CouplingCalibration", "DeviceCalibration", "QubitCalibration", "ReadoutError"]
+from quri_parts_oqtopus._contract import (
+    COUPLING_CONTROL,
+    COUPLING_TARGET,
+    DEVICE_INFO_COUPLINGS,
+    DEVICE_INFO_QUBITS,
+    QUBIT_ID,
+)
+
+__all__ = [
+    "CouplingCalibration",
+    "DeviceCalibration",
+    "QubitCalibration",
+    "ReadoutError",
+    "coupling_map",
+]
 
 
 def _number(value: object, where: str, *, low: float = 0.0, high: float | None = None) -> float:
@@ -392,3 +406,42 @@ class DeviceCalibration:
     def _check_width(self, count: int, name: str) -> None:
         if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= self.n_qubits:
             raise ValueError(f"{name} must be in 1..{self.n_qubits}, got {count!r}")
+
+
+def coupling_map(info: Mapping[str, Any]) -> dict[int, set[int]] | None:
+    """A device's qubits and the qubits coupled to each (either direction), from the
+    ``qubits`` and ``couplings`` of its ``device_info``; None when it has no such lists.
+
+    Lenient where :meth:`DeviceCalibration.from_device_info` is strict: only the ids are
+    read (no calibration needed, any ids), and a coupling of a qubit not listed is left out.
+
+    Raises:
+        ValueError: If a qubit's ``id`` or a coupling's ``control`` or ``target`` is not a
+            non-negative integer, naming the field.
+
+    """
+    qubits, couplings = info.get(DEVICE_INFO_QUBITS), info.get(DEVICE_INFO_COUPLINGS)
+    if not isinstance(qubits, list) or not isinstance(couplings, list):
+        return None
+    links: dict[int, set[int]] = {
+        _qubit_id(q, QUBIT_ID, f"qubits[{i}]"): set() for i, q in enumerate(qubits)
+    }
+    for index, coupling in enumerate(couplings):
+        where = f"couplings[{index}]"
+        control = _qubit_id(coupling, COUPLING_CONTROL, where)
+        target = _qubit_id(coupling, COUPLING_TARGET, where)
+        if control in links and target in links:
+            links[control].add(target)
+            links[target].add(control)
+    return links
+
+
+def _qubit_id(entry: object, key: str, where: str) -> int:
+    """``entry[key]``, a qubit id; ``ValueError`` naming the field when it is none."""
+    value = entry.get(key) if isinstance(entry, Mapping) else None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(
+            f"device_info.{where}.{key} should be a non-negative integer (a qubit id) for"
+            f" the coupling map: {entry!r:.80}"
+        )
+    return value

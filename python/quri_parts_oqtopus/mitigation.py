@@ -46,8 +46,7 @@ from quri_parts_oqtopus._contract import PSEUDO_INVERSE
 from quri_parts_oqtopus._extras import require_mitigation
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
 from quri_parts_oqtopus.backend.submission import check_concurrency
-from quri_parts_oqtopus.estimator import OqtopusEstimate, estimator_from_sampler, pair_up
-from quri_parts_oqtopus.packing import (
+from quri_parts_oqtopus.batch.packing import (
     MAX_PACKED_BITS,
     PackedJob,
     PackedSampler,
@@ -56,6 +55,7 @@ from quri_parts_oqtopus.packing import (
     packed_sampler,
     slot_regions,
 )
+from quri_parts_oqtopus.estimator import OqtopusEstimate, estimator_from_sampler, pair_up
 
 __all__ = [
     "READOUT_CALIBRATED",

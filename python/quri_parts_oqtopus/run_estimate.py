@@ -31,8 +31,7 @@ from quri_parts.circuit import ImmutableQuantumCircuit, QuantumGate
 
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusDeviceBackend
 from quri_parts_oqtopus.backend.submission import check_shots
-from quri_parts_oqtopus.calibration import DeviceCalibration
-from quri_parts_oqtopus.packing import (
+from quri_parts_oqtopus.batch.packing import (
     Layout,
     PackedJob,
     PackingPolicy,
@@ -40,14 +39,15 @@ from quri_parts_oqtopus.packing import (
     plan_packs,
     slot_regions,
 )
-from quri_parts_oqtopus.placement import (
+from quri_parts_oqtopus.batch.placement import (
     DeviceMap,
     JobPlacement,
     ProgramGraph,
     random_region_error,
 )
-from quri_parts_oqtopus.qasm_reader import read_qasm
-from quri_parts_oqtopus.sweep import ParameterSweep
+from quri_parts_oqtopus.calibration import DeviceCalibration
+from quri_parts_oqtopus.formats.qasm_reader import read_qasm
+from quri_parts_oqtopus.formats.sweep import ParameterSweep
 
 __all__ = ["DEFAULT_READOUT_NS", "ProgramEstimate", "RunEstimate", "estimate_run"]
 

@@ -22,7 +22,7 @@ from quri_parts_oqtopus.backend import (
 )
 from quri_parts_oqtopus.backend.submission import check_concurrency, submit_all
 from quri_parts_oqtopus.backend.waiting import wait_for_all_or_raise
-from quri_parts_oqtopus.packing import PackingPolicy, packed_sampler
+from quri_parts_oqtopus.batch.packing import PackingPolicy, packed_sampler
 
 __all__ = [
     "OqtopusDeviceSamplingBackend",

@@ -146,6 +146,15 @@ pub fn job_input<'a>(programs: &[&'a str], operator: Option<&[Term]>) -> Content
     Content::new(pieces)
 }
 
+/// The SSE job input document `{"sse_program":"<source>"}`, compact, as orjson writes it.
+pub fn sse_input(source: &str) -> Content<'_> {
+    Content::new(vec![
+        Piece::Raw(Cow::Borrowed(b"{\"sse_program\":\"")),
+        Piece::Escaped(source.as_bytes()),
+        Piece::Raw(Cow::Borrowed(b"\"}")),
+    ])
+}
+
 /// One deflated chunk: its part of the deflate stream, the CRC of its rendered bytes.
 struct Part {
     deflated: Vec<u8>,
@@ -270,6 +279,12 @@ impl Deflated {
     pub fn deflated_len(&self) -> usize {
         self.deflated_len as usize
     }
+
+    /// The content itself, inflated again from the parts: only the deflated form is kept,
+    /// since a job set holds thousands of inputs and few are ever wanted unzipped.
+    pub fn inflated(&self) -> Result<Vec<u8>, CoreError> {
+        inflate(&self.parts.concat(), self.size as usize)
+    }
 }
 
 /// A finished one-entry ZIP archive in pieces: the local header, the deflate stream in
@@ -319,6 +334,11 @@ pub fn deflate_job_input(
     operator: Option<&[Term]>,
 ) -> Result<Deflated, CoreError> {
     Deflated::new(&job_input(programs, operator))
+}
+
+/// The upload document of an SSE job, deflated: `sse_input(source)`.
+pub fn deflate_sse_input(source: &str) -> Result<Deflated, CoreError> {
+    Deflated::new(&sse_input(source))
 }
 
 /// The local header, and the central directory with the end record, of a ZIP holding one
@@ -594,6 +614,34 @@ mod tests {
             r#","operator":[{"pauli":"X0 Z3","coeff":0.5},{"pauli":"Y\"1","coeff":-2.0}]"#;
         check_job(&["h q[0];\n", "x q[1];\n"], Some(&terms), Some(operator));
         check_job(&[], Some(&terms[..0]), Some(r#","operator":[]"#));
+    }
+
+    #[test]
+    fn sse_input_is_the_source_as_one_json_string() {
+        let source = "print(\"é\")\n\tx = '\\'\r\u{1}\u{1f}";
+        let mut expected = b"{\"sse_program\":".to_vec();
+        write_string(&mut expected, source);
+        expected.push(b'}');
+        for chunk in [1, 2, 3, 7, CHUNK] {
+            let deflated = Deflated::in_chunks(&sse_input(source), chunk).unwrap();
+            assert_eq!(
+                deflated.inflated().unwrap(),
+                expected,
+                "chunks of {chunk} bytes"
+            );
+        }
+        let empty = deflate_sse_input("").unwrap();
+        assert_eq!(empty.inflated().unwrap(), b"{\"sse_program\":\"\"}");
+    }
+
+    #[test]
+    fn inflated_gives_back_the_document_the_archive_holds() {
+        let program = "rz(0.5) q[3];\n".repeat(CHUNK / 5);
+        let deflated = deflate_job_input(&[&program, "x q[0];\n"], None).unwrap();
+        let archive = deflated.archive("job.json").unwrap().to_vec();
+        let (_, content) = read_single_entry(&archive, usize::MAX).unwrap();
+        assert_eq!(deflated.inflated().unwrap(), content);
+        assert_eq!(content, expected_json(&[&program, "x q[0];\n"], None));
     }
 
     #[test]

@@ -86,6 +86,32 @@ pub const NATIVE_GATES: &[NativeGate] = &[
     gate("TOFFOLI", Kind::Three("ccx"), 0, 22),
 ];
 
+/// Native gates the OpenQASM reader reads (`sxdg q[0];`) but the writer refuses to print,
+/// as the reference writer refuses them.
+pub const READ_ONLY_GATES: &[NativeGate] = &[gate("SqrtXdag", Kind::Fixed("sxdg"), 0, 8)];
+
+/// One row of the table as Python sees it: QURI Parts name, OpenQASM name, qubits, angles,
+/// and whether the writer prints it.
+pub type Row = (&'static str, &'static str, usize, usize, bool);
+
+/// Every native gate, printed ones first: the rows the Python gate table is built from.
+pub fn rows() -> Vec<Row> {
+    let row = |g: &NativeGate, printed| {
+        let kind = g.kind;
+        (
+            g.quri_parts,
+            kind.qasm_name(),
+            kind.arity(),
+            g.n_params,
+            printed,
+        )
+    };
+    let printed = NATIVE_GATES.iter().map(|g| row(g, true));
+    printed
+        .chain(READ_ONLY_GATES.iter().map(|g| row(g, false)))
+        .collect()
+}
+
 /// The gate called `name` in QURI Parts.
 pub fn by_quri_parts_name(name: &str) -> Option<&'static NativeGate> {
     NATIVE_GATES.iter().find(|g| g.quri_parts == name)
@@ -97,9 +123,10 @@ mod tests {
 
     #[test]
     fn names_and_tags_are_each_given_once() {
-        let mut names: Vec<&str> = NATIVE_GATES.iter().map(|g| g.quri_parts).collect();
-        let mut qasm: Vec<&str> = NATIVE_GATES.iter().map(|g| g.kind.qasm_name()).collect();
-        let mut tags: Vec<u32> = NATIVE_GATES.iter().map(|g| g.tag_0_27).collect();
+        let every = || NATIVE_GATES.iter().chain(READ_ONLY_GATES);
+        let mut names: Vec<&str> = every().map(|g| g.quri_parts).collect();
+        let mut qasm: Vec<&str> = every().map(|g| g.kind.qasm_name()).collect();
+        let mut tags: Vec<u32> = every().map(|g| g.tag_0_27).collect();
         for list in [&mut names, &mut qasm] {
             let count = list.len();
             list.sort_unstable();

@@ -201,6 +201,13 @@ impl JobInput {
         archive_bytes(py, &self.deflated.archive(entry_name)?)
     }
 
+    /// The document's JSON bytes (inflated again, without the GIL), for a consumer that
+    /// takes the document itself rather than its archive.
+    fn document<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let content = py.detach(|| self.deflated.inflated())?;
+        Ok(PyBytes::new(py, &content))
+    }
+
     /// Bytes of the deflated document.
     #[getter]
     fn deflated_size(&self) -> usize {
@@ -282,6 +289,17 @@ fn sweep_input(
     job_input(circuit.py(), &texts(&programs), None)
 }
 
+/// The upload document of an SSE job: `{"sse_program": source}`.
+#[pyfunction]
+fn sse_input(py: Python<'_>, source: &Bound<'_, PyString>) -> PyResult<JobInput> {
+    let text = source.to_str()?;
+    let deflated = py.detach(|| archive::deflate_sse_input(text))?;
+    Ok(JobInput {
+        deflated,
+        digests: Vec::new(),
+    })
+}
+
 /// One upload document per circuit, deflated on all cores while the next are read.
 #[pyfunction]
 fn circuit_inputs(circuits: &Bound<'_, PyAny>) -> PyResult<Vec<JobInput>> {
@@ -301,6 +319,13 @@ fn sweep_inputs(
         .into_iter()
         .map(|input| Ok(input?))
         .collect()
+}
+
+/// The native gate table: `(QURI Parts name, OpenQASM name, qubits, angles, printed)` for
+/// every gate the core prints (`printed`) or only reads.
+#[pyfunction]
+fn native_gates() -> Vec<gates::Row> {
+    gates::rows()
 }
 
 /// Parses OpenQASM 3 text into `(n_qubits, n_clbits, ops)`, each op a tuple ending with its
@@ -356,10 +381,12 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(circuits_input, m)?)?;
     m.add_function(wrap_pyfunction!(programs_input, m)?)?;
     m.add_function(wrap_pyfunction!(sweep_input, m)?)?;
+    m.add_function(wrap_pyfunction!(sse_input, m)?)?;
     m.add_function(wrap_pyfunction!(circuit_inputs, m)?)?;
     m.add_function(wrap_pyfunction!(sweep_inputs, m)?)?;
     m.add_class::<JobInput>()?;
     m.add_function(wrap_pyfunction!(parse_qasm, m)?)?;
+    m.add_function(wrap_pyfunction!(native_gates, m)?)?;
     m.add(
         "ArchiveTooLargeError",
         m.py().get_type::<error::ArchiveTooLargeError>(),

@@ -18,7 +18,7 @@ import qulacs
 from qulacs import gate as qgate
 
 from quri_parts_oqtopus.backend import OqtopusDeviceBackend
-from quri_parts_oqtopus.calibration import CouplingCalibration, DeviceCalibration
+from quri_parts_oqtopus.calibration import CouplingCalibration, DeviceCalibration, coupling_map
 from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.local.device_program import NativeGate
 from quri_parts_oqtopus.local.devices import EXAMPLE_DEVICES_DIR, load_devices_file
@@ -291,3 +291,46 @@ def test_client_reads_a_devices_calibration_as_typed_objects(emulator: LocalServ
     assert datetime.fromisoformat(calibration.calibrated_at or "") == ring.calibrated_at
     with pytest.raises(ValueError, match="the device has no calibration data"):
         DeviceCalibration.from_device(devices["qulacs"])
+
+
+# -- coupling_map: the lenient reader packing places circuits by -----------------------------
+
+
+def test_a_coupling_map_reads_only_ids_any_ids_and_leaves_out_unlisted_qubits() -> None:
+    info = {
+        "qubits": [{"id": 4}, {"id": 0}, {"id": 7, "fidelity": "not read"}],
+        "couplings": [
+            {"control": 0, "target": 4},
+            {"control": 7, "target": 4},
+            {"control": 4, "target": 9},  # qubit 9 is not listed: left out
+        ],
+    }
+    assert coupling_map(info) == {4: {0, 7}, 0: {4}, 7: {4}}
+
+
+@pytest.mark.parametrize(
+    "info", [{}, {"qubits": [{"id": 0}]}, {"couplings": []}, {"qubits": {}, "couplings": []}]
+)
+def test_device_info_without_both_lists_has_no_coupling_map(info: dict[str, Any]) -> None:
+    assert coupling_map(info) is None
+
+
+@pytest.mark.parametrize(
+    ("info", "field"),
+    [
+        ({"qubits": [{"id": -1}], "couplings": []}, "qubits[0].id"),
+        ({"qubits": [{"id": 0}, 1], "couplings": []}, "qubits[1].id"),
+        (
+            {"qubits": [{"id": 0}], "couplings": [{"control": 0, "target": 1.0}]},
+            "couplings[0].target",
+        ),
+        ({"qubits": [{"id": 0}], "couplings": [{"target": 0}]}, "couplings[0].control"),
+    ],
+)
+def test_a_coupling_map_names_the_field_that_is_no_qubit_id(
+    info: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(
+        ValueError, match=re.escape(f"device_info.{field} should be a non-negative")
+    ):
+        coupling_map(info)

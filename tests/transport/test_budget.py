@@ -23,7 +23,7 @@ from quri_parts.backend import BackendError
 from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus.backend import OqtopusConfig
 from quri_parts_oqtopus.counts import decode_sampling_archive
-from quri_parts_oqtopus.upload import write_archive_file
+from quri_parts_oqtopus.upload import prepare_programs_input, write_archive_file
 
 from ..http_stub import Received, Reply, StubServer, json_reply
 
@@ -247,7 +247,9 @@ def test_a_url_that_requests_cannot_prepare_fails_at_once_and_its_job_is_deleted
         return json_reply({"message": f"unexpected {request.path}"}, 404)
 
     with StubServer(api) as stub, pytest.raises(BackendError) as raised:
-        client_for(stub.url).submit_new_job(lambda name: b"PK", {"device_id": "q", "shots": 1})
+        client_for(stub.url).submit_new_job(
+            prepare_programs_input(["OPENQASM 3;"]), {"device_id": "q", "shots": 1}
+        )
     text = str(raised.value)
     assert text.startswith(
         "upload input of job job-1: cannot send to http://127.0.0.1:99999/upload"

@@ -1,9 +1,8 @@
-"""What every OQTOPUS backend starts from: a resolved configuration and one HTTP client."""
+"""What every OQTOPUS backend starts from: a resolved configuration and one job API client."""
 
 from __future__ import annotations
 
-from quri_parts_oqtopus._http import OqtopusHttpClient
-from quri_parts_oqtopus._sse_container import SseDriverClient, hands_jobs_to_driver
+from quri_parts_oqtopus._job_api import JobApi, job_api_for
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 from quri_parts_oqtopus.backend.errors import OqtopusInvalidArgumentError
 
@@ -34,30 +33,27 @@ class OqtopusBackendBase:
 
     def __init__(self, config: OqtopusConfig | None = None) -> None:
         self.config: OqtopusConfig = OqtopusConfig.resolve(config)
-        self._http: OqtopusHttpClient | None = None
+        self._api: JobApi | None = None
         self._unusable_config = ""
         try:
-            self._http = (
-                SseDriverClient()
-                if hands_jobs_to_driver(self.config.url)
-                else OqtopusHttpClient(self.config)
-            )
+            self._api = job_api_for(self.config)
         except ValueError as e:
             self._unusable_config = str(e)
 
     @property
-    def _client(self) -> OqtopusHttpClient:
-        """The backend's HTTP client; raises if the configuration cannot make one."""
-        if self._http is None:
+    def _client(self) -> JobApi:
+        """The backend's client (HTTP, or an SSE container's driver); raises if the
+        configuration cannot make one."""
+        if self._api is None:
             raise OqtopusInvalidArgumentError(self._unusable_config)
-        return self._http
+        return self._api
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(url={self.config.url!r})"
 
 
-def client_of(backend: OqtopusBackendBase) -> OqtopusHttpClient:
-    """The HTTP client a backend calls the API with: for job sets, samplers, estimators.
+def client_of(backend: OqtopusBackendBase) -> JobApi:
+    """The client a backend submits and reads jobs with: for job sets, samplers, estimators.
 
     Raises:
         ValueError: If the backend's configuration cannot make one (also a

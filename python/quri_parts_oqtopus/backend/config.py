@@ -11,7 +11,7 @@ from typing import Any
 from requests.adapters import BaseAdapter
 
 from quri_parts_oqtopus.backend.errors import OqtopusConfigError, OqtopusConfigFileError
-from quri_parts_oqtopus.upload import DEFAULT_MAX_INFLATED_BYTES
+from quri_parts_oqtopus.formats.upload import DEFAULT_MAX_INFLATED_BYTES
 
 _SSE_CONTAINER = "sse_container"
 

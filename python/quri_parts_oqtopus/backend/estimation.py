@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from quri_parts.backend import BackendError
@@ -18,10 +20,9 @@ from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, Tran
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult
 from quri_parts_oqtopus.backend.submission import JobSettings, submit_job
-from quri_parts_oqtopus.operator import encode_operator
-from quri_parts_oqtopus.qasm import convert_to_qasm_str
+from quri_parts_oqtopus.formats.qasm import convert_to_qasm_str
+from quri_parts_oqtopus.formats.upload import JobInput, prepare_estimation_input
 from quri_parts_oqtopus.transport import preview
-from quri_parts_oqtopus.upload import build_job_archive
 
 __all__ = ["OqtopusEstimationBackend", "OqtopusEstimationJob"]
 
@@ -188,26 +189,30 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
             mitigation_info=mitigation_info,
             summary=ESTIMATION_FAILED,
         )
-        terms = _operator_terms(operator)
+        job_input = _estimation_input(program, operator)
         with reported_as(ESTIMATION_FAILED):
-            if not isinstance(program, str) or not program.strip():
-                raise OqtopusInvalidArgumentError(
-                    f"program should be a non-empty OpenQASM 3 text: {program!r:.80}"
-                )
-            job_input = {"program": [program], "operator": terms}
-            record = submit_job(
-                self._client,
-                ESTIMATION,
-                lambda name: build_job_archive(name, job_input),
-                settings,
-            )
+            record = submit_job(self._client, ESTIMATION, job_input, settings)
             return OqtopusEstimationJob(record, self._client)
 
 
-def _operator_terms(operator: Operator) -> list[dict[str, str | float]]:
-    """The payload terms; refused as the reference refuses them, or before the service does."""
+def _estimation_input(program: str, operator: Operator) -> JobInput:
+    """The job's input, the operator read once; the operator's errors come before the
+    program's, as ever (an unusable program is stood in for while the operator is read)."""
+    usable = isinstance(program, str) and bool(program.strip())
+    with _operator_refusals():
+        job_input = prepare_estimation_input(program if usable else "", operator)
+    if not usable:
+        raise OqtopusInvalidArgumentError(
+            f"{ESTIMATION_FAILED} program should be a non-empty OpenQASM 3 text: {program!r:.80}"
+        )
+    return job_input
+
+
+@contextmanager
+def _operator_refusals() -> Iterator[None]:
+    """An operator refused as the reference refuses it, or before the service does."""
     try:
-        return encode_operator(operator)
+        yield
     except ValueError as e:
         if str(e).startswith("Complex numbers are not supported"):
             # The reference's own check: a plain ValueError with its text.

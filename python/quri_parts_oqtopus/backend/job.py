@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._contract import FINAL_STATUSES, REFERENCE_JOB_FIELDS, SUCCEEDED
-from quri_parts_oqtopus._http import OqtopusHttpClient
+from quri_parts_oqtopus._job_api import JobApi, http_api
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
 from quri_parts_oqtopus.backend.errors import (
     CANCEL_FAILED,
@@ -78,9 +78,9 @@ class OqtopusJobBase(OqtopusModelBase):
     def __init__(
         self,
         job: JobRecord | OqtopusJobResult | Mapping[str, Any],
-        client: OqtopusHttpClient | None = None,
+        client: JobApi | None = None,
         *,
-        job_api: OqtopusHttpClient | None = None,
+        job_api: JobApi | None = None,
     ) -> None:
         if client is not None and job_api is not None:
             raise TypeError("pass the HTTP client as 'client' or as 'job_api', not both")
@@ -97,7 +97,7 @@ class OqtopusJobBase(OqtopusModelBase):
         self._info = JobInfo(record.info("job_info"), record.job_id, self._client)
 
     @classmethod
-    def for_record(cls, job: JobRecord, client: OqtopusHttpClient) -> OqtopusJobBase:
+    def for_record(cls, job: JobRecord, client: JobApi) -> OqtopusJobBase:
         """The job object of the right class for the record's ``job_type``.
 
         Raises:
@@ -271,7 +271,7 @@ class OqtopusJobBase(OqtopusModelBase):
 
         """
         with reported_as(CANCEL_FAILED):
-            self._client.cancel_job(self.job_id)
+            http_api(self._client, f"cancel job {self.job_id}").cancel_job(self.job_id)
             self.refresh()
 
     def to_json(self) -> str:

@@ -28,13 +28,14 @@ from quri_parts_oqtopus._contract import (
     PROGRAM_INFO_FIELDS,
     SAMPLING,
 )
-from quri_parts_oqtopus._http import ArchiveReader, OqtopusHttpClient, is_url
-from quri_parts_oqtopus.transport import preview
-from quri_parts_oqtopus.upload import (
+from quri_parts_oqtopus._http import ArchiveReader, is_url
+from quri_parts_oqtopus._job_api import JobApi, http_api
+from quri_parts_oqtopus.formats.upload import (
     read_job_archive,
     read_program_archive,
     read_transpile_result_archive,
 )
+from quri_parts_oqtopus.transport import preview
 
 __all__ = ["JobInfo"]
 
@@ -51,7 +52,7 @@ class JobInfo:
 
     """
 
-    def __init__(self, raw: Mapping[str, Any], job_id: str, client: OqtopusHttpClient) -> None:
+    def __init__(self, raw: Mapping[str, Any], job_id: str, client: JobApi) -> None:
         self._raw = raw
         self._job_id = job_id
         self._client = client
@@ -77,7 +78,8 @@ class JobInfo:
             value = self._raw.get(key)
             if key in ARCHIVED_INFO_FIELDS and is_url(value):
                 operation = f"download {key} of job {self._job_id}"
-                value = self._client.download_archive(value, _READERS[key], operation=operation)
+                downloader = http_api(self._client, operation)
+                value = downloader.download_archive(value, _READERS[key], operation=operation)
                 if key not in PROGRAM_INFO_FIELDS and not isinstance(value, Mapping | None):
                     raise BackendError(
                         f"{operation}: the archive holds {preview(value)}, not a JSON object"

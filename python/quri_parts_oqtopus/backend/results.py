@@ -9,7 +9,7 @@ from typing import Any
 from quri_parts.backend import SamplingCounts, SamplingResult
 
 from quri_parts_oqtopus._contract import MITIGATION_DETAILS
-from quri_parts_oqtopus.counts import decode_counts, decode_divided_counts
+from quri_parts_oqtopus.formats.counts import decode_counts, decode_divided_counts
 from quri_parts_oqtopus.transport import preview
 
 

@@ -29,6 +29,7 @@ from quri_parts_oqtopus._contract import (
     SAMPLING_JOB_TYPES,
 )
 from quri_parts_oqtopus._http import is_url
+from quri_parts_oqtopus._job_api import http_api
 from quri_parts_oqtopus.backend.errors import (
     SAMPLING_FAILED,
     OqtopusInvalidArgumentError,
@@ -38,11 +39,11 @@ from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, Tran
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase
 from quri_parts_oqtopus.backend.results import OqtopusSamplingResult
 from quri_parts_oqtopus.backend.submission import JobSettings, submit_job
-from quri_parts_oqtopus.counts import decode_sampling_archive
-from quri_parts_oqtopus.qasm import convert_to_qasm_strs
-from quri_parts_oqtopus.sweep import ParameterSweep
+from quri_parts_oqtopus.formats.counts import decode_sampling_archive
+from quri_parts_oqtopus.formats.qasm import convert_to_qasm_strs
+from quri_parts_oqtopus.formats.sweep import ParameterSweep
+from quri_parts_oqtopus.formats.upload import prepare_job_input, prepare_programs_input
 from quri_parts_oqtopus.transport import bounded
-from quri_parts_oqtopus.upload import build_programs_archive, prepare_job_input
 
 __all__ = ["OqtopusSamplingBackend", "OqtopusSamplingJob"]
 
@@ -86,7 +87,7 @@ class OqtopusSamplingJob(OqtopusJobBase):
         if is_url(url):
             # The archive is inflated and its counts decoded in Rust, without the GIL.
             operation = f"download result of job {self.job_id}"
-            counts, divided, details = self._client.download_archive(
+            counts, divided, details = http_api(self._client, operation).download_archive(
                 url, decode_sampling_archive, operation=operation
             )
             return OqtopusSamplingResult.from_counts(counts, divided, details)
@@ -187,7 +188,7 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
         job_input = prepare_job_input(circuits)
         with reported_as(SAMPLING_FAILED):
             job_type = SAMPLING if single else MULTI_MANUAL
-            record = submit_job(self._client, job_type, job_input.archive, settings)
+            record = submit_job(self._client, job_type, job_input, settings)
             return OqtopusSamplingJob(record, self._client)
 
     def sample_qasm(
@@ -242,12 +243,7 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
                 raise OqtopusInvalidArgumentError(
                     f"a sampling job takes one program, got {len(programs)}"
                 )
-            record = submit_job(
-                self._client,
-                job_type,
-                lambda name: build_programs_archive(name, programs),
-                settings,
-            )
+            record = submit_job(self._client, job_type, prepare_programs_input(programs), settings)
             return OqtopusSamplingJob(record, self._client)
 
 

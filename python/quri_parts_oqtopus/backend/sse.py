@@ -11,6 +11,7 @@ from typing_extensions import deprecated
 
 from quri_parts_oqtopus._contract import MAX_SSE_BASE64_BYTES, MITIGATION_DETAILS, SSE, SUCCEEDED
 from quri_parts_oqtopus._http import is_url
+from quri_parts_oqtopus._job_api import http_api
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 from quri_parts_oqtopus.backend.errors import (
     INVALID_RESULT,
@@ -23,8 +24,8 @@ from quri_parts_oqtopus.backend.errors import (
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult, OqtopusSamplingResult
 from quri_parts_oqtopus.backend.submission import JobSettings, submit_job
+from quri_parts_oqtopus.formats.upload import prepare_sse_input
 from quri_parts_oqtopus.transport import bounded, preview
-from quri_parts_oqtopus.upload import build_job_archive
 
 __all__ = ["OqtopusSseBackend", "OqtopusSseJob"]
 
@@ -111,15 +112,15 @@ class OqtopusSseJob(OqtopusJobBase):
         with reported_as(SSE_FAILED):
             self.refresh()
         log_url = self._job.info("job_info").get("sse_log")
+        operation = f"download SSE log of job {self.job_id}"
         if is_url(log_url):
             target = directory / f"sselog_{self.job_id}.log"
             _refuse_existing(target)
-            operation = f"download SSE log of job {self.job_id}"
             with reported_as(SSE_FAILED):
-                data = self._client.download(log_url, operation=operation)
+                data = http_api(self._client, operation).download(log_url, operation=operation)
         else:
             with reported_as(SSE_FAILED):
-                data, file_name = self._client.get_legacy_sselog(self.job_id)
+                data, file_name = http_api(self._client, operation).get_legacy_sselog(self.job_id)
             target = directory / Path(file_name).name
             _refuse_existing(target)
         with target.open("xb") as f:  # "x": never overwrite a file that appeared meanwhile
@@ -169,11 +170,9 @@ class OqtopusSseBackend(OqtopusJobBackendBase):
         settings = JobSettings.checked(
             device_id, 1, name=name, description=description, summary=SSE_FAILED
         )
-        job_input = {"sse_program": source}
+        job_input = prepare_sse_input(source)
         with reported_as(SSE_FAILED):
-            record = submit_job(
-                self._client, SSE, lambda name: build_job_archive(name, job_input), settings
-            )
+            record = submit_job(self._client, SSE, job_input, settings)
             self._last_job = OqtopusSseJob(record, self._client)
         return self._last_job
 

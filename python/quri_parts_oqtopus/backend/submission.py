@@ -16,13 +16,15 @@ from typing import Any, TypeVar, cast
 from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._contract import MAX_SHOTS, SubmitBody
-from quri_parts_oqtopus._http import OqtopusHttpClient, encode_json_body
+from quri_parts_oqtopus._http import encode_json_body
+from quri_parts_oqtopus._job_api import JobApi
 from quri_parts_oqtopus.backend.errors import (
     OqtopusArgumentTypeError,
     OqtopusInvalidArgumentError,
     reported_as,
 )
 from quri_parts_oqtopus.backend.record import JobRecord
+from quri_parts_oqtopus.formats.upload import JobInput
 
 __all__ = ["JobSettings", "check_concurrency", "check_shots", "submit_all", "submit_job"]
 
@@ -150,24 +152,22 @@ def check_shots(shots: int, summary: str = "") -> None:
 
 
 def submit_job(
-    client: OqtopusHttpClient,
+    client: JobApi,
     job_type: str,
-    build_archive: Callable[[str], bytes],
+    job_input: JobInput,
     settings: JobSettings,
     on_registered: Callable[[str], None] | None = None,
 ) -> JobRecord:
-    """Register, upload the input archive, submit; the submitted job's record.
+    """Submit ``job_input`` with ``settings`` (register, upload, submit over HTTP; whole
+    to ``sse_driver`` in an SSE container); the submitted job's record.
 
-    ``build_archive`` makes the ZIP of the job input for the archive name the server
-    gives; ``on_registered`` hears the job id as soon as the job exists.
+    ``on_registered`` hears the job id as soon as the job exists.
 
     Raises:
         BackendError: When a step fails (see ``OqtopusHttpClient.submit_new_job``).
 
     """
-    job_id = client.submit_new_job(
-        build_archive, settings.body(job_type), on_registered=on_registered
-    )
+    job_id = client.submit_new_job(job_input, settings.body(job_type), on_registered=on_registered)
     return JobRecord(client.get_job(job_id))
 
 

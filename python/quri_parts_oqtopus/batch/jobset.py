@@ -46,13 +46,13 @@ from quri_parts_oqtopus.batch.journal import (
     fingerprint_mismatch,
     latest_events,
 )
+from quri_parts_oqtopus.batch.packing import Layout, PackingPolicy
 from quri_parts_oqtopus.batch.progress import WaitBar, tqdm_class
 from quri_parts_oqtopus.batch.units import Packer, Unit, UnitSubmitter
+from quri_parts_oqtopus.formats.sweep import ParameterSweep
+from quri_parts_oqtopus.formats.upload import JobInput, Programs, prepare_job_inputs
 from quri_parts_oqtopus.metrics import TimingsSummary, count_by_status, job_timing, timings_summary
 from quri_parts_oqtopus.notebook import job_set_html
-from quri_parts_oqtopus.packing import Layout, PackingPolicy
-from quri_parts_oqtopus.sweep import ParameterSweep
-from quri_parts_oqtopus.upload import JobInput, Programs, prepare_job_inputs
 
 __all__ = ["JobSetProgress", "OqtopusJobFailure", "OqtopusJobSet"]
 

@@ -33,7 +33,7 @@ import orjson
 
 from quri_parts_oqtopus._contract import FAILED, REGISTERED, SUBMITTED
 from quri_parts_oqtopus.backend.submission import JobSettings
-from quri_parts_oqtopus.packing import PackedJob, PackingPolicy, Slot
+from quri_parts_oqtopus.batch.packing import PackedJob, PackingPolicy, Slot
 
 if sys.platform != "win32":
     import fcntl

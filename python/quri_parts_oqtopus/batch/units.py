@@ -14,6 +14,7 @@ from quri_parts.circuit import NonParametricQuantumCircuit
 
 from quri_parts_oqtopus._contract import FAILED, MULTI_MANUAL, REGISTERED, SAMPLING, SUBMITTED
 from quri_parts_oqtopus._http import OqtopusHttpError
+from quri_parts_oqtopus._job_api import http_api
 from quri_parts_oqtopus.backend import (
     OqtopusSamplingBackend,
     OqtopusSamplingJob,
@@ -23,8 +24,7 @@ from quri_parts_oqtopus.backend.base import client_of
 from quri_parts_oqtopus.backend.record import JobRecord
 from quri_parts_oqtopus.backend.submission import JobSettings, submit_all, submit_job
 from quri_parts_oqtopus.batch.journal import Journal, JournalEvent, JournalWriteError
-from quri_parts_oqtopus.batch.progress import SubmitBar
-from quri_parts_oqtopus.packing import (
+from quri_parts_oqtopus.batch.packing import (
     Layout,
     PackedJob,
     PackingPolicy,
@@ -32,7 +32,8 @@ from quri_parts_oqtopus.packing import (
     pinned_transpiler_info,
     plan_packs,
 )
-from quri_parts_oqtopus.upload import JobInput
+from quri_parts_oqtopus.batch.progress import SubmitBar
+from quri_parts_oqtopus.formats.upload import JobInput
 
 __all__ = ["Packer", "Unit", "UnitSubmitter", "index_text"]
 
@@ -115,7 +116,7 @@ class UnitSubmitter:
         job_type = SAMPLING if unit.pack is None else MULTI_MANUAL
         client = client_of(self.backend)
         try:
-            record = submit_job(client, job_type, unit.job_input.archive, settings, registered)
+            record = submit_job(client, job_type, unit.job_input, settings, registered)
         except JournalWriteError as error:  # the submission deleted the job: it cannot run
             unit.error = _unrecorded(error)
             raise
@@ -166,7 +167,7 @@ class UnitSubmitter:
         record = self._record(job_id, recorded_submitted)
         if record is not None and record.status == REGISTERED:
             try:
-                client.delete_job(job_id)
+                http_api(client, f"delete job {job_id}").delete_job(job_id)
             except BackendError:  # deleted all the same (a lost answer), or submitted meanwhile?
                 record = self._record(job_id, recorded_submitted)
             else:

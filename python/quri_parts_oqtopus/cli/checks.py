@@ -10,7 +10,7 @@ from quri_parts_oqtopus._contract import AVAILABLE, MAX_SHOTS
 from quri_parts_oqtopus._http import OqtopusHttpClient, OqtopusHttpError
 from quri_parts_oqtopus.cli.context import PROG
 from quri_parts_oqtopus.cli.errors import UnknownDeviceError, UsageError
-from quri_parts_oqtopus.qasm_reader import read_qasm
+from quri_parts_oqtopus.formats.qasm_reader import read_qasm
 
 __all__ = ["check_device", "check_qasm", "shots_from"]
 

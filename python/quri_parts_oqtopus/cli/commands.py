@@ -12,6 +12,7 @@ from quri_parts_oqtopus.backend import (
 )
 from quri_parts_oqtopus.backend.job import OqtopusJobBase
 from quri_parts_oqtopus.backend.record import JobRecord
+from quri_parts_oqtopus.batch.packing import PackingPolicy
 from quri_parts_oqtopus.cli import render
 from quri_parts_oqtopus.cli.checks import check_device, check_qasm, shots_from
 from quri_parts_oqtopus.cli.context import Context
@@ -20,7 +21,6 @@ from quri_parts_oqtopus.cli.errors import UsageError
 from quri_parts_oqtopus.cli.operator_syntax import parse_operator
 from quri_parts_oqtopus.cli.outcome import show_outcome
 from quri_parts_oqtopus.cli.sselog import read_log
-from quri_parts_oqtopus.packing import PackingPolicy
 from quri_parts_oqtopus.run_estimate import DEFAULT_READOUT_NS, estimate_run
 
 

@@ -6,7 +6,7 @@ import math
 
 from quri_parts.core.operator import PAULI_IDENTITY, Operator, PauliLabel, pauli_label
 
-from quri_parts_oqtopus.operator import parse_pauli
+from quri_parts_oqtopus.formats.operator import parse_pauli
 
 __all__ = ["OPERATOR_SYNTAX", "parse_operator"]
 

@@ -11,7 +11,7 @@ from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
 from quri_parts_oqtopus.backend.record import JobRecord
-from quri_parts_oqtopus.upload import read_archive_entry
+from quri_parts_oqtopus.formats.upload import read_archive_entry
 
 __all__ = ["read_log"]
 

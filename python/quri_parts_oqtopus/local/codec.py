@@ -96,7 +96,7 @@ def read_input_archive(data: bytes, max_json_bytes: int) -> dict[str, Any]:
             expand beyond ``max_json_bytes``, or do not hold a UTF-8 JSON object.
 
     """
-    from quri_parts_oqtopus.upload import (  # noqa: PLC0415 - the native seam: helpers only
+    from quri_parts_oqtopus.formats.upload import (  # noqa: PLC0415 - the native seam: helpers only
         ArchiveTooLargeError,
         read_archive_entry,
     )
@@ -151,7 +151,7 @@ def write_payload_files(job_dir: Path, name: str, value: object, *, stage: bool 
     status), so large results never pass through the server's memory. The ZIP is written
     first: wherever the JSON file exists, its archive does too.
     """
-    from quri_parts_oqtopus.upload import write_archive_file  # noqa: PLC0415
+    from quri_parts_oqtopus.formats.upload import write_archive_file  # noqa: PLC0415
 
     job_dir.mkdir(parents=True, exist_ok=True)
     data = dumps_strict(value)  # a NaN would make every answer holding it a 500
@@ -170,7 +170,7 @@ def write_payload_files(job_dir: Path, name: str, value: object, *, stage: bool 
 
 def ensure_archive(job_dir: Path, name: str) -> Path:
     """The payload's ZIP, made from its JSON file if an older server left none."""
-    from quri_parts_oqtopus.upload import write_archive_file  # noqa: PLC0415
+    from quri_parts_oqtopus.formats.upload import write_archive_file  # noqa: PLC0415
 
     archive = archive_path(job_dir, name)
     if not archive.is_file():
@@ -189,7 +189,7 @@ def check_archive(path: Path) -> int:
         OSError: If it cannot be read.
 
     """
-    from quri_parts_oqtopus.upload import read_archive_entry  # noqa: PLC0415
+    from quri_parts_oqtopus.formats.upload import read_archive_entry  # noqa: PLC0415
 
     try:
         _name, content = read_archive_entry(path.read_bytes(), max_size=_STORED_LIMIT)
@@ -205,14 +205,14 @@ def log_archive(log: Path, entry_name: str) -> bytes:
 
 def entry_archive(data: bytes, entry_name: str) -> bytes:
     """A ZIP holding ``data`` as its one entry, ``entry_name``."""
-    from quri_parts_oqtopus.upload import write_archive_file  # noqa: PLC0415
+    from quri_parts_oqtopus.formats.upload import write_archive_file  # noqa: PLC0415
 
     return write_archive_file(entry_name, data)
 
 
 def _ready() -> None:
     """Loads the native seam, so that a helper is warm before its first archive."""
-    import quri_parts_oqtopus.upload  # noqa: F401, PLC0415
+    import quri_parts_oqtopus.formats.upload  # noqa: F401, PLC0415
 
 
 def _helper_started(server_pid: int) -> None:

@@ -11,33 +11,13 @@ from typing import Any
 
 from quri_parts.circuit import QuantumGate
 
+from quri_parts_oqtopus.formats.gates import GATES
+
 #: What a transpiled program may hold: the native gates of an OQTOPUS superconducting QPU.
 NATIVE_GATES = ("sx", "x", "rz", "cx")
 
-# QURI Parts gate name -> (OpenQASM / Qiskit name, how many params).
-_GATE_NAMES = {
-    "Identity": "id",
-    "X": "x",
-    "Y": "y",
-    "Z": "z",
-    "H": "h",
-    "S": "s",
-    "Sdag": "sdg",
-    "T": "t",
-    "Tdag": "tdg",
-    "SqrtX": "sx",
-    "SqrtXdag": "sxdg",
-    "RX": "rx",
-    "RY": "ry",
-    "RZ": "rz",
-    "U1": "p",  # u1(l) is p(l) exactly
-    "U2": "u2",
-    "U3": "u",
-    "CNOT": "cx",
-    "CZ": "cz",
-    "SWAP": "swap",
-    "TOFFOLI": "ccx",
-}
+# QURI Parts gate name -> its name on a device and in Qiskit.
+_GATE_NAMES = {gate.name: gate.device_name for gate in GATES}
 
 
 @dataclass(frozen=True)

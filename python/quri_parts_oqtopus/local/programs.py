@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from quri_parts.circuit import QuantumCircuit, QuantumGate, gate_names
+from quri_parts.circuit import QuantumCircuit, gate_names
+
+from quri_parts_oqtopus.formats.gates import shifted
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ def load_program(text: str) -> Program:
             simulator cannot run (no qubits, resets or gates after a measurement).
 
     """
-    from quri_parts_oqtopus.qasm_reader import read_qasm  # noqa: PLC0415 - native, workers only
+    from quri_parts_oqtopus.formats.qasm_reader import read_qasm  # noqa: PLC0415 - native, workers only
 
     parsed = read_qasm(text)
     if parsed.qubit_count < 1:
@@ -54,18 +56,6 @@ def load_program(text: str) -> Program:
     return Program(parsed.qubit_count, parsed.clbit_count, parsed.circuit, measurements)
 
 
-def _shifted(gate: QuantumGate, offset: int) -> QuantumGate:
-    return QuantumGate(
-        name=gate.name,
-        target_indices=tuple(i + offset for i in gate.target_indices),
-        control_indices=tuple(i + offset for i in gate.control_indices),
-        classical_indices=tuple(gate.classical_indices),
-        params=tuple(gate.params),
-        pauli_ids=tuple(gate.pauli_ids),
-        unitary_matrix=gate.unitary_matrix,
-    )
-
-
 def combine_programs(programs: list[Program]) -> Program:
     """The programs side by side: program 0 on the lowest qubits and bits, then 1, ..."""
     qubit_total = sum(p.qubit_count for p in programs)
@@ -74,7 +64,7 @@ def combine_programs(programs: list[Program]) -> Program:
     qubit_offset = bit_offset = 0
     for program in programs:
         for gate in program.circuit.gates:
-            circuit.add_gate(_shifted(gate, qubit_offset))
+            circuit.add_gate(shifted(gate, qubit_offset))
         measurements.extend((q + qubit_offset, c + bit_offset) for q, c in program.measurements)
         qubit_offset += program.qubit_count
         bit_offset += program.bit_count
@@ -102,7 +92,7 @@ def program_to_qasm(program: Program) -> str:
     The gates are printed by the client's native printer (one gate table, one float
     format); only the declarations of the bits and the measurements are the program's own.
     """
-    from quri_parts_oqtopus.qasm import convert_to_qasm_str  # noqa: PLC0415 - native, workers only
+    from quri_parts_oqtopus.formats.qasm import convert_to_qasm_str  # noqa: PLC0415 - native, workers only
 
     printed = convert_to_qasm_str(_printable(program.circuit))
     declared = f"bit[{program.qubit_count}] c;\n"

@@ -22,9 +22,9 @@ from quri_parts_oqtopus._contract import (
     READOUT,
     ZNE,
 )
-from quri_parts_oqtopus.counts import decode_counts
-from quri_parts_oqtopus.counts import split_counts as native_split_counts
-from quri_parts_oqtopus.operator import parse_pauli
+from quri_parts_oqtopus.formats.counts import decode_counts
+from quri_parts_oqtopus.formats.counts import split_counts as native_split_counts
+from quri_parts_oqtopus.formats.operator import parse_pauli
 
 from .blocks import check_block_cost, sample_blocks
 from .emulation import Emulation, PauliTerm, combine_terms

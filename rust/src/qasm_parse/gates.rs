@@ -3,7 +3,7 @@
 //! compare each gate with its textbook matrix.
 
 use super::{Op, OpKind};
-use crate::gates::NATIVE_GATES;
+use crate::gates::{NATIVE_GATES, READ_ONLY_GATES};
 use std::f64::consts::PI;
 
 /// A one-qubit native gate and its parameters, used as a change of basis.
@@ -101,15 +101,14 @@ const fn def(name: &'static str, n_params: usize, n_qubits: usize, emit: Emit) -
 }
 
 /// QASM names the reader maps one-to-one onto a QURI Parts native gate besides those of the
-/// gate table (`crate::gates::NATIVE_GATES`, the names the writer prints): `stdgates.inc`'s
-/// aliases, and `sxdg`, a native gate (SqrtXdag) that the writer refuses to print.
+/// gate table (`crate::gates`, the names the writer prints and `sxdg`, which it refuses to
+/// print): `stdgates.inc`'s aliases.
 pub(super) const ALIASES: &[(&str, &str, usize, usize)] = &[
     ("p", "U1", 1, 1),
     ("phase", "U1", 1, 1),
     ("u", "U3", 3, 1),
     ("U", "U3", 3, 1),
     ("CX", "CNOT", 0, 2),
-    ("sxdg", "SqrtXdag", 0, 1),
 ];
 
 /// Every QASM name that maps onto one native gate: (QASM name, QURI Parts name, parameter
@@ -117,6 +116,7 @@ pub(super) const ALIASES: &[(&str, &str, usize, usize)] = &[
 pub(super) fn natives() -> impl Iterator<Item = (&'static str, &'static str, usize, usize)> {
     let table = NATIVE_GATES
         .iter()
+        .chain(READ_ONLY_GATES)
         .map(|g| (g.kind.qasm_name(), g.quri_parts, g.n_params, g.kind.arity()));
     table.chain(ALIASES.iter().copied())
 }

@@ -13,6 +13,7 @@ from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._contract import AVAILABLE, DEVICE_FIELDS, DEVICE_TIMESTAMP_FIELDS
 from quri_parts_oqtopus._http import OqtopusHttpClient, is_url
+from quri_parts_oqtopus._job_api import http_api
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
 from quri_parts_oqtopus.backend.config import OqtopusConfig
 from quri_parts_oqtopus.backend.errors import (
@@ -247,7 +248,8 @@ class OqtopusDeviceBackend(OqtopusBackendBase):
             BackendError: If the server cannot be reached or answers an error.
 
         """
-        return [OqtopusDevice(device, self._client) for device in self._client.list_devices()]
+        client = http_api(self._client, "list devices")
+        return [OqtopusDevice(device, client) for device in client.list_devices()]
 
     def least_busy_device(
         self, min_qubits: int = 1, device_type: str | None = None
@@ -290,4 +292,5 @@ class OqtopusDeviceBackend(OqtopusBackendBase):
             BackendError: If the device does not exist or the server answers an error.
 
         """
-        return OqtopusDevice(self._client.get_device(device_id), self._client)
+        client = http_api(self._client, f"get device {device_id!r}")
+        return OqtopusDevice(client.get_device(device_id), client)

@@ -29,10 +29,10 @@ from quri_parts_oqtopus.qasm import (
     convert_to_qasm_strs,
     direct_read_status,
 )
-from tests.test_qasm_parity import DuckCircuit, circuits, oracle
+from tests.formats.test_qasm_parity import DuckCircuit, circuits, oracle
 
 SWITCHED_OFF = os.environ.get(DIRECT_READ_SWITCH, "").strip().lower() in {"0", "off", "false", "no"}
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @contextmanager
@@ -264,8 +264,8 @@ import json, sys
 sys.path.insert(0, sys.argv[1])
 from quri_parts.circuit import UnboundParametricQuantumCircuit
 from quri_parts_oqtopus.qasm import convert_to_qasm_str, convert_to_qasm_strs, direct_read_status
-from tests.test_direct_read import every_gate
-from tests.test_qasm_parity import oracle
+from tests.formats.test_direct_read import every_gate
+from tests.formats.test_qasm_parity import oracle
 unbound = UnboundParametricQuantumCircuit(3)
 unbound.add_ParametricRZ_gate(0)
 unbound.add_CNOT_gate(0, 2)

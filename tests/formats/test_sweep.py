@@ -28,7 +28,7 @@ from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.qasm import DIRECT_READ_SWITCH, convert_to_qasm_strs, direct_read_status
 from quri_parts_oqtopus.sweep import ParameterSweep
 from quri_parts_oqtopus.upload import prepare_job_input, read_job_archive
-from tests.test_qasm_parity import SPECIAL_FLOATS, angles, oracle
+from tests.formats.test_qasm_parity import SPECIAL_FLOATS, angles, oracle
 
 SWITCHED_OFF = os.environ.get(DIRECT_READ_SWITCH, "").strip().lower() in {"0", "off", "false", "no"}
 DEVICE = "qulacs"

@@ -262,7 +262,7 @@ def test_float_qubit_count_is_truncated_like_int() -> None:
 
 @pytest.mark.parametrize("name", sorted(GOLDEN_CIRCUITS))
 def test_golden_files(name: str) -> None:
-    golden = (Path(__file__).parent / "golden" / f"{name}.qasm").read_text(encoding="utf-8")
+    golden = (Path(__file__).parents[1] / "golden" / f"{name}.qasm").read_text(encoding="utf-8")
     circuit = GOLDEN_CIRCUITS[name]
     assert oracle(circuit) == golden
     assert convert_to_qasm_str(circuit) == golden

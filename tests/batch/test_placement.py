@@ -22,7 +22,7 @@ from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.packing import Layout, PackingPolicy, plan_packs
 from quri_parts_oqtopus.placement import DeviceMap, ProgramGraph, random_region_error
 
-EXAMPLES = Path(__file__).parents[1] / "python" / "quri_parts_oqtopus" / "local" / "example_devices"
+EXAMPLES = Path(__file__).parents[2] / "python" / "quri_parts_oqtopus" / "local" / "example_devices"
 
 
 def calibration_of(device_id: str) -> DeviceCalibration:

@@ -32,10 +32,10 @@ from quri_parts_oqtopus.packing import PackedJob, PackingPolicy, Slot
 from quri_parts_oqtopus.sampler import create_oqtopus_concurrent_sampler
 from quri_parts_oqtopus.sweep import ParameterSweep
 
-from .admin import Admin
-from .cli.request_log import logged_requests
-from .conftest import server_jobs, x_on
-from .http_stub import StubServer, json_reply
+from ..admin import Admin
+from ..cli.request_log import logged_requests
+from ..conftest import server_jobs, x_on
+from ..http_stub import StubServer, json_reply
 
 WIDE = "packing64"  # a 64-qubit device of the shared server, switched on per test
 SHOTS = 4000
