@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from quri_parts.backend import BackendError
 from quri_parts.circuit import NonParametricQuantumCircuit
 from quri_parts.core.operator import Operator
 
 from quri_parts_oqtopus._contract import ESTIMATION, MITIGATION_DETAILS
 from quri_parts_oqtopus.backend.errors import (
     ESTIMATION_FAILED,
+    INVALID_RESULT,
     OqtopusInvalidArgumentError,
+    OqtopusMalformedResultError,
     reported_as,
 )
 from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, TranspilerInfo
@@ -54,7 +55,8 @@ class OqtopusEstimationJob(OqtopusJobBase):
             BackendError: On timeout (``"Timeout occurred after <timeout> seconds. ..."``,
                 also a ``TimeoutError``), if the job failed or was cancelled (``"Job ended
                 with status failed. ..."`` with the server's message), if the job cannot be
-                read, or if its result is malformed.
+                read; if it has no result (also a ``KeyError``) or its result is malformed
+                (also a ``ValueError``), with ``"The job result is not a valid type. ..."``.
 
         """
         self._succeeded_job(timeout, wait)
@@ -64,8 +66,9 @@ class OqtopusEstimationJob(OqtopusJobBase):
         payload = self._result_payload()
         estimation = payload.get("estimation")
         if not isinstance(estimation, dict) or "exp_value" not in estimation:
-            raise BackendError(
-                f"Job {self.job_id} has a malformed estimation result: {preview(estimation)}"
+            raise OqtopusMalformedResultError(
+                f"{INVALID_RESULT} Job {self.job_id} has a malformed estimation result: "
+                f"{preview(estimation)}"
             )
         details = payload.get(MITIGATION_DETAILS)
         return OqtopusEstimationResult(estimation, mitigation_details=details)

@@ -20,8 +20,10 @@ from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
 from quri_parts_oqtopus.backend.errors import (
     CANCEL_FAILED,
+    INVALID_RESULT,
     REFRESH_FAILED,
     RETRIEVE_FAILED,
+    OqtopusMissingResultError,
     OqtopusTimeoutError,
     reported_as,
 )
@@ -42,8 +44,9 @@ __all__ = [
     "OqtopusJobResult",
 ]
 
-#: The reference's name of the final statuses (its module paths re-export it from here).
-JOB_FINAL_STATUS = FINAL_STATUSES
+#: The reference's name of the final statuses (its module paths re-export it from here), a
+#: list as there.
+JOB_FINAL_STATUS = list(FINAL_STATUSES)
 
 
 class OqtopusJobBase(OqtopusModelBase):
@@ -354,10 +357,18 @@ class OqtopusJobBase(OqtopusModelBase):
             raise BackendError(f"Job ended with status {self.status}. {self._end_report()}")
 
     def _result_payload(self) -> dict[str, Any]:
-        """The ``job_info.result`` object of an ended job, downloaded if it is a URL."""
+        """The ``job_info.result`` object of an ended job, downloaded if it is a URL.
+
+        Raises:
+            OqtopusMissingResultError: (a ``BackendError`` and ``KeyError``) If the job has
+                none (``"The job result is not a valid type. ..."``).
+
+        """
         result = self._info.entry("result")
         if not isinstance(result, Mapping):
-            raise BackendError(f"Job {self.job_id} has no result: {preview(result)}")
+            raise OqtopusMissingResultError(
+                f"{INVALID_RESULT} Job {self.job_id} has no result: {preview(result)}"
+            )
         return dict(result)
 
 

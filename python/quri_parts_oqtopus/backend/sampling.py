@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from quri_parts.backend import BackendError
 from quri_parts.circuit import NonParametricQuantumCircuit
 
 from quri_parts_oqtopus._contract import (
@@ -30,8 +29,10 @@ from quri_parts_oqtopus._contract import (
 )
 from quri_parts_oqtopus._http import is_url
 from quri_parts_oqtopus.backend.errors import (
+    INVALID_RESULT,
     SAMPLING_FAILED,
     OqtopusInvalidArgumentError,
+    OqtopusMalformedResultError,
     reported_as,
 )
 from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, TranspilerInfo
@@ -75,7 +76,9 @@ class OqtopusSamplingJob(OqtopusJobBase):
             BackendError: On timeout (``"Timeout occurred after <timeout> seconds. ..."``,
                 also a ``TimeoutError``), if the job failed or was cancelled (``"Job ended
                 with status failed. ..."`` with the server's message), if the job cannot be
-                read, or if its result is malformed.
+                read; if it has no result (also a ``KeyError``) or its result is malformed
+                (a counts key that is not a bit string ...: also a ``ValueError``), with
+                ``"The job result is not a valid type. ..."``.
 
         """
         self._succeeded_job(timeout, wait)
@@ -96,8 +99,9 @@ class OqtopusSamplingJob(OqtopusJobBase):
                 payload["sampling"], payload.get(MITIGATION_DETAILS)
             )
         except (KeyError, TypeError, ValueError) as e:
-            raise BackendError(
-                f"Job {self.job_id} has a malformed sampling result: {bounded(str(e))}"
+            raise OqtopusMalformedResultError(
+                f"{INVALID_RESULT} Job {self.job_id} has a malformed sampling result: "
+                f"{bounded(str(e))}"
             ) from e
 
 
