@@ -15,7 +15,12 @@ from typing import Any, ClassVar
 
 from quri_parts.backend import BackendError
 
-from quri_parts_oqtopus._contract import FINAL_STATUSES, REFERENCE_JOB_FIELDS, SUCCEEDED
+from quri_parts_oqtopus._contract import (
+    CANCELLING,
+    FINAL_STATUSES,
+    REFERENCE_JOB_FIELDS,
+    SUCCEEDED,
+)
 from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
 from quri_parts_oqtopus.backend.errors import (
@@ -42,6 +47,7 @@ __all__ = [
     "OqtopusJobBackendBase",
     "OqtopusJobBase",
     "OqtopusJobResult",
+    "request_cancel",
 ]
 
 #: The reference's name of the final statuses (its module paths re-export it from here), a
@@ -262,10 +268,14 @@ class OqtopusJobBase(OqtopusModelBase):
         return job_result_of(self._job, self._info)
 
     def cancel(self) -> None:
-        """Cancel the job.
+        """Ask the server to cancel the job, then read its status: :attr:`status` is the truth.
 
-        A job that has already ended cannot be cancelled. A cancel can also lose the race
-        with the job: read :attr:`status` afterwards (or wait) to see how it ended.
+        A cancel is a request: a job that has not started ends ``cancelled``; a running
+        one shows ``cancelling`` while the server stops it, then ends ``cancelled``, or
+        ``succeeded`` with its result if it finished first (the cancel lost the race).
+        ``cancelling`` is not final: :meth:`result` and :meth:`wait_for_completion` wait
+        through it. A job already ``cancelling`` is not asked again (nor when the server
+        refuses the request because the job is ``cancelling``): its status is read.
 
         Raises:
             BackendError: If the job cannot be found, authentication fails, or the server
@@ -274,7 +284,8 @@ class OqtopusJobBase(OqtopusModelBase):
 
         """
         with reported_as(CANCEL_FAILED):
-            self._client.cancel_job(self.job_id)
+            if self.status != CANCELLING:
+                request_cancel(self._client, self.job_id)
             self.refresh()
 
     def to_json(self) -> str:
@@ -400,6 +411,38 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
         with reported_as(RETRIEVE_FAILED):
             record = JobRecord(self._client.get_job(job_id))
         return OqtopusJobBase.for_record(record, self._client)
+
+    def cancel_job(self, job_id: str) -> str:
+        """Ask the server to cancel a job, and return its status after the request.
+
+        The status is the truth: ``cancelled`` (it had not started), ``cancelling`` (the
+        server is stopping it: it may still end ``succeeded`` if it finishes first), or
+        what the job had reached. A job already ``cancelling`` is not an error.
+
+        Raises:
+            BackendError: If the job cannot be found, or has ended (``"To cancel job is
+                failed. ..."`` with the server's reason).
+
+        """
+        with reported_as(CANCEL_FAILED):
+            request_cancel(self._client, job_id)
+            return self._client.get_job_status(job_id)
+
+
+def request_cancel(client: OqtopusHttpClient, job_id: str) -> None:
+    """Ask the server to cancel the job; a refusal because it is already ``cancelling`` is
+    not an error (the cancel is under way: nothing asks twice).
+
+    Raises:
+        BackendError: If the server refuses for any other reason (the job has ended ...),
+            or the job cannot be found.
+
+    """
+    try:
+        client.cancel_job(job_id)
+    except BackendError:
+        if client.get_job_status(job_id) != CANCELLING:
+            raise
 
 
 def _as_record(job: JobRecord | OqtopusJobResult | Mapping[str, Any]) -> JobRecord:

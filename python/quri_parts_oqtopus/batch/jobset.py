@@ -424,7 +424,8 @@ class OqtopusJobSet:
 
         A program of a packed job gets its own counts (keyed by its own bits, without
         ``divided_counts``), as a job of its own would give. Call after :meth:`wait`; a
-        job still running is reported as a failure with its status, never waited for here.
+        job not yet ended (``running``, or ``cancelling``, which may still end
+        ``succeeded``) is reported as a failure with its status, never waited for here.
         """
         return [self._result(index) for index in range(len(self))]
 
@@ -554,6 +555,9 @@ class OqtopusJobSet:
             return OqtopusJobFailure(index, None, _NOT_SUBMITTED, reason, shared)
         job = unit.job
         about = "" if unit.pack is None else f"packed job {job.job_id} of programs {shared}: "
+        if job.status not in FINAL_STATUSES:  # running, or cancelling: it may still succeed
+            message = f"{about}job {job.job_id} has not ended ({job.status}): wait() for it"
+            return OqtopusJobFailure(index, job.job_id, job.status, message, shared)
         if job.status != SUCCEEDED:
             message = f"{about}{job.record.message}"
             return OqtopusJobFailure(index, job.job_id, job.status, message, shared)

@@ -88,9 +88,9 @@ def jobs_result(ctx: Context) -> None:
 
 def jobs_cancel(ctx: Context) -> None:
     job_id: str = ctx.args.job_id
-    ctx.client.cancel_job(job_id)
-    # The client drops the server's action message; the status says what happened.
-    status = ctx.client.get_job_status(job_id)
+    # The status after the request says what happened; a job already cancelling is not
+    # an error (its cancel is under way), an ended one is.
+    status = ctx.jobs.cancel_job(job_id)
     ctx.out.show(
         {"job_id": job_id, "status": status}, f"cancel requested for job {job_id} ({status})"
     )
