@@ -39,6 +39,8 @@ __all__ = [
     "JOB_STATUSES",
     "JOB_TIMESTAMP_FIELDS",
     "JOB_TYPES",
+    "LIST_ORDERS",
+    "MAX_LIST_PAGE_SIZE",
     "MAX_SHOTS",
     "MAX_SSE_BASE64_BYTES",
     "MULTI_MANUAL",
@@ -153,6 +155,11 @@ MAX_SHOTS: Final = 10_000_000
 MAX_SSE_BASE64_BYTES: Final = 10 * 1024 * 1024
 #: The header that carries the API token.
 TOKEN_HEADER: Final = "q-api-token"  # noqa: S105 - a header name, not a secret
+
+#: ``order`` of ``GET /jobs``: by creation, oldest or newest first.
+LIST_ORDERS: Final = ("ASC", "DESC")
+#: The largest ``size`` (jobs per page) of ``GET /jobs`` the specification allows.
+MAX_LIST_PAGE_SIZE: Final = 65_535
 
 #: The ``message_code`` of the 429 that refuses a new job while the caller's registered,
 #: never submitted jobs fill the server's quota: submitting or deleting them clears it.

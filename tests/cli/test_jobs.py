@@ -14,7 +14,7 @@ from quri_parts_oqtopus.local import LocalServer
 
 from ..admin import Admin
 from .conftest import FAST, Cli
-from .request_log import logged_server
+from .request_log import logged_requests, logged_server
 
 DEVICE = ("--device", "qulacs")
 
@@ -54,6 +54,18 @@ def test_list_page_and_size_page_through_the_jobs(
     assert pages == [ids[:2], ids[2:], []], pages
 
 
+def test_list_limit_reads_page_after_page_through_the_job_api(
+    cli: Cli, three_jobs: tuple[str, list[str]], server: LocalServer
+) -> None:
+    tag, ids = three_jobs
+    with logged_requests(server) as log:
+        options = ("--q", tag, "--size", "2", "--limit", "3")
+        run = cli.ok("--url", log.url, "--token", server.token, "jobs", "list", "--json", *options)
+        seen = log.take()
+    assert [job["job_id"] for job in run.json()] == ids[::-1], str(run)
+    assert seen == [("GET", "/jobs"), ("GET", "/jobs")], seen  # two pages of two
+
+
 def test_list_status_filters_by_status(cli: Cli, three_jobs: tuple[str, list[str]]) -> None:
     tag, ids = three_jobs
     assert sorted(listed(cli, "--q", tag, "--status", "succeeded")) == sorted(ids)
@@ -73,7 +85,13 @@ def test_list_table_shows_each_job_in_a_row(cli: Cli, three_jobs: tuple[str, lis
 
 @pytest.mark.parametrize(
     "options",
-    [("--order", "sideways"), ("--page", "0"), ("--size", "-1"), ("--status", "bogus")],
+    [
+        ("--order", "sideways"),
+        ("--page", "0"),
+        ("--size", "-1"),
+        ("--status", "bogus"),
+        ("--limit", "0"),
+    ],
 )
 def test_bad_list_options_are_usage_errors(cli: Cli, options: tuple[str, str]) -> None:
     run = cli.fails(2, "jobs", "list", *options)

@@ -71,6 +71,15 @@ def test_list_pages_in_creation_order_both_ways(api: Api) -> None:
     assert page(4, "ASC") == []
 
 
+def test_list_without_order_is_oldest_first_as_the_specification_says(api: Api) -> None:
+    tag = uuid.uuid4().hex
+    ids = [api.submit("sampling", BELL, shots=1, name=tag) for _ in range(3)]
+    listed = api.get("/jobs", params={"q": tag, "fields": "job_id"}).json()
+    assert [job["job_id"] for job in listed] == ids
+    by_id = api.get("/jobs", params={"q": ids[1][-12:]}).json()  # q also searches ids
+    assert [job["job_id"] for job in by_id] == [ids[1]]
+
+
 @pytest.mark.timing
 def test_list_time_window_selects_jobs_created_inside_it(api: Api) -> None:
     tag = uuid.uuid4().hex

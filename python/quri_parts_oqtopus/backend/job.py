@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -19,6 +19,7 @@ from quri_parts_oqtopus._contract import (
     CANCELLING,
     FINAL_STATUSES,
     REFERENCE_JOB_FIELDS,
+    REGISTERED,
     SUCCEEDED,
 )
 from quri_parts_oqtopus._http import OqtopusHttpClient
@@ -33,6 +34,7 @@ from quri_parts_oqtopus.backend.errors import (
     reported_as,
 )
 from quri_parts_oqtopus.backend.job_info import JobInfo
+from quri_parts_oqtopus.backend.job_list import JobListing, iter_jobs
 from quri_parts_oqtopus.backend.job_result import OqtopusJobResult, job_result_of
 from quri_parts_oqtopus.backend.record import JobRecord
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult, OqtopusSamplingResult
@@ -412,6 +414,89 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
             record = JobRecord(self._client.get_job(job_id))
         return OqtopusJobBase.for_record(record, self._client)
 
+    def list_jobs(
+        self,
+        *,
+        fields: Sequence[str] | None = None,
+        start_time: datetime | str | None = None,
+        end_time: datetime | str | None = None,
+        status: str | None = None,
+        q: str | None = None,
+        page: int = 1,
+        size: int = 100,
+        order: str = "DESC",
+        limit: int | None = None,
+    ) -> Iterator[OqtopusJobBase]:
+        """The jobs the server lists, as job objects, asking for page after page.
+
+        The parameters are those of ``GET /jobs`` (and of oqtopus-client's ``list_jobs``);
+        the iterator reads the next page when it needs it, and stops at a short page or
+        after ``limit`` jobs. Each job is an ``OqtopusSamplingJob``,
+        ``OqtopusEstimationJob`` or ``OqtopusSseJob`` by its type (a ``registered`` job,
+        which has no type yet, an ``OqtopusJobBase``), built from the listed fields:
+        ``job.refresh()`` reads the whole job. A job created or deleted while the list is
+        read may shift the pages; no job is yielded twice.
+
+        Args:
+            fields: The fields to list (the service's ``fields``); ``job_id``,
+                ``job_type`` and ``status`` are always asked for. None: every field.
+            start_time: Only jobs created at or after this time (a naive ``datetime`` is
+                UTC; a string is sent as it is, ISO 8601).
+            end_time: Only jobs created at or before this time.
+            status: Only jobs with this status (``succeeded``, ``cancelling``, ...).
+            q: Only jobs whose id, name or description contains this text.
+            page: The first page to read, from 1.
+            size: Jobs per page (1 to 65,535; a server may have a lower maximum).
+            order: ``DESC`` newest first, ``ASC`` oldest first (by creation).
+            limit: At most this many jobs; None: every job listed.
+
+        Returns:
+            An iterator of job objects; the first page is read at the first ``next()``.
+
+        Raises:
+            ValueError: (also a ``BackendError``) At once, for a bad argument: a status
+                that is not a job status, an order other than ``ASC``/``DESC``, a page or
+                size that is not a positive int, a negative limit (the message names it).
+            BackendError: While iterating, if a page cannot be read.
+
+        """
+        listing = JobListing.checked(
+            fields=fields,
+            start_time=start_time,
+            end_time=end_time,
+            status=status,
+            q=q,
+            page=page,
+            size=size,
+            order=order,
+            limit=limit,
+        )
+        return self._listed(listing)
+
+    def _listed(self, listing: JobListing) -> Iterator[OqtopusJobBase]:
+        client = self._client  # a configuration that cannot make one fails at the call
+        for record in iter_jobs(client, listing):
+            yield _job_of_listed(record, client)
+
+    def get_job_status(self, job_id: str) -> str:
+        """The job's status, from the service's cheap status endpoint.
+
+        Raises:
+            BackendError: If the job cannot be found or authentication fails.
+
+        """
+        return self._client.get_job_status(job_id)
+
+    def delete_job(self, job_id: str) -> None:
+        """Delete a job that has ended (``succeeded``, ``failed`` or ``cancelled``).
+
+        Raises:
+            BackendError: If the job cannot be found, or has not ended (the service
+                refuses with 400 and its reason).
+
+        """
+        self._client.delete_job(job_id)
+
     def cancel_job(self, job_id: str) -> str:
         """Ask the server to cancel a job, and return its status after the request.
 
@@ -427,6 +512,13 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
         with reported_as(CANCEL_FAILED):
             request_cancel(self._client, job_id)
             return self._client.get_job_status(job_id)
+
+
+def _job_of_listed(record: JobRecord, client: OqtopusHttpClient) -> OqtopusJobBase:
+    """The job object of a listed record; a job not yet typed (``registered``) is a plain one."""
+    if record.status == REGISTERED and not record.text("job_type"):
+        return OqtopusJobBase(record, client)
+    return OqtopusJobBase.for_record(record, client)
 
 
 def request_cancel(client: OqtopusHttpClient, job_id: str) -> None:

@@ -60,11 +60,22 @@ def devices_snapshot(ctx: Context, device_id: str) -> None:
 
 
 # -- jobs ----------------------------------------------------------------------------------------
+#: Jobs per page of ``jobs list`` (the service's default); without ``--limit``, one page.
+DEFAULT_LIST_SIZE = 10
+
+
 def jobs_list(ctx: Context) -> None:
     a = ctx.args
-    options = {"status": a.status, "q": a.q, "page": a.page, "size": a.size, "order": a.order}
-    query = {key: value for key, value in options.items() if value is not None}
-    found = ctx.client.list_jobs(**query)
+    size = a.size or DEFAULT_LIST_SIZE
+    listed = ctx.jobs.list_jobs(
+        status=a.status,
+        q=a.q,
+        page=a.page or 1,
+        size=size,
+        order=a.order or "DESC",
+        limit=size if a.limit is None else a.limit,
+    )
+    found = [job.record.raw for job in listed]
     ctx.out.show(found, render.jobs_table(found))
 
 
@@ -75,7 +86,7 @@ def jobs_get(ctx: Context) -> None:
 
 def jobs_status(ctx: Context) -> None:
     job_id: str = ctx.args.job_id
-    status = ctx.client.get_job_status(job_id)
+    status = ctx.jobs.get_job_status(job_id)
     ctx.out.show({"job_id": job_id, "status": status}, status)
 
 
@@ -98,7 +109,7 @@ def jobs_cancel(ctx: Context) -> None:
 
 def jobs_delete(ctx: Context) -> None:
     job_id: str = ctx.args.job_id
-    ctx.client.delete_job(job_id)
+    ctx.jobs.delete_job(job_id)
     ctx.out.show({"job_id": job_id, "deleted": True}, f"deleted job {job_id}")
 
 

@@ -9,6 +9,7 @@ from typing import NoReturn, TypeAlias
 from quri_parts_oqtopus._contract import (
     ESTIMATION,
     JOB_STATUSES,
+    LIST_ORDERS,
     MAX_SHOTS,
     SAMPLING,
     SAMPLING_JOB_TYPES,
@@ -247,14 +248,20 @@ def _add_jobs_list(tree: _Tree, group: Subcommands) -> None:
         "list",
         "list jobs, newest first by default",
         f"examples:\n  {PROG} jobs list\n  {PROG} jobs list --status failed --q bell"
-        f"\n  {PROG} jobs list --page 2 --size 20 --order ASC --json",
+        f"\n  {PROG} jobs list --page 2 --size 20 --order ASC --json"
+        f"\n  {PROG} jobs list --status succeeded --limit 500",
         commands.jobs_list,
     )
     listing.add_argument("--status", choices=JOB_STATUSES, help="only jobs with this status")
     listing.add_argument("--q", metavar="TEXT", help="substring of the id, name or description")
     listing.add_argument("--page", type=positive_int, help="page number, from 1")
-    listing.add_argument("--size", type=positive_int, help="jobs per page (server default 10)")
-    listing.add_argument("--order", type=str.upper, choices=("ASC", "DESC"), help="by creation")
+    listing.add_argument("--size", type=positive_int, help="jobs per page (default 10)")
+    listing.add_argument(
+        "--limit",
+        type=positive_int,
+        help="at most this many jobs, reading page after page (default: one page)",
+    )
+    listing.add_argument("--order", type=str.upper, choices=LIST_ORDERS, help="by creation")
 
 
 def _add_jobs_result(tree: _Tree, group: Subcommands) -> None:
