@@ -17,7 +17,10 @@ from quri_parts_oqtopus.backend.record import JobRecord
 from ..contract_samples import properties, sample, shown
 
 #: Properties of a job that are not fields of the service's job object, with why.
-NOT_FIELDS = {"record": "the internal API's record (job sets, the polling loop)"}
+NOT_FIELDS = {
+    "record": "the internal API's record (job sets, the polling loop)",
+    "tags": "read from the last line of the description (backend/tags.py)",
+}
 #: Nothing is ever sent: the client is only what a job object is made with.
 CLIENT = OqtopusHttpClient(OqtopusConfig("http://127.0.0.1:9", "token"))
 

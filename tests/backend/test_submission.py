@@ -10,7 +10,9 @@ from quri_parts_oqtopus._contract import SUBMIT_FIELDS, SubmitBody
 from quri_parts_oqtopus.backend.submission import JobSettings
 
 #: What JobSettings.checked takes besides the settings: the start of its error messages.
-NOT_SETTINGS = {"summary"}
+#: Parameters of ``checked`` that are not fields: message text, and tags (folded into the
+#: description).
+NOT_SETTINGS = {"summary", "tags"}
 
 
 def test_the_settings_are_the_submit_fields_but_the_job_type_in_the_contracts_order() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from quri_parts.circuit import NonParametricQuantumCircuit
@@ -99,6 +100,8 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
         transpiler_info: TranspilerInfo | dict[str, Any] | None = None,
         simulator_info: SimulatorInfo | dict[str, Any] | None = None,
         mitigation_info: MitigationInfo | dict[str, Any] | None = None,
+        *,
+        tags: Sequence[str] | None = None,
     ) -> OqtopusEstimationJob:
         """Execute an estimation of ``operator`` on a circuit.
 
@@ -114,6 +117,8 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
             transpiler_info: The transpiler information.
             simulator_info: The simulator information.
             mitigation_info: The mitigation information.
+            tags: Tags of the job (see :mod:`~quri_parts_oqtopus.backend.tags`): kept in
+                its description's last line, found again with ``list_jobs(tags=...)``.
 
         Returns:
             The submitted job.
@@ -142,6 +147,7 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
             transpiler_info=transpiler_info,
             simulator_info=simulator_info,
             mitigation_info=mitigation_info,
+            **({"tags": tags} if tags is not None else {}),
         )
 
     def estimate_qasm(
@@ -155,6 +161,8 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
         transpiler_info: TranspilerInfo | dict[str, Any] | None = None,
         simulator_info: SimulatorInfo | dict[str, Any] | None = None,
         mitigation_info: MitigationInfo | dict[str, Any] | None = None,
+        *,
+        tags: Sequence[str] | None = None,
     ) -> OqtopusEstimationJob:
         """Execute an estimation of ``operator`` on an OpenQASM 3 program.
 
@@ -168,6 +176,8 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
             transpiler_info: The transpiler information.
             simulator_info: The simulator information.
             mitigation_info: The mitigation information.
+            tags: Tags of the job (see :mod:`~quri_parts_oqtopus.backend.tags`): kept in
+                its description's last line, found again with ``list_jobs(tags=...)``.
 
         Returns:
             The submitted job.
@@ -189,6 +199,7 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
             transpiler_info=transpiler_info,
             simulator_info=simulator_info,
             mitigation_info=mitigation_info,
+            tags=tags,
             summary=ESTIMATION_FAILED,
         )
         terms = _operator_terms(operator)

@@ -38,6 +38,7 @@ from quri_parts_oqtopus.backend.job_list import JobListing, iter_jobs
 from quri_parts_oqtopus.backend.job_result import OqtopusJobResult, job_result_of
 from quri_parts_oqtopus.backend.record import JobRecord
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult, OqtopusSamplingResult
+from quri_parts_oqtopus.backend.tags import check_tags, has_tags, search_term, tags_of
 from quri_parts_oqtopus.backend.waiting import wait_for_jobs
 from quri_parts_oqtopus.models.base import OqtopusModelBase
 from quri_parts_oqtopus.models.utils import DateTimeEncoder
@@ -135,6 +136,12 @@ class OqtopusJobBase(OqtopusModelBase):
     def description(self) -> str:
         """The description of the job (``""`` when it has none)."""
         return self._job.text("description")
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The job's tags (``tags=`` of its submission), read from the last line of its
+        :attr:`description`, which stays what the server holds; ``()`` when none."""
+        return tags_of(self._job.text("description"))
 
     @property
     def job_type(self) -> str:
@@ -426,6 +433,7 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
         size: int = 100,
         order: str = "DESC",
         limit: int | None = None,
+        tags: Sequence[str] | None = None,
     ) -> Iterator[OqtopusJobBase]:
         """The jobs the server lists, as job objects, asking for page after page.
 
@@ -449,6 +457,9 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
             size: Jobs per page (1 to 65,535; a server may have a lower maximum).
             order: ``DESC`` newest first, ``ASC`` oldest first (by creation).
             limit: At most this many jobs; None: every job listed.
+            tags: Only jobs with every one of these tags (``tags=`` of their submission):
+                the server's ``q`` search finds the first tag (unless ``q`` is given), and
+                each job's tags are then checked exactly here.
 
         Returns:
             An iterator of job objects; the first page is read at the first ``next()``.
@@ -456,10 +467,15 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
         Raises:
             ValueError: (also a ``BackendError``) At once, for a bad argument: a status
                 that is not a job status, an order other than ``ASC``/``DESC``, a page or
-                size that is not a positive int, a negative limit (the message names it).
+                size that is not a positive int, a negative limit, a refused tag (the
+                message names it).
             BackendError: While iterating, if a page cannot be read.
 
         """
+        wanted = check_tags(tags)
+        if wanted:
+            q = search_term(wanted[0]) if q is None else q
+            fields = None if fields is None else [*fields, "description"]
         listing = JobListing.checked(
             fields=fields,
             start_time=start_time,
@@ -471,11 +487,11 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
             order=order,
             limit=limit,
         )
-        return self._listed(listing)
+        return self._listed(listing, wanted)
 
-    def _listed(self, listing: JobListing) -> Iterator[OqtopusJobBase]:
+    def _listed(self, listing: JobListing, tags: tuple[str, ...]) -> Iterator[OqtopusJobBase]:
         client = self._client  # a configuration that cannot make one fails at the call
-        for record in iter_jobs(client, listing):
+        for record in iter_jobs(client, listing, lambda r: has_tags(r.text("description"), tags)):
             yield _job_of_listed(record, client)
 
     def get_job_status(self, job_id: str) -> str:

@@ -129,6 +129,8 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
         transpiler_info: TranspilerInfo | dict[str, Any] | None = None,
         simulator_info: SimulatorInfo | dict[str, Any] | None = None,
         mitigation_info: MitigationInfo | dict[str, Any] | None = None,
+        *,
+        tags: Sequence[str] | None = None,
     ) -> OqtopusSamplingJob:
         """Execute a sampling measurement of a circuit, or of a list of circuits together.
 
@@ -147,13 +149,16 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
             transpiler_info: The transpiler information.
             simulator_info: The simulator information.
             mitigation_info: The mitigation information.
+            tags: Tags of the job (see :mod:`~quri_parts_oqtopus.backend.tags`): kept in
+                its description's last line, found again with ``list_jobs(tags=...)``.
 
         Returns:
             The submitted job.
 
         Raises:
-            ValueError: If ``shots`` is not a positive integer, the list is empty, or a
-                circuit cannot be written as OpenQASM 3 (e.g. parametric gates).
+            ValueError: If ``shots`` is not a positive integer, the list is empty, a tag is
+                refused, or a circuit cannot be written as OpenQASM 3 (e.g. parametric
+                gates).
             BackendError: If the submission fails, naming the step and the job id
                 (``"To execute sampling on OQTOPUS Cloud is failed. ..."``).
 
@@ -168,7 +173,14 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
         )
         # Checked before the (possibly long) conversion, as sample_qasm checks them.
         settings = _settings(
-            device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
+            device_id,
+            shots,
+            name,
+            description,
+            transpiler_info,
+            simulator_info,
+            mitigation_info,
+            tags,
         )
         if not circuits:
             raise OqtopusInvalidArgumentError(
@@ -186,6 +198,7 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
                 transpiler_info=transpiler_info,
                 simulator_info=simulator_info,
                 mitigation_info=mitigation_info,
+                **_tags_option(tags),
             )
         # Read, printed and deflated in one native call, before anything is sent.
         job_input = prepare_job_input(circuits)
@@ -205,6 +218,8 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
         simulator_info: SimulatorInfo | dict[str, Any] | None = None,
         mitigation_info: MitigationInfo | dict[str, Any] | None = None,
         job_type: str | None = None,
+        *,
+        tags: Sequence[str] | None = None,
     ) -> OqtopusSamplingJob:
         """Execute a sampling measurement of OpenQASM 3 program(s).
 
@@ -219,6 +234,7 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
             mitigation_info: The mitigation information.
             job_type: ``"sampling"`` or ``"multi_manual"``; by default ``sampling`` for
                 one program and ``multi_manual`` for a list.
+            tags: Tags of the job, kept in its description's last line.
 
         Returns:
             The submitted job.
@@ -232,7 +248,14 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
 
         """
         settings = _settings(
-            device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
+            device_id,
+            shots,
+            name,
+            description,
+            transpiler_info,
+            simulator_info,
+            mitigation_info,
+            tags,
         )
         with reported_as(SAMPLING_FAILED):
             programs = _programs(program)
@@ -263,6 +286,7 @@ def _settings(
     transpiler_info: TranspilerInfo | dict[str, Any] | None,
     simulator_info: SimulatorInfo | dict[str, Any] | None,
     mitigation_info: MitigationInfo | dict[str, Any] | None,
+    tags: Sequence[str] | None,
 ) -> JobSettings:
     return JobSettings.checked(
         device_id,
@@ -272,8 +296,14 @@ def _settings(
         transpiler_info=transpiler_info,
         simulator_info=simulator_info,
         mitigation_info=mitigation_info,
+        tags=tags,
         summary=SAMPLING_FAILED,
     )
+
+
+def _tags_option(tags: Sequence[str] | None) -> dict[str, Any]:
+    # Only when given: a subclass's sample_qasm may keep the reference's signature.
+    return {} if tags is None else {"tags": tags}
 
 
 def _programs(program: str | Sequence[str]) -> list[str]:

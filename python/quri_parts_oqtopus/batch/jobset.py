@@ -153,6 +153,7 @@ class OqtopusJobSet:
         pack: bool | PackingPolicy = False,
         max_jobs: int | None = None,
         max_total_time: float | None = None,
+        tags: Sequence[str] | None = None,
     ) -> OqtopusJobSet:
         """Submit one sampling job per program (circuit or OpenQASM 3 text), or pack them.
 
@@ -189,6 +190,8 @@ class OqtopusJobSet:
             max_total_time: Seconds of device time (the jobs' ``execution_time``) the set
                 may use; once its ended jobs reach it, :meth:`wait` cancels the jobs that
                 have not ended and nothing more is submitted.
+            tags: Tags of every job (see :mod:`~quri_parts_oqtopus.backend.tags`): kept
+                in each job's description, found again with ``list_jobs(tags=...)``.
 
         Returns:
             The job set; submissions that failed are listed by :meth:`failures`.
@@ -217,6 +220,7 @@ class OqtopusJobSet:
             transpiler_info=transpiler_info,
             simulator_info=simulator_info,
             mitigation_info=mitigation_info,
+            tags=tags,
         )
         check_concurrency(concurrency)
         inputs = prepare_job_inputs(programs) if policy is None else []

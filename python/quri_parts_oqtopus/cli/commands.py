@@ -74,6 +74,7 @@ def jobs_list(ctx: Context) -> None:
         size=size,
         order=a.order or "DESC",
         limit=size if a.limit is None else a.limit,
+        tags=a.tags,
     )
     found = [job.record.raw for job in listed]
     ctx.out.show(found, render.jobs_table(found))
@@ -167,6 +168,7 @@ def submit_sampling(ctx: Context) -> None:
         name=a.name,
         description=a.description,
         job_type=a.job_type,
+        tags=a.tags,
     )
     submitted(ctx, job)
 
@@ -185,6 +187,7 @@ def submit_estimation(ctx: Context) -> None:
         shots=shots,
         name=a.name,
         description=a.description,
+        tags=a.tags,
     )
     submitted(ctx, job)
 
@@ -193,7 +196,7 @@ def submit_sse(ctx: Context) -> None:
     a = ctx.args
     check_device(ctx.client, a.device)
     job = OqtopusSseBackend(ctx.config).run_sse(
-        a.program, device_id=a.device, name=a.name, description=a.description
+        a.program, device_id=a.device, name=a.name, description=a.description, tags=a.tags
     )
     submitted(ctx, job)
 
