@@ -19,7 +19,6 @@ from quri_parts_oqtopus._contract import (
     CANCELLING,
     FINAL_STATUSES,
     REFERENCE_JOB_FIELDS,
-    REGISTERED,
     SUCCEEDED,
 )
 from quri_parts_oqtopus._http import OqtopusHttpClient
@@ -440,8 +439,9 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
         The parameters are those of ``GET /jobs`` (and of oqtopus-client's ``list_jobs``);
         the iterator reads the next page when it needs it, and stops at a short page or
         after ``limit`` jobs. Each job is an ``OqtopusSamplingJob``,
-        ``OqtopusEstimationJob`` or ``OqtopusSseJob`` by its type (a ``registered`` job,
-        which has no type yet, an ``OqtopusJobBase``), built from the listed fields:
+        ``OqtopusEstimationJob`` or ``OqtopusSseJob`` by its type (a job without a known
+        type, such as a ``registered`` one, an ``OqtopusJobBase``), built from the listed
+        fields:
         ``job.refresh()`` reads the whole job. A job created or deleted while the list is
         read may shift the pages; no job is yielded twice.
 
@@ -531,10 +531,13 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
 
 
 def _job_of_listed(record: JobRecord, client: OqtopusHttpClient) -> OqtopusJobBase:
-    """The job object of a listed record; a job not yet typed (``registered``) is a plain one."""
-    if record.status == REGISTERED and not record.text("job_type"):
+    """The job object of a listed record. A job without a type this client knows (a
+    ``registered`` one has none yet; a newer service may add types) is a plain one: one
+    such job does not stop the listing."""
+    try:
+        return OqtopusJobBase.for_record(record, client)
+    except BackendError:
         return OqtopusJobBase(record, client)
-    return OqtopusJobBase.for_record(record, client)
 
 
 def request_cancel(client: OqtopusHttpClient, job_id: str) -> None:
