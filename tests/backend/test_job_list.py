@@ -210,3 +210,9 @@ def test_status_and_delete_through_the_job_api(
         backend.get_job_status(ids[0])
     with pytest.raises(BackendError, match="404"):
         backend.delete_job(ids[0])
+
+
+def test_a_configuration_that_cannot_be_used_fails_at_the_call_not_at_iteration() -> None:
+    backend = OqtopusJobBackendBase(OqtopusConfig("dummy_url", "token-0123"))
+    with pytest.raises(ValueError, match="should start with http"):
+        backend.list_jobs()

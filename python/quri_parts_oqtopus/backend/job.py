@@ -441,9 +441,8 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
         after ``limit`` jobs. Each job is an ``OqtopusSamplingJob``,
         ``OqtopusEstimationJob`` or ``OqtopusSseJob`` by its type (a job without a known
         type, such as a ``registered`` one, an ``OqtopusJobBase``), built from the listed
-        fields:
-        ``job.refresh()`` reads the whole job. A job created or deleted while the list is
-        read may shift the pages; no job is yielded twice.
+        fields: ``job.refresh()`` reads the whole job. A job created or deleted while the
+        list is read may shift the pages; no job is yielded twice.
 
         Args:
             fields: The fields to list (the service's ``fields``); ``job_id``,
@@ -487,12 +486,8 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
             order=order,
             limit=limit,
         )
-        return self._listed(listing, wanted)
-
-    def _listed(self, listing: JobListing, tags: tuple[str, ...]) -> Iterator[OqtopusJobBase]:
-        client = self._client  # a configuration that cannot make one fails at the call
-        for record in iter_jobs(client, listing, lambda r: has_tags(r.text("description"), tags)):
-            yield _job_of_listed(record, client)
+        # Here, not in the generator: a configuration that cannot make one fails at the call.
+        return _listed(self._client, listing, wanted)
 
     def get_job_status(self, job_id: str) -> str:
         """The job's status, from the service's cheap status endpoint.
@@ -528,6 +523,13 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
         with reported_as(CANCEL_FAILED):
             request_cancel(self._client, job_id)
             return self._client.get_job_status(job_id)
+
+
+def _listed(
+    client: OqtopusHttpClient, listing: JobListing, tags: tuple[str, ...]
+) -> Iterator[OqtopusJobBase]:
+    for record in iter_jobs(client, listing, lambda r: has_tags(r.text("description"), tags)):
+        yield _job_of_listed(record, client)
 
 
 def _job_of_listed(record: JobRecord, client: OqtopusHttpClient) -> OqtopusJobBase:
