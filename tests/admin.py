@@ -65,4 +65,4 @@ class Admin:
         for device in devices.json():
             if device["device_id"] != DEFAULT_DEVICE and device["status"] == AVAILABLE:
                 self.set_device(device["device_id"], status=UNAVAILABLE)
-        self.set_device(DEFAULT_DEVICE, status=AVAILABLE, execution_delay=0.0)
+        self.set_device(DEFAULT_DEVICE, status=AVAILABLE, execution_delay=0.0, cancel_delay=0.0)

@@ -117,8 +117,9 @@ def test_the_reference_names_of_the_final_statuses_are_the_contract() -> None:
         JOB_FINAL_STATUS as MODEL_FINAL_STATUS,
     )
 
-    assert JOB_FINAL_STATUS is _contract.FINAL_STATUSES
-    assert MODEL_FINAL_STATUS is _contract.FINAL_STATUSES
+    # A list, as the reference's, holding the contract's statuses; one object everywhere.
+    assert list(_contract.FINAL_STATUSES) == JOB_FINAL_STATUS
+    assert MODEL_FINAL_STATUS is JOB_FINAL_STATUS
 
 
 def test_the_sse_container_clients_request_and_input_are_the_contracts() -> None:

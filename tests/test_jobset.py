@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 import pytest
 from quri_parts.circuit import QuantumCircuit
 
-from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingResult
+from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingJob, OqtopusSamplingResult
 from quri_parts_oqtopus.jobset import JobSetProgress, OqtopusJobSet
 from quri_parts_oqtopus.local import LocalServer
 
@@ -204,3 +204,35 @@ def test_resubmit_failed_adopts_a_job_whose_lost_submit_took_effect(server: Loca
     assert result.counts == {2: 5}
     ran = [job for job in server_jobs(server, f"{name}#") if job["status"] != "registered"]
     assert len(ran) == 1, ran
+
+
+def poll_until(job: OqtopusSamplingJob, status: str) -> None:
+    """Poll ``job`` until the server says ``status`` (the deadline only stops a hang)."""
+    deadline = time.monotonic() + 120
+    while job.status != status:
+        assert time.monotonic() < deadline, f"{job.job_id} never {status}: {job.status}"
+        job.poll()
+        time.sleep(0.02)
+
+
+def test_a_cancelling_job_keeps_the_wait_going_and_has_no_result_until_it_ends(
+    config: OqtopusConfig, admin: Admin
+) -> None:
+    # The job runs for an hour and its stop is held for an hour: cancelling, deterministically.
+    admin.set_device(DEVICE, execution_delay=3600, cancel_delay=3600)
+    job_set = OqtopusJobSet.submit([x_on(1, 2)], DEVICE, 5, config)
+    [job] = job_set.jobs
+    assert job is not None
+    poll_until(job, "running")
+    job.cancel()
+    assert job.status == "cancelling"
+    assert not job_set.wait(timeout=0.3, wait=0.05)  # cancelling is not an end
+    [failure] = job_set.failures()
+    assert (failure.index, failure.job_id, failure.status) == (0, job.job_id, "cancelling")
+    assert "has not ended (cancelling)" in failure.message
+    assert job_set.results() == [failure]
+    assert job_set.resubmit_failed() == []  # it may still succeed: never run twice
+    admin.set_device(DEVICE, execution_delay=0.0, cancel_delay=0.0)  # the stop goes ahead
+    assert job_set.wait(timeout=120, wait=0.05)
+    [failure] = job_set.failures()
+    assert failure.status == "cancelled"

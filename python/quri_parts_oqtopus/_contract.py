@@ -39,8 +39,12 @@ __all__ = [
     "JOB_STATUSES",
     "JOB_TIMESTAMP_FIELDS",
     "JOB_TYPES",
+    "LIST_ORDERS",
+    "MAX_LIST_PAGE_SIZE",
     "MAX_SHOTS",
     "MAX_SSE_BASE64_BYTES",
+    "MAX_TAGS",
+    "MAX_TAG_LENGTH",
     "MULTI_MANUAL",
     "NOT_ENDED_STATUSES",
     "PENDING_STATUSES",
@@ -61,6 +65,9 @@ __all__ = [
     "SUBMITTED",
     "SUBMIT_FIELDS",
     "SUCCEEDED",
+    "TAGS_LINE_PREFIX",
+    "TAG_CHARACTERS",
+    "TAG_MARK",
     "TOKEN_HEADER",
     "UNAVAILABLE",
     "Device",
@@ -153,6 +160,22 @@ MAX_SHOTS: Final = 10_000_000
 MAX_SSE_BASE64_BYTES: Final = 10 * 1024 * 1024
 #: The header that carries the API token.
 TOKEN_HEADER: Final = "q-api-token"  # noqa: S105 - a header name, not a secret
+
+#: ``order`` of ``GET /jobs``: by creation, oldest or newest first.
+LIST_ORDERS: Final = ("ASC", "DESC")
+#: The largest ``size`` (jobs per page) of ``GET /jobs`` the specification allows.
+MAX_LIST_PAGE_SIZE: Final = 65_535
+
+# -- tags: the service has none, so they live in a job's description -------------------------
+#: The description's last line holds the tags: this prefix, then each tag after TAG_MARK,
+#: separated by one space (``tags: #chem #run-7``). The ``q`` search of ``GET /jobs``
+#: finds ``#run-7`` in it; the client then checks tags exactly (it also matches ``#run-70``).
+TAGS_LINE_PREFIX: Final = "tags: "
+TAG_MARK: Final = "#"
+#: Besides ASCII letters and digits, the characters a tag may hold (no space, no TAG_MARK).
+TAG_CHARACTERS: Final = "-_.:/+=@"
+MAX_TAG_LENGTH: Final = 64
+MAX_TAGS: Final = 16
 
 #: The ``message_code`` of the 429 that refuses a new job while the caller's registered,
 #: never submitted jobs fill the server's quota: submitting or deleting them clears it.

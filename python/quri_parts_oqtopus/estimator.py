@@ -44,6 +44,7 @@ from quri_parts_oqtopus.backend import (
     OqtopusSamplingBackend,
 )
 from quri_parts_oqtopus.backend.submission import check_concurrency, submit_all
+from quri_parts_oqtopus.backend.tags import with_tags
 from quri_parts_oqtopus.backend.waiting import wait_for_all_or_raise
 from quri_parts_oqtopus.batch.packing import PackingPolicy, packed_sampler
 
@@ -72,6 +73,7 @@ def create_oqtopus_estimator(
     *,
     timeout: float | None = None,
     wait: float = 1.0,
+    tags: Sequence[str] | None = None,
     **job_options: Any,
 ) -> QuantumEstimator[CircuitQuantumState]:
     """A QURI Parts ``QuantumEstimator``: ``estimator(operator, state)`` runs one job.
@@ -82,15 +84,17 @@ def create_oqtopus_estimator(
         config: The OQTOPUS configuration (None: environment, then ``~/.oqtopus``).
         timeout: Seconds to wait for each job; None waits for ever.
         wait: Seconds between status queries.
+        tags: Tags of every job (checked here; see :mod:`~quri_parts_oqtopus.backend.tags`).
         job_options: Further keyword arguments of :meth:`OqtopusEstimationBackend.estimate`.
 
     Returns:
         An estimator of circuit states; each estimate has ``value`` and ``error``.
 
     Raises:
-        ValueError: If no configuration can be found.
+        ValueError: If no configuration can be found, or a tag is refused.
 
     """
+    job_options = with_tags(job_options, tags)
     backend = OqtopusEstimationBackend(config)
 
     def estimate(operator: Estimatable, state: CircuitQuantumState) -> Estimate[complex]:
@@ -110,21 +114,25 @@ def create_oqtopus_concurrent_estimator(
     concurrency: int = 4,
     timeout: float | None = None,
     wait: float = 1.0,
+    tags: Sequence[str] | None = None,
     **job_options: Any,
 ) -> ConcurrentQuantumEstimator[CircuitQuantumState]:
     """A QURI Parts ``ConcurrentQuantumEstimator`` over OQTOPUS.
 
     ``estimator(operators, states)`` pairs them up (one operator or one state is used
     with every item of the other), submits one job per pair, ``concurrency`` at a time,
-    waits for all with one polling loop and returns the estimates in order.
+    waits for all with one polling loop and returns the estimates in order. ``tags`` are
+    the tags of every job.
 
     Raises:
-        ValueError: If no configuration can be found or ``concurrency`` is below 1. The
+        ValueError: If no configuration can be found, ``concurrency`` is below 1 or a tag
+            is refused. The
             estimator raises ``ValueError`` for sequences of different lengths and
             ``BackendError`` when a job fails or times out.
 
     """
     check_concurrency(concurrency)  # refused when the factory is made, not at first use
+    job_options = with_tags(job_options, tags)
     backend = OqtopusEstimationBackend(config)
 
     def estimate(
@@ -156,6 +164,7 @@ def create_oqtopus_packed_estimator(
     concurrency: int = 4,
     timeout: float | None = None,
     wait: float = 1.0,
+    tags: Sequence[str] | None = None,
     **job_options: Any,
 ) -> ConcurrentQuantumEstimator[CircuitQuantumState]:
     """A ``ConcurrentQuantumEstimator`` that estimates from sampling, in packed jobs.
@@ -167,7 +176,7 @@ def create_oqtopus_packed_estimator(
     equally), as QURI Parts' sampling estimator does. The measurement circuits of all
     pairs then run as packed ``multi_manual`` jobs (settings of equal shots side by side,
     as :class:`~quri_parts_oqtopus.packing.PackingPolicy` allows), and each pair's
-    estimate is computed from its own settings' counts.
+    estimate is computed from its own settings' counts. ``tags`` are the tags of every job.
 
     Raises:
         ValueError: If no configuration can be found, ``concurrency`` is below 1 or
@@ -182,6 +191,7 @@ def create_oqtopus_packed_estimator(
     if policy is None:
         raise ValueError("pack=False: use create_oqtopus_concurrent_estimator for unpacked jobs")
     _check_total_shots(total_shots)  # before the configuration is looked for
+    job_options = with_tags(job_options, tags)
     backend = OqtopusSamplingBackend(config)
     sampler = packed_sampler(backend, device_id, policy, concurrency, timeout, wait, job_options)
     return estimator_from_sampler(sampler, total_shots, measurement_factory, shots_allocator)

@@ -7,7 +7,7 @@ factory is called.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
 from typing import Any
 
@@ -21,6 +21,7 @@ from quri_parts_oqtopus.backend import (
     OqtopusSamplingResult,
 )
 from quri_parts_oqtopus.backend.submission import check_concurrency, submit_all
+from quri_parts_oqtopus.backend.tags import with_tags
 from quri_parts_oqtopus.backend.waiting import wait_for_all_or_raise
 from quri_parts_oqtopus.batch.packing import PackingPolicy, packed_sampler
 
@@ -38,6 +39,7 @@ def create_oqtopus_sampler(
     *,
     timeout: float | None = None,
     wait: float = 1.0,
+    tags: Sequence[str] | None = None,
     **job_options: Any,
 ) -> Sampler:
     """A QURI Parts ``Sampler``: ``sampler(circuit, shots)`` runs one sampling job.
@@ -47,15 +49,17 @@ def create_oqtopus_sampler(
         config: The OQTOPUS configuration (None: environment, then ``~/.oqtopus``).
         timeout: Seconds to wait for each job; None waits for ever.
         wait: Seconds between status queries.
+        tags: Tags of every job (checked here; see :mod:`~quri_parts_oqtopus.backend.tags`).
         job_options: Further keyword arguments of :meth:`OqtopusSamplingBackend.sample`.
 
     Returns:
         A sampler returning counts with int keys.
 
     Raises:
-        ValueError: If no configuration can be found.
+        ValueError: If no configuration can be found, or a tag is refused.
 
     """
+    job_options = with_tags(job_options, tags)
     backend = OqtopusSamplingBackend(config)
 
     def sample(circuit: ImmutableQuantumCircuit, shots: int) -> MeasurementCounts:
@@ -73,6 +77,7 @@ def create_oqtopus_concurrent_sampler(
     timeout: float | None = None,
     wait: float = 1.0,
     pack: bool | PackingPolicy = False,
+    tags: Sequence[str] | None = None,
     **job_options: Any,
 ) -> ConcurrentSampler:
     """A QURI Parts ``ConcurrentSampler`` over OQTOPUS.
@@ -83,11 +88,13 @@ def create_oqtopus_concurrent_sampler(
 
     With ``pack`` (True or a :class:`~quri_parts_oqtopus.packing.PackingPolicy`), the
     circuits of equal shots go into as few ``multi_manual`` jobs as fit the device (read
-    at the first call), and each pair still gets its own circuit's counts.
+    at the first call), and each pair still gets its own circuit's counts. ``tags`` are
+    the tags of every job; ``job_options`` further keyword arguments of
+    :meth:`OqtopusSamplingBackend.sample`.
 
     Raises:
-        ValueError: If no configuration can be found, ``concurrency`` is below 1 or
-            ``pack`` is neither a bool nor a ``PackingPolicy``.
+        ValueError: If no configuration can be found, ``concurrency`` is below 1,
+            ``pack`` is neither a bool nor a ``PackingPolicy``, or a tag is refused.
 
     The sampler raises ``BackendError`` when a submission fails (naming the jobs that
     were submitted), on timeout (naming the pending jobs) and when a job fails (a packed
@@ -95,6 +102,7 @@ def create_oqtopus_concurrent_sampler(
 
     """
     check_concurrency(concurrency)  # refused when the factory is made, not at first use
+    job_options = with_tags(job_options, tags)
     policy = PackingPolicy.of(pack)
     backend = OqtopusSamplingBackend(config)
     if policy is not None:

@@ -31,3 +31,21 @@ def test_to_json_writes_the_fields_in_the_contracts_order_then_any_the_server_ad
     raw = {**sample(Device), "device_info": "{}", "a_field_of_a_newer_service": 1}
     written = json.loads(OqtopusDevice(raw, CLIENT).to_json())
     assert list(written) == [*DEVICE_FIELDS, "a_field_of_a_newer_service"]
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"), [("[1, 2]", [1, 2]), ("3", 3), ("null", None), ('"calm"', "calm")]
+)
+def test_a_device_info_that_is_not_a_json_object_is_kept_under_value(
+    text: str, kept: object
+) -> None:
+    # As the reference (oqtopus-client's DeviceInfo.device_info): {"value": <the value>}.
+    device = OqtopusDevice({**sample(Device), "device_info": text}, CLIENT)
+    assert device.device_info == {"value": kept}
+
+
+def test_read_device_info_still_refuses_a_json_list() -> None:
+    # Calibration and packing need an object: there a list is an error, not data.
+    device = OqtopusDevice({**sample(Device), "device_info": "[1, 2]"}, CLIENT)
+    with pytest.raises(ValueError, match="not a JSON object"):
+        device.read_device_info()

@@ -28,7 +28,9 @@ from quri_parts_oqtopus.upload import (
 )
 
 #: What JobSettings.checked takes besides the settings: the start of its error messages.
-NOT_SETTINGS = {"summary"}
+#: Parameters of ``checked`` that are not fields: message text, and tags (folded into the
+#: description).
+NOT_SETTINGS = {"summary", "tags"}
 
 
 def test_the_settings_are_the_submit_fields_but_the_job_type_in_the_contracts_order() -> None:

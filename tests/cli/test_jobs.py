@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 
 import pytest
@@ -13,7 +14,7 @@ from quri_parts_oqtopus.local import LocalServer
 
 from ..admin import Admin
 from .conftest import FAST, Cli
-from .request_log import logged_server
+from .request_log import logged_requests, logged_server
 
 DEVICE = ("--device", "qulacs")
 
@@ -53,6 +54,18 @@ def test_list_page_and_size_page_through_the_jobs(
     assert pages == [ids[:2], ids[2:], []], pages
 
 
+def test_list_limit_reads_page_after_page_through_the_job_api(
+    cli: Cli, three_jobs: tuple[str, list[str]], server: LocalServer
+) -> None:
+    tag, ids = three_jobs
+    with logged_requests(server) as log:
+        options = ("--q", tag, "--size", "2", "--limit", "3")
+        run = cli.ok("--url", log.url, "--token", server.token, "jobs", "list", "--json", *options)
+        seen = log.take()
+    assert [job["job_id"] for job in run.json()] == ids[::-1], str(run)
+    assert seen == [("GET", "/jobs"), ("GET", "/jobs")], seen  # two pages of two
+
+
 def test_list_status_filters_by_status(cli: Cli, three_jobs: tuple[str, list[str]]) -> None:
     tag, ids = three_jobs
     assert sorted(listed(cli, "--q", tag, "--status", "succeeded")) == sorted(ids)
@@ -72,7 +85,13 @@ def test_list_table_shows_each_job_in_a_row(cli: Cli, three_jobs: tuple[str, lis
 
 @pytest.mark.parametrize(
     "options",
-    [("--order", "sideways"), ("--page", "0"), ("--size", "-1"), ("--status", "bogus")],
+    [
+        ("--order", "sideways"),
+        ("--page", "0"),
+        ("--size", "-1"),
+        ("--status", "bogus"),
+        ("--limit", "0"),
+    ],
 )
 def test_bad_list_options_are_usage_errors(cli: Cli, options: tuple[str, str]) -> None:
     run = cli.fails(2, "jobs", "list", *options)
@@ -190,6 +209,30 @@ def test_cancel_and_delete_json(cli: Cli, admin: Admin, programs: dict[str, str]
     cli.fails(1, "jobs", "result", job_id, *FAST[:2], "--timeout", "60")
     deleted = cli.ok("--json", "jobs", "delete", job_id).json()
     assert deleted == {"job_id": job_id, "deleted": True}, deleted
+
+
+def test_a_cancelling_job_is_shown_waited_for_and_never_cancelled_twice(
+    cli: Cli, admin: Admin, programs: dict[str, str]
+) -> None:
+    # An hour's run and an hour's hold of its stop: cancelling, whatever the machine's speed.
+    admin.set_device("qulacs", execution_delay=3600, cancel_delay=3600)
+    job_id = submit(cli, programs["x1"])
+    deadline = time.monotonic() + 120  # only stops a hang
+    while cli.ok("jobs", "status", job_id).out != "running\n":
+        assert time.monotonic() < deadline, f"job {job_id} never ran"
+        time.sleep(0.02)
+    assert cli.ok("--json", "jobs", "cancel", job_id).json()["status"] == "cancelling"
+    # Already cancelling: the cancel is under way, which is what the user asked for.
+    again = cli.ok("jobs", "cancel", job_id)
+    assert again.out == f"cancel requested for job {job_id} (cancelling)\n", str(again)
+    assert cli.ok("--json", "jobs", "get", job_id).json()["status"] == "cancelling"
+    waited = cli.fails(4, "jobs", "result", job_id, "--timeout", "0.2", "--wait", "0.05")
+    assert f"job {job_id} is still cancelling after 0.2 s" in waited.err, str(waited)
+    as_json = cli("--json", "jobs", "result", job_id, "--timeout", "0.1", "--wait", "0.05")
+    assert (as_json.code, as_json.json()["status"]) == (4, "cancelling"), str(as_json)
+    admin.set_device("qulacs", execution_delay=0.0, cancel_delay=0.0)  # the stop goes ahead
+    ended = cli.fails(1, "jobs", "result", job_id, *FAST)
+    assert f"job {job_id} ended cancelled" in ended.err, str(ended)
 
 
 def test_token_in_a_server_message_is_redacted(cli: Cli, admin: Admin, server: LocalServer) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -324,3 +325,37 @@ def test_ctrl_c_as_the_jobs_end_is_read_points_to_its_result(
     job_id = run.out.strip()
     expected = f"job {job_id} has ended succeeded; its result: oqtopus jobs result {job_id}"
     assert expected in run.err, str(run)
+
+
+def test_submit_tag_is_kept_in_the_description_and_jobs_list_tag_finds_it(
+    cli: Cli, programs: dict[str, str]
+) -> None:
+    unique = uuid.uuid4().hex[:10]
+    tags = ("--tag", f"{unique}-7", "--tag", "chem")
+    job = cli.ok("--json", "submit", "sampling", programs["x1"], *DEVICE, "--shots", "5",
+                 "--description", "my run", *tags).json()  # fmt: skip
+    assert job["description"] == f"my run\ntags: #{unique}-7 #chem", job
+    other = cli.ok("submit", "estimation", programs["x1"], *DEVICE, "--shots", "5",
+                   "--operator", "Z0", "--tag", f"{unique}-70").out.strip()  # fmt: skip
+    listed = cli.ok("--json", "jobs", "list", "--tag", f"{unique}-7").json()
+    assert [found["job_id"] for found in listed] == [job["job_id"]]
+    both = cli.ok("--json", "jobs", "list", "--tag", "chem", "--tag", f"{unique}-70").json()
+    assert both == []
+    assert [j["job_id"] for j in cli.ok("--json", "jobs", "list", "--q", unique).json()] == [
+        other,
+        job["job_id"],
+    ]
+
+
+@pytest.mark.parametrize("bad", ["two words", "#chem", "x" * 65, "é"])
+def test_a_bad_tag_is_a_usage_error_before_anything_is_sent(
+    cli: Cli, programs: dict[str, str], server: LocalServer, bad: str
+) -> None:
+    with logged_requests(server) as log:
+        config = ("--url", log.url, "--token", server.token)
+        run = cli.fails(2, *config, "submit", "sampling", programs["x1"], *DEVICE,
+                        "--shots", "5", "--tag", bad)  # fmt: skip
+        assert "--tag" in run.err, str(run)
+        listing = cli.fails(2, *config, "jobs", "list", "--tag", bad)
+        assert "--tag" in listing.err, str(listing)
+        assert log.take() == []

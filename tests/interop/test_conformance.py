@@ -85,6 +85,17 @@ KEPT = {
     "config: from_file sections, keys, missing pieces / returned / missing key": (
         "a KeyError whose text is only the key; ours names the file, section and key"
     ),
+    "result() of a job whose result is None / returned / sampling": (
+        "the KeyError of job_info['result'], whose text is the key alone; ours is a KeyError "
+        "too, with the reference's 'The job result is not a valid type.' and the job id"
+    ),
+    "result() of a job whose result is None / returned / estimation": (
+        "the KeyError of job_info['result'], whose text is the key alone; ours is a KeyError "
+        "too, with the reference's 'The job result is not a valid type.' and the job id"
+    ),
+    "result() of counts keys that are not bit strings / returned": (
+        "int()'s own message; ours is a ValueError too, naming the job and the key"
+    ),
     "sample with shots='10' / returned": (
         "the TypeError of a failed comparison; ours says what shots should be"
     ),

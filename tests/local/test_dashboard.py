@@ -30,7 +30,7 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from quri_parts_oqtopus._contract import JOB_STATUSES, TOKEN_HEADER
+from quri_parts_oqtopus._contract import JOB_STATUSES, TAG_MARK, TAGS_LINE_PREFIX, TOKEN_HEADER
 from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.local.dashboard import PAGE_PATH, load_assets
 from quri_parts_oqtopus.local.views import INLINE_JOB_INFO_HEADER
@@ -65,7 +65,12 @@ def dashboard_server() -> Iterator[LocalServer]:
             api.submit("sampling", {"program": [bell_qasm()]}, name=ESCAPES_NAME),
             api.submit("multi_manual", {"program": [bell_qasm()] * 2}, name="two bells"),
             api.submit("estimation", {"program": [bell_qasm()], "operator": ZZ}, name="zz"),
-        ]
+            # Tags as submissions write them (backend/tags.py): #run-7 is inside #run-70.
+            api.submit("sampling", {"program": [bell_qasm()]}, name="tagged",
+                       description="the seventh run\ntags: #chem #run-7"),
+            api.submit("sampling", {"program": [bell_qasm()]}, name="tagged later",
+                       description="tags: #run-70"),
+        ]  # fmt: skip
         # More than a page of jobs, so that there is a second page.
         submitted += [
             api.submit("sampling", {"program": [bell_qasm()]}, name=f"filler {n}", shots=10)
@@ -161,7 +166,7 @@ def test_nothing_but_the_dashboards_files_is_open_without_a_token(
     assert _raw_status(dashboard_server, method, path) == 401, (method, path)
 
 
-def test_the_page_reads_the_statuses_and_the_token_header_from_the_contract(
+def test_the_page_reads_the_statuses_the_token_header_and_the_tag_words_from_the_contract(
     dashboard_server: LocalServer,
 ) -> None:
     answer = _get(dashboard_server.url + "/_dashboard/contract.json")
@@ -169,6 +174,8 @@ def test_the_page_reads_the_statuses_and_the_token_header_from_the_contract(
         "token_header": TOKEN_HEADER,
         "inline_header": INLINE_JOB_INFO_HEADER,
         "job_statuses": list(JOB_STATUSES),
+        "tags_line_prefix": TAGS_LINE_PREFIX,
+        "tag_mark": TAG_MARK,
     }
 
 
@@ -333,6 +340,20 @@ def test_the_jobs_list_filters_by_status_and_text_and_pages(
     rows = _texts(browser, "table.jobs tbody tr")
     assert len(rows) == 1, rows
     assert "bell\ntag:demo" in rows[0], rows  # the description under the name
+
+
+def test_the_jobs_list_filters_by_exact_tag_and_shows_tags_apart_from_the_description(
+    browser: webdriver.Chrome, dashboard_server: LocalServer
+) -> None:
+    _open(browser, dashboard_server, SENTINEL_TOKEN)
+    _visible(browser, "#filter-tag").send_keys("run-7")
+    _click(browser, "#filter-apply")
+    rows = _texts(browser, "table.jobs tbody tr")
+    assert len(rows) == 1, rows  # not "tagged later", whose #run-70 the server's q also finds
+    assert "tagged\nthe seventh run" in rows[0], rows
+    assert "tags:" not in rows[0], rows  # the tags line is shown as tags, not as text
+    assert _texts(browser, "table.jobs .tag") == ["#chem", "#run-7"]
+    assert "tag=run-7" in browser.current_url
 
 
 def test_a_jobs_detail_shows_its_histogram_transpile_result_and_timing(

@@ -10,17 +10,26 @@ from pathlib import Path
 
 import pytest
 
-from quri_parts_oqtopus._contract import JOB_FIELDS, JOB_INFO_FIELDS, SUBMITTED
+from quri_parts_oqtopus._contract import (
+    CANCELLED,
+    CANCELLING,
+    JOB_FIELDS,
+    JOB_INFO_FIELDS,
+    SUBMITTED,
+    SUCCEEDED,
+)
 from quri_parts_oqtopus.local import ServerSettings, routes_user, submission
 from quri_parts_oqtopus.local.app import build_state
 from quri_parts_oqtopus.local.codec import write_payload_files
 from quri_parts_oqtopus.local.errors import ApiError
 from quri_parts_oqtopus.local.state import Caller, ServerState
 from quri_parts_oqtopus.local.store import JobRow
+from quri_parts_oqtopus.local.tasks import Outcome
 
 from .helpers import Api, bell_qasm
 
 BELL = {"program": [bell_qasm()]}
+RESULT = {"sampling": {"counts": {"00": 1}, "divided_counts": None}}
 
 
 def test_status_route_answers_id_and_status_only(api: Api) -> None:
@@ -60,6 +69,15 @@ def test_list_pages_in_creation_order_both_ways(api: Api) -> None:
     assert page(1, "ASC") + page(2, "ASC") + page(3, "ASC") == ids
     assert page(1, "DESC") == ids[::-1][:2]
     assert page(4, "ASC") == []
+
+
+def test_list_without_order_is_oldest_first_as_the_specification_says(api: Api) -> None:
+    tag = uuid.uuid4().hex
+    ids = [api.submit("sampling", BELL, shots=1, name=tag) for _ in range(3)]
+    listed = api.get("/jobs", params={"q": tag, "fields": "job_id"}).json()
+    assert [job["job_id"] for job in listed] == ids
+    by_id = api.get("/jobs", params={"q": ids[1][-12:]}).json()  # q also searches ids
+    assert [job["job_id"] for job in by_id] == [ids[1]]
 
 
 @pytest.mark.timing
@@ -108,6 +126,53 @@ def test_cancel_of_a_running_job_ends_cancelled_without_result(api: Api) -> None
     job = api.wait(job_id)
     assert job["status"] == "cancelled"
     assert job["job_info"]["result"] is None
+
+
+def test_cancel_delay_holds_a_running_job_cancelling_until_released(api: Api) -> None:
+    # Both holds are an hour: what is seen cannot depend on the machine's speed.
+    api.set_device("qulacs", execution_delay=3600, cancel_delay=3600)
+    job_id = api.submit("sampling", BELL, shots=1)
+    api.wait_for(job_id, {"running"})
+    assert api.post(f"/jobs/{job_id}/cancel").status_code == 200
+    assert api.status(job_id) == "cancelling"
+    again = api.post(f"/jobs/{job_id}/cancel")  # the contract: 400 unless submitted|ready|running
+    assert again.status_code == 400
+    assert "cannot be cancelled in status cancelling" in again.json()["message"]
+    assert api.status(job_id) == "cancelling"
+    api.set_device("qulacs", cancel_delay=0.0)  # release the stop
+    job = api.wait(job_id)
+    assert job["status"] == "cancelled"
+    assert job["job_info"]["result"] is None
+
+
+def test_a_job_that_succeeds_while_cancelling_ends_succeeded_with_its_result(
+    offline_state: ServerState,
+) -> None:
+    # The worker's success arrives after the cancel request and before the stop: the
+    # scheduler records it as the worker reports it (no HTTP, no timing).
+    store = offline_state.store
+    job_id = store.register_job()
+    store.update_job(job_id, {"status": CANCELLING})
+    write_payload_files(store.job_dir(job_id), "result", RESULT, stage=True)
+    offline_state.scheduler.record(job_id, Outcome(True, True, None, 0.25, ("result",)))
+    job = store.get_job(job_id)
+    assert job is not None
+    assert (job.status, job.execution_time) == (SUCCEEDED, 0.25)
+    assert store.read_payload(job_id, "result") == RESULT
+
+
+def test_a_job_that_fails_while_cancelling_ends_cancelled_without_result(
+    offline_state: ServerState,
+) -> None:
+    # Its worker was killed by the stop: the failure is the cancel's doing.
+    store = offline_state.store
+    job_id = store.register_job()
+    store.update_job(job_id, {"status": CANCELLING})
+    offline_state.scheduler.record(job_id, Outcome(False, True, "killed"))
+    job = store.get_job(job_id)
+    assert job is not None
+    assert job.status == CANCELLED
+    assert store.read_payload(job_id, "result") is None
 
 
 def test_cancel_of_an_ended_or_registered_job_is_400(api: Api) -> None:

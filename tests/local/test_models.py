@@ -33,7 +33,7 @@ from quri_parts_oqtopus.local.models import (
 
 #: What the admin may set on a device that is not a field of the contract's device (the
 #: local server's simulated delays).
-ADMIN_ONLY = ("execution_delay", "transpile_delay")
+ADMIN_ONLY = ("execution_delay", "transpile_delay", "cancel_delay")
 #: Device fields the admin cannot set: the id names the device, the server counts the jobs.
 NOT_SETTABLE = ("device_id", "n_pending_jobs")
 

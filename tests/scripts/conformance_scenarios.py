@@ -939,6 +939,143 @@ scenario("emulated QPU: an unknown readout method", unknown_readout_method)
 scenario("emulated QPU: transpilers and the default transpiler_info", transpilers)
 
 
+# -- the last drop-in details ---------------------------------------------------------------
+SIDE = SPARE_DEVICE  # this run's own name: ids and paths of the faults below are its own
+
+
+def admin_answer(path, body):
+    """Every GET of ``path`` (a regex) answers 200 with ``body``: a record the server would not make."""
+    admin_fault(method="GET", path=path, status=200, body=json.dumps(body), times=-1)
+
+
+def served_job(job_id, job_type, result):
+    admin_answer(
+        f"/jobs/{job_id}$",
+        {
+            "job_id": job_id,
+            "name": "served",
+            "description": "",
+            "job_type": job_type,
+            "status": "succeeded",
+            "device_id": "qulacs",
+            "shots": 3,
+            "job_info": {"program": [QASM_X], "result": result},
+            "transpiler_info": {},
+            "simulator_info": {},
+            "mitigation_info": {},
+            "submitted_at": "2024-01-01T00:00:00Z",
+        },
+    )
+    return sampling.retrieve_job(job_id)
+
+
+def environment_dummy_url():
+    saved = {key: os.environ.get(key) for key in ("OQTOPUS_URL", "OQTOPUS_API_TOKEN")}
+    os.environ.update({"OQTOPUS_URL": "dummy_url", "OQTOPUS_API_TOKEN": "dummy_token"})
+    try:
+        built = {
+            kind.__name__: kind().config.url
+            for kind in (OqtopusSamplingBackend, OqtopusEstimationBackend, OqtopusSseBackend)
+        }
+        backend = OqtopusSamplingBackend()
+        return {
+            "constructed": built,
+            "sample": raises(lambda: backend.sample(X1, device_id="qulacs", shots=1)),
+            "retrieve_job": raises(lambda: backend.retrieve_job("some-job")),
+        }
+    finally:
+        for key, value in saved.items():
+            os.environ[key] = value
+
+
+def result_none():
+    return {
+        job_type: raises(lambda: served_job(f"{SIDE}-none-{job_type}", job_type, None).result())
+        for job_type in ("sampling", "estimation", "sse")
+    }
+
+
+def counts_not_bits():
+    counts = {"sampling": {"counts": {"2x": 3}, "divided_counts": None}}
+    divided = {"sampling": {"counts": {"01": 3}, "divided_counts": {"0": {"ab": 3}}}}
+    return {
+        "counts": raises(lambda: served_job(f"{SIDE}-2x", "sampling", counts).result()),
+        "divided_counts": raises(
+            lambda: served_job(f"{SIDE}-ab", "multi_manual", divided).result()
+        ),
+    }
+
+
+def device_info_not_object():
+    observed = {}
+    for name, info in (("list", "[1, 2]"), ("number", "3"), ("null", "null")):
+        device_id = f"{SIDE}-info-{name}"
+        device = {
+            "device_id": device_id,
+            "device_type": "QPU",
+            "status": "available",
+            "n_pending_jobs": 0,
+            "basis_gates": ["x"],
+            "supported_instructions": ["measure"],
+            "device_info": info,
+            "description": "",
+        }
+        admin_answer(f"/devices/{device_id}$", device)
+        observed[name] = describe(devices.get_device(device_id).device_info)
+    return observed
+
+
+def proxy_of_explicit_config():
+    os.environ["OQTOPUS_PROXY"] = "http://127.0.0.1:9"  # nothing listens there
+    try:
+        without = OqtopusConfig(URL, TOKEN)
+        with_own = OqtopusConfig(URL, TOKEN, "http://127.0.0.1:8")
+        empty = OqtopusConfig(URL, TOKEN, "")
+        return {
+            "no proxy: config kept": OqtopusSamplingBackend(without).config is without,
+            "no proxy: config.proxy": OqtopusSamplingBackend(without).config.proxy,
+            "own proxy": OqtopusSamplingBackend(with_own).config.proxy,
+            "empty proxy: sample": describe(
+                OqtopusSamplingBackend(empty).sample(X1, "qulacs", 1).result(wait=0.05).counts
+            ),
+        }
+    finally:
+        del os.environ["OQTOPUS_PROXY"]
+
+
+def config_unknown_keys():
+    write(
+        "extra.ini",
+        "[default]\nurl=u\napi_token=t\ncolor=blue\ntimeout=soon\nretries=-1\n"
+        "deadline=never\nmax_response_bytes=lots\n",
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ours warns about the values it cannot use
+        config = OqtopusConfig.from_file("default", "extra.ini")
+    return [config.url, config.api_token, config.proxy]
+
+
+def final_statuses():
+    import quri_parts_oqtopus.backend.jobs.estimation as jobs_estimation
+    import quri_parts_oqtopus.backend.jobs.sampling as jobs_sampling
+    import quri_parts_oqtopus.models.jobs.base as models_base
+    import quri_parts_oqtopus.models.jobs.sse as models_sse
+
+    return {
+        module.__name__: describe(module.JOB_FINAL_STATUS)
+        for module in (jobs_sampling, jobs_estimation, models_base, models_sse)
+    }
+
+
+scenario("a backend from OQTOPUS_URL=dummy_url", environment_dummy_url)
+scenario("result() of a job whose result is None", result_none)
+scenario("result() of counts keys that are not bit strings", counts_not_bits)
+scenario("devices: a device_info that is not a JSON object", device_info_not_object)
+scenario("OQTOPUS_PROXY and the proxy of an explicit config", proxy_of_explicit_config)
+scenario("config: keys the reference does not know", config_unknown_keys)
+scenario("JOB_FINAL_STATUS", final_statuses)
+
+
 # -- the QURI Parts sampler factory ---------------------------------------------------------
 def sampler_factory():
     from quri_parts_oqtopus.sampler import create_oqtopus_concurrent_sampler

@@ -32,11 +32,13 @@ class OqtopusBackendBase:
     """
 
     def __init__(self, config: OqtopusConfig | None = None) -> None:
-        self.config: OqtopusConfig = OqtopusConfig.resolve(config)
+        # The config is kept as given (as the reference keeps it); OQTOPUS_PROXY applies to
+        # the requests of a config without a proxy.
+        self.config: OqtopusConfig = OqtopusConfig.located(config)
         self._api: JobApi | None = None
         self._unusable_config = ""
         try:
-            self._api = job_api_for(self.config)
+            self._api = job_api_for(self.config.with_environment_proxy())
         except ValueError as e:
             self._unusable_config = str(e)
 

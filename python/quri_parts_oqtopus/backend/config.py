@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -270,8 +271,10 @@ class OqtopusConfig:
         and the optional ``proxy=``, ``timeout=`` (seconds, or ``connect,read``),
         ``retries=``, ``connect_retries=``, ``backoff=``, ``deadline=`` (seconds),
         ``max_response_bytes=`` and ``max_inflated_bytes=``, each meaning what the
-        constructor's argument of that name means. ``~`` and environment variables in ``path`` are
-        expanded. Inside an SSE container (``OQTOPUS_ENV=sse_container``) no file is
+        constructor's argument of that name means; a value of these optional keys that
+        cannot be used is left out with a ``UserWarning`` (the reference does not know
+        them, so they never stop its files from loading). ``~`` and environment variables
+        in ``path`` are expanded. Inside an SSE container (``OQTOPUS_ENV=sse_container``) no file is
         read and an empty configuration is returned: jobs go to the container's driver.
 
         Args:
@@ -318,38 +321,55 @@ class OqtopusConfig:
                     f"OQTOPUS config file {str(file)!r}, section [{section}], has no key {key!r}"
                 )
         where = f"OQTOPUS config file {str(file)!r}, section [{section}]"
-        try:
-            return OqtopusConfig(
-                url=values["url"],
-                api_token=values["api_token"],
-                proxy=values.get("proxy"),
-                **_transport_settings(values),
-            )
-        except ValueError as e:
-            raise ValueError(f"{where}: {e}") from e
+        return OqtopusConfig(
+            url=values["url"],
+            api_token=values["api_token"],
+            proxy=values.get("proxy"),
+            **_transport_settings(values, where),
+        )
 
     @staticmethod
     def resolve(config: OqtopusConfig | None) -> OqtopusConfig:
-        """The configuration a backend uses when given ``config``.
+        """The configuration a backend's requests use when given ``config``.
 
-        ``config`` itself when not None; else ``OQTOPUS_URL`` and ``OQTOPUS_API_TOKEN``
-        (with ``OQTOPUS_PROXY``) when both are set; else section ``default`` of
-        ``~/.oqtopus``. A configuration without a proxy takes ``OQTOPUS_PROXY``.
+        :meth:`located` with the ``OQTOPUS_PROXY`` fallback applied
+        (:meth:`with_environment_proxy`).
 
         Raises:
             ValueError: If no configuration can be found.
 
         """
-        if config is None:
-            url = os.getenv("OQTOPUS_URL")
-            api_token = os.getenv("OQTOPUS_API_TOKEN")
-            if url is not None and api_token is not None:
-                config = OqtopusConfig(url, api_token, os.getenv("OQTOPUS_PROXY"))
-            else:
-                config = OqtopusConfig.from_file()
-        if config.proxy is None and os.getenv("OQTOPUS_PROXY"):
-            config = config.with_proxy(os.getenv("OQTOPUS_PROXY"))
-        return config
+        return OqtopusConfig.located(config).with_environment_proxy()
+
+    @staticmethod
+    def located(config: OqtopusConfig | None) -> OqtopusConfig:
+        """The configuration a backend keeps as its ``config`` when given ``config``.
+
+        ``config`` itself when not None (kept as it is, as the reference keeps it); else
+        ``OQTOPUS_URL`` and ``OQTOPUS_API_TOKEN`` (with ``OQTOPUS_PROXY``) when both are
+        set; else section ``default`` of ``~/.oqtopus``.
+
+        Raises:
+            ValueError: If no configuration can be found.
+
+        """
+        if config is not None:
+            return config
+        url = os.getenv("OQTOPUS_URL")
+        api_token = os.getenv("OQTOPUS_API_TOKEN")
+        if url is not None and api_token is not None:
+            return OqtopusConfig(url, api_token, os.getenv("OQTOPUS_PROXY"))
+        return OqtopusConfig.from_file()
+
+    def with_environment_proxy(self) -> OqtopusConfig:
+        """This configuration, or a copy taking ``OQTOPUS_PROXY`` when it has no proxy.
+
+        A proxy the configuration names (``""`` included) is never overridden.
+        """
+        proxy = os.getenv("OQTOPUS_PROXY")
+        if self._proxy is None and proxy:
+            return self.with_proxy(proxy)
+        return self
 
 
 def _is_seconds(value: object) -> bool:
@@ -382,21 +402,38 @@ def _timeout_pair(timeout: float | tuple[float, float]) -> tuple[float, float]:
     return (float(pair[0]), float(pair[1]))
 
 
-def _transport_settings(values: configparser.SectionProxy) -> dict[str, Any]:
-    """The optional transport keys of a config file section, as constructor arguments."""
+def _transport_settings(values: configparser.SectionProxy, where: str) -> dict[str, Any]:
+    """The usable optional transport keys of a config file section, as constructor arguments.
+
+    The reference does not know these keys, so a value that cannot be used never stops the
+    file from loading: it is left out with a warning naming the key and the value.
+    """
     settings: dict[str, Any] = {}
     for key in _TRANSPORT_KEYS:
         if key not in values:
             continue
         text = values[key]
         try:
-            if key == "timeout":
-                parts = [float(part) for part in text.split(",")]
-                settings[key] = parts[0] if len(parts) == 1 else tuple(parts)
-            elif key in ("backoff", "deadline"):
-                settings[key] = float(text)
-            else:
-                settings[key] = int(text)
-        except ValueError:
-            raise ValueError(f"{key} is not a number: {text!r}") from None
+            value = _setting_value(key, text)
+            OqtopusConfig("", "", **{key: value})  # the constructor's own range checks
+        except ValueError as e:
+            warnings.warn(
+                f"{where}: {key}={text!r} is ignored (the default is used): {e}",
+                UserWarning,
+                stacklevel=3,
+            )
+            continue
+        settings[key] = value
     return settings
+
+
+def _setting_value(key: str, text: str) -> Any:
+    try:
+        if key == "timeout":
+            parts = [float(part) for part in text.split(",")]
+            return parts[0] if len(parts) == 1 else tuple(parts)
+        if key in ("backoff", "deadline"):
+            return float(text)
+        return int(text)
+    except ValueError:
+        raise ValueError(f"{key} is not a number: {text!r}") from None

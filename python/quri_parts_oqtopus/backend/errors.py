@@ -31,6 +31,8 @@ __all__ = [
     "OqtopusDirectoryError",
     "OqtopusInvalidArgumentError",
     "OqtopusJobTypeError",
+    "OqtopusMalformedResultError",
+    "OqtopusMissingResultError",
     "OqtopusTimeoutError",
     "reported_as",
     "with_message",
@@ -90,6 +92,20 @@ class OqtopusDeviceInfoError(BackendError, ValueError):
 
 class OqtopusJobTypeError(TypeError, BackendError):
     """A job of another type than the operation needs (the log of a job that is not SSE)."""
+
+
+class OqtopusMissingResultError(BackendError, KeyError):
+    """A job that ended without a result: ``BackendError`` as documented, ``KeyError`` as the
+    reference's sampling and estimation jobs raise (they index ``job_info["result"]``)."""
+
+    def __str__(self) -> str:
+        # KeyError would print the message quoted, as if it were a key.
+        return str(self.args[0]) if self.args else ""
+
+
+class OqtopusMalformedResultError(BackendError, ValueError):
+    """A job's result that does not decode (a counts key that is not a bit string ...):
+    ``BackendError`` as documented, ``ValueError`` as the reference's ``int(key, 2)`` raises."""
 
 
 class OqtopusTimeoutError(BackendError, TimeoutError):

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from quri_parts.backend import BackendError
 from quri_parts.circuit import NonParametricQuantumCircuit
 from quri_parts.core.operator import Operator
 
 from quri_parts_oqtopus._contract import ESTIMATION, MITIGATION_DETAILS
 from quri_parts_oqtopus.backend.errors import (
     ESTIMATION_FAILED,
+    INVALID_RESULT,
     OqtopusInvalidArgumentError,
+    OqtopusMalformedResultError,
     reported_as,
 )
 from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, TranspilerInfo
@@ -55,7 +56,8 @@ class OqtopusEstimationJob(OqtopusJobBase):
             BackendError: On timeout (``"Timeout occurred after <timeout> seconds. ..."``,
                 also a ``TimeoutError``), if the job failed or was cancelled (``"Job ended
                 with status failed. ..."`` with the server's message), if the job cannot be
-                read, or if its result is malformed.
+                read; if it has no result (also a ``KeyError``) or its result is malformed
+                (also a ``ValueError``), with ``"The job result is not a valid type. ..."``.
 
         """
         self._succeeded_job(timeout, wait)
@@ -65,8 +67,9 @@ class OqtopusEstimationJob(OqtopusJobBase):
         payload = self._result_payload()
         estimation = payload.get("estimation")
         if not isinstance(estimation, dict) or "exp_value" not in estimation:
-            raise BackendError(
-                f"Job {self.job_id} has a malformed estimation result: {preview(estimation)}"
+            raise OqtopusMalformedResultError(
+                f"{INVALID_RESULT} Job {self.job_id} has a malformed estimation result: "
+                f"{preview(estimation)}"
             )
         details = payload.get(MITIGATION_DETAILS)
         return OqtopusEstimationResult(estimation, mitigation_details=details)
@@ -97,6 +100,8 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
         transpiler_info: TranspilerInfo | dict[str, Any] | None = None,
         simulator_info: SimulatorInfo | dict[str, Any] | None = None,
         mitigation_info: MitigationInfo | dict[str, Any] | None = None,
+        *,
+        tags: Sequence[str] | None = None,
     ) -> OqtopusEstimationJob:
         """Execute an estimation of ``operator`` on a circuit.
 
@@ -112,6 +117,8 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
             transpiler_info: The transpiler information.
             simulator_info: The simulator information.
             mitigation_info: The mitigation information.
+            tags: Tags of the job (see :mod:`~quri_parts_oqtopus.backend.tags`): kept in
+                its description's last line, found again with ``list_jobs(tags=...)``.
 
         Returns:
             The submitted job.
@@ -140,6 +147,7 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
             transpiler_info=transpiler_info,
             simulator_info=simulator_info,
             mitigation_info=mitigation_info,
+            **({"tags": tags} if tags is not None else {}),
         )
 
     def estimate_qasm(
@@ -153,6 +161,8 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
         transpiler_info: TranspilerInfo | dict[str, Any] | None = None,
         simulator_info: SimulatorInfo | dict[str, Any] | None = None,
         mitigation_info: MitigationInfo | dict[str, Any] | None = None,
+        *,
+        tags: Sequence[str] | None = None,
     ) -> OqtopusEstimationJob:
         """Execute an estimation of ``operator`` on an OpenQASM 3 program.
 
@@ -166,6 +176,8 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
             transpiler_info: The transpiler information.
             simulator_info: The simulator information.
             mitigation_info: The mitigation information.
+            tags: Tags of the job (see :mod:`~quri_parts_oqtopus.backend.tags`): kept in
+                its description's last line, found again with ``list_jobs(tags=...)``.
 
         Returns:
             The submitted job.
@@ -187,6 +199,7 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
             transpiler_info=transpiler_info,
             simulator_info=simulator_info,
             mitigation_info=mitigation_info,
+            tags=tags,
             summary=ESTIMATION_FAILED,
         )
         job_input = _estimation_input(program, operator)

@@ -9,26 +9,36 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, ClassVar
 
 from quri_parts.backend import BackendError
 
-from quri_parts_oqtopus._contract import FINAL_STATUSES, REFERENCE_JOB_FIELDS, SUCCEEDED
+from quri_parts_oqtopus._contract import (
+    CANCELLING,
+    FINAL_STATUSES,
+    REFERENCE_JOB_FIELDS,
+    SUCCEEDED,
+)
+from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus._job_api import JobApi, http_api
 from quri_parts_oqtopus.backend.base import OqtopusBackendBase
 from quri_parts_oqtopus.backend.errors import (
     CANCEL_FAILED,
+    INVALID_RESULT,
     REFRESH_FAILED,
     RETRIEVE_FAILED,
+    OqtopusMissingResultError,
     OqtopusTimeoutError,
     reported_as,
 )
 from quri_parts_oqtopus.backend.job_info import JobInfo
+from quri_parts_oqtopus.backend.job_list import JobListing, iter_jobs
 from quri_parts_oqtopus.backend.job_result import OqtopusJobResult, job_result_of
 from quri_parts_oqtopus.backend.record import JobRecord
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult, OqtopusSamplingResult
+from quri_parts_oqtopus.backend.tags import check_tags, has_tags, search_term, tags_of
 from quri_parts_oqtopus.backend.waiting import wait_for_jobs
 from quri_parts_oqtopus.models.base import OqtopusModelBase
 from quri_parts_oqtopus.models.utils import DateTimeEncoder
@@ -40,10 +50,12 @@ __all__ = [
     "OqtopusJobBackendBase",
     "OqtopusJobBase",
     "OqtopusJobResult",
+    "request_cancel",
 ]
 
-#: The reference's name of the final statuses (its module paths re-export it from here).
-JOB_FINAL_STATUS = FINAL_STATUSES
+#: The reference's name of the final statuses (its module paths re-export it from here), a
+#: list as there.
+JOB_FINAL_STATUS = list(FINAL_STATUSES)
 
 
 class OqtopusJobBase(OqtopusModelBase):
@@ -124,6 +136,12 @@ class OqtopusJobBase(OqtopusModelBase):
     def description(self) -> str:
         """The description of the job (``""`` when it has none)."""
         return self._job.text("description")
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        """The job's tags (``tags=`` of its submission), read from the last line of its
+        :attr:`description`, which stays what the server holds; ``()`` when none."""
+        return tags_of(self._job.text("description"))
 
     @property
     def job_type(self) -> str:
@@ -259,10 +277,14 @@ class OqtopusJobBase(OqtopusModelBase):
         return job_result_of(self._job, self._info)
 
     def cancel(self) -> None:
-        """Cancel the job.
+        """Ask the server to cancel the job, then read its status: :attr:`status` is the truth.
 
-        A job that has already ended cannot be cancelled. A cancel can also lose the race
-        with the job: read :attr:`status` afterwards (or wait) to see how it ended.
+        A cancel is a request: a job that has not started ends ``cancelled``; a running
+        one shows ``cancelling`` while the server stops it, then ends ``cancelled``, or
+        ``succeeded`` with its result if it finished first (the cancel lost the race).
+        ``cancelling`` is not final: :meth:`result` and :meth:`wait_for_completion` wait
+        through it. A job already ``cancelling`` is not asked again (nor when the server
+        refuses the request because the job is ``cancelling``): its status is read.
 
         Raises:
             BackendError: If the job cannot be found, authentication fails, or the server
@@ -271,7 +293,8 @@ class OqtopusJobBase(OqtopusModelBase):
 
         """
         with reported_as(CANCEL_FAILED):
-            http_api(self._client, f"cancel job {self.job_id}").cancel_job(self.job_id)
+            if self.status != CANCELLING:
+                request_cancel(http_api(self._client, f"cancel job {self.job_id}"), self.job_id)
             self.refresh()
 
     def to_json(self) -> str:
@@ -354,10 +377,18 @@ class OqtopusJobBase(OqtopusModelBase):
             raise BackendError(f"Job ended with status {self.status}. {self._end_report()}")
 
     def _result_payload(self) -> dict[str, Any]:
-        """The ``job_info.result`` object of an ended job, downloaded if it is a URL."""
+        """The ``job_info.result`` object of an ended job, downloaded if it is a URL.
+
+        Raises:
+            OqtopusMissingResultError: (a ``BackendError`` and ``KeyError``) If the job has
+                none (``"The job result is not a valid type. ..."``).
+
+        """
         result = self._info.entry("result")
         if not isinstance(result, Mapping):
-            raise BackendError(f"Job {self.job_id} has no result: {preview(result)}")
+            raise OqtopusMissingResultError(
+                f"{INVALID_RESULT} Job {self.job_id} has no result: {preview(result)}"
+            )
         return dict(result)
 
 
@@ -389,6 +420,143 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
         with reported_as(RETRIEVE_FAILED):
             record = JobRecord(self._client.get_job(job_id))
         return OqtopusJobBase.for_record(record, self._client)
+
+    def list_jobs(
+        self,
+        *,
+        fields: Sequence[str] | None = None,
+        start_time: datetime | str | None = None,
+        end_time: datetime | str | None = None,
+        status: str | None = None,
+        q: str | None = None,
+        page: int = 1,
+        size: int = 100,
+        order: str = "DESC",
+        limit: int | None = None,
+        tags: Sequence[str] | None = None,
+    ) -> Iterator[OqtopusJobBase]:
+        """The jobs the server lists, as job objects, asking for page after page.
+
+        The parameters are those of ``GET /jobs`` (and of oqtopus-client's ``list_jobs``);
+        the iterator reads the next page when it needs it, and stops at a short page or
+        after ``limit`` jobs. Each job is an ``OqtopusSamplingJob``,
+        ``OqtopusEstimationJob`` or ``OqtopusSseJob`` by its type (a job without a known
+        type, such as a ``registered`` one, an ``OqtopusJobBase``), built from the listed
+        fields: ``job.refresh()`` reads the whole job. A job created or deleted while the
+        list is read may shift the pages; no job is yielded twice.
+
+        Args:
+            fields: The fields to list (the service's ``fields``); ``job_id``,
+                ``job_type`` and ``status`` are always asked for. None: every field.
+            start_time: Only jobs created at or after this time (a naive ``datetime`` is
+                UTC; a string is sent as it is, ISO 8601).
+            end_time: Only jobs created at or before this time.
+            status: Only jobs with this status (``succeeded``, ``cancelling``, ...).
+            q: Only jobs whose id, name or description contains this text.
+            page: The first page to read, from 1.
+            size: Jobs per page (1 to 65,535; a server may have a lower maximum).
+            order: ``DESC`` newest first, ``ASC`` oldest first (by creation).
+            limit: At most this many jobs; None: every job listed.
+            tags: Only jobs with every one of these tags (``tags=`` of their submission):
+                the server's ``q`` search finds the first tag (unless ``q`` is given), and
+                each job's tags are then checked exactly here.
+
+        Returns:
+            An iterator of job objects; the first page is read at the first ``next()``.
+
+        Raises:
+            ValueError: (also a ``BackendError``) At once, for a bad argument: a status
+                that is not a job status, an order other than ``ASC``/``DESC``, a page or
+                size that is not a positive int, a negative limit, a refused tag (the
+                message names it).
+            BackendError: While iterating, if a page cannot be read.
+
+        """
+        wanted = check_tags(tags)
+        if wanted:
+            q = search_term(wanted[0]) if q is None else q
+            fields = None if fields is None else [*fields, "description"]
+        listing = JobListing.checked(
+            fields=fields,
+            start_time=start_time,
+            end_time=end_time,
+            status=status,
+            q=q,
+            page=page,
+            size=size,
+            order=order,
+            limit=limit,
+        )
+        # Here, not in the generator: a configuration that cannot make one fails at the call.
+        return _listed(http_api(self._client, "list jobs"), listing, wanted)
+
+    def get_job_status(self, job_id: str) -> str:
+        """The job's status, from the service's cheap status endpoint.
+
+        Raises:
+            BackendError: If the job cannot be found or authentication fails.
+
+        """
+        return self._client.get_job_status(job_id)
+
+    def delete_job(self, job_id: str) -> None:
+        """Delete a job that has ended (``succeeded``, ``failed`` or ``cancelled``).
+
+        Raises:
+            BackendError: If the job cannot be found, or has not ended (the service
+                refuses with 400 and its reason).
+
+        """
+        http_api(self._client, f"delete job {job_id}").delete_job(job_id)
+
+    def cancel_job(self, job_id: str) -> str:
+        """Ask the server to cancel a job, and return its status after the request.
+
+        The status is the truth: ``cancelled`` (it had not started), ``cancelling`` (the
+        server is stopping it: it may still end ``succeeded`` if it finishes first), or
+        what the job had reached. A job already ``cancelling`` is not an error.
+
+        Raises:
+            BackendError: If the job cannot be found, or has ended (``"To cancel job is
+                failed. ..."`` with the server's reason).
+
+        """
+        with reported_as(CANCEL_FAILED):
+            request_cancel(http_api(self._client, f"cancel job {job_id}"), job_id)
+            return self._client.get_job_status(job_id)
+
+
+def _listed(
+    client: OqtopusHttpClient, listing: JobListing, tags: tuple[str, ...]
+) -> Iterator[OqtopusJobBase]:
+    for record in iter_jobs(client, listing, lambda r: has_tags(r.text("description"), tags)):
+        yield _job_of_listed(record, client)
+
+
+def _job_of_listed(record: JobRecord, client: OqtopusHttpClient) -> OqtopusJobBase:
+    """The job object of a listed record. A job without a type this client knows (a
+    ``registered`` one has none yet; a newer service may add types) is a plain one: one
+    such job does not stop the listing."""
+    try:
+        return OqtopusJobBase.for_record(record, client)
+    except BackendError:
+        return OqtopusJobBase(record, client)
+
+
+def request_cancel(client: OqtopusHttpClient, job_id: str) -> None:
+    """Ask the server to cancel the job; a refusal because it is already ``cancelling`` is
+    not an error (the cancel is under way: nothing asks twice).
+
+    Raises:
+        BackendError: If the server refuses for any other reason (the job has ended ...),
+            or the job cannot be found.
+
+    """
+    try:
+        client.cancel_job(job_id)
+    except BackendError:
+        if client.get_job_status(job_id) != CANCELLING:
+            raise
 
 
 def _as_record(job: JobRecord | OqtopusJobResult | Mapping[str, Any]) -> JobRecord:

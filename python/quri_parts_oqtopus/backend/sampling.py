@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from quri_parts.backend import BackendError
 from quri_parts.circuit import NonParametricQuantumCircuit
 
 from quri_parts_oqtopus._contract import (
@@ -31,8 +30,10 @@ from quri_parts_oqtopus._contract import (
 from quri_parts_oqtopus._http import is_url
 from quri_parts_oqtopus._job_api import http_api
 from quri_parts_oqtopus.backend.errors import (
+    INVALID_RESULT,
     SAMPLING_FAILED,
     OqtopusInvalidArgumentError,
+    OqtopusMalformedResultError,
     reported_as,
 )
 from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, TranspilerInfo
@@ -76,7 +77,9 @@ class OqtopusSamplingJob(OqtopusJobBase):
             BackendError: On timeout (``"Timeout occurred after <timeout> seconds. ..."``,
                 also a ``TimeoutError``), if the job failed or was cancelled (``"Job ended
                 with status failed. ..."`` with the server's message), if the job cannot be
-                read, or if its result is malformed.
+                read; if it has no result (also a ``KeyError``) or its result is malformed
+                (a counts key that is not a bit string ...: also a ``ValueError``), with
+                ``"The job result is not a valid type. ..."``.
 
         """
         self._succeeded_job(timeout, wait)
@@ -97,8 +100,9 @@ class OqtopusSamplingJob(OqtopusJobBase):
                 payload["sampling"], payload.get(MITIGATION_DETAILS)
             )
         except (KeyError, TypeError, ValueError) as e:
-            raise BackendError(
-                f"Job {self.job_id} has a malformed sampling result: {bounded(str(e))}"
+            raise OqtopusMalformedResultError(
+                f"{INVALID_RESULT} Job {self.job_id} has a malformed sampling result: "
+                f"{bounded(str(e))}"
             ) from e
 
 
@@ -126,6 +130,8 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
         transpiler_info: TranspilerInfo | dict[str, Any] | None = None,
         simulator_info: SimulatorInfo | dict[str, Any] | None = None,
         mitigation_info: MitigationInfo | dict[str, Any] | None = None,
+        *,
+        tags: Sequence[str] | None = None,
     ) -> OqtopusSamplingJob:
         """Execute a sampling measurement of a circuit, or of a list of circuits together.
 
@@ -144,13 +150,16 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
             transpiler_info: The transpiler information.
             simulator_info: The simulator information.
             mitigation_info: The mitigation information.
+            tags: Tags of the job (see :mod:`~quri_parts_oqtopus.backend.tags`): kept in
+                its description's last line, found again with ``list_jobs(tags=...)``.
 
         Returns:
             The submitted job.
 
         Raises:
-            ValueError: If ``shots`` is not a positive integer, the list is empty, or a
-                circuit cannot be written as OpenQASM 3 (e.g. parametric gates).
+            ValueError: If ``shots`` is not a positive integer, the list is empty, a tag is
+                refused, or a circuit cannot be written as OpenQASM 3 (e.g. parametric
+                gates).
             BackendError: If the submission fails, naming the step and the job id
                 (``"To execute sampling on OQTOPUS Cloud is failed. ..."``).
 
@@ -165,7 +174,14 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
         )
         # Checked before the (possibly long) conversion, as sample_qasm checks them.
         settings = _settings(
-            device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
+            device_id,
+            shots,
+            name,
+            description,
+            transpiler_info,
+            simulator_info,
+            mitigation_info,
+            tags,
         )
         if not circuits:
             raise OqtopusInvalidArgumentError(
@@ -183,6 +199,7 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
                 transpiler_info=transpiler_info,
                 simulator_info=simulator_info,
                 mitigation_info=mitigation_info,
+                **_tags_option(tags),
             )
         # Read, printed and deflated in one native call, before anything is sent.
         job_input = prepare_job_input(circuits)
@@ -202,6 +219,8 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
         simulator_info: SimulatorInfo | dict[str, Any] | None = None,
         mitigation_info: MitigationInfo | dict[str, Any] | None = None,
         job_type: str | None = None,
+        *,
+        tags: Sequence[str] | None = None,
     ) -> OqtopusSamplingJob:
         """Execute a sampling measurement of OpenQASM 3 program(s).
 
@@ -216,6 +235,7 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
             mitigation_info: The mitigation information.
             job_type: ``"sampling"`` or ``"multi_manual"``; by default ``sampling`` for
                 one program and ``multi_manual`` for a list.
+            tags: Tags of the job, kept in its description's last line.
 
         Returns:
             The submitted job.
@@ -229,7 +249,14 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
 
         """
         settings = _settings(
-            device_id, shots, name, description, transpiler_info, simulator_info, mitigation_info
+            device_id,
+            shots,
+            name,
+            description,
+            transpiler_info,
+            simulator_info,
+            mitigation_info,
+            tags,
         )
         with reported_as(SAMPLING_FAILED):
             programs = _programs(program)
@@ -255,6 +282,7 @@ def _settings(
     transpiler_info: TranspilerInfo | dict[str, Any] | None,
     simulator_info: SimulatorInfo | dict[str, Any] | None,
     mitigation_info: MitigationInfo | dict[str, Any] | None,
+    tags: Sequence[str] | None,
 ) -> JobSettings:
     return JobSettings.checked(
         device_id,
@@ -264,8 +292,14 @@ def _settings(
         transpiler_info=transpiler_info,
         simulator_info=simulator_info,
         mitigation_info=mitigation_info,
+        tags=tags,
         summary=SAMPLING_FAILED,
     )
+
+
+def _tags_option(tags: Sequence[str] | None) -> dict[str, Any]:
+    # Only when given: a subclass's sample_qasm may keep the reference's signature.
+    return {} if tags is None else {"tags": tags}
 
 
 def _programs(program: str | Sequence[str]) -> list[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from quri_parts.backend import BackendError
@@ -147,6 +148,8 @@ class OqtopusSseBackend(OqtopusJobBackendBase):
         device_id: str,
         name: str,
         description: str | None = None,
+        *,
+        tags: Sequence[str] | None = None,
     ) -> OqtopusSseJob:
         """Upload a Python program and run it on OQTOPUS Cloud as an SSE job.
 
@@ -155,20 +158,23 @@ class OqtopusSseBackend(OqtopusJobBackendBase):
             device_id: The identifier of the device where the job is executed.
             name: The name of the job.
             description: The description of the job.
+            tags: Tags of the job (see :mod:`~quri_parts_oqtopus.backend.tags`): kept in
+                its description's last line, found again with ``list_jobs(tags=...)``.
 
         Returns:
             The submitted SSE job.
 
         Raises:
             ValueError: If ``file_path`` is not set, does not exist, is not a file, is not
-                a ``.py`` file, is not UTF-8 text, or its base64 size reaches 10 MiB.
+                a ``.py`` file, is not UTF-8 text, or its base64 size reaches 10 MiB, or a
+                tag is refused.
             BackendError: If an error is returned from OQTOPUS Cloud (``"To perform sse
                 on OQTOPUS Cloud is failed. ..."``).
 
         """
         source = _read_program(file_path)
         settings = JobSettings.checked(
-            device_id, 1, name=name, description=description, summary=SSE_FAILED
+            device_id, 1, name=name, description=description, tags=tags, summary=SSE_FAILED
         )
         job_input = prepare_sse_input(source)
         with reported_as(SSE_FAILED):

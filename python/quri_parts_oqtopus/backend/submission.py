@@ -24,6 +24,7 @@ from quri_parts_oqtopus.backend.errors import (
     reported_as,
 )
 from quri_parts_oqtopus.backend.record import JobRecord
+from quri_parts_oqtopus.backend.tags import check_tags, description_with_tags
 from quri_parts_oqtopus.formats.upload import JobInput
 
 __all__ = ["JobSettings", "check_concurrency", "check_shots", "submit_all", "submit_job"]
@@ -57,17 +58,20 @@ class JobSettings:
         transpiler_info: Mapping[str, Any] | None = None,
         simulator_info: Mapping[str, Any] | None = None,
         mitigation_info: Mapping[str, Any] | None = None,
+        tags: Sequence[str] | None = None,
         summary: str = "",
     ) -> JobSettings:
         """The settings, checked: the documented ``ValueError`` on bad input.
 
         ``summary`` starts the messages of the checks the reference leaves to the service
         (``"To execute sampling on OQTOPUS Cloud is failed."``); the first check of
-        ``shots`` is the reference's own and has its own text.
+        ``shots`` is the reference's own and has its own text. ``tags`` are folded into
+        the description here, once (:mod:`~quri_parts_oqtopus.backend.tags`).
 
         Raises:
             ValueError: If ``shots`` is not an int in 1..10,000,000, ``device_id`` is not
-                a string, an info is not a dict, or a value cannot be sent as JSON (a numpy
+                a string, an info is not a dict, a tag is refused (reserved characters, too
+                long, too many: see ``check_tags``), or a value cannot be sent as JSON (a numpy
                 integer, an integer beyond 64 bits, a lone surrogate in ``name``, NaN; the
                 message names the field); also a ``BackendError``, as the reference raises
                 for all but ``shots < 1``.
@@ -86,6 +90,7 @@ class JobSettings:
             for key, value in infos.items():
                 if value is not None and not isinstance(value, Mapping):
                     raise OqtopusInvalidArgumentError(f"{key} should be a dict or None: {value!r}")
+            description = description_with_tags(description, check_tags(tags))
         settings = cls(
             device_id,
             shots,

@@ -153,6 +153,7 @@ class OqtopusJobSet:
         pack: bool | PackingPolicy = False,
         max_jobs: int | None = None,
         max_total_time: float | None = None,
+        tags: Sequence[str] | None = None,
     ) -> OqtopusJobSet:
         """Submit one sampling job per program (circuit or OpenQASM 3 text), or pack them.
 
@@ -189,6 +190,8 @@ class OqtopusJobSet:
             max_total_time: Seconds of device time (the jobs' ``execution_time``) the set
                 may use; once its ended jobs reach it, :meth:`wait` cancels the jobs that
                 have not ended and nothing more is submitted.
+            tags: Tags of every job (see :mod:`~quri_parts_oqtopus.backend.tags`): kept
+                in each job's description, found again with ``list_jobs(tags=...)``.
 
         Returns:
             The job set; submissions that failed are listed by :meth:`failures`.
@@ -217,6 +220,7 @@ class OqtopusJobSet:
             transpiler_info=transpiler_info,
             simulator_info=simulator_info,
             mitigation_info=mitigation_info,
+            tags=tags,
         )
         check_concurrency(concurrency)
         inputs = prepare_job_inputs(programs) if policy is None else []
@@ -424,7 +428,8 @@ class OqtopusJobSet:
 
         A program of a packed job gets its own counts (keyed by its own bits, without
         ``divided_counts``), as a job of its own would give. Call after :meth:`wait`; a
-        job still running is reported as a failure with its status, never waited for here.
+        job not yet ended (``running``, or ``cancelling``, which may still end
+        ``succeeded``) is reported as a failure with its status, never waited for here.
         """
         return [self._result(index) for index in range(len(self))]
 
@@ -554,6 +559,9 @@ class OqtopusJobSet:
             return OqtopusJobFailure(index, None, _NOT_SUBMITTED, reason, shared)
         job = unit.job
         about = "" if unit.pack is None else f"packed job {job.job_id} of programs {shared}: "
+        if job.status not in FINAL_STATUSES:  # running, or cancelling: it may still succeed
+            message = f"{about}job {job.job_id} has not ended ({job.status}): wait() for it"
+            return OqtopusJobFailure(index, job.job_id, job.status, message, shared)
         if job.status != SUCCEEDED:
             message = f"{about}{job.record.message}"
             return OqtopusJobFailure(index, job.job_id, job.status, message, shared)

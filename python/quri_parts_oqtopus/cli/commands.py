@@ -60,11 +60,23 @@ def devices_snapshot(ctx: Context, device_id: str) -> None:
 
 
 # -- jobs ----------------------------------------------------------------------------------------
+#: Jobs per page of ``jobs list`` (the service's default); without ``--limit``, one page.
+DEFAULT_LIST_SIZE = 10
+
+
 def jobs_list(ctx: Context) -> None:
     a = ctx.args
-    options = {"status": a.status, "q": a.q, "page": a.page, "size": a.size, "order": a.order}
-    query = {key: value for key, value in options.items() if value is not None}
-    found = ctx.client.list_jobs(**query)
+    size = a.size or DEFAULT_LIST_SIZE
+    listed = ctx.jobs.list_jobs(
+        status=a.status,
+        q=a.q,
+        page=a.page or 1,
+        size=size,
+        order=a.order or "DESC",
+        limit=size if a.limit is None else a.limit,
+        tags=a.tags,
+    )
+    found = [job.record.raw for job in listed]
     ctx.out.show(found, render.jobs_table(found))
 
 
@@ -75,7 +87,7 @@ def jobs_get(ctx: Context) -> None:
 
 def jobs_status(ctx: Context) -> None:
     job_id: str = ctx.args.job_id
-    status = ctx.client.get_job_status(job_id)
+    status = ctx.jobs.get_job_status(job_id)
     ctx.out.show({"job_id": job_id, "status": status}, status)
 
 
@@ -88,9 +100,9 @@ def jobs_result(ctx: Context) -> None:
 
 def jobs_cancel(ctx: Context) -> None:
     job_id: str = ctx.args.job_id
-    ctx.client.cancel_job(job_id)
-    # The client drops the server's action message; the status says what happened.
-    status = ctx.client.get_job_status(job_id)
+    # The status after the request says what happened; a job already cancelling is not
+    # an error (its cancel is under way), an ended one is.
+    status = ctx.jobs.cancel_job(job_id)
     ctx.out.show(
         {"job_id": job_id, "status": status}, f"cancel requested for job {job_id} ({status})"
     )
@@ -98,7 +110,7 @@ def jobs_cancel(ctx: Context) -> None:
 
 def jobs_delete(ctx: Context) -> None:
     job_id: str = ctx.args.job_id
-    ctx.client.delete_job(job_id)
+    ctx.jobs.delete_job(job_id)
     ctx.out.show({"job_id": job_id, "deleted": True}, f"deleted job {job_id}")
 
 
@@ -156,6 +168,7 @@ def submit_sampling(ctx: Context) -> None:
         name=a.name,
         description=a.description,
         job_type=a.job_type,
+        tags=a.tags,
     )
     submitted(ctx, job)
 
@@ -174,6 +187,7 @@ def submit_estimation(ctx: Context) -> None:
         shots=shots,
         name=a.name,
         description=a.description,
+        tags=a.tags,
     )
     submitted(ctx, job)
 
@@ -182,7 +196,7 @@ def submit_sse(ctx: Context) -> None:
     a = ctx.args
     check_device(ctx.client, a.device)
     job = OqtopusSseBackend(ctx.config).run_sse(
-        a.program, device_id=a.device, name=a.name, description=a.description
+        a.program, device_id=a.device, name=a.name, description=a.description, tags=a.tags
     )
     submitted(ctx, job)
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus.backend import OqtopusConfig
+from quri_parts_oqtopus.backend.base import client_of
+from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase
 from quri_parts_oqtopus.cli import render
 from quri_parts_oqtopus.cli.errors import UsageError
 
@@ -115,6 +117,11 @@ class Context:
     def client(self) -> OqtopusHttpClient:
         return OqtopusHttpClient(self.config)
 
+    @cached_property
+    def jobs(self) -> OqtopusJobBackendBase:
+        """The job API (listing, status, cancel, delete) the commands go through."""
+        return OqtopusJobBackendBase(self.config)
+
     def redact(self, text: str) -> str:
         """``text`` with every token this command may know replaced by ``***``."""
         tokens = {getattr(self.args, "token", None), os.environ.get("OQTOPUS_API_TOKEN")}
@@ -140,3 +147,10 @@ class Context:
         """Close the HTTP client's connections, if the command opened any."""
         if "client" in self.__dict__:
             self.client.close()
+        if "jobs" in self.__dict__:
+            try:
+                api = client_of(self.jobs)
+            except ValueError:  # the configuration made no client: nothing to close
+                return
+            if isinstance(api, OqtopusHttpClient):
+                api.close()

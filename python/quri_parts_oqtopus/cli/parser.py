@@ -9,11 +9,15 @@ from typing import NoReturn, TypeAlias
 from quri_parts_oqtopus._contract import (
     ESTIMATION,
     JOB_STATUSES,
+    LIST_ORDERS,
     MAX_SHOTS,
+    MAX_TAG_LENGTH,
     SAMPLING,
     SAMPLING_JOB_TYPES,
     SSE,
+    TAG_CHARACTERS,
 )
+from quri_parts_oqtopus.backend.tags import check_tags
 from quri_parts_oqtopus.cli import commands
 from quri_parts_oqtopus.cli.context import PROG, Context
 from quri_parts_oqtopus.cli.errors import EXIT_USAGE
@@ -109,6 +113,15 @@ def positive_int(text: str) -> int:
     return value
 
 
+def tag(text: str) -> str:
+    """One tag, refused at once if the API would refuse it (before anything is sent)."""
+    try:
+        check_tags([text])
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+    return text
+
+
 def resource_id(text: str) -> str:
     """A job or device id; refused if it would change the URL path it is put into."""
     if not text or any(c in "/?#%\\" or not c.isprintable() or c.isspace() for c in text):
@@ -192,7 +205,20 @@ def _add_submit_settings(parser: argparse.ArgumentParser, *, shots: bool, name: 
         )
     parser.add_argument("--name", required=name, default=None, help="job name")
     parser.add_argument("--description", default=None, help="job description")
+    _add_tag_option(parser, "a tag of the job, kept in its description (repeatable)")
     _add_wait_options(parser, flag=True)
+
+
+def _add_tag_option(parser: argparse.ArgumentParser, summary: str) -> None:
+    parser.add_argument(
+        "--tag",
+        dest="tags",
+        action="append",
+        type=tag,
+        metavar="TAG",
+        default=None,
+        help=f"{summary}; letters, digits and {TAG_CHARACTERS}, at most {MAX_TAG_LENGTH}",
+    )
 
 
 def _add_devices(tree: _Tree, top: Subcommands) -> None:
@@ -247,14 +273,21 @@ def _add_jobs_list(tree: _Tree, group: Subcommands) -> None:
         "list",
         "list jobs, newest first by default",
         f"examples:\n  {PROG} jobs list\n  {PROG} jobs list --status failed --q bell"
-        f"\n  {PROG} jobs list --page 2 --size 20 --order ASC --json",
+        f"\n  {PROG} jobs list --page 2 --size 20 --order ASC --json"
+        f"\n  {PROG} jobs list --status succeeded --limit 500",
         commands.jobs_list,
     )
     listing.add_argument("--status", choices=JOB_STATUSES, help="only jobs with this status")
     listing.add_argument("--q", metavar="TEXT", help="substring of the id, name or description")
+    _add_tag_option(listing, "only jobs with this tag (repeatable: every one)")
     listing.add_argument("--page", type=positive_int, help="page number, from 1")
-    listing.add_argument("--size", type=positive_int, help="jobs per page (server default 10)")
-    listing.add_argument("--order", type=str.upper, choices=("ASC", "DESC"), help="by creation")
+    listing.add_argument("--size", type=positive_int, help="jobs per page (default 10)")
+    listing.add_argument(
+        "--limit",
+        type=positive_int,
+        help="at most this many jobs, reading page after page (default: one page)",
+    )
+    listing.add_argument("--order", type=str.upper, choices=LIST_ORDERS, help="by creation")
 
 
 def _add_jobs_result(tree: _Tree, group: Subcommands) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from quri_parts_oqtopus._contract import JOB_STATUSES, TOKEN_HEADER
+from quri_parts_oqtopus._contract import JOB_STATUSES, TAG_MARK, TAGS_LINE_PREFIX, TOKEN_HEADER
 
 from .views import INLINE_JOB_INFO_HEADER
 
@@ -58,6 +58,9 @@ def contract_document() -> bytes:
         "token_header": TOKEN_HEADER,
         "inline_header": INLINE_JOB_INFO_HEADER,
         "job_statuses": list(JOB_STATUSES),
+        # Tags live in the description's last line (backend/tags.py writes it).
+        "tags_line_prefix": TAGS_LINE_PREFIX,
+        "tag_mark": TAG_MARK,
     }
     return json.dumps(words).encode()
 

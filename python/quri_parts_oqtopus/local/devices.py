@@ -185,7 +185,7 @@ def _validate_fields(device: dict[str, Any]) -> None:
         raise ValueError(f"n_qubits must be a positive integer: {n_qubits!r:.40}")
     if n_qubits > MAX_DEVICE_QUBITS:
         raise ValueError(f"n_qubits must be at most {MAX_DEVICE_QUBITS}: {n_qubits:.3g}")
-    for name in ("execution_delay", "transpile_delay"):
+    for name in ("execution_delay", "transpile_delay", "cancel_delay"):
         delay = device.get(name, 0.0)
         valid_delay = isinstance(delay, int | float) and not isinstance(delay, bool)
         if not valid_delay or not 0 <= delay < math.inf:  # refuses NaN and Infinity too

@@ -108,6 +108,7 @@ class DeviceChange(BaseModel):
     description: StrictStr | None = None
     execution_delay: Annotated[float, Field(ge=0)] | None = None
     transpile_delay: Annotated[float, Field(ge=0)] | None = None
+    cancel_delay: Annotated[float, Field(ge=0)] | None = None
 
 
 class FaultRequest(BaseModel):

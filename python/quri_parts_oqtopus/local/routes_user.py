@@ -241,9 +241,10 @@ def list_jobs(
     # Bounded so that page * size stays a 64-bit SQLite OFFSET.
     page: Annotated[int, Query(ge=1, le=2**31)] = 1,
     size: Annotated[int, Query(ge=1, le=1000)] = 10,
-    order: str = "DESC",
+    order: str = "ASC",
 ) -> list[dict[str, Any]]:
-    """Jobs newest first (``order=ASC`` for oldest first), filtered and paged."""
+    """Jobs oldest first, as the specification's default (``order=DESC``: newest first),
+    filtered and paged; a page past the end is empty."""
     if order.upper() not in {"ASC", "DESC"}:
         raise bad_request(f"order must be ASC or DESC, got {order!r}")
     query = JobQuery(

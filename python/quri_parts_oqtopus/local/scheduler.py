@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 import traceback
 from multiprocessing import resource_tracker
 from typing import Any
@@ -62,6 +63,9 @@ class Scheduler:
             settings.workers, settings.worker_memory_bytes, settings.job_timeout, self._on_done
         )
         self._thread = threading.Thread(target=self._loop, name="scheduler", daemon=True)
+        # When each running job was first seen `cancelling` (monotonic seconds): its stop
+        # waits for the device's `cancel_delay` (tests hold the cancelling window open).
+        self._cancel_seen: dict[str, float] = {}
 
     # -- lifecycle -----------------------------------------------------------------------
 
@@ -124,15 +128,26 @@ class Scheduler:
         self._dispatch_ready()
 
     def _finalise_cancelled(self) -> None:
-        for job in self._store.jobs_in([CANCELLING]):
+        cancelling = self._store.jobs_in([CANCELLING])
+        seen = {job.job_id for job in cancelling}
+        for job_id in set(self._cancel_seen) - seen:
+            del self._cancel_seen[job_id]
+        for job in cancelling:
             if self._pool.is_running(job.job_id):
-                self._pool.cancel(job.job_id)  # its worker is killed; the job ends in record()
+                if self._stop_is_due(job):
+                    self._pool.cancel(job.job_id)  # the worker is killed; record() ends the job
             elif not self._sse.is_active(job.job_id):
                 self._store.update_job(
                     job.job_id,
                     {"status": CANCELLED, "ended_at": utc_now()},
                     only_from=[CANCELLING],
                 )
+
+    def _stop_is_due(self, job: JobRow) -> bool:
+        """Whether the device's ``cancel_delay`` has passed since the job was seen cancelling."""
+        seen = self._cancel_seen.setdefault(job.job_id, time.monotonic())
+        device = self._store.get_device(job.device_id or "") or {}
+        return time.monotonic() - seen >= float(device.get("cancel_delay", 0.0))
 
     def _promote_submitted(self) -> None:
         available: dict[str, bool] = {}
@@ -202,7 +217,12 @@ class Scheduler:
         self._wake.set()
 
     def record(self, job_id: str, outcome: Outcome) -> None:
-        """Store a finished task; a job cancelled meanwhile ends `cancelled` without result."""
+        """Store a finished task.
+
+        A job cancelled meanwhile (``cancelling``) whose task succeeded before its worker
+        was stopped ends ``succeeded`` with its result: the cancel lost the race. Any other
+        end of a ``cancelling`` job is ``cancelled``, without result.
+        """
         now = utc_now()
         if outcome.succeeded:
             try:
@@ -220,7 +240,10 @@ class Scheduler:
             changes = {"status": FAILED, "message": outcome.message, "ended_at": now}
             if not outcome.ran:
                 changes.update(running_at=None, execution_time=None)
-        if not self._store.update_job(job_id, changes, only_from=[RUNNING]):
+        # A success stands even when a cancel came first; a failure of a job being stopped
+        # is the stop's doing (its worker was killed), so that job ends cancelled below.
+        ended_from = [RUNNING, CANCELLING] if outcome.succeeded else [RUNNING]
+        if not self._store.update_job(job_id, changes, only_from=ended_from):
             self._remove_results(job_id)
             self._store.update_job(
                 job_id, {"status": CANCELLED, "ended_at": now}, only_from=[CANCELLING]

@@ -112,14 +112,21 @@ class OqtopusDevice(OqtopusModelBase):
         """The device information (calibration data) as a dict; ``{}`` when absent or unreadable.
 
         As the reference, a ``device_info`` that cannot be downloaded or read is ``{}``
-        here; :meth:`read_device_info` says why instead.
+        here (:meth:`read_device_info` says why instead), and a JSON value that is not an
+        object (a list, a number, ``null``) is kept as ``{"value": <that value>}``.
         """
-        if self._device_info is None:
-            try:
-                self._device_info = self.read_device_info()
-            except OqtopusDeviceInfoError:
-                return {}  # not kept: the next read tries the download again
-        return self._device_info
+        if self._device_info is not None:
+            return self._device_info
+        try:
+            present, value = self._decoded_device_info()
+        except OqtopusDeviceInfoError:
+            return {}  # not kept: the next read tries the download again
+        if not present:
+            return {}
+        if isinstance(value, dict):
+            self._device_info = value
+            return value
+        return {"value": value}
 
     def read_device_info(self) -> dict[str, Any]:
         """The device information (calibration data) as a dict; ``{}`` when the device has none.
@@ -136,9 +143,21 @@ class OqtopusDevice(OqtopusModelBase):
         """
         if self._device_info is not None:
             return self._device_info
+        present, value = self._decoded_device_info()
+        if not present or value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise OqtopusDeviceInfoError(
+                f"device {self.device_id}: its device_info is not a JSON object: {preview(value)}"
+            )
+        self._device_info = value
+        return value
+
+    def _decoded_device_info(self) -> tuple[bool, Any]:
+        """Whether the device has a ``device_info``, and its JSON value (downloaded if a URL)."""
         value = self._device.get("device_info")
         if value is None or value == "":
-            return {}
+            return False, None
         try:
             if is_url(value):
                 operation = f"download device_info of device {self.device_id}"
@@ -149,14 +168,7 @@ class OqtopusDevice(OqtopusModelBase):
             raise OqtopusDeviceInfoError(
                 f"device {self.device_id}: its device_info cannot be read: {bounded(str(e))}"
             ) from e
-        if value is None:
-            return {}
-        if not isinstance(value, dict):
-            raise OqtopusDeviceInfoError(
-                f"device {self.device_id}: its device_info is not a JSON object: {preview(value)}"
-            )
-        self._device_info = value
-        return value
+        return True, value
 
     @property
     def calibrated_at(self) -> datetime | None:

@@ -140,21 +140,37 @@
     return `#/jobs?${query}`;
   }
 
+  // A description's tags: its last line, "tags: #chem #run-7", as submissions write it.
+  function describedTags(description) {
+    const text = typeof description === "string" ? description : "";
+    const lines = text.split("\n");
+    const last = lines[lines.length - 1];
+    if (!last.startsWith(contract.tags_line_prefix)) return { text, tags: [] };
+    const words = last.slice(contract.tags_line_prefix.length).split(" ");
+    const tags = words.filter((w) => w.startsWith(contract.tag_mark) && w.length > 1)
+      .map((w) => w.slice(contract.tag_mark.length));
+    return { text: lines.slice(0, -1).join("\n"), tags };
+  }
+
   function jobFilters(filters) {
     const status = el("select", { id: "filter-status" }, el("option", { value: "" }, "any status"));
     for (const name of contract.job_statuses) status.append(el("option", { value: name }, name));
     status.value = filters.status;
     const text = el("input", { id: "filter-text", type: "search", value: filters.q });
+    const tag = el("input", { id: "filter-tag", type: "search", value: filters.tag });
     const size = el("select", { id: "filter-size" });
     for (const n of PAGE_SIZES) size.append(el("option", { value: String(n) }, `${n} per page`));
     size.value = String(filters.size);
     const form = el("form", { id: "job-filters" },
       el("label", { htmlFor: "filter-status" }, "status"), status,
-      el("label", { htmlFor: "filter-text" }, "tag or text"), text, size,
+      el("label", { htmlFor: "filter-tag" }, "tag"), tag,
+      el("label", { htmlFor: "filter-text" }, "text"), text, size,
       el("button", { type: "submit", id: "filter-apply" }, "Filter"));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
-      location.hash = jobsHash({ status: status.value, q: text.value, size: size.value, page: 1 });
+      location.hash = jobsHash({
+        status: status.value, tag: tag.value.trim(), q: text.value, size: size.value, page: 1,
+      });
     });
     return form;
   }
@@ -164,9 +180,12 @@
     const status = el("span", { className: "status", dataset: { status: job.status } }, job.status);
     const device = job.device_id
       ? link(`#/devices/${encodeURIComponent(job.device_id)}`, job.device_id) : null;
-    // The description under the name: tags are written there.
-    const about = job.description ? el("div", { className: "description" }, job.description) : null;
-    return [id, el("span", {}, job.name ?? "", about), status, job.job_type, device, job.shots,
+    // The description under the name, its tags line shown as tags.
+    const described = describedTags(job.description);
+    const about = described.text ? el("div", { className: "description" }, described.text) : null;
+    const tags = described.tags.length ? el("div", { className: "tags" },
+      ...described.tags.map((t) => el("span", { className: "tag" }, contract.tag_mark + t))) : null;
+    return [id, el("span", {}, job.name ?? "", about, tags), status, job.job_type, device, job.shots,
       moment(job.submitted_at), moment(job.ended_at)];
   }
 
@@ -188,7 +207,7 @@
   async function jobsView(params) {
     const size = wholeNumber(params.get("size"), PAGE_SIZES[0]);
     const filters = {
-      status: params.get("status") || "", q: params.get("q") || "",
+      status: params.get("status") || "", q: params.get("q") || "", tag: params.get("tag") || "",
       size: PAGE_SIZES.includes(size) ? size : PAGE_SIZES[0],
       page: wholeNumber(params.get("page"), 1),
     };
@@ -196,11 +215,15 @@
       page: filters.page, size: filters.size, order: "DESC", fields: LIST_FIELDS.join(","),
     });
     if (filters.status) query.set("status", filters.status);
-    if (filters.q) query.set("q", filters.q);
+    // The server's q finds "#run-7" in "#run-70" too: the tag is then checked exactly here.
+    const search = filters.q || (filters.tag ? contract.tag_mark + filters.tag : "");
+    if (search) query.set("q", search);
     const jobs = await api(`jobs?${query}`);
+    const shown = filters.tag
+      ? jobs.filter((job) => describedTags(job.description).tags.includes(filters.tag)) : jobs;
     const headings = ["job", "name", "status", "type", "device", "shots", "submitted", "ended"];
-    const rows = table("jobs", headings, jobs.map(jobRow));
-    const empty = jobs.length ? null : el("p", { className: "empty" }, "No jobs on this page.");
+    const rows = table("jobs", headings, shown.map(jobRow));
+    const empty = shown.length ? null : el("p", { className: "empty" }, "No jobs on this page.");
     return [el("h2", {}, "Jobs"), jobFilters(filters), rows, empty, pager(filters, jobs.length)];
   }
 
