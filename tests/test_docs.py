@@ -48,7 +48,19 @@ def test_the_guides_hold_runnable_python() -> None:
     assert expected <= set(with_code), with_code
 
 
-@pytest.mark.parametrize("guide", [g for g in GUIDES if python_blocks(g)], ids=lambda g: g.name)
+#: Guides whose code takes many seconds (noisy emulation, pictures): run by CI (--runslow).
+SLOW_GUIDES = {"emulation.md", "pictures.md", "mitigation.md"}
+
+
+@pytest.mark.parametrize(
+    "guide",
+    [
+        pytest.param(g, marks=pytest.mark.slow) if g.name in SLOW_GUIDES else g
+        for g in GUIDES
+        if python_blocks(g)
+    ],
+    ids=lambda g: g.name,
+)
 def test_guide_code_runs_against_the_local_server(
     guide: Path, server: LocalServer, tmp_path: Path
 ) -> None:

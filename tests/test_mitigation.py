@@ -95,6 +95,7 @@ def mean_error(estimates: Any, circuits: list[QuantumCircuit]) -> float:
     return float(statistics.mean(errors))
 
 
+@pytest.mark.slow  # six states through ZNE and readout calibration: CI runs it (--runslow)
 @pytest.mark.parametrize(("device_id", "tag"), [("emu-heavyhex-16", "hh"), ("emu-square-64", "sq")])
 def test_a_mitigated_batch_shares_jobs_and_cuts_the_error_against_raw(
     emulator: LocalServer, device_id: str, tag: str

@@ -69,6 +69,7 @@ def _ghz_counts(server: LocalServer) -> dict[int, int]:
     return {int(k): int(v) for k, v in job.result(timeout=120, wait=0.05).counts.items()}
 
 
+@pytest.mark.slow  # two servers and noisy runs of 20,000 shots: CI runs it (--runslow)
 def test_a_snapshot_serves_the_same_device_and_runs_its_jobs_with_the_same_noise(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
