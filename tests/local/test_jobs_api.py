@@ -81,7 +81,7 @@ def test_list_without_order_is_oldest_first_as_the_specification_says(api: Api) 
 
 
 @pytest.mark.timing
-def test_list_time_window_selects_jobs_created_inside_it(api: Api) -> None:
+def test_list_time_window_selects_jobs_submitted_inside_it(api: Api) -> None:
     tag = uuid.uuid4().hex
     before = api.submit("sampling", BELL, shots=1, name=tag)
     time.sleep(0.05)
@@ -93,6 +93,13 @@ def test_list_time_window_selects_jobs_created_inside_it(api: Api) -> None:
     assert [job["job_id"] for job in api.get("/jobs", params=params).json()] == [inside]
     params = {"q": tag, "end_time": start.replace("+0000", "Z")}
     assert [job["job_id"] for job in api.get("/jobs", params=params).json()] == [before]
+    # As the specification says, the window is on submitted_at: a job registered inside it
+    # but never submitted is in no window.
+    registered = api.register()["job_id"]
+    params = {"start_time": start, "size": 1000, "fields": "job_id"}
+    listed = {job["job_id"] for job in api.get("/jobs", params=params).json()}
+    assert inside in listed
+    assert registered not in listed
 
 
 @pytest.mark.parametrize(

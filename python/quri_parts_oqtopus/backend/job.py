@@ -448,9 +448,10 @@ class OqtopusJobBackendBase(OqtopusBackendBase):
         Args:
             fields: The fields to list (the service's ``fields``); ``job_id``,
                 ``job_type`` and ``status`` are always asked for. None: every field.
-            start_time: Only jobs created at or after this time (a naive ``datetime`` is
-                UTC; a string is sent as it is, ISO 8601).
-            end_time: Only jobs created at or before this time.
+            start_time: Only jobs submitted at or after this time (the service's
+                ``submitted_at``; a naive ``datetime`` is UTC; a string is sent as it is,
+                ISO 8601).
+            end_time: Only jobs submitted at or before this time.
             status: Only jobs with this status (``succeeded``, ``cancelling``, ...).
             q: Only jobs whose id, name or description contains this text.
             page: The first page to read, from 1.

@@ -441,11 +441,13 @@ class Store:
                 " OR instr(COALESCE(description, ''), ?))"
             )
             values.extend([query.q] * 3)
+        # The specification's window is on submitted_at (the older router's on created_at):
+        # a job not yet submitted is in no window.
         if query.start_time is not None:
-            clauses.append("created_at >= ?")
+            clauses.append("submitted_at >= ?")
             values.append(query.start_time)
         if query.end_time is not None:
-            clauses.append("created_at <= ?")
+            clauses.append("submitted_at <= ?")
             values.append(query.end_time)
         if query.parent_job_id is not None:
             clauses.append("parent_job_id = ?")
