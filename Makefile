@@ -113,7 +113,7 @@ LOADED_TESTS ?= -m timing
 pytest-loaded:
 	@command -v taskset >/dev/null || { echo "pytest-loaded needs taskset (util-linux)"; exit 1; }
 	taskset -c 0 $(PYTHON) -c 'while True: pass' & hog=$$!; trap 'kill $$hog' EXIT; \
-	  $(PYTEST_ENV) FAULT_SCHEDULES=10 taskset -c 0 $(PYTEST) -n 2 --dist loadscope \
+	  $(PYTEST_ENV) FAULT_SCHEDULES=$${FAULT_SCHEDULES:-10} taskset -c 0 $(PYTEST) -n 2 --dist loadscope \
 	  -p no:cacheprovider $(LOADED_TESTS)
 
 # The wheel in a fresh virtual environment: first with only its runtime packages (the
@@ -203,15 +203,18 @@ fuzz:
 	    "$$(grep -o 'cov: [0-9]*' fuzz/logs/$$target.log | tail -n 1) edges, 0 crashes"; \
 	done
 
-# Prerequisites run left to right, each once: the wheel is built a single time. Steps that
+# Prerequisites run left to right, each once: the wheel is built a single time. The tests
+# marked timing run once, under load (two workers on CPU 0 beside a busy loop), with 20
+# fault schedules; the rest, slow ones included, on every core. Steps that
 # leave a core idle run side by side (output shown per step when it ends): the checks that
 # use one core beside the sdist's compile (mostly one: fat LTO in one codegen unit), and the
 # smoke tests beside the loaded run of the timing tests, which keeps to CPU 0.
 ci: rust-check install tranqu ref-venv oldest-venv
 	$(MAKE) --no-print-directory -j2 -O ci-checks smoke-sdist
-	FAULT_SCHEDULES=30 $(MAKE) --no-print-directory pytest PYTEST_ARGS=--runslow
+	$(MAKE) --no-print-directory pytest PYTEST_ARGS="--runslow -m 'not timing'"
 	$(MAKE) --no-print-directory pytest-getters
-	$(MAKE) --no-print-directory -j2 -O pytest-loaded ci-smokes
+	FAULT_SCHEDULES=20 $(MAKE) --no-print-directory -j2 -O pytest-loaded ci-smokes \
+	  LOADED_TESTS="-m timing --runslow"
 
 ci-checks:
 	$(MAKE) --no-print-directory -j1 wheel-check lint docs
