@@ -96,7 +96,7 @@ def test_list_time_window_selects_jobs_submitted_inside_it(api: Api) -> None:
     # As the specification says, the window is on submitted_at: a job registered inside it
     # but never submitted is in no window.
     registered = api.register()["job_id"]
-    params = {"start_time": start, "size": 1000, "fields": "job_id"}
+    params = {"start_time": start, "size": "1000", "fields": "job_id"}
     listed = {job["job_id"] for job in api.get("/jobs", params=params).json()}
     assert inside in listed
     assert registered not in listed
