@@ -102,3 +102,33 @@ def test_a_cancel_refused_for_an_ended_job_still_raises_the_references_text() ->
     with pytest.raises(BackendError, match=r"^To cancel job is failed\. .*status succeeded"):
         job.cancel()
     assert job.status == "succeeded"
+
+
+def test_a_cancel_whose_answer_was_lost_after_it_took_effect_is_not_an_error() -> None:
+    # The server cancelled the (not yet running) job, then a gateway lost its answer (502).
+    service = CancellingService(ended="cancelled", polls=0)
+    service.status = "submitted"
+
+    def cancel_then_lose(request: requests.PreparedRequest) -> MockResponse:
+        answer = service(request)
+        if urlsplit(request.url or "").path == "/jobs/j-1/cancel":
+            service.status = "cancelled"
+            return MockResponse(502, {"message": "bad gateway"})
+        return answer
+
+    lose = MockTransport(cancel_then_lose)
+    backend = OqtopusSamplingBackend(OqtopusConfig(API, "token-0123", adapter=lose, retries=0))
+    assert backend.cancel_job("j-1") == "cancelled"
+    job = backend.retrieve_job("j-1")
+    job.cancel()  # already cancelled: asking again is refused, and that is no error
+    assert job.status == "cancelled"
+
+
+def test_a_cancel_whose_status_cannot_be_read_reports_the_cancels_own_error() -> None:
+    def nothing_there(request: requests.PreparedRequest) -> MockResponse:
+        return MockResponse(404, {"message": "job not found"})
+
+    config = OqtopusConfig(API, "token-0123", adapter=MockTransport(nothing_there), retries=0)
+    with pytest.raises(BackendError, match=r"^To cancel job is failed\. cancel job j-9") as raised:
+        OqtopusSamplingBackend(config).cancel_job("j-9")
+    assert isinstance(raised.value.__cause__, BackendError)  # the status read, chained

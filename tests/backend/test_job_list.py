@@ -83,6 +83,25 @@ def test_a_server_that_repeats_its_last_page_ends_the_listing_without_duplicates
     assert len(service.queries) == 3
 
 
+def test_a_job_repeated_within_one_page_is_listed_once() -> None:
+    service = ListingService(4)
+    service.jobs[1] = service.job(0)  # j-0 twice on the first page
+    listed = [job.job_id for job in backend_for(service).list_jobs(size=10)]
+    assert listed == ["j-0", "j-2", "j-3"]
+    service = ListingService(4)
+    service.jobs[1:3] = [service.job(0), service.job(0)]
+    listed = [job.job_id for job in backend_for(service).list_jobs(size=10, limit=2)]
+    assert listed == ["j-0", "j-3"]  # the repeats do not use up the limit
+
+
+@pytest.mark.parametrize("entry", [5, None, "j-1", {"job_id": ["j-1"]}, {"name": "no id"}])
+def test_an_entry_that_is_not_a_job_is_a_backend_error_naming_it(entry: object) -> None:
+    service = ListingService(3)
+    service.jobs[1] = entry  # type: ignore[call-overload]
+    with pytest.raises(BackendError, match="list jobs: page 1 holds an entry that is not a job"):
+        list(backend_for(service).list_jobs(size=10))
+
+
 def test_limit_stops_without_reading_further_pages() -> None:
     service = ListingService(50)
     listed = [job.job_id for job in backend_for(service).list_jobs(size=10, limit=12)]

@@ -7,8 +7,10 @@ import dataclasses
 import inspect
 import json
 from pathlib import Path
+from typing import Any
 
 import orjson
+import pytest
 import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -141,3 +143,16 @@ def test_an_sse_job_uploads_the_same_json_bytes_as_before(tmp_path: Path) -> Non
     recorder = UploadRecorder("sse")
     OqtopusSseBackend(_config(recorder)).run_sse(str(program), "qpu", "name")
     assert recorder.document() == orjson.dumps({"sse_program": source})
+
+
+@pytest.mark.parametrize("tags", [None, ["a"]])
+@pytest.mark.parametrize("field", ["name", "description"])
+@pytest.mark.parametrize("value", [b"bytes", 5])
+def test_a_name_or_description_that_is_no_string_is_refused_naming_it(
+    field: str, value: object, tags: list[str] | None
+) -> None:
+    # With tags, a description used to become text ("b'bytes'"); without, the server refused
+    # it after the job was registered.
+    fields: dict[str, Any] = {field: value}
+    with pytest.raises(ValueError, match=f"{field} should be a string or None: {value!r}"):
+        JobSettings.checked("qulacs", 10, tags=tags, **fields)

@@ -50,6 +50,10 @@ def test_tags_are_read_back_from_the_last_line_only() -> None:
     assert tags_of("tags: not ours") == ()  # a line of the user's that only looks alike
     assert tags_of("") == ()
     assert tags_of(None) == ()
+    assert tags_of("tags: #a #a #b") == ("a", "b")  # each once, as a submission writes them
+    too_many = "tags: " + " ".join(f"#t{i}" for i in range(17))
+    assert tags_of(too_many) == ()  # more than a job has: not a line a submission wrote
+    assert tags_of("tags: #ok\r") == ()  # a carriage return is no tag character
 
 
 def test_has_tags_is_exact_where_the_servers_search_is_a_substring() -> None:

@@ -30,7 +30,16 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
-from quri_parts_oqtopus._contract import JOB_STATUSES, TAG_MARK, TAGS_LINE_PREFIX, TOKEN_HEADER
+from quri_parts_oqtopus._contract import (
+    JOB_STATUSES,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    TAG_CHARACTERS,
+    TAG_MARK,
+    TAGS_LINE_PREFIX,
+    TOKEN_HEADER,
+)
+from quri_parts_oqtopus.backend.tags import tags_of
 from quri_parts_oqtopus.local import LocalServer
 from quri_parts_oqtopus.local.dashboard import PAGE_PATH, load_assets
 from quri_parts_oqtopus.local.views import INLINE_JOB_INFO_HEADER
@@ -70,6 +79,9 @@ def dashboard_server() -> Iterator[LocalServer]:
                        description="the seventh run\ntags: #chem #run-7"),
             api.submit("sampling", {"program": [bell_qasm()]}, name="tagged later",
                        description="tags: #run-70"),
+            # The user's own last line, which only looks like tags: no tags, as tags_of reads it.
+            api.submit("sampling", {"program": [bell_qasm()]}, name="untagged",
+                       description="Notes\ntags: I like #hashtags and #ok"),
         ]  # fmt: skip
         # More than a page of jobs, so that there is a second page.
         submitted += [
@@ -176,6 +188,9 @@ def test_the_page_reads_the_statuses_the_token_header_and_the_tag_words_from_the
         "job_statuses": list(JOB_STATUSES),
         "tags_line_prefix": TAGS_LINE_PREFIX,
         "tag_mark": TAG_MARK,
+        "tag_characters": TAG_CHARACTERS,
+        "max_tag_length": MAX_TAG_LENGTH,
+        "max_tags": MAX_TAGS,
     }
 
 
@@ -354,6 +369,18 @@ def test_the_jobs_list_filters_by_exact_tag_and_shows_tags_apart_from_the_descri
     assert "tags:" not in rows[0], rows  # the tags line is shown as tags, not as text
     assert _texts(browser, "table.jobs .tag") == ["#chem", "#run-7"]
     assert "tag=run-7" in browser.current_url
+    tag = _visible(browser, "#filter-tag")
+    tag.clear()
+    tag.send_keys("ok")
+    _click(browser, "#filter-apply")
+    assert _count(browser, "table.jobs tbody tr") == 0  # the server's q found "untagged"
+    assert tags_of("Notes\ntags: I like #hashtags and #ok") == ()  # the client agrees
+    _visible(browser, "#filter-tag").clear()
+    _visible(browser, "#filter-text").send_keys("hashtags")
+    _click(browser, "#filter-apply")
+    rows = _texts(browser, "table.jobs tbody tr")
+    assert len(rows) == 1, rows
+    assert "tags: I like #hashtags and #ok" in rows[0], rows  # shown as the user wrote it
 
 
 def test_a_jobs_detail_shows_its_histogram_transpile_result_and_timing(

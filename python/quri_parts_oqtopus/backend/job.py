@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._contract import (
+    CANCELLED,
     CANCELLING,
     FINAL_STATUSES,
     REFERENCE_JOB_FIELDS,
@@ -43,7 +44,7 @@ from quri_parts_oqtopus.backend.waiting import wait_for_jobs
 from quri_parts_oqtopus.models.base import OqtopusModelBase
 from quri_parts_oqtopus.models.utils import DateTimeEncoder
 from quri_parts_oqtopus.notebook import job_html
-from quri_parts_oqtopus.transport import bounded, preview
+from quri_parts_oqtopus.transport import OqtopusHttpError, bounded, preview
 
 __all__ = [
     "JOB_FINAL_STATUS",
@@ -545,8 +546,9 @@ def _job_of_listed(record: JobRecord, client: OqtopusHttpClient) -> OqtopusJobBa
 
 
 def request_cancel(client: OqtopusHttpClient, job_id: str) -> None:
-    """Ask the server to cancel the job; a refusal because it is already ``cancelling`` is
-    not an error (the cancel is under way: nothing asks twice).
+    """Ask the server to cancel the job; a refusal while the job is ``cancelling``, or an
+    answer lost (no answer, a 5xx) after the job became ``cancelled``, is not an error (the
+    cancel is under way or took effect: nothing asks twice).
 
     Raises:
         BackendError: If the server refuses for any other reason (the job has ended ...),
@@ -555,8 +557,18 @@ def request_cancel(client: OqtopusHttpClient, job_id: str) -> None:
     """
     try:
         client.cancel_job(job_id)
-    except BackendError:
-        if client.get_job_status(job_id) != CANCELLING:
+    except BackendError as refused:
+        # The cancel may have been refused because it is under way or done, or its answer
+        # lost after it took effect: the status says which. If that cannot be read either,
+        # the cancel's own error is the one to see.
+        try:
+            status = client.get_job_status(job_id)
+        except BackendError as unread:
+            raise refused from unread
+        # A refusal of a job already cancelled stays an error, as the reference raises it;
+        # an answer lost after the cancel took effect does not.
+        answer_lost = isinstance(refused, OqtopusHttpError) and refused.transient
+        if status != CANCELLING and not (answer_lost and status == CANCELLED):
             raise
 
 

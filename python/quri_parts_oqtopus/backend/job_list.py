@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
+from quri_parts.backend import BackendError
+
 from quri_parts_oqtopus._contract import (
     JOB_STATUSES,
     LIST_ORDERS,
@@ -22,6 +24,7 @@ from quri_parts_oqtopus._contract import (
 from quri_parts_oqtopus._http import OqtopusHttpClient
 from quri_parts_oqtopus.backend.errors import OqtopusInvalidArgumentError
 from quri_parts_oqtopus.backend.record import JobRecord
+from quri_parts_oqtopus.transport import preview
 
 __all__ = ["JobListing", "iter_jobs"]
 
@@ -103,9 +106,8 @@ def iter_jobs(
     while True:
         query: JobListQuery = {**listing.query, "page": page, "size": listing.size}
         answered = client.list_jobs(**query)
-        fresh = [JobRecord(raw) for raw in answered if raw.get("job_id") not in seen]
+        fresh = _new_records(answered, seen, page)
         for record in fresh:
-            seen.add(record.job_id)
             if keep(record):
                 yield record
                 kept += 1
@@ -114,6 +116,27 @@ def iter_jobs(
         if len(answered) < listing.size or not fresh:
             return
         page += 1
+
+
+def _new_records(answered: Sequence[Any], seen: set[str], page: int) -> list[JobRecord]:
+    """The page's jobs not listed before (``seen`` grows as they are taken, so that a job
+    repeated within one page is taken once too).
+
+    Raises:
+        BackendError: If an entry is not a job object with a string ``job_id``.
+
+    """
+    fresh: list[JobRecord] = []
+    for raw in answered:
+        job_id = raw.get("job_id") if isinstance(raw, dict) else None
+        if not isinstance(job_id, str):
+            raise BackendError(
+                f"list jobs: page {page} holds an entry that is not a job: {preview(raw)}"
+            )
+        if job_id not in seen:
+            seen.add(job_id)
+            fresh.append(JobRecord(raw))
+    return fresh
 
 
 def _order(order: str) -> str:

@@ -70,7 +70,8 @@ class JobSettings:
 
         Raises:
             ValueError: If ``shots`` is not an int in 1..10,000,000, ``device_id`` is not
-                a string, an info is not a dict, a tag is refused (reserved characters, too
+                a string, ``name`` or ``description`` is not a string or None, an info is
+                not a dict, a tag is refused (reserved characters, too
                 long, too many: see ``check_tags``), or a value cannot be sent as JSON (a numpy
                 integer, an integer beyond 64 bits, a lone surrogate in ``name``, NaN; the
                 message names the field); also a ``BackendError``, as the reference raises
@@ -90,6 +91,11 @@ class JobSettings:
             for key, value in infos.items():
                 if value is not None and not isinstance(value, Mapping):
                     raise OqtopusInvalidArgumentError(f"{key} should be a dict or None: {value!r}")
+            for key, text in (("name", name), ("description", description)):
+                if text is not None and not isinstance(text, str):  # not made text by tags
+                    raise OqtopusInvalidArgumentError(
+                        f"{key} should be a string or None: {text!r:.80}"
+                    )
             description = description_with_tags(description, check_tags(tags))
         settings = cls(
             device_id,

@@ -88,12 +88,14 @@ def tags_of(description: str | None) -> tuple[str, ...]:
     if not last.startswith(TAGS_LINE_PREFIX):
         return ()
     words = last[len(TAGS_LINE_PREFIX) :].split(" ")
+    if len(words) > MAX_TAGS:
+        return ()  # more than a submission writes: not our line
     tags = tuple(word[len(TAG_MARK) :] for word in words)
     if all(
         word.startswith(TAG_MARK) and _TAG.fullmatch(tag)
         for word, tag in zip(words, tags, strict=True)
     ):
-        return tags
+        return tuple(dict.fromkeys(tags))  # each once, as a submission writes them
     return ()  # a line the user wrote that only looks like ours
 
 

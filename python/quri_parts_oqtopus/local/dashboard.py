@@ -16,7 +16,15 @@ from pathlib import Path
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from quri_parts_oqtopus._contract import JOB_STATUSES, TAG_MARK, TAGS_LINE_PREFIX, TOKEN_HEADER
+from quri_parts_oqtopus._contract import (
+    JOB_STATUSES,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    TAG_CHARACTERS,
+    TAG_MARK,
+    TAGS_LINE_PREFIX,
+    TOKEN_HEADER,
+)
 
 from .views import INLINE_JOB_INFO_HEADER
 
@@ -61,6 +69,9 @@ def contract_document() -> bytes:
         # Tags live in the description's last line (backend/tags.py writes it).
         "tags_line_prefix": TAGS_LINE_PREFIX,
         "tag_mark": TAG_MARK,
+        "tag_characters": TAG_CHARACTERS,
+        "max_tag_length": MAX_TAG_LENGTH,
+        "max_tags": MAX_TAGS,
     }
     return json.dumps(words).encode()
 

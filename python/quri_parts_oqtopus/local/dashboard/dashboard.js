@@ -140,16 +140,29 @@
     return `#/jobs?${query}`;
   }
 
-  // A description's tags: its last line, "tags: #chem #run-7", as submissions write it.
+  // A description's tags: its last line, "tags: #chem #run-7", as submissions write it. A
+  // line that only looks so (a word without the mark, a character a tag cannot hold, more
+  // tags than a job has) is the user's own text: no tags, as the Python client reads it.
+  function validTag(tag) {
+    if (tag.length < 1 || tag.length > contract.max_tag_length) return false;
+    return [...tag].every((c) => /[A-Za-z0-9]/.test(c) || contract.tag_characters.includes(c));
+  }
+
   function describedTags(description) {
     const text = typeof description === "string" ? description : "";
-    const lines = text.split("\n");
-    const last = lines[lines.length - 1];
-    if (!last.startsWith(contract.tags_line_prefix)) return { text, tags: [] };
+    const cut = text.lastIndexOf("\n");
+    const last = text.slice(cut + 1);
+    const none = { text, tags: [] };
+    if (!last.startsWith(contract.tags_line_prefix)) return none;
     const words = last.slice(contract.tags_line_prefix.length).split(" ");
-    const tags = words.filter((w) => w.startsWith(contract.tag_mark) && w.length > 1)
-      .map((w) => w.slice(contract.tag_mark.length));
-    return { text: lines.slice(0, -1).join("\n"), tags };
+    if (words.length > contract.max_tags) return none;
+    const tags = [];
+    for (const word of words) {
+      const tag = word.slice(contract.tag_mark.length);
+      if (!word.startsWith(contract.tag_mark) || !validTag(tag)) return none;
+      if (!tags.includes(tag)) tags.push(tag);
+    }
+    return { text: cut < 0 ? "" : text.slice(0, cut), tags };
   }
 
   function jobFilters(filters) {
