@@ -116,18 +116,17 @@ class Emulation:
         counts read are kept in ``counts_before_mitigation`` for ``mitigation_details``)."""
         if self._components is not None and len(self._components) > 1:
             raw, mitigated = self._sample_components(self._components, shots, rng)
-            if mitigated is None:
-                return raw
-            self.counts_before_mitigation = raw
-            return mitigated
-        counts = self.raw_counts(shots, rng)
-        if self._mitigation is None:
-            return counts
-        self.counts_before_mitigation = counts
-        return self.mitigated(counts)
+        else:
+            raw = self._counts_on_one_matrix(shots, rng)
+            mitigated = None if self._mitigation is None else self._mitigated(raw)
+        if mitigated is None:
+            return raw
+        self.counts_before_mitigation = raw
+        return mitigated
 
-    def raw_counts(self, shots: int, rng: np.random.Generator) -> dict[str, int]:
-        """Counts keyed by bit string (clbit 0 last) as the device reads them."""
+    def _counts_on_one_matrix(self, shots: int, rng: np.random.Generator) -> dict[str, int]:
+        """Counts keyed by bit string (clbit 0 last) as the device reads them, the program
+        simulated on one density matrix."""
         program = self.device_program
         by_clbit = {clbit: qubit for qubit, clbit in program.measurements}
         qubits = sorted(set(by_clbit.values()))
@@ -143,7 +142,7 @@ class Emulation:
             counts[key] = counts.get(key, 0) + int(outcomes[index])
         return counts
 
-    def mitigated(self, counts: dict[str, int]) -> dict[str, int]:
+    def _mitigated(self, counts: dict[str, int]) -> dict[str, int]:
         """``counts`` of this program with the readout errors of its measured qubits undone."""
         program = self.device_program
         by_clbit = {clbit: qubit for qubit, clbit in program.measurements}
