@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 WHEEL_DIR := dist
 
-.PHONY: all venv wheel wheel-check sdist smoke-sdist smoke-pythons docs install develop lint rust-check test ref-venv pytest pytest-getters pytest-loaded smoke smoke-run demo bench bench-smoke oldest-venv tranqu ci ci-checks ci-smokes clean fuzz
+.PHONY: all venv wheel wheel-check sdist smoke-sdist smoke-pythons docs install develop lint rust-check test ref-venv pytest pytest-getters pytest-loaded test-long smoke smoke-run demo bench bench-smoke oldest-venv tranqu ci ci-checks ci-smokes clean fuzz
 
 all: test
 
@@ -66,6 +66,10 @@ rust-check:
 	cargo test -q
 
 test: install ref-venv oldest-venv pytest pytest-getters
+
+# The scale runs (tests marked long, a few minutes), which CI leaves to their smaller twins.
+test-long: install ref-venv oldest-venv
+	$(MAKE) --no-print-directory pytest PYTEST_ARGS="--runlong -m long"
 
 # The reference client from PyPI, in a venv of its own: its import names are ours.
 REF_VENV := .ref-venv
@@ -203,24 +207,36 @@ fuzz:
 	    "$$(grep -o 'cov: [0-9]*' fuzz/logs/$$target.log | tail -n 1) edges, 0 crashes"; \
 	done
 
-# Prerequisites run left to right, each once: the wheel is built a single time. The tests
+# The phases of CI, each stamped with the time it starts. The Rust checks and the reference
+# venv side by side (cargo and pip), then the wheel and the venvs that need it. The tests
 # marked timing run once, under load (two workers on CPU 0 beside a busy loop), with 20
-# fault schedules; the rest, slow ones included, on every core. Steps that
-# leave a core idle run side by side (output shown per step when it ends): the checks that
-# use one core beside the sdist's compile (mostly one: fat LTO in one codegen unit), and the
-# smoke tests beside the loaded run of the timing tests, which keeps to CPU 0.
-ci: rust-check install tranqu ref-venv oldest-venv
+# fault schedules; the rest, slow ones included, on every core. Steps that leave a core
+# idle run side by side (output shown per step when it ends): the checks that use one core
+# beside the sdist's compile (mostly one: fat LTO in one codegen unit), and the smoke tests
+# and the getter run, on the last CPU, beside the loaded run of the timing tests on CPU 0.
+PHASE = @echo "== [$$(date +%T)] $(1)"
+ci:
+	$(call PHASE,rust checks beside the reference venv)
+	$(MAKE) --no-print-directory -j2 -O rust-check ref-venv
+	$(call PHASE,the wheel into .venv with tranqu and the oldest QURI Parts)
+	$(MAKE) --no-print-directory install tranqu oldest-venv
+	$(call PHASE,lint and docs beside the sdist)
 	$(MAKE) --no-print-directory -j2 -O ci-checks smoke-sdist
-	$(MAKE) --no-print-directory pytest PYTEST_ARGS="--runslow -m 'not timing'"
-	$(MAKE) --no-print-directory pytest-getters
+	$(call PHASE,pytest on every core)
+	$(MAKE) --no-print-directory pytest PYTEST_ARGS="--runslow -m 'not timing' --durations=10"
+	$(call PHASE,the timing tests under load beside the smokes and the getter run)
 	FAULT_SCHEDULES=20 $(MAKE) --no-print-directory -j2 -O pytest-loaded ci-smokes \
-	  LOADED_TESTS="-m timing --runslow"
+	  LOADED_TESTS="-m timing --runslow --durations=10"
+	$(call PHASE,done)
 
 ci-checks:
 	$(MAKE) --no-print-directory -j1 wheel-check lint docs
 
+LAST_CPU := $(shell python3 -c 'import os; print((os.cpu_count() or 1) - 1)')
 ci-smokes:
 	$(MAKE) --no-print-directory -j1 smoke-run bench-smoke
+	$(MAKE) --no-print-directory pytest-getters PYTEST_WORKERS="-n 2 --dist loadscope" \
+	  PYTEST="taskset -c $(LAST_CPU) $(PYTEST)"
 
 clean:
 	rm -rf $(VENV) .smoke-venv .smoke-sdist-venv $(REF_VENV) $(OLDEST_VENV) $(WHEEL_DIR) $(SDIST_DIR) target fuzz/target

@@ -24,15 +24,28 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--runslow", action="store_true", help="also run the tests marked slow (make ci does)"
     )
+    parser.addoption(
+        "--runlong",
+        action="store_true",
+        help="also run the tests marked long: scale runs behind a flag (make test-long)",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--runslow"):
-        return
-    skip = pytest.mark.skip(reason="slow: only CI needs it (pytest --runslow, make ci)")
+    skips = {
+        "slow": (
+            config.getoption("--runslow"),
+            pytest.mark.skip(reason="slow: only CI needs it (pytest --runslow, make ci)"),
+        ),
+        "long": (
+            config.getoption("--runlong"),
+            pytest.mark.skip(reason="long: a scale run (pytest --runlong, make test-long)"),
+        ),
+    }
     for item in items:
-        if "slow" in item.keywords:
-            item.add_marker(skip)
+        for marker, (wanted, skip) in skips.items():
+            if marker in item.keywords and not wanted:
+                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

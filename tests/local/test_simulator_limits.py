@@ -222,7 +222,7 @@ def test_a_large_result_downloads_without_holding_up_status_polls(api: Api) -> N
     # ~3 s); it now streams the stored archive, and the polls above were answered meanwhile.
 
 
-@pytest.mark.slow
+@pytest.mark.long  # a minute of both cores; its 34 MiB twin below is marked timing
 def test_a_292_mib_result_downloads_without_holding_up_status_polls(api: Api) -> None:
     latencies, size = _large_result_download(api, 26, 10_000_000)
     print(f"\n{size >> 20} MiB ZIP; worst status poll during the download "
