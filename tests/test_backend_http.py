@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -437,6 +439,49 @@ def test_bad_sse_files_are_value_errors(config: OqtopusConfig, tmp_path: Path) -
         assert path in str(info.value), case
     with pytest.raises(ValueError, match="file_path is not set"):
         backend.run_sse(None, DEVICE, "bad")  # type: ignore[arg-type]
+
+
+def test_a_program_of_gigabytes_is_refused_by_its_size_without_being_read(
+    config: OqtopusConfig, tmp_path: Path
+) -> None:
+    program = tmp_path / "sparse.py"
+    with program.open("wb") as f:
+        f.truncate(16 << 30)  # 16 GiB, sparse: no disk used, all of it read would be RAM
+    script = (
+        "import resource, sys\n"
+        "from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSseBackend\n"
+        "backend = OqtopusSseBackend(OqtopusConfig(sys.argv[1], 'unused-token'))\n"
+        "try:\n"
+        "    backend.run_sse(sys.argv[2], 'qulacs', 'big')\n"
+        "except ValueError as e:\n"
+        "    print(e)\n"
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, config.url, str(program)],
+        capture_output=True, text=True, timeout=300, check=True,
+    )  # fmt: skip
+    message, peak_kib = done.stdout.strip().splitlines()
+    assert message == (
+        f"size of the base64 encoded file is larger than 10485760: "
+        f"{4 * (((16 << 30) + 2) // 3)} bytes ({program})"
+    )
+    assert int(peak_kib) < 512 << 10, f"peak RSS {int(peak_kib) >> 10} MiB"  # read: 16 GiB
+
+
+def test_the_largest_program_under_the_limit_is_sent_and_one_byte_more_is_not(
+    config: OqtopusConfig, tmp_path: Path
+) -> None:
+    # 7,864,317 bytes are 10,485,756 of base64, under 10 MiB; one byte more reaches it.
+    largest = tmp_path / "largest.py"
+    largest.write_bytes(b"#" * 7_864_316 + b"\n")
+    backend = OqtopusSseBackend(config)
+    job = backend.run_sse(str(largest), DEVICE, "largest")
+    assert job.job_id
+    over = tmp_path / "over.py"
+    over.write_bytes(b"#" * 7_864_317 + b"\n")
+    with pytest.raises(ValueError, match="larger than 10485760: 10485760 bytes"):
+        backend.run_sse(str(over), DEVICE, "over")
 
 
 def test_download_log_target_checks(config: OqtopusConfig, tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import errno
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Final
 
 from quri_parts.backend import BackendError
 from typing_extensions import deprecated
@@ -213,6 +214,10 @@ class OqtopusSseBackend(OqtopusJobBackendBase):
         return job.download_log(save_dir=save_dir)
 
 
+# The largest program whose base64 text stays under MAX_SSE_BASE64_BYTES.
+_MAX_PROGRAM_BYTES: Final = 3 * ((MAX_SSE_BASE64_BYTES + 3) // 4 - 1)
+
+
 def _read_program(file_path: str) -> str:
     if file_path is None:
         raise ValueError("file_path is not set.")
@@ -226,8 +231,11 @@ def _read_program(file_path: str) -> str:
         raise OqtopusDirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), file_path)
     if not path.is_file():
         raise ValueError(f"The path is not a regular file: {file_path}")
-    data = path.read_bytes()
-    encoded_size = 4 * ((len(data) + 2) // 3)
+    # Read no more than fits: a file of gigabytes is refused by its size, not held in memory.
+    with path.open("rb") as f:
+        data = f.read(_MAX_PROGRAM_BYTES + 1)
+        size = max(len(data), os.fstat(f.fileno()).st_size)
+    encoded_size = 4 * ((size + 2) // 3)
     if encoded_size >= MAX_SSE_BASE64_BYTES:
         raise ValueError(
             f"size of the base64 encoded file is larger than {MAX_SSE_BASE64_BYTES}: "
