@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 WHEEL_DIR := dist
 
-.PHONY: all venv wheel wheel-check sdist smoke-sdist smoke-pythons docs install develop lint rust-check test ref-venv pytest pytest-getters pytest-loaded test-long smoke smoke-run demo bench bench-smoke oldest-venv tranqu ci ci-checks ci-smokes clean fuzz
+.PHONY: all venv wheel wheel-check sdist smoke-sdist smoke-pythons docs install develop dev-packages lint rust-check test ref-venv pytest pytest-getters pytest-loaded test-long smoke smoke-run demo bench bench-smoke oldest-venv tranqu ci ci-checks ci-smokes clean fuzz
 
 all: test
 
@@ -32,10 +32,22 @@ wheel-check: venv
 	grep -q '"manylinux_2_17_x86_64"' $(WHEEL_DIR)/auditwheel.txt
 
 # Tests run against the built wheel installed in the venv, not against the source tree.
-install: wheel
+# The packages [dev] needs are installed while the wheel compiles (pip and one core of
+# cargo's fat LTO side by side), so that the wheel's own install then finds them all.
+install: venv
+	$(MAKE) --no-print-directory -j2 wheel dev-packages
 	@echo "== installing the wheel and the test tools into $(VENV)"
 	$(BIN)/python -m pip install -q --force-reinstall --no-deps $(WHEEL_DIR)/*.whl
 	$(BIN)/python -m pip install -q "$$(ls $(WHEEL_DIR)/*.whl)[dev]"
+
+# The runtime and [dev] requirements, read from pyproject.toml (tomllib: Python 3.11+; on
+# 3.10 they come with the wheel's install instead).
+dev-packages: venv
+	@echo "== installing the packages the tests need into $(VENV)"
+	$(BIN)/python -c 'import tomllib' 2>/dev/null || exit 0; \
+	  $(BIN)/python -c 'import tomllib; project = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	  print("\n".join(project["dependencies"] + project["optional-dependencies"]["dev"]))' \
+	  > $(VENV)/dev-requirements.txt && $(BIN)/python -m pip install -q -r $(VENV)/dev-requirements.txt
 
 # tranqu, OQTOPUS's transpiler library, for the tests of transpiler_lib "tket" through it
 # (tests/emulation/test_transpilers.py; they skip without it). Its ouqu-tp pins numpy < 2,
