@@ -447,15 +447,18 @@ def test_a_program_of_gigabytes_is_refused_by_its_size_without_being_read(
     program = tmp_path / "sparse.py"
     with program.open("wb") as f:
         f.truncate(16 << 30)  # 16 GiB, sparse: no disk used, all of it read would be RAM
+    # VmHWM, the peak RSS of this process's own memory (getrusage's maxrss would carry the
+    # pytest worker's peak across the exec).
     script = (
-        "import resource, sys\n"
+        "import re, sys\n"
         "from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSseBackend\n"
         "backend = OqtopusSseBackend(OqtopusConfig(sys.argv[1], 'unused-token'))\n"
         "try:\n"
         "    backend.run_sse(sys.argv[2], 'qulacs', 'big')\n"
         "except ValueError as e:\n"
         "    print(e)\n"
-        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        "status = open('/proc/self/status').read()\n"
+        "print(re.search(r'VmHWM:\\s*(\\d+) kB', status).group(1))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script, config.url, str(program)],
