@@ -23,7 +23,13 @@ CALLS = ("sample", "devices", "get_job", "download", "download_sampling_result")
 
 
 def peak_mib() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM: this process's own peak. getrusage's maxrss carries the peak of the process that
+    # started it across the exec (a pytest worker's hundreds of MiB), which would hide growth.
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 def main() -> None:
