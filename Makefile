@@ -72,10 +72,12 @@ lint: venv
 docs: venv
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
+# Cargo keeps its own job count: under `make -j2` (CI runs this beside a pip install) it
+# would otherwise find make's jobserver named in MAKEFLAGS without its descriptors, and warn.
 rust-check:
 	cargo fmt --all -- --check
-	cargo clippy --all-targets -- -D warnings
-	cargo test -q
+	MAKEFLAGS= cargo clippy --all-targets -- -D warnings
+	MAKEFLAGS= cargo test -q
 
 test: install ref-venv oldest-venv pytest pytest-getters
 
