@@ -246,7 +246,8 @@ ci:
 ci-checks:
 	$(MAKE) --no-print-directory -j1 wheel-check lint docs
 
-LAST_CPU := $(shell python3 -c 'import os; print((os.cpu_count() or 1) - 1)')
+# The highest CPU this process may use (its affinity, not the machine's count).
+LAST_CPU := $(shell python3 -c 'import os; print(max(os.sched_getaffinity(0)))')
 ci-smokes:
 	$(MAKE) --no-print-directory -j1 smoke-run bench-smoke
 	$(MAKE) --no-print-directory pytest-getters PYTEST_WORKERS="-n 2 --dist loadscope" \
