@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 WHEEL_DIR := dist
+# The lowest and the highest CPU this process may use (its affinity, not the machine's
+# count): the loaded test run and the run beside it are pinned to them.
+FIRST_CPU := $(shell python3 -c 'import os; print(min(os.sched_getaffinity(0)))')
+LAST_CPU  := $(shell python3 -c 'import os; print(max(os.sched_getaffinity(0)))')
 
 .PHONY: all venv wheel wheel-check sdist smoke-sdist smoke-pythons docs install develop dev-packages lint rust-check test ref-venv pytest pytest-getters pytest-loaded test-long smoke smoke-run demo bench bench-smoke oldest-venv tranqu ci ci-checks ci-smokes clean fuzz
 
@@ -124,14 +128,15 @@ GETTER_TESTS := tests/formats/test_qasm_parity.py tests/formats/test_direct_read
 pytest-getters:
 	QURI_PARTS_OQTOPUS_DIRECT_READ=0 $(PYTEST_ENV) $(PYTEST) $(PYTEST_WORKERS) $(GETTER_TESTS)
 
-# The tests that involve time (marked timing) once more, two workers on CPU 0, which a busy
-# loop shares with them: none may depend on the machine's speed or load. Only the hog
+# The tests that involve time (marked timing) once more, two workers on the first CPU this
+# process may use (CPU 0 here), which a busy loop shares with them: none may depend on the
+# machine's speed or load. Only the hog
 # started here is stopped, by its PID. `make pytest-loaded LOADED_TESTS=` loads every test.
 LOADED_TESTS ?= -m timing
 pytest-loaded:
 	@command -v taskset >/dev/null || { echo "pytest-loaded needs taskset (util-linux)"; exit 1; }
-	taskset -c 0 $(PYTHON) -c 'while True: pass' & hog=$$!; trap 'kill $$hog' EXIT; \
-	  $(PYTEST_ENV) FAULT_SCHEDULES=$${FAULT_SCHEDULES:-10} taskset -c 0 $(PYTEST) -n 2 --dist loadscope \
+	taskset -c $(FIRST_CPU) $(PYTHON) -c 'while True: pass' & hog=$$!; trap 'kill $$hog' EXIT; \
+	  $(PYTEST_ENV) FAULT_SCHEDULES=$${FAULT_SCHEDULES:-10} taskset -c $(FIRST_CPU) $(PYTEST) -n 2 --dist loadscope \
 	  -p no:cacheprovider $(LOADED_TESTS)
 
 # The wheel in a fresh virtual environment: first with only its runtime packages (the
@@ -223,11 +228,11 @@ fuzz:
 
 # The phases of CI, each stamped with the time it starts. The Rust checks and the reference
 # venv side by side (cargo and pip), then the wheel and the venvs that need it. The tests
-# marked timing run once, under load (two workers on CPU 0 beside a busy loop), with 20
+# marked timing run once, under load (two workers on the first CPU beside a busy loop), with 20
 # fault schedules; the rest, slow ones included, on every core. Steps that leave a core
 # idle run side by side (output shown per step when it ends): the checks that use one core
 # beside the sdist's compile (mostly one: fat LTO in one codegen unit), and the smoke tests
-# and the getter run, on the last CPU, beside the loaded run of the timing tests on CPU 0.
+# and the getter run, on the last CPU, beside the loaded run of the timing tests on the first.
 PHASE = @echo "== [$$(date +%T)] $(1)"
 ci:
 	$(call PHASE,rust checks beside the reference venv)
@@ -246,8 +251,6 @@ ci:
 ci-checks:
 	$(MAKE) --no-print-directory -j1 wheel-check lint docs
 
-# The highest CPU this process may use (its affinity, not the machine's count).
-LAST_CPU := $(shell python3 -c 'import os; print(max(os.sched_getaffinity(0)))')
 ci-smokes:
 	$(MAKE) --no-print-directory -j1 smoke-run bench-smoke
 	$(MAKE) --no-print-directory pytest-getters PYTEST_WORKERS="-n 2 --dist loadscope" \
