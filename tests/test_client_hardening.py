@@ -446,6 +446,21 @@ def test_dev_zero_as_a_file_result_is_refused_at_once() -> None:
     assert growth_mib(outcome) < 64  # was a MemoryError at 2.6 GiB
 
 
+def test_a_program_of_gigabytes_is_refused_by_its_size_without_being_read(
+    tmp_path: Path,
+) -> None:
+    program = tmp_path / "sparse.py"
+    with program.open("wb") as f:
+        f.truncate(16 << 30)  # 16 GiB, sparse: no disk used, all of it read would be RAM
+    outcome = probe(url=UNUSED_API, call="run_sse", target=str(program))
+    print(f"\n16 GiB SSE program: {outcome}")
+    assert outcome["error"] == (
+        "ValueError: size of the base64 encoded file is larger than 10485760: "
+        f"{4 * (((16 << 30) + 2) // 3)} bytes ({program})"
+    )
+    assert growth_mib(outcome) < 64  # was the whole file: 16,443 MiB of peak RSS
+
+
 def test_a_fifo_or_a_link_to_a_device_as_a_file_result_is_refused(tmp_path: Path) -> None:
     fifo = tmp_path / "fifo"
     os.mkfifo(fifo)

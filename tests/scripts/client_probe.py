@@ -1,7 +1,8 @@
 """One client call in a process of its own: its outcome, duration, connects and peak memory.
 
 Usage: ``python client_probe.py '<spec as JSON>'``, where the spec holds ``url`` (the API),
-``call`` (one of ``CALLS``), ``target`` (the URL a download reads), ``settings``
+``call`` (one of ``CALLS``), ``target`` (the URL a download reads, the file ``run_sse``
+uploads), ``settings``
 (``OqtopusConfig`` keyword arguments) and ``memory_limit_mib`` (the process's address
 space, so that a regression fails instead of swapping the machine). Prints one JSON object:
 ``error`` (``"Type: message"`` or null), ``seconds``, ``connects`` (``connect()`` calls
@@ -19,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-CALLS = ("sample", "devices", "get_job", "download", "download_sampling_result")
+CALLS = ("sample", "devices", "get_job", "download", "download_sampling_result", "run_sse")
 
 
 def peak_mib() -> float:
@@ -52,6 +53,7 @@ def main() -> None:
         OqtopusConfig,
         OqtopusDeviceBackend,
         OqtopusSamplingBackend,
+        OqtopusSseBackend,
     )
     from quri_parts_oqtopus.counts import decode_sampling_archive  # noqa: PLC0415
 
@@ -71,6 +73,7 @@ def main() -> None:
         "download_sampling_result": lambda: client.download_archive(
             target, decode_sampling_archive, operation="download result of job job-1"
         ),
+        "run_sse": lambda: OqtopusSseBackend(config).run_sse(target, "qulacs", "probe"),
     }
     baseline = peak_mib()
     started = time.monotonic()
