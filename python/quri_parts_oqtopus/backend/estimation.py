@@ -21,6 +21,7 @@ from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, Tran
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase
 from quri_parts_oqtopus.backend.results import OqtopusEstimationResult
 from quri_parts_oqtopus.backend.submission import JobSettings, submit_job
+from quri_parts_oqtopus.backend.tags import tags_keyword
 from quri_parts_oqtopus.formats.qasm import convert_to_qasm_str
 from quri_parts_oqtopus.formats.upload import JobInput, prepare_estimation_input
 from quri_parts_oqtopus.transport import preview
@@ -147,7 +148,7 @@ class OqtopusEstimationBackend(OqtopusJobBackendBase):
             transpiler_info=transpiler_info,
             simulator_info=simulator_info,
             mitigation_info=mitigation_info,
-            **({"tags": tags} if tags is not None else {}),
+            **tags_keyword(tags),
         )
 
     def estimate_qasm(

@@ -40,6 +40,7 @@ from quri_parts_oqtopus.backend.infos import MitigationInfo, SimulatorInfo, Tran
 from quri_parts_oqtopus.backend.job import OqtopusJobBackendBase, OqtopusJobBase
 from quri_parts_oqtopus.backend.results import OqtopusSamplingResult
 from quri_parts_oqtopus.backend.submission import JobSettings, submit_job
+from quri_parts_oqtopus.backend.tags import tags_keyword
 from quri_parts_oqtopus.formats.counts import decode_sampling_archive
 from quri_parts_oqtopus.formats.qasm import convert_to_qasm_strs
 from quri_parts_oqtopus.formats.sweep import ParameterSweep
@@ -199,7 +200,7 @@ class OqtopusSamplingBackend(OqtopusJobBackendBase):
                 transpiler_info=transpiler_info,
                 simulator_info=simulator_info,
                 mitigation_info=mitigation_info,
-                **_tags_option(tags),
+                **tags_keyword(tags),
             )
         # Read, printed and deflated in one native call, before anything is sent.
         job_input = prepare_job_input(circuits)
@@ -295,11 +296,6 @@ def _settings(
         tags=tags,
         summary=SAMPLING_FAILED,
     )
-
-
-def _tags_option(tags: Sequence[str] | None) -> dict[str, Any]:
-    # Only when given: a subclass's sample_qasm may keep the reference's signature.
-    return {} if tags is None else {"tags": tags}
 
 
 def _programs(program: str | Sequence[str]) -> list[str]:

@@ -27,6 +27,7 @@ __all__ = [
     "description_with_tags",
     "has_tags",
     "search_term",
+    "tags_keyword",
     "tags_of",
     "with_tags",
 ]
@@ -107,6 +108,12 @@ def has_tags(description: str | None, wanted: tuple[str, ...]) -> bool:
 def search_term(tag: str) -> str:
     """What the service's ``q`` search looks for to find a tag (it may also find longer ones)."""
     return TAG_MARK + tag
+
+
+def tags_keyword(tags: Iterable[str] | None) -> dict[str, Any]:
+    """``tags=`` for a call that passes a user's tags on, only when given: a subclass's
+    ``sample_qasm`` or ``estimate_qasm`` may keep the reference's signature, without it."""
+    return {} if tags is None else {"tags": tags}
 
 
 def with_tags(job_options: Mapping[str, Any], tags: Iterable[str] | None) -> dict[str, Any]:
