@@ -16,6 +16,7 @@ from quri_parts_oqtopus._contract import (
     CANCELLABLE_STATUSES,
     CANCELLING,
     DELETABLE_STATUSES,
+    LIST_ORDERS,
     REGISTERED_JOBS_QUOTA,
     SSE,
     Device,
@@ -245,7 +246,7 @@ def list_jobs(
 ) -> list[dict[str, Any]]:
     """Jobs oldest first, as the specification's default (``order=DESC``: newest first),
     filtered and paged; a page past the end is empty."""
-    if order.upper() not in {"ASC", "DESC"}:
+    if order.upper() not in LIST_ORDERS:
         raise bad_request(f"order must be ASC or DESC, got {order!r}")
     query = JobQuery(
         status=status,
