@@ -531,19 +531,32 @@ def print_table(ours: dict[str, Any], reference: dict[str, Any], mode: str) -> N
 SIDES: dict[str, Callable[[argparse.Namespace, dict[str, int]], dict[str, Any]]] = {
     "reference": lambda a, size: run_reference(size, a.repeat, a.input),
     "reference-memory": lambda a, size: run_reference_memory(size),
-    "reference-sample": lambda a, size: run_reference_sample(size, a.server_url, a.server_token),
+    "reference-sample": lambda a, size: run_reference_sample(size, *bench_server()),
     "ours-memory": lambda a, size: run_ours_memory(size),
-    "ours-sample": lambda a, size: run_ours_sample(size, a.server_url, a.server_token),
-    "reference-jobs": lambda a, size: run_reference_jobs(size, a.server_url, a.server_token),
-    "ours-jobs": lambda a, size: run_ours_jobs(size, a.server_url, a.server_token),
+    "ours-sample": lambda a, size: run_ours_sample(size, *bench_server()),
+    "reference-jobs": lambda a, size: run_reference_jobs(size, *bench_server()),
+    "ours-jobs": lambda a, size: run_ours_jobs(size, *bench_server()),
 }
 
 
-def run_side(python: str, side: str, args: list[str], cwd: str) -> dict[str, Any]:
+def bench_server() -> tuple[str, str]:
+    """The server a side talks to: URL and token from the environment, as the other benches
+    pass them (a token in argv is visible to every user, and one starting with ``-`` reads
+    as an option)."""
+    return os.environ["BENCH_URL"], os.environ["BENCH_TOKEN"]
+
+
+def run_side(
+    python: str, side: str, args: list[str], cwd: str, server: Any = None
+) -> dict[str, Any]:
     """One side's measurement in a fresh process, run from ``cwd`` so that nothing of this
-    checkout shadows the package that side imports."""
+    checkout shadows the package that side imports; ``server`` (a LocalServer) is passed
+    in the environment."""
     command = [python, str(Path(__file__).resolve()), "--side", side, *args]
-    child = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    env = dict(os.environ)
+    if server is not None:
+        env |= {"BENCH_URL": server.url, "BENCH_TOKEN": server.token}
+    child = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, check=False)
     if child.returncode != 0:
         sys.exit(f"{side} run failed:\n{child.stderr}")
     result: dict[str, Any] = json.loads(child.stdout)
@@ -566,9 +579,8 @@ def measure_sample_cpu(
             headers={"q-api-token": server.token},
             timeout=10,
         ).raise_for_status()
-        args = [*mode_args, "--server-url", server.url, "--server-token", server.token]
         runs = {
-            side: [run_side(python, side, args, tmp) for _ in range(repeat)]
+            side: [run_side(python, side, mode_args, tmp, server) for _ in range(repeat)]
             for side, python in (
                 ("reference-sample", reference_py),
                 ("ours-sample", sys.executable),
@@ -595,9 +607,8 @@ def measure_jobs(reference_py: str, mode_args: list[str], tmp: str) -> tuple[Any
     from quri_parts_oqtopus.local import LocalServer
 
     with LocalServer(workers=2) as server:
-        args = [*mode_args, "--server-url", server.url, "--server-token", server.token]
-        reference = run_side(reference_py, "reference-jobs", args, tmp)
-        ours = run_side(sys.executable, "ours-jobs", args, tmp)
+        reference = run_side(reference_py, "reference-jobs", mode_args, tmp, server)
+        ours = run_side(sys.executable, "ours-jobs", mode_args, tmp, server)
         simulated = 0.0
         page = 1
         while True:
@@ -628,8 +639,6 @@ def main() -> None:
     )
     parser.add_argument("--side", choices=sorted(SIDES), help=argparse.SUPPRESS)
     parser.add_argument("--input", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--server-url", help=argparse.SUPPRESS)
-    parser.add_argument("--server-token", help=argparse.SUPPRESS)
     args = parser.parse_args()
     mode = "quick" if args.quick else "full"
     args.repeat = args.repeat or (2 if args.quick else 3)

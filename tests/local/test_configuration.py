@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from quri_parts_oqtopus.local import LocalServer
+from quri_parts_oqtopus.local import LocalServer, settings
 from quri_parts_oqtopus.local.devices import emulated_device_info, load_devices_file
 
 from .helpers import Api, bell_qasm
@@ -145,3 +145,11 @@ def test_a_calibration_spelled_with_escapes_makes_an_emulated_qpu(tmp_path: Path
     (device,) = load_devices_file(devices)
     assert (device["device_type"], device["n_qubits"]) == ("QPU", 2)
     assert emulated_device_info(device) == escaped
+
+
+def test_a_generated_token_never_starts_with_a_dash(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A token like "-x..." reads as an option on a command line (``oqtopus --token -x``);
+    # token_urlsafe gives one about once in 64 draws, so the draw is repeated.
+    draws = iter(["-starts-with-a-dash", "_fine-token"])
+    monkeypatch.setattr("secrets.token_urlsafe", lambda n: next(draws))
+    assert settings.new_token() == "_fine-token"

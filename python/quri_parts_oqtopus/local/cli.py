@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
-import secrets
 import signal
 import socket
 import sys
@@ -21,6 +20,7 @@ from .settings import (
     MiB,
     ServerSettings,
     default_data_dir,
+    new_token,
 )
 
 
@@ -239,7 +239,7 @@ def _token(args: argparse.Namespace) -> str:
     from_environment = os.environ.pop(TOKEN_VARIABLE, None)
     if args.token_stdin:
         return sys.stdin.readline().strip()
-    return args.token or from_environment or secrets.token_urlsafe(24)
+    return args.token or from_environment or new_token()
 
 
 def settings_from(args: argparse.Namespace, port: int) -> ServerSettings:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -23,7 +22,7 @@ if TYPE_CHECKING:
     from quri_parts_oqtopus.backend.config import OqtopusConfig
 
 from .children import kill_group, log_tail
-from .settings import TOKEN_VARIABLE, temporary_data_dir
+from .settings import TOKEN_VARIABLE, new_token, temporary_data_dir
 
 _STOP_GRACE_SECONDS = 10.0
 _LOG_TAIL_CHARS = 3000
@@ -129,7 +128,7 @@ class LocalServer:
     ) -> None:
         self._owns_data_dir = data_dir is None
         self.data_dir = Path(data_dir) if data_dir is not None else temporary_data_dir()
-        self.token = token or secrets.token_urlsafe(24)
+        self.token = token or new_token()
         self.workers = workers
         self.admin = admin
         self.port = port

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,15 @@ def default_data_dir() -> Path:
     """``$XDG_DATA_HOME/oqtopus-local`` (``~/.local/share/oqtopus-local`` when unset)."""
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "oqtopus-local"
+
+
+def new_token() -> str:
+    """A random token for a server given none: URL-safe, and never starting with ``-``,
+    which a command line (``oqtopus --token -x...``) would read as an option."""
+    while True:
+        token = secrets.token_urlsafe(24)
+        if not token.startswith("-"):
+            return token
 
 
 def temporary_data_dir() -> Path:
