@@ -199,7 +199,8 @@ def argv_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Endpoint]:
     token = secrets.token_urlsafe(24)
     port_file = data_dir / "port"
     command = [sys.executable, "-m", "quri_parts_oqtopus.local.cli", "serve", "--port", "0"]
-    command += ["--data-dir", str(data_dir), "--token", token, "--port-file", str(port_file)]
+    # One word, so that a token starting with "-" (1 in 64) is not read as an option.
+    command += ["--data-dir", str(data_dir), f"--token={token}", "--port-file", str(port_file)]
     env = {**os.environ, "OQTOPUS_LOCAL_TOKEN": token}
     with subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL) as process:
         try:
