@@ -59,12 +59,14 @@ def config_for(url: str, **settings: Any) -> OqtopusConfig:
     return OqtopusConfig(url, TOKEN, **{"backoff": 0.0, **settings})
 
 
-def free_port() -> int:
-    """A loopback port nothing listens on: connecting to it is refused."""
-    with socket.socket() as probe_socket:
-        probe_socket.bind(("127.0.0.1", 0))
-        port: int = probe_socket.getsockname()[1]
-        return port
+@pytest.fixture
+def refused_port() -> Iterator[int]:
+    """A loopback port nothing listens on: connecting to it is refused. It stays bound (not
+    listening) for the test, so that no server started beside it can take it meanwhile."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        port: int = holder.getsockname()[1]
+        yield port
 
 
 def probe(**spec: Any) -> dict[str, Any]:
@@ -226,9 +228,9 @@ def test_storage_never_gets_the_token_even_where_it_redirects() -> None:
 # -- 2. one retry budget per call ----------------------------------------------------------
 @pytest.mark.parametrize("retries", [0, 2])
 def test_with_the_server_down_a_call_makes_at_most_retries_plus_one_connection_attempts(
-    retries: int,
+    retries: int, refused_port: int
 ) -> None:
-    port = free_port()
+    port = refused_port
     settings = {"retries": retries, "backoff": 0.0}
     outcome = probe(url=f"http://127.0.0.1:{port}", call="sample", settings=settings)
     assert outcome["connects"] == retries + 1, outcome
@@ -243,8 +245,10 @@ def test_with_the_server_down_a_call_makes_at_most_retries_plus_one_connection_a
 
 
 @pytest.mark.slow  # 15 s of the default budget's waits
-def test_with_the_server_down_the_default_config_gives_up_after_six_connection_attempts() -> None:
-    outcome = probe(url=f"http://127.0.0.1:{free_port()}", call="sample")
+def test_with_the_server_down_the_default_config_gives_up_after_six_connection_attempts(
+    refused_port: int,
+) -> None:
+    outcome = probe(url=f"http://127.0.0.1:{refused_port}", call="sample")
     print(
         f"\nserver down, default config (retries=5): {outcome['connects']} connection attempts, "
         f"gave up after {outcome['seconds']} s"
@@ -256,9 +260,9 @@ def test_with_the_server_down_the_default_config_gives_up_after_six_connection_a
 
 @pytest.mark.timing
 def test_cli_devices_with_the_server_down_prints_one_line_at_once(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], refused_port: int
 ) -> None:
-    port = free_port()
+    port = refused_port
     code = main(["devices", "--url", f"http://127.0.0.1:{port}", "--token", TOKEN])
     err = capsys.readouterr().err
     expected = (
@@ -270,9 +274,9 @@ def test_cli_devices_with_the_server_down_prints_one_line_at_once(
 
 
 def test_cli_honours_connect_retries_from_the_config_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], refused_port: int
 ) -> None:
-    port = free_port()
+    port = refused_port
     config_file = tmp_path / "oqtopus"
     config_file.write_text(
         f"[default]\nurl=http://127.0.0.1:{port}\napi_token={TOKEN}\n"
