@@ -26,6 +26,7 @@ from quri_parts_oqtopus._contract import (
     DEVICE_INFO_QUBITS,
     QUBIT_ID,
 )
+from quri_parts_oqtopus._values import is_int, is_number
 
 __all__ = [
     "CouplingCalibration",
@@ -37,7 +38,7 @@ __all__ = [
 
 
 def _number(value: object, where: str, *, low: float = 0.0, high: float | None = None) -> float:
-    if not isinstance(value, int | float) or isinstance(value, bool):
+    if not is_number(value):
         raise ValueError(f"device_info: {where} must be a number, got {value!r}")
     number = float(value)
     if not math.isfinite(number):  # JSON texts may hold NaN and Infinity
@@ -49,7 +50,7 @@ def _number(value: object, where: str, *, low: float = 0.0, high: float | None =
 
 
 def _index(value: object, where: str) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    if not is_int(value) or value < 0:
         raise ValueError(f"device_info: {where} must be a non-negative integer, got {value!r}")
     return value
 
@@ -404,7 +405,7 @@ class DeviceCalibration:
         return cost
 
     def _check_width(self, count: int, name: str) -> None:
-        if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= self.n_qubits:
+        if not is_int(count) or not 1 <= count <= self.n_qubits:
             raise ValueError(f"{name} must be in 1..{self.n_qubits}, got {count!r}")
 
 
@@ -439,7 +440,7 @@ def coupling_map(info: Mapping[str, Any]) -> dict[int, set[int]] | None:
 def _qubit_id(entry: object, key: str, where: str) -> int:
     """``entry[key]``, a qubit id; ``ValueError`` naming the field when it is none."""
     value = entry.get(key) if isinstance(entry, Mapping) else None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+    if not is_int(value) or value < 0:
         raise ValueError(
             f"device_info.{where}.{key} should be a non-negative integer (a qubit id) for"
             f" the coupling map: {entry!r:.80}"

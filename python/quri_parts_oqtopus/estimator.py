@@ -37,6 +37,7 @@ from quri_parts.core.sampling import (
 from quri_parts.core.sampling.shots_allocator import create_equipartition_shots_allocator
 from quri_parts.core.state import CircuitQuantumState
 
+from quri_parts_oqtopus._values import is_int
 from quri_parts_oqtopus.backend import (
     OqtopusConfig,
     OqtopusEstimationBackend,
@@ -251,7 +252,7 @@ def estimator_from_sampler(
 
 
 def _check_total_shots(total_shots: int) -> None:
-    if isinstance(total_shots, bool) or not isinstance(total_shots, int) or total_shots < 1:
+    if not is_int(total_shots) or total_shots < 1:
         raise ValueError(f"total_shots should be a positive integer: {total_shots!r}")
 
 

@@ -44,6 +44,7 @@ from quri_parts.core.state import CircuitQuantumState, GeneralCircuitQuantumStat
 
 from quri_parts_oqtopus._contract import PSEUDO_INVERSE
 from quri_parts_oqtopus._extras import require_mitigation
+from quri_parts_oqtopus._values import is_int
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
 from quri_parts_oqtopus.backend.submission import check_concurrency
 from quri_parts_oqtopus.batch.packing import (
@@ -228,7 +229,7 @@ def create_oqtopus_mitigated_estimator(
 
 
 def _check_positive(name: str, value: int) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not is_int(value) or value < 1:
         raise ValueError(f"{name} should be a positive integer: {value!r}")
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from quri_parts_oqtopus._contract import CANCELLED, FAILED, SUCCEEDED
+from quri_parts_oqtopus._values import is_int
 from quri_parts_oqtopus.calibration import DeviceCalibration
 from quri_parts_oqtopus.metrics import TimedJob, job_timing
 
@@ -70,7 +71,7 @@ def plot_counts(
 
     """
     values: Mapping[int, int] = getattr(counts, "counts", counts)
-    if not isinstance(top_k, int) or isinstance(top_k, bool) or top_k < 1:
+    if not is_int(top_k) or top_k < 1:
         raise ValueError(f"top_k must be a positive int, got {top_k!r}")
     if not values:
         raise ValueError("no counts to plot")

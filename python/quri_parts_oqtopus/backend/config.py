@@ -11,6 +11,7 @@ from typing import Any
 
 from requests.adapters import BaseAdapter
 
+from quri_parts_oqtopus._values import is_int, is_number
 from quri_parts_oqtopus.backend.errors import OqtopusConfigError, OqtopusConfigFileError
 from quri_parts_oqtopus.formats.upload import DEFAULT_MAX_INFLATED_BYTES
 
@@ -373,22 +374,17 @@ class OqtopusConfig:
 
 
 def _is_seconds(value: object) -> bool:
-    return (
-        not isinstance(value, bool)
-        and isinstance(value, (int, float))
-        and math.isfinite(value)
-        and value >= 0
-    )
+    return is_number(value) and math.isfinite(value) and value >= 0
 
 
 def _count(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if not is_int(value) or value < 0:
         raise ValueError(f"{name} should be a non-negative integer: {value!r}")
     return value
 
 
 def _size(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if not is_int(value) or value <= 0:
         raise ValueError(f"{name} should be a positive number of bytes: {value!r}")
     return value
 

@@ -23,6 +23,7 @@ from quri_parts_oqtopus._contract import (
     ZNE_FACTORIES,
     ZNE_FOLDINGS,
 )
+from quri_parts_oqtopus._values import is_int, is_number
 
 __all__ = [
     "MitigationInfo",
@@ -150,7 +151,7 @@ def zne(
         raise ValueError(f"zne factory should be one of {list(ZNE_FACTORIES)}: {factory!r}")
     if folding not in ZNE_FOLDINGS:
         raise ValueError(f"zne folding should be one of {list(ZNE_FOLDINGS)}: {folding!r}")
-    if not _is_int(num_to_average) or num_to_average < 1:
+    if not is_int(num_to_average) or num_to_average < 1:
         raise ValueError(f"zne num_to_average should be an integer >= 1: {num_to_average!r}")
     params: ZneParams = {
         "scale_factors": factors,
@@ -159,7 +160,7 @@ def zne(
         "num_to_average": num_to_average,
     }
     if poly_order is not None:
-        if not _is_int(poly_order) or not 1 <= poly_order <= len(factors) - 1:
+        if not is_int(poly_order) or not 1 <= poly_order <= len(factors) - 1:
             raise ValueError(
                 f"zne poly_order should be an integer from 1 to {len(factors) - 1} (one less"
                 f" than the scale factors): {poly_order!r}"
@@ -168,16 +169,7 @@ def zne(
     return {"zne": {"params": params}}
 
 
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
 def _scale_factor(value: object) -> float:
-    if (
-        not isinstance(value, int | float)
-        or isinstance(value, bool)
-        or not math.isfinite(value)
-        or value <= 0
-    ):
+    if not is_number(value) or not math.isfinite(value) or value <= 0:
         raise ValueError(f"zne scale factors should be positive finite numbers: {value!r}")
     return float(value)

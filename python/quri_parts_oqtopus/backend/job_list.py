@@ -22,6 +22,7 @@ from quri_parts_oqtopus._contract import (
     JobListQuery,
 )
 from quri_parts_oqtopus._http import OqtopusHttpClient
+from quri_parts_oqtopus._values import is_int
 from quri_parts_oqtopus.backend.errors import OqtopusInvalidArgumentError
 from quri_parts_oqtopus.backend.record import JobRecord
 from quri_parts_oqtopus.transport import preview
@@ -82,7 +83,7 @@ class JobListing:
             query["q"] = q
         _positive("page", page, None)
         _positive("size", size, MAX_LIST_PAGE_SIZE)
-        if limit is not None and (_not_int(limit) or limit < 0):
+        if limit is not None and (not is_int(limit) or limit < 0):
             raise OqtopusInvalidArgumentError(f"limit should be a non-negative int: {limit!r}")
         return cls(cast("JobListQuery", query), page, size, limit)
 
@@ -163,14 +164,6 @@ def _iso_time(name: str, moment: datetime | str) -> str:
 
 
 def _positive(name: str, value: object, most: int | None) -> None:
-    if (
-        _not_int(value)
-        or cast("int", value) < 1
-        or (most is not None and cast("int", value) > most)
-    ):
+    if not is_int(value) or value < 1 or (most is not None and value > most):
         bound = "" if most is None else f" at most {most:,}"
         raise OqtopusInvalidArgumentError(f"{name} should be a positive int{bound}: {value!r}")
-
-
-def _not_int(value: object) -> bool:
-    return isinstance(value, bool) or not isinstance(value, int)

@@ -18,6 +18,7 @@ from quri_parts.backend import BackendError
 from quri_parts_oqtopus._contract import MAX_SHOTS, SubmitBody
 from quri_parts_oqtopus._http import encode_json_body
 from quri_parts_oqtopus._job_api import JobApi
+from quri_parts_oqtopus._values import is_int
 from quri_parts_oqtopus.backend.errors import (
     OqtopusArgumentTypeError,
     OqtopusInvalidArgumentError,
@@ -156,7 +157,7 @@ def check_shots(shots: int, summary: str = "") -> None:
     if not positive:
         raise OqtopusInvalidArgumentError(f"shots should be a positive integer.: {shots}")
     with reported_as(summary):
-        if isinstance(shots, bool) or not isinstance(shots, int) or shots > MAX_SHOTS:
+        if not is_int(shots) or shots > MAX_SHOTS:
             raise OqtopusInvalidArgumentError(
                 f"shots should be an int from 1 to {MAX_SHOTS:,}: {shots!r}"
             )
@@ -184,7 +185,7 @@ def submit_job(
 
 def check_concurrency(concurrency: int) -> None:
     """Refuse a ``concurrency`` that is not a positive integer, with a ``ValueError``."""
-    if isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1:
+    if not is_int(concurrency) or concurrency < 1:
         raise ValueError(f"concurrency should be a positive integer: {concurrency!r}")
 
 

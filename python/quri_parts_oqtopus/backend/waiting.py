@@ -10,6 +10,7 @@ from typing import Protocol, TypeVar
 from quri_parts.backend import BackendError
 
 from quri_parts_oqtopus._contract import FINAL_STATUSES, JOB_STATUSES
+from quri_parts_oqtopus._values import is_number
 from quri_parts_oqtopus.backend.errors import OqtopusTimeoutError
 from quri_parts_oqtopus.transport import preview
 
@@ -123,5 +124,5 @@ def _refuse_unknown_statuses(jobs: Sequence[Pollable]) -> None:
 
 
 def _check_seconds(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+    if not is_number(value) or not value >= 0:
         raise ValueError(f"{name} should be a non-negative number of seconds: {value!r}")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Protocol, TypeVar
 
 from quri_parts_oqtopus._contract import CANCELLABLE_STATUSES, FINAL_STATUSES
+from quri_parts_oqtopus._values import is_int, is_number
 
 __all__ = ["BudgetTracker", "JobSetBudget", "TrackedJob", "TrackerStatus"]
 
@@ -62,15 +63,13 @@ class JobSetBudget:
 
     def __post_init__(self) -> None:
         jobs = self.max_jobs
-        if jobs is not None and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
+        if jobs is not None and (not is_int(jobs) or jobs < 1):
             raise ValueError(f"max_jobs must be a positive int or None, got {jobs!r}")
         seconds = self.max_total_time
-        if seconds is not None:
-            number = isinstance(seconds, int | float) and not isinstance(seconds, bool)
-            if not number or not 0 < seconds < math.inf:
-                raise ValueError(
-                    f"max_total_time must be a positive number of seconds or None, got {seconds!r}"
-                )
+        if seconds is not None and (not is_number(seconds) or not 0 < seconds < math.inf):
+            raise ValueError(
+                f"max_total_time must be a positive number of seconds or None, got {seconds!r}"
+            )
 
 
 _J = TypeVar("_J", bound=TrackedJob)

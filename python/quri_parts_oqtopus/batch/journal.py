@@ -32,6 +32,7 @@ from typing import Any
 import orjson
 
 from quri_parts_oqtopus._contract import FAILED, REGISTERED, SUBMITTED
+from quri_parts_oqtopus._values import is_int
 from quri_parts_oqtopus.backend.submission import JobSettings
 from quri_parts_oqtopus.batch.packing import PackedJob, PackingPolicy, Slot
 
@@ -327,7 +328,7 @@ class _Line:
         return value
 
     def index(self, name: str, value: Any, size: int) -> int:
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < size:
+        if not is_int(value) or not 0 <= value < size:
             raise self.error(name, f"a program index should be an integer from 0 to {size - 1}")
         return value
 
@@ -420,7 +421,7 @@ def _read_slots(line: _Line, size: int) -> PackedJob:
         if (
             not isinstance(entry, list)
             or len(entry) != 3
-            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in entry)
+            or not all(is_int(n) and n >= 0 for n in entry)
         ):
             raise line.error("slots", f"should be {what} (non-negative integers)")
         slots.append(Slot(line.index("slots", entry[0], size), entry[1], entry[2]))

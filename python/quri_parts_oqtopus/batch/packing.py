@@ -29,6 +29,7 @@ from quri_parts.backend import BackendError, SamplingCounts
 from quri_parts.circuit import ImmutableQuantumCircuit, QuantumCircuit, QuantumGate
 from quri_parts.core.sampling import MeasurementCounts
 
+from quri_parts_oqtopus._values import is_int
 from quri_parts_oqtopus.backend import (
     OqtopusDevice,
     OqtopusDeviceBackend,
@@ -53,7 +54,7 @@ MAX_PACKED_BITS = 64
 def _check_bound(name: str, value: int | None) -> None:
     if value is None:
         return
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+    if not is_int(value) or value < 1:
         raise ValueError(f"PackingPolicy {name} should be a positive integer or None: {value!r}")
 
 

@@ -23,6 +23,7 @@ from quri_parts_oqtopus._contract import (
     QPU,
     SIMULATOR,
 )
+from quri_parts_oqtopus._values import is_int, is_number
 from quri_parts_oqtopus.calibration import DeviceCalibration
 
 from .noise_model import check_gate_noise
@@ -181,14 +182,13 @@ def _validate_fields(device: dict[str, Any]) -> None:
     if device.get("device_type") not in DEVICE_TYPES:
         raise ValueError(f"device_type must be one of {DEVICE_TYPES}: {device['device_type']!r}")
     n_qubits = device.get("n_qubits")
-    if not isinstance(n_qubits, int) or isinstance(n_qubits, bool) or n_qubits < 1:
+    if not is_int(n_qubits) or n_qubits < 1:
         raise ValueError(f"n_qubits must be a positive integer: {n_qubits!r:.40}")
     if n_qubits > MAX_DEVICE_QUBITS:
         raise ValueError(f"n_qubits must be at most {MAX_DEVICE_QUBITS}: {n_qubits:.3g}")
     for name in ("execution_delay", "transpile_delay", "cancel_delay"):
         delay = device.get(name, 0.0)
-        valid_delay = isinstance(delay, int | float) and not isinstance(delay, bool)
-        if not valid_delay or not 0 <= delay < math.inf:  # refuses NaN and Infinity too
+        if not is_number(delay) or not 0 <= delay < math.inf:  # refuses NaN and Infinity too
             raise ValueError(f"{name} must be a finite non-negative number: {delay!r}")
     for name in ("basis_gates", "supported_instructions"):
         value = device.get(name)

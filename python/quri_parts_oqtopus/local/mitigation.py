@@ -41,6 +41,7 @@ from quri_parts_oqtopus._contract import (
     ZNE_POLY_ORDER,
     ZNE_SCALE_FACTORS,
 )
+from quri_parts_oqtopus._values import is_int, is_number
 from quri_parts_oqtopus.calibration import ReadoutError
 
 #: The values of ``mitigation_info.ro_error_mitigation`` the server knows (None: off).
@@ -143,7 +144,7 @@ def zne_settings(zne: object) -> ZneSettings:
     repeats = params.get(ZNE_NUM_TO_AVERAGE, defaults.num_to_average)
     order = params.get(ZNE_POLY_ORDER, defaults.poly_order)
     for name, value in ((ZNE_NUM_TO_AVERAGE, repeats), (ZNE_POLY_ORDER, order)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        if not is_int(value) or value < 1:
             raise ValueError(
                 f"mitigation_info.zne.params.{name} must be an integer >= 1, got {value!r}"
             )
@@ -152,10 +153,7 @@ def zne_settings(zne: object) -> ZneSettings:
 
 def _scale_factors(value: object) -> tuple[float, ...]:
     factors = tuple(value) if isinstance(value, list | tuple) else ()
-    valid = all(
-        isinstance(f, int | float) and not isinstance(f, bool) and math.isfinite(f) and f > 0
-        for f in factors
-    )
+    valid = all(is_number(f) and math.isfinite(f) and f > 0 for f in factors)
     if not valid or len(set(factors)) < 2 or len(set(factors)) != len(factors):
         raise ValueError(
             "mitigation_info.zne.params.scale_factors must list at least two distinct positive"

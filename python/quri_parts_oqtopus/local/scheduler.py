@@ -21,6 +21,7 @@ from quri_parts_oqtopus._contract import (
     SUBMITTED,
     SUCCEEDED,
 )
+from quri_parts_oqtopus._values import is_int
 
 from .devices import emulated_device_info
 from .settings import ServerSettings
@@ -34,7 +35,7 @@ def _seed_of(simulator_info: dict[str, Any] | None) -> int | None:
     seed = (simulator_info or {}).get("seed")
     if seed is None:
         return None
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+    if not is_int(seed) or seed < 0:
         raise ValueError(f"simulator_info.seed must be a non-negative integer, got {seed!r}")
     return seed
 

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from quri_parts_oqtopus._contract import QISKIT, TKET
+from quri_parts_oqtopus._values import is_int
 from quri_parts_oqtopus.calibration import DeviceCalibration
 
 from .device_program import NATIVE_GATES, DeviceProgram, NativeGate, qasm_name
@@ -93,9 +94,7 @@ def _check_layout(layout: object, width: int, n_qubits: int) -> None:
         isinstance(layout, list)
         and len(layout) == width
         and len(set(layout)) == width
-        and all(
-            isinstance(q, int) and not isinstance(q, bool) and 0 <= q < n_qubits for q in layout
-        )
+        and all(is_int(q) and 0 <= q < n_qubits for q in layout)
     )
     if not valid:
         raise ValueError(
