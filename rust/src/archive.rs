@@ -280,10 +280,48 @@ impl Deflated {
         self.deflated_len as usize
     }
 
+    /// Bytes of the content once inflated.
+    pub fn size(&self) -> usize {
+        self.size as usize
+    }
+
     /// The content itself, inflated again from the parts: only the deflated form is kept,
     /// since a job set holds thousands of inputs and few are ever wanted unzipped.
     pub fn inflated(&self) -> Result<Vec<u8>, CoreError> {
-        inflate(&self.parts.concat(), self.size as usize)
+        let mut out = vec![0; self.size()];
+        self.inflate_into(&mut out)?;
+        Ok(out)
+    }
+
+    /// Inflates the content into `out`, which must be exactly `size()` bytes long: the
+    /// parts are fed to one inflater in turn, so neither they nor the content are copied
+    /// (a caller's buffer, such as a new Python `bytes`, is the only copy).
+    pub fn inflate_into(&self, out: &mut [u8]) -> Result<(), CoreError> {
+        if out.len() != self.size() {
+            return Err(bad("inflate buffer is not the size of the content"));
+        }
+        let mut inflater = Decompress::new(false);
+        let mut ended = false;
+        for part in &self.parts {
+            let mut read = 0;
+            while read < part.len() && !ended {
+                let (was_in, was_out) = (inflater.total_in(), inflater.total_out());
+                let written = was_out as usize;
+                let status = inflater
+                    .decompress(&part[read..], &mut out[written..], FlushDecompress::None)
+                    .map_err(|e| bad(&format!("corrupt deflate data ({e})")))?;
+                read += (inflater.total_in() - was_in) as usize;
+                ended = status == Status::StreamEnd;
+                if (inflater.total_in(), inflater.total_out()) == (was_in, was_out) && !ended {
+                    // No progress with input left: the output is full, the content longer.
+                    return Err(bad("deflate data does not end where its size says"));
+                }
+            }
+        }
+        if !ended || inflater.total_out() as usize != out.len() {
+            return Err(bad("deflate data does not end where its size says"));
+        }
+        Ok(())
     }
 }
 
@@ -614,6 +652,38 @@ mod tests {
             r#","operator":[{"pauli":"X0 Z3","coeff":0.5},{"pauli":"Y\"1","coeff":-2.0}]"#;
         check_job(&["h q[0];\n", "x q[1];\n"], Some(&terms), Some(operator));
         check_job(&[], Some(&terms[..0]), Some(r#","operator":[]"#));
+    }
+
+    #[test]
+    fn inflate_into_fills_exactly_the_content_and_refuses_another_size() {
+        let program = "cx q[0], q[1];\n".repeat(CHUNK / 7);
+        for chunk in [5, 4096, CHUNK] {
+            let deflated =
+                Deflated::in_chunks(&job_input(&[&program, "h q[2];\n"], None), chunk).unwrap();
+            assert!(
+                deflated.parts.len() > 1,
+                "chunks of {chunk} bytes make several parts"
+            );
+            let mut out = vec![0xAA; deflated.size()];
+            deflated.inflate_into(&mut out).unwrap();
+            assert_eq!(out, expected_json(&[&program, "h q[2];\n"], None));
+            for size in [deflated.size() - 1, deflated.size() + 1, 0] {
+                let mut wrong = vec![0; size];
+                assert!(deflated.inflate_into(&mut wrong).is_err(), "{size} bytes");
+            }
+        }
+    }
+
+    #[test]
+    fn inflate_into_refuses_a_stream_that_is_cut_short_or_corrupt() {
+        let program = "rz(0.25) q[1];\n".repeat(1000);
+        let mut deflated = deflate_job_input(&[&program], None).unwrap();
+        let whole = deflated.parts[0].clone();
+        deflated.parts[0].truncate(whole.len() / 2);
+        let mut out = vec![0; deflated.size()];
+        assert!(deflated.inflate_into(&mut out).is_err());
+        deflated.parts[0] = vec![0xFF; whole.len()];
+        assert!(deflated.inflate_into(&mut out).is_err());
     }
 
     #[test]

@@ -204,8 +204,11 @@ impl JobInput {
     /// The document's JSON bytes (inflated again, without the GIL), for a consumer that
     /// takes the document itself rather than its archive.
     fn document<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
-        let content = py.detach(|| self.deflated.inflated())?;
-        Ok(PyBytes::new(py, &content))
+        // Inflated straight into the new bytes object: the document exists once.
+        PyBytes::new_with(py, self.deflated.size(), |buffer| {
+            py.detach(|| self.deflated.inflate_into(buffer))?;
+            Ok(())
+        })
     }
 
     /// Bytes of the deflated document.
