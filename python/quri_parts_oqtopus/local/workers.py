@@ -24,11 +24,14 @@ from pathlib import Path
 from typing import Any
 
 from .children import die_with_parent
-from .tasks import PREPARING, Outcome, Phase, Task
+from .tasks import Outcome, Phase, Task
 
 # How often a busy worker's watcher looks for a cancel or a passed deadline.
 _WATCH_INTERVAL = 0.05
 _KILL_WAIT = 5.0
+#: Seconds a worker may take to load the simulator and take its job. Not the job's time: a
+#: worker replaced after the last job (killed at its limit) may still be importing qulacs.
+_WARM_UP_LIMIT = 120.0
 
 
 def _worker_main(conn: Connection, memory_bytes: int, server_pid: int) -> None:
@@ -213,8 +216,10 @@ class SimulatorPool:
             worker.conn.send(task)
         except OSError:
             return self._replace(worker, Outcome(False, False, "the simulator worker was gone"))
-        deadline = time.monotonic() + self._job_timeout
-        phase = PREPARING
+        # The job's clock starts when the worker takes the task (its first phase), so that
+        # a worker still loading the simulator does not spend the job's time.
+        deadline = time.monotonic() + _WARM_UP_LIMIT
+        phase: str | None = None
         while True:
             ready = wait([worker.conn, worker.process.sentinel], _WATCH_INTERVAL)
             if worker.conn in ready:
@@ -222,6 +227,8 @@ class SimulatorPool:
                     received: Outcome | Phase = worker.conn.recv()
                     if isinstance(received, Outcome):
                         return received
+                    if phase is None:
+                        deadline = time.monotonic() + self._job_timeout
                     phase = received.name
                     continue
             if ready:  # the pipe closed or the process ended without an answer
@@ -235,8 +242,11 @@ class SimulatorPool:
             if slot.cancel.is_set():
                 return self._replace(worker, Outcome(False, True, "the job was cancelled"))
             if time.monotonic() > deadline:
-                limit = f"the job time limit of {self._job_timeout:g} s"
-                message = f"the job exceeded {limit} while {phase}"
+                if phase is None:
+                    message = f"the simulator worker did not start within {_WARM_UP_LIMIT:g} s"
+                else:
+                    limit = f"the job time limit of {self._job_timeout:g} s"
+                    message = f"the job exceeded {limit} while {phase}"
                 return self._replace(worker, Outcome(False, True, message))
 
     def _replace(self, worker: _Worker, outcome: Outcome) -> Outcome:
