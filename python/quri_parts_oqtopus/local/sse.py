@@ -204,6 +204,9 @@ class SseRunner:
             if job is None:
                 return
             code, elapsed, out_of_memory = self._execute(job, scratch)
+            # The program is gone: what it registered and never submitted goes before the
+            # job is seen to end (the finally below does it on the failure paths).
+            self._forget_unsubmitted(job_id)
             if not self._stopping.is_set():
                 self._finish(job_id, code, elapsed, out_of_memory=out_of_memory)
         except Exception as e:  # a job must never be left hanging
@@ -232,7 +235,7 @@ class SseRunner:
             tail = f"(the log reached its limit of {SSE_FILE_BYTES} bytes)\n{tail}"
         if code is None:
             limit = self._settings.sse_timeout
-            self._fail(job_id, f"the SSE program exceeded its time limit of {limit} s\n{tail}")
+            self._fail(job_id, f"the SSE program exceeded its time limit of {limit:g} s\n{tail}")
         elif code == 125:
             self._fail(job_id, f"the SSE program could not be contained\n{tail}")
         elif code != 0 and out_of_memory:
