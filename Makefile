@@ -252,7 +252,7 @@ ci-checks:
 	$(MAKE) --no-print-directory -j1 wheel-check lint docs
 
 ci-smokes:
-	$(MAKE) --no-print-directory -j1 smoke-run bench-smoke
+	taskset -c $(LAST_CPU) $(MAKE) --no-print-directory -j1 smoke-run bench-smoke
 	$(MAKE) --no-print-directory pytest-getters PYTEST_WORKERS="-n 2 --dist loadscope" \
 	  PYTEST="taskset -c $(LAST_CPU) $(PYTEST)"
 

@@ -67,15 +67,18 @@ def admin(server: LocalServer) -> Iterator[Admin]:
     switches.reset()
 
 
-# Hypothesis profiles: the default keeps the parity tests near a minute; run
-# `pytest --hypothesis-profile=long` (or HYPOTHESIS_PROFILE=long) for ten times more examples.
+# Hypothesis profiles: the default keeps the parity tests near a minute, with new examples
+# each run; under CI (CI=true) the same examples every run, so that a submission is never
+# refused by chance (new examples are found on developers' runs and by the long profile);
+# `pytest --hypothesis-profile=long` (or HYPOTHESIS_PROFILE=long): ten times more examples.
 settings.register_profile(
     "default", max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.register_profile(
-    "long", max_examples=5000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+settings.register_profile("ci", settings.get_profile("default"), derandomize=True)
+settings.register_profile("long", settings.get_profile("default"), max_examples=5000)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") == "true" else "default")
 )
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
 def bell() -> QuantumCircuit:

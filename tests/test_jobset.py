@@ -146,7 +146,7 @@ def test_submit_progress_bar_shows_the_submissions_then_the_wait(
 def test_wait_draws_the_bar_once_per_round_with_that_rounds_counts(
     config: OqtopusConfig, admin: Admin, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    admin.set_device("qulacs", execution_delay=0.3)  # rounds see jobs queued, running, ended
+    admin.set_device("qulacs", execution_delay=1.0)  # rounds see jobs queued, running, ended
     job_set = OqtopusJobSet.submit([x_on(i, 4) for i in range(3)], DEVICE, 5, config)
     capsys.readouterr()
     rounds: list[JobSetProgress] = []

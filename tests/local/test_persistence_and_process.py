@@ -73,12 +73,16 @@ def test_restart_keeps_jobs_inputs_results_devices_and_the_port(restartable: Loc
 @pytest.mark.timing
 def test_a_job_running_at_stop_is_run_again_after_restart(restartable: LocalServer) -> None:
     api = Api(restartable)
-    api.set_device("qulacs", execution_delay=2.0)
+    # Still running at the stop however slow the machine; held after the restart (the device
+    # unavailable) until its delay is gone, so that the run again is quick.
+    api.set_device("qulacs", execution_delay=600)
     job_id = api.submit("sampling", BELL, shots=10)
     first_run = api.wait_for(job_id, {"running"})["running_at"]
+    api.set_device("qulacs", status="unavailable")
     restartable.restart()
     api = Api(restartable)
-    api.set_device("qulacs", execution_delay=0.0)
+    assert api.status(job_id) == "submitted"
+    api.set_device("qulacs", execution_delay=0.0, status="available")
     job = api.wait(job_id)
     assert job["status"] == "succeeded"
     assert job["running_at"] > first_run

@@ -108,7 +108,8 @@ def test_a_running_sse_program_can_be_cancelled(api: Api) -> None:
 
 @pytest.fixture(scope="module")
 def impatient_server() -> Iterator[LocalServer]:
-    with LocalServer(sse_timeout=1.5) as local:
+    # Long enough for the sandbox and the interpreter to start and print on a loaded core.
+    with LocalServer(sse_timeout=5) as local:
         yield local
 
 
@@ -117,7 +118,7 @@ def test_sse_program_over_its_time_limit_is_killed_and_fails(impatient_server: L
     api = Api(impatient_server)
     job = api.wait(_run_sse(api, "import time\nprint('start', flush=True)\ntime.sleep(60)\n"))
     assert job["status"] == "failed"
-    assert "time limit of 1.5 s" in job["job_info"]["message"]
+    assert "time limit of 5 s" in job["job_info"]["message"]
     assert "start" in job["job_info"]["message"]
 
 

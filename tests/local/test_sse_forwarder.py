@@ -116,10 +116,11 @@ def test_many_connections_at_once_each_get_their_own_bytes(forwarded: tuple[int,
 
 
 def test_a_server_that_is_gone_ends_the_programs_connection() -> None:
-    with socket.create_server(("127.0.0.1", 0)) as closed:
-        gone = closed.getsockname()
     # A forwarder to a port nobody listens on: the program's connection is closed at once.
-    with socket.create_server(("127.0.0.1", 0)) as listener:
+    # The port stays bound (not listening) so that no server beside this test can take it.
+    with socket.socket() as bound, socket.create_server(("127.0.0.1", 0)) as listener:
+        bound.bind(("127.0.0.1", 0))
+        gone = bound.getsockname()
         watched = os.fork()
         if watched == 0:
             signal.pause()
