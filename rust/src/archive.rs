@@ -656,8 +656,9 @@ mod tests {
 
     #[test]
     fn inflate_into_fills_exactly_the_content_and_refuses_another_size() {
-        let program = "cx q[0], q[1];\n".repeat(CHUNK / 7);
-        for chunk in [5, 4096, CHUNK] {
+        // Several parts each time: chunks of a few bytes, of a page, and of the real size.
+        for (repeat, chunk) in [(100, 5), (2_000, 4096), (CHUNK / 7, CHUNK)] {
+            let program = "cx q[0], q[1];\n".repeat(repeat);
             let deflated =
                 Deflated::in_chunks(&job_input(&[&program, "h q[2];\n"], None), chunk).unwrap();
             assert!(
