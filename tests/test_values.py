@@ -9,6 +9,7 @@ import pytest
 
 from quri_parts_oqtopus._values import is_int, is_number
 from quri_parts_oqtopus.backend import OqtopusConfig
+from quri_parts_oqtopus.mitigation import ZneOptions
 from quri_parts_oqtopus.packing import PackingPolicy
 
 
@@ -43,3 +44,7 @@ def test_the_checks_behind_public_arguments_refuse_true() -> None:
         OqtopusConfig("http://127.0.0.1:1", "token", retries=True)
     with pytest.raises(ValueError, match="max_response_bytes should be a positive number"):
         OqtopusConfig("http://127.0.0.1:1", "token", max_response_bytes=False)
+    with pytest.raises(ValueError, match="scale_factors should be numbers >= 1"):
+        ZneOptions(scale_factors=(True, 3.0, 5.0))
+    with pytest.raises(ValueError, match="order should be a non-negative integer: True"):
+        ZneOptions(order=True)

@@ -1,7 +1,7 @@
 """What counts as an int or a number in values users and servers give.
 
-``bool`` is a subclass of ``int``, so ``isinstance(True, int)`` holds; a count, an index or
-a number of seconds given as ``True`` (or JSON's ``true``) is refused everywhere instead.
+``bool`` is a subclass of ``int``, so ``isinstance(True, int)`` holds; with these checks a
+count, an index or a number of seconds given as ``True`` (or JSON's ``true``) is refused.
 """
 
 from __future__ import annotations

@@ -44,7 +44,7 @@ from quri_parts.core.state import CircuitQuantumState, GeneralCircuitQuantumStat
 
 from quri_parts_oqtopus._contract import PSEUDO_INVERSE
 from quri_parts_oqtopus._extras import require_mitigation
-from quri_parts_oqtopus._values import is_int
+from quri_parts_oqtopus._values import is_int, is_number
 from quri_parts_oqtopus.backend import OqtopusConfig, OqtopusSamplingBackend
 from quri_parts_oqtopus.backend.submission import check_concurrency
 from quri_parts_oqtopus.batch.packing import (
@@ -104,9 +104,9 @@ class ZneOptions:
     def __post_init__(self) -> None:
         """Refuse bad options at once, before anything is sent."""
         factors = tuple(self.scale_factors)
-        if not factors or any(not isinstance(f, int | float) or not f >= 1 for f in factors):
+        if not factors or any(not is_number(f) or not f >= 1 for f in factors):
             raise ValueError(f"ZneOptions scale_factors should be numbers >= 1: {factors!r}")
-        if isinstance(self.order, bool) or not isinstance(self.order, int) or self.order < 0:
+        if not is_int(self.order) or self.order < 0:
             raise ValueError(f"ZneOptions order should be a non-negative integer: {self.order!r}")
         if len(set(factors)) <= self.order:
             raise ValueError(

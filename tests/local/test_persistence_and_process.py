@@ -76,13 +76,15 @@ def test_a_job_running_at_stop_is_run_again_after_restart(restartable: LocalServ
     # Still running at the stop however slow the machine; held after the restart (the device
     # unavailable) until its delay is gone, so that the run again is quick.
     api.set_device("qulacs", execution_delay=600)
-    job_id = api.submit("sampling", BELL, shots=10)
-    first_run = api.wait_for(job_id, {"running"})["running_at"]
-    api.set_device("qulacs", status="unavailable")
-    restartable.restart()
-    api = Api(restartable)
-    assert api.status(job_id) == "submitted"
-    api.set_device("qulacs", execution_delay=0.0, status="available")
+    try:
+        job_id = api.submit("sampling", BELL, shots=10)
+        first_run = api.wait_for(job_id, {"running"})["running_at"]
+        api.set_device("qulacs", status="unavailable")
+        restartable.restart()
+        api = Api(restartable)
+        assert api.status(job_id) == "submitted"
+    finally:  # the module's next tests need the device as it was
+        Api(restartable).set_device("qulacs", execution_delay=0.0, status="available")
     job = api.wait(job_id)
     assert job["status"] == "succeeded"
     assert job["running_at"] > first_run

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from quri_parts_oqtopus._contract import ESTIMATION, MULTI_MANUAL, SAMPLING, SSE
+from quri_parts_oqtopus._values import is_number
 
 if TYPE_CHECKING:  # annotations only
     from quri_parts_oqtopus.backend.job_info import JobInfo
@@ -227,7 +228,7 @@ _BY_JOB_TYPE: dict[str, type[OqtopusJobResult]] = {
 
 
 def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, (int, float)) else None
+    return float(value) if is_number(value) else None
 
 
 def job_result_of(record: JobRecord, info: JobInfo) -> OqtopusJobResult:

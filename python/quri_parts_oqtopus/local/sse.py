@@ -205,11 +205,13 @@ class SseRunner:
                 return
             code, elapsed, out_of_memory = self._execute(job, scratch)
             # The program is gone: what it registered and never submitted goes before the
-            # job is seen to end (the finally below does it on the failure paths).
+            # job is seen to end, on every path (the finally is the last resort).
             self._forget_unsubmitted(job_id)
             if not self._stopping.is_set():
                 self._finish(job_id, code, elapsed, out_of_memory=out_of_memory)
         except Exception as e:  # a job must never be left hanging
+            with contextlib.suppress(Exception):
+                self._forget_unsubmitted(job_id)
             self._fail(job_id, f"the SSE program could not be run: {type(e).__name__}: {e}")
         finally:
             shutil.rmtree(scratch, ignore_errors=True)

@@ -31,6 +31,8 @@ _WATCH_INTERVAL = 0.05
 _KILL_WAIT = 5.0
 #: Seconds a worker may take to load the simulator and take its job. Not the job's time: a
 #: worker replaced after the last job (killed at its limit) may still be importing qulacs.
+#: (A task larger than the pipe's buffer is handed over only as the worker reads it; until
+#: then the watcher waits in ``send``.)
 _WARM_UP_LIMIT = 120.0
 
 
@@ -242,11 +244,11 @@ class SimulatorPool:
             if slot.cancel.is_set():
                 return self._replace(worker, Outcome(False, True, "the job was cancelled"))
             if time.monotonic() > deadline:
-                if phase is None:
+                if phase is None:  # the job never started: no running time is recorded
                     message = f"the simulator worker did not start within {_WARM_UP_LIMIT:g} s"
-                else:
-                    limit = f"the job time limit of {self._job_timeout:g} s"
-                    message = f"the job exceeded {limit} while {phase}"
+                    return self._replace(worker, Outcome(False, False, message))
+                limit = f"the job time limit of {self._job_timeout:g} s"
+                message = f"the job exceeded {limit} while {phase}"
                 return self._replace(worker, Outcome(False, True, message))
 
     def _replace(self, worker: _Worker, outcome: Outcome) -> Outcome:
