@@ -5,10 +5,10 @@ Python exception (`native_worker.ALLOWED_ERRORS`); never `pyo3_runtime.PanicExce
 never a crash of the interpreter. Calls run in a worker process (`native_worker`), so an
 abort or a segfault fails the test with its input instead of killing pytest.
 
-The default Hypothesis profile (tests/conftest.py) draws new examples on every run, the
-``ci`` one (under CI=true) the same examples every time; run
+The default Hypothesis profile (tests/conftest.py) draws 200 new examples per function on
+every run, the ``ci`` one (under CI=true) 500, the same every time; run
 `pytest tests/test_native_fuzz.py --hypothesis-profile=long` (or HYPOTHESIS_PROFILE=long)
-for ten times more examples per function."""
+for 5,000."""
 
 from __future__ import annotations
 

@@ -32,8 +32,8 @@ from .proxy import FaultProxy, Request, random_plan
 
 pytestmark = pytest.mark.timing
 
-#: 10 in `make test`; CI's full run sets 30, the figures in docs/security.md 1,000.
-SCHEDULES = int(os.environ.get("FAULT_SCHEDULES", "10"))
+#: 5 in `make test`; CI's loaded run sets 20, the figures in docs/security.md 1,000.
+SCHEDULES = int(os.environ.get("FAULT_SCHEDULES", "5"))
 RATE = float(os.environ.get("FAULT_RATE", "0.2"))
 JOBS_PER_SCHEDULE = 3
 #: Journaled job sets: one per five schedules of single jobs, and at least 20 from 20
