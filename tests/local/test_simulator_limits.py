@@ -94,6 +94,7 @@ def test_qubits_beyond_the_worker_memory_fail_before_running(api: Api) -> None:
     assert "34 qubits need about 640.5 GiB, beyond the worker memory limit of 6144 MiB" in message
 
 
+@pytest.mark.slow  # ~12 CPU-s: 6*10^6 outcomes of 22 qubits filling a 700 MiB worker
 def test_a_job_past_the_memory_limit_fails_alone_naming_the_limit(
     small_workers: LocalServer,
 ) -> None:
