@@ -205,7 +205,7 @@ class SseRunner:
                 return
             code, elapsed, out_of_memory = self._execute(job, scratch)
             # The program is gone: what it registered and never submitted goes before the
-            # job is seen to end, on every path (the finally is the last resort).
+            # job is seen to end (on the failure path too, below).
             self._forget_unsubmitted(job_id)
             if not self._stopping.is_set():
                 self._finish(job_id, code, elapsed, out_of_memory=out_of_memory)
@@ -216,7 +216,6 @@ class SseRunner:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
             self._store.job_dir(job_id).joinpath("sse_program.py").unlink(missing_ok=True)
-            self._forget_unsubmitted(job_id)
             with self._lock:
                 self._threads.pop(job_id, None)
             self._wake()
