@@ -285,8 +285,9 @@ impl Deflated {
         self.size as usize
     }
 
-    /// The content itself, inflated again from the parts: only the deflated form is kept,
-    /// since a job set holds thousands of inputs and few are ever wanted unzipped.
+    /// The content itself, inflated again from the parts (the tests' view of it; callers
+    /// inflate into their own buffer with `inflate_into`).
+    #[cfg(test)]
     pub fn inflated(&self) -> Result<Vec<u8>, CoreError> {
         let mut out = vec![0; self.size()];
         self.inflate_into(&mut out)?;

@@ -6,8 +6,7 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
-import subprocess
-import sys
+import os
 from pathlib import Path
 from typing import Any
 
@@ -27,9 +26,12 @@ from quri_parts_oqtopus.qasm import convert_to_qasm_str
 from quri_parts_oqtopus.transport import MockResponse, MockTransport
 from quri_parts_oqtopus.upload import (
     prepare_estimation_input,
+    prepare_programs_input,
     prepare_sse_input,
     read_archive_entry,
 )
+
+from ..local.helpers import memory_mib
 
 #: What JobSettings.checked takes besides the settings: the start of its error messages.
 #: Parameters of ``checked`` that are not fields: message text, and tags (folded into the
@@ -160,37 +162,17 @@ def test_a_name_or_description_that_is_no_string_is_refused_naming_it(
         JobSettings.checked("qulacs", 10, tags=tags, **fields)
 
 
-_DOCUMENT_PEAK = """
-import sys
-from pathlib import Path
-from quri_parts_oqtopus.upload import prepare_programs_input
-
-def status_kib(field):
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-
-size = int(sys.argv[1])
-job_input = prepare_programs_input(["x q[0];\\n" * (size // 8)])
-Path("/proc/self/clear_refs").write_text("5")  # the peak so far is forgotten
-before = status_kib("VmRSS")
-document = job_input.document()
-print(len(document), (status_kib("VmHWM") - before) * 1024)
-"""
-
-
 def test_an_input_document_is_inflated_straight_into_its_bytes_object() -> None:
     # An SSE container hands each job's document over without a ZIP; it used to be inflated
     # into a buffer of its own and copied into the bytes, so it existed twice at its peak.
-    if not Path("/proc/self/clear_refs").exists():
+    clear_refs = Path("/proc/self/clear_refs")
+    if not clear_refs.exists():
         pytest.skip("needs Linux's /proc/self/clear_refs to reset the peak")
     size = 64 << 20
-    child = subprocess.run(
-        [sys.executable, "-c", _DOCUMENT_PEAK, str(size)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    length, growth = map(int, child.stdout.split())
-    assert length > size
-    assert growth < 1.25 * length, f"peak grew {growth / length:.2f} times the document"
+    job_input = prepare_programs_input(["x q[0];\n" * (size // 8)])
+    clear_refs.write_text("5")  # the peak so far is forgotten
+    before = memory_mib(os.getpid(), "VmRSS")
+    document = job_input.document()
+    growth = (memory_mib(os.getpid(), "VmHWM") - before) * (1 << 20)
+    assert len(document) > size
+    assert growth < 1.25 * len(document), f"peak grew {growth / len(document):.2f} times"
